@@ -1,0 +1,68 @@
+/**
+ * The contract between the reading pipeline (src/pipeline) and a parser family. A parser knows log
+ * formats and nothing else: no rulesets, no sinks. It receives text lines or decoded JSON records and
+ * calls `sink.flow()` for each flow, `sink.skip()` for each line it could not use.
+ */
+import type { Action, Flow } from '../src/model/flow.js';
+import type { ZoneConverter, YearInferrer } from '../src/model/time.js';
+
+/** How the pipeline hands input to the parser. */
+export type Framing =
+  | 'lines'       // parser.line(text, lineNo) for every line (CR, NUL stripped; no newline)
+  | 'json'        // parser.record(value, lineNo) for every JSON record: JSON Lines, a top-level array, or
+                  // the elements of a wrapper array ({"events": [...]}, {"records": [...]}, …); streamed.
+  | 'xml-events'; // parser.line(text, lineNo) once per <Event>…</Event> element (lineNo = its first line)
+
+export interface Detection {
+  /** Value of Flow.format, e.g. 'winfw', 'wfp-json', 'iptables', 'panos-syslog'. */
+  format: string;
+  /** Finer variant, informational (e.g. 'rfc5424', 'journal-export', 'web-csv'). */
+  dialect: string;
+  framing: Framing;
+  /** 0..1; the highest wins. */
+  confidence: number;
+}
+
+export interface ParseOptions {
+  /** Display path of the input (`dir/kern.log.2.gz`, `-` for stdin, `a.zip!member.json`). */
+  file: string;
+  /** Wall-clock converter for sources without an offset (from --tz, default the machine's zone). */
+  zone: ZoneConverter;
+  /** Year inference for year-less syslog (from --year or the file's modification time). */
+  years: YearInferrer;
+  /** --action-map PREFIX=allow|deny, consulted by parsers whose logs carry no verdict (iptables). */
+  actionMap: ReadonlyMap<string, Action>;
+}
+
+/** Why a line is not a flow. `malformed` lines are errors under --strict; `not-flow` lines are expected. */
+export type SkipKind = 'malformed' | 'not-flow';
+
+export interface ParseSink {
+  flow(f: Flow): void;
+  /** Count a line/record that gave no flow, grouped by reason; the first example's line is kept. */
+  skip(reason: string, line: number, kind: SkipKind): void;
+  /** Count something noteworthy that is not a flow (e.g. 'lost-events' from INFO-EVENTS-LOST, 'no-peer-events'). */
+  note(name: string, n: number): void;
+}
+
+export interface RecordParser {
+  line?(text: string, lineNo: number): void;
+  record?(value: unknown, lineNo: number): void;
+  /** Called once at end of input (flush multi-line state). */
+  end?(): void;
+}
+
+export interface ParserModule {
+  /** Family id: 'winfw' | 'wfp' | 'iptables' | 'panos'. */
+  family: string;
+  /** Format ids this family can produce (accepted by --format). */
+  formats: readonly string[];
+  /**
+   * Looks at the first decoded text of an input (up to 64 KiB, BOM removed, whole lines) and the file
+   * name; returns null when it is not this family.
+   */
+  detect(head: string, fileName: string): Detection | null;
+  /** Detection used when the user forces --format F (F is one of `formats`). */
+  forced(format: string, head: string): Detection;
+  create(det: Detection, opts: ParseOptions, sink: ParseSink): RecordParser;
+}

@@ -1,0 +1,40 @@
+/** What the matcher produces; consumed by the terminal/JSON output, the store and the reports. */
+export type Confidence = 'confirmed' | 'probable' | 'port-only';
+export type RequirementStatus = 'violated' | 'intermittent' | 'ok' | 'unobserved';
+
+export interface EvidenceRef { file: string; line: number }
+
+export interface Finding {
+  product: string;
+  requirement: string;
+  confidence: Confidence;
+  transport: string;
+  src_ip: string;
+  dst_ip: string;
+  dst_port: number | null;
+  /** Roles the endpoints hold (inventory), or inferred roles for port-only findings. */
+  src_role: string | null;
+  dst_role: string | null;
+  count: number;
+  first_seen: string | null;  // ISO
+  last_seen: string | null;
+  devices: string[];
+  rules: string[];
+  symptom: string | null;
+  purpose: string;
+  source: string;             // "document § section"
+  evidence: EvidenceRef[];    // up to 5
+}
+
+export interface MatrixRow {
+  product: string;
+  requirement: string;
+  necessity: string;
+  status: RequirementStatus;
+  allows: number;
+  denies: number;
+  first_seen: string | null;
+  last_seen: string | null;
+  purpose: string;
+  source: string;
+}
