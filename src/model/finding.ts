@@ -24,6 +24,15 @@ export interface Finding {
   purpose: string;
   source: string;             // "document § section"
   evidence: EvidenceRef[];    // up to 5
+  /** Display name of the product (ruleset `product`). */
+  product_name?: string;
+  necessity?: string;
+  /** The requirement's ports after parameters, e.g. "1072" or "49152-65535". */
+  ports?: string;
+  /** Suggested opening, e.g. "TCP 11117 from 10.40.0.0/24 to 10.10.0.11" (confirmed/probable). */
+  open?: string;
+  /** Port-only findings: every product/requirement the port matches ("escan/agent-push", …). */
+  candidates?: string[];
 }
 
 export interface MatrixRow {

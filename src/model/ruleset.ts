@@ -13,12 +13,24 @@ export interface SourceRef {
   quote?: string;     // the words of the document, where useful
 }
 
+/** Kind of value a parameter holds (optional in the data; inferred from the default when absent). */
+export type ParameterType = 'port' | 'ports' | 'number' | 'boolean' | 'string';
+
 export interface ParameterDef {
   id: string;
   description: string;
-  /** number, port list/range text ("1072-1170"), or string (version). */
-  default: number | string;
+  /** number, port list/range text ("1072-1170"), string (version), or boolean (feature switch). */
+  default: number | string | boolean;
+  type?: ParameterType;
   source?: SourceRef;
+}
+
+/** A vendor document a ruleset was written from. */
+export interface DocumentRef {
+  file: string;
+  title: string;
+  version?: string;
+  url?: string;
 }
 
 export interface Requirement {
@@ -52,6 +64,9 @@ export interface Ruleset {
   id: string;
   product: string;
   version?: string;
+  description?: string;
+  /** The documents the requirements cite (SourceRef.document names one of these files). */
+  documents?: DocumentRef[];
   roles: Record<string, string>;   // role id → description
   parameters: ParameterDef[];
   requirements: Requirement[];

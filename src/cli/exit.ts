@@ -1,0 +1,12 @@
+/** Exit codes (README "Exit codes"). */
+export const EXIT = {
+  OK: 0,
+  /** `--fail-on` found something at or above the level. */
+  FINDINGS: 1,
+  /** An input could not be read (missing, unreadable, truncated, unrecognised), bad configuration, or --strict. */
+  INPUT: 2,
+  /** Wrong usage: unknown option or bad option value. */
+  USAGE: 64,
+  /** A bug in fwaudit. */
+  INTERNAL: 70,
+} as const;

@@ -1,0 +1,198 @@
+/**
+ * The reading pipeline: input → decoding → format detection → framing → parser → Flow callback.
+ * One input's failure (missing, unreadable, truncated, unrecognised) is recorded in its summary and
+ * the run goes on with the next input.
+ */
+import type { Action, Flow } from '../model/flow.js';
+import { YearInferrer, ZoneConverter, defaultTimeZone } from '../model/time.js';
+import type { Detection, ParserModule, ParseSink, RecordParser, SkipKind } from '../../parsers/types.js';
+import { PARSERS } from '../../parsers/index.js';
+import { binaryRatio, sniffEncoding, TextDecoderState } from './decode.js';
+import { JsonLinesFramer, JsonStreamFramer, LineFramer, XmlEventFramer, type Framer } from './framing.js';
+import { expandInputs } from './inputs.js';
+import { openInput, type Source } from './sources.js';
+
+export interface ReadOptions {
+  /** Force a format (a format id such as `panos-csv` or a family such as `iptables`). */
+  format?: string;
+  tz?: string;
+  year?: number;
+  actionMap?: Map<string, Action>;
+  strict?: boolean;
+  /** Called after every chunk; used for the progress line on a terminal. */
+  onProgress?: (p: Progress) => void;
+  /** Awaited after every chunk: lets a sink flush its buffer and honour back-pressure. */
+  afterChunk?: () => Promise<void> | void;
+}
+
+export interface Progress { file: string; fileIndex: number; files: number; bytes: number; totalBytes: number | null; lines: number }
+
+export interface SkipGroup { reason: string; kind: SkipKind; count: number; first: { file: string; line: number } }
+
+export interface InputSummary {
+  file: string;
+  format: string | null;
+  dialect: string | null;
+  encoding: string | null;
+  container: string | null;
+  lines: number;
+  flows: number;
+  bytes: number;
+  skipped: SkipGroup[];
+  notes: Record<string, number>;
+  error: string | null;
+}
+
+const HEAD_SIZE = 64 * 1024;
+
+/** Picks the parser and detection for an input (forced by --format, else the most confident detector). */
+export function detectFormat(head: string, name: string, forced?: string): { mod: ParserModule; det: Detection } | null {
+  if (forced) {
+    const byFormat = PARSERS.find((p) => p.formats.includes(forced));
+    if (byFormat) return { mod: byFormat, det: byFormat.forced(forced, head) };
+    const byFamily = PARSERS.find((p) => p.family === forced);
+    if (byFamily) {
+      const det = byFamily.detect(head, name) ?? byFamily.forced(byFamily.formats[0]!, head);
+      return { mod: byFamily, det };
+    }
+    throw new Error(`unknown format "${forced}" (known: ${PARSERS.flatMap((p) => [p.family, ...p.formats]).join(', ')})`);
+  }
+  let best: { mod: ParserModule; det: Detection } | null = null;
+  for (const mod of PARSERS) {
+    let det: Detection | null = null;
+    try { det = mod.detect(head, name); } catch { det = null; }
+    if (det && (!best || det.confidence > best.det.confidence)) best = { mod, det };
+  }
+  return best;
+}
+
+/** Reads every input and calls onFlow for each flow. Never throws for bad input: see the summaries. */
+export async function readFlows(inputs: string[], opts: ReadOptions, onFlow: (f: Flow) => void): Promise<InputSummary[]> {
+  const zone = new ZoneConverter(opts.tz ?? defaultTimeZone());
+  if (opts.format) detectFormat('', '', opts.format); // validate early: throws on unknown format
+  const files = expandInputs(inputs);
+  const summaries: InputSummary[] = [];
+  for (let i = 0; i < files.length; i++) {
+    const path = files[i]!;
+    const opened = await openInput(path);
+    if ('error' in opened) {
+      summaries.push(emptySummary(path, `cannot read: ${opened.error}`));
+      continue;
+    }
+    try {
+      for await (const src of opened.sources) {
+        summaries.push(await readSource(src, opts, zone, onFlow, i, files.length));
+      }
+    } catch (e) {
+      summaries.push(emptySummary(path, `cannot read archive: ${(e as Error).message}`));
+    }
+  }
+  return summaries;
+}
+
+function emptySummary(file: string, error: string | null): InputSummary {
+  return { file, format: null, dialect: null, encoding: null, container: null, lines: 0, flows: 0, bytes: 0, skipped: [], notes: {}, error };
+}
+
+async function readSource(
+  src: Source, opts: ReadOptions, zone: ZoneConverter, onFlow: (f: Flow) => void, fileIndex: number, files: number,
+): Promise<InputSummary> {
+  const summary = emptySummary(src.name, null);
+  summary.container = src.container;
+  const skips = new Map<string, SkipGroup>();
+  const sink: ParseSink = {
+    flow(f) { summary.flows++; onFlow(f); },
+    skip(reason, line, kind) {
+      const g = skips.get(reason);
+      if (g) g.count++;
+      else skips.set(reason, { reason, kind, count: 1, first: { file: src.name, line } });
+    },
+    note(name, n) { summary.notes[name] = (summary.notes[name] ?? 0) + n; },
+  };
+  let decoder: TextDecoderState | null = null;
+  let head = '';
+  const st: { framer: Framer | null; parser: RecordParser | null } = { framer: null, parser: null };
+  let failed = false;
+
+  const setup = (text: string): boolean => {
+    const nl = text.lastIndexOf('\n');
+    const probe = nl > 0 && text.length >= HEAD_SIZE ? text.slice(0, nl + 1) : text;
+    if (binaryRatio(probe.replace(/\0/g, '')) > 0.1) {
+      summary.error = 'binary data, not a text log (unsupported archive or corrupt file?)';
+      return false;
+    }
+    let picked;
+    try { picked = detectFormat(probe.replace(/\0/g, ''), src.name, opts.format); } catch (e) { summary.error = (e as Error).message; return false; }
+    if (!picked) {
+      const first = probe.split('\n').find((l) => l.trim() !== '') ?? '';
+      summary.error = `format not recognised (line 1: ${JSON.stringify(first.slice(0, 80))})`;
+      return false;
+    }
+    const { mod, det } = picked;
+    summary.format = det.format;
+    summary.dialect = det.dialect;
+    const parser = st.parser = mod.create(det, { file: src.name, zone, years: new YearInferrer(opts.year, src.mtimeMs), actionMap: opts.actionMap ?? new Map() }, sink);
+    if (det.framing === 'lines') st.framer = new LineFramer((l, n) => parser.line!(l, n), sink);
+    else if (det.framing === 'xml-events') st.framer = new XmlEventFramer(parser, sink);
+    else {
+      const t = probe.trimStart();
+      const firstLine = t.slice(0, t.indexOf('\n') >= 0 ? t.indexOf('\n') : t.length).trim();
+      let jsonl = false;
+      if (t.startsWith('{')) { try { JSON.parse(firstLine); jsonl = true; } catch { jsonl = false; } }
+      st.framer = jsonl ? new JsonLinesFramer(parser, sink) : new JsonStreamFramer(parser, sink);
+    }
+    return true;
+  };
+
+  try {
+    for await (const chunk of src.stream) {
+      summary.bytes += chunk.length;
+      if (!decoder) {
+        const enc = sniffEncoding(chunk);
+        decoder = new TextDecoderState(enc.encoding, enc.bomLength);
+        summary.encoding = enc.encoding + (enc.bomLength ? ' (BOM)' : '');
+      }
+      const text = decoder.write(chunk);
+      if (failed) continue;
+      if (!st.framer) {
+        head += text;
+        if (head.length < HEAD_SIZE) continue;
+        if (!setup(head)) { failed = true; head = ''; continue; }
+        st.framer!.push(head);
+        head = '';
+      } else st.framer.push(text);
+      if (opts.afterChunk) await opts.afterChunk();
+      opts.onProgress?.({ file: src.name, fileIndex, files, bytes: summary.bytes, totalBytes: src.size, lines: st.framer?.count ?? 0 });
+    }
+    if (decoder && !failed) {
+      const tail = decoder.end();
+      if (!st.framer) {
+        head += tail;
+        if (head.trim() !== '' && setup(head)) st.framer!.push(head);
+        else if (head.trim() === '' && !summary.error) summary.notes['empty'] = 1;
+      } else if (tail) st.framer.push(tail);
+    } else if (!decoder) summary.notes['empty'] = 1;
+  } catch (e) {
+    const msg = (e as Error).message || String(e);
+    const where = st.framer ? ` after line ${st.framer.count}` : '';
+    summary.error = src.container === 'gzip' && /unexpected end|incorrect header|invalid/i.test(msg)
+      ? `truncated or corrupt gzip data${where}: ${msg}`
+      : `read error${where}: ${msg}`;
+  }
+  const f = st.framer;
+  if (f) {
+    f.end();
+    if (f instanceof JsonStreamFramer) await f.finish();
+    st.parser?.end?.();
+    summary.lines = f.count;
+  }
+  summary.skipped = [...skips.values()];
+  return summary;
+}
+
+/** Malformed (flow-like but unreadable) lines across summaries — what --strict turns into an error. */
+export function malformedCount(summaries: InputSummary[]): number {
+  let n = 0;
+  for (const s of summaries) for (const g of s.skipped) if (g.kind === 'malformed') n += g.count;
+  return n;
+}

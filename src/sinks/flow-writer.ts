@@ -1,0 +1,67 @@
+/**
+ * Flow sinks for `fwaudit parse`: JSON Lines (any schema), CSV (native columns) and Parquet (through
+ * DuckDB). Writers buffer output and flush between input chunks, honouring back-pressure, so memory
+ * stays flat however large the input.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { FLOW_COLUMNS, type Flow } from '../model/flow.js';
+import { csvRow } from './csv.js';
+import { schemaMapper, toNative, type SchemaName } from './schemas.js';
+
+export interface FlowWriter {
+  write(f: Flow): void;
+  /** Flush buffered output; resolves when the destination can take more. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const FLUSH_AT = 256 * 1024;
+
+class TextWriter implements FlowWriter {
+  private buf: string[] = [];
+  private size = 0;
+  private broken = false;
+  constructor(private readonly out: Writable, private readonly render: (f: Flow) => string, header?: string) {
+    out.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') this.broken = true; else throw e; });
+    if (header) this.push(header);
+  }
+  private push(s: string): void { this.buf.push(s); this.size += s.length; }
+  write(f: Flow): void {
+    this.push(this.render(f));
+    if (this.size > FLUSH_AT * 4) this.flushSync();
+  }
+  private flushSync(): boolean {
+    if (this.buf.length === 0 || this.broken) { this.buf = []; this.size = 0; return true; }
+    const ok = this.out.write(this.buf.join('\n') + '\n');
+    this.buf = []; this.size = 0;
+    return ok;
+  }
+  async drain(): Promise<void> {
+    if (this.size < FLUSH_AT) return;
+    if (!this.flushSync() && !this.broken) await once(this.out, 'drain');
+  }
+  async close(): Promise<void> {
+    this.flushSync();
+    if (this.out !== process.stdout) {
+      (this.out as WriteStream).end();
+      await once(this.out, 'finish');
+    } else if (process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
+  }
+}
+
+export const NATIVE_COLUMNS = [...FLOW_COLUMNS, 'community_id'] as const;
+
+export function jsonlWriter(out: Writable, schema: SchemaName): FlowWriter {
+  const map = schemaMapper(schema);
+  return new TextWriter(out, (f) => JSON.stringify(map(f)));
+}
+
+export function csvWriter(out: Writable): FlowWriter {
+  return new TextWriter(out, (f) => { const o = toNative(f); return csvRow(NATIVE_COLUMNS.map((c) => o[c])); }, NATIVE_COLUMNS.join(','));
+}
+
+export function fileStream(path: string): WriteStream {
+  return createWriteStream(path);
+}
