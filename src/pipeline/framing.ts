@@ -17,6 +17,8 @@ export interface Framer {
   end(): void;
   /** Lines (or records) seen so far. */
   readonly count: number;
+  /** Drop buffered partial input (after a read error: the last line is incomplete). */
+  abort?(): void;
 }
 
 /** Splits text into lines (LF or CRLF); NULs removed; calls onLine with 1-based line numbers. */
@@ -57,6 +59,7 @@ export class LineFramer implements Framer {
     }
     s = '';
   }
+  abort(): void { this.rest = ''; this.discarding = false; }
   end(): void {
     if (this.discarding) { this.lineNo++; this.discarding = false; return; }
     if (this.rest.length) {
@@ -85,6 +88,7 @@ export class JsonLinesFramer implements Framer {
   }
   get count(): number { return this.lines.count; }
   push(text: string): void { this.lines.push(text); }
+  abort(): void { this.lines.abort(); }
   end(): void { this.lines.end(); }
 }
 
@@ -219,6 +223,7 @@ export class XmlEventFramer implements Framer {
   private readonly sink: ParseSink;
   get count(): number { return this.lines.count; }
   push(text: string): void { this.lines.push(text); }
+  abort(): void { this.lines.abort(); this.buf = ''; }
   end(): void {
     this.lines.end();
     if (this.buf) { this.sink.skip('XML event not closed (truncated file?)', this.startLine, 'malformed'); this.buf = ''; }

@@ -178,6 +178,7 @@ async function readSource(
     summary.error = src.container === 'gzip' && /unexpected end|incorrect header|invalid/i.test(msg)
       ? `truncated or corrupt gzip data${where}: ${msg}`
       : `read error${where}: ${msg}`;
+    st.framer?.abort?.();
   }
   const f = st.framer;
   if (f) {
