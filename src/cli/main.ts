@@ -6,6 +6,11 @@ import { EXIT } from './exit.js';
 import { UsageError } from './options.js';
 import { VERSION } from '../version.js';
 import { register as registerParse } from './commands/parse.js';
+import { register as registerAnalyze } from './commands/analyze.js';
+import { register as registerRulesets } from './commands/rulesets.js';
+import { register as registerReport } from './commands/report.js';
+import { register as registerQuery } from './commands/query.js';
+import { register as registerExport } from './commands/export.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -16,6 +21,11 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
   registerParse(program);
+  registerAnalyze(program);
+  registerRulesets(program);
+  registerReport(program);
+  registerQuery(program);
+  registerExport(program);
   return program;
 }
 

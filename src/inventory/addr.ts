@@ -1,0 +1,133 @@
+/**
+ * Address sets of the inventory: load-time parsing with ip-num (addresses, CIDRs, ranges `a-b`),
+ * stored as sorted, merged integer intervals (IPv4 as numbers, IPv6 as bigints) for the matcher.
+ */
+import { IPv4, IPv6, IPv4CidrRange, IPv6CidrRange } from 'ip-num';
+
+export interface AddrSet {
+  /** Sorted, merged closed intervals of uint32 values. */
+  v4: Array<[number, number]>;
+  /** Sorted, merged closed intervals of 128-bit values. */
+  v6: Array<[bigint, bigint]>;
+  /** The entries as written (for messages and suggested rules). */
+  text: string[];
+}
+
+export function emptyAddrSet(): AddrSet {
+  return { v4: [], v6: [], text: [] };
+}
+
+export class AddrParseError extends Error {}
+
+function v4(s: string): bigint {
+  try {
+    return IPv4.fromString(s).getValue();
+  } catch (e) {
+    throw new AddrParseError(`"${s}" is not an IPv4 address (${(e as Error).message})`);
+  }
+}
+function v6(s: string): bigint {
+  try {
+    return IPv6.fromString(s).getValue();
+  } catch (e) {
+    throw new AddrParseError(`"${s}" is not an IPv6 address (${(e as Error).message})`);
+  }
+}
+
+const IPV4_RE = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/** True when `s` looks like an address, CIDR or range (rather than a hostname). */
+export function looksLikeAddress(s: string): boolean {
+  return /^[0-9.]+(\/\d+)?$/.test(s) || /^[0-9.]+\s*-\s*[0-9.]+$/.test(s) || s.includes(':');
+}
+
+/** Parses one entry (address, CIDR or range) into a family and a closed interval. Throws AddrParseError. */
+export function parseAddrEntry(raw: string): { family: 4 | 6; lo: bigint; hi: bigint } {
+  const s = raw.trim();
+  if (s === '') throw new AddrParseError('empty address');
+  const slash = s.indexOf('/');
+  if (slash >= 0) {
+    const addr = s.slice(0, slash);
+    const bits = s.slice(slash + 1);
+    if (!/^\d{1,3}$/.test(bits)) throw new AddrParseError(`"${s}" has a bad prefix length "${bits}"`);
+    const isV6 = addr.includes(':');
+    const max = isV6 ? 128 : 32;
+    if (Number(bits) > max) throw new AddrParseError(`"${s}": prefix length ${bits} is greater than ${max}`);
+    // Validate the address part first so the message names it.
+    if (isV6) v6(addr); else { if (!IPV4_RE.test(addr)) throw new AddrParseError(`"${s}" is not a CIDR`); v4(addr); }
+    try {
+      const r = isV6 ? IPv6CidrRange.fromCidr(s) : IPv4CidrRange.fromCidr(s);
+      const lo = r.getFirst().getValue();
+      const hi = r.getLast().getValue();
+      const given = isV6 ? v6(addr) : v4(addr);
+      if (given !== lo) throw new AddrParseError(`"${s}" has host bits set (network is ${r.getFirst().toString()}/${bits})`);
+      return { family: isV6 ? 6 : 4, lo, hi };
+    } catch (e) {
+      if (e instanceof AddrParseError) throw e;
+      throw new AddrParseError(`"${s}" is not a CIDR (${(e as Error).message})`);
+    }
+  }
+  const dash = s.indexOf('-');
+  if (dash >= 0) {
+    const a = s.slice(0, dash).trim();
+    const b = s.slice(dash + 1).trim();
+    const isV6 = a.includes(':');
+    if (isV6 !== b.includes(':')) throw new AddrParseError(`range "${s}" mixes IPv4 and IPv6`);
+    if (!isV6 && (!IPV4_RE.test(a) || !IPV4_RE.test(b))) throw new AddrParseError(`"${s}" is not an address range a-b`);
+    const lo = isV6 ? v6(a) : v4(a);
+    const hi = isV6 ? v6(b) : v4(b);
+    if (lo > hi) throw new AddrParseError(`range "${s}" runs backwards`);
+    return { family: isV6 ? 6 : 4, lo, hi };
+  }
+  if (s.includes(':')) {
+    const n = v6(s);
+    return { family: 6, lo: n, hi: n };
+  }
+  if (!IPV4_RE.test(s)) throw new AddrParseError(`"${s}" is not an IPv4/IPv6 address, CIDR or range`);
+  const n = v4(s);
+  return { family: 4, lo: n, hi: n };
+}
+
+export function addToSet(set: AddrSet, e: { family: 4 | 6; lo: bigint; hi: bigint }): void {
+  if (e.family === 4) set.v4.push([Number(e.lo), Number(e.hi)]);
+  else set.v6.push([e.lo, e.hi]);
+}
+
+function mergeV4(ivs: Array<[number, number]>): Array<[number, number]> {
+  ivs.sort((a, b) => a[0] - b[0]);
+  const out: Array<[number, number]> = [];
+  for (const iv of ivs) {
+    const last = out[out.length - 1];
+    if (last && iv[0] <= last[1] + 1) { if (iv[1] > last[1]) last[1] = iv[1]; } else out.push([iv[0], iv[1]]);
+  }
+  return out;
+}
+
+function mergeV6(ivs: Array<[bigint, bigint]>): Array<[bigint, bigint]> {
+  ivs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const out: Array<[bigint, bigint]> = [];
+  for (const iv of ivs) {
+    const last = out[out.length - 1];
+    if (last && iv[0] <= last[1] + 1n) { if (iv[1] > last[1]) last[1] = iv[1]; } else out.push([iv[0], iv[1]]);
+  }
+  return out;
+}
+
+/** Sorts and merges the intervals in place (call once after all entries are added). */
+export function normalizeSet(set: AddrSet): AddrSet {
+  set.v4 = mergeV4(set.v4);
+  set.v6 = mergeV6(set.v6);
+  return set;
+}
+
+export function v4InSet(n: number, ivs: ReadonlyArray<readonly [number, number]>): boolean {
+  let lo = 0, hi = ivs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const iv = ivs[mid]!;
+    if (n < iv[0]) hi = mid - 1;
+    else if (n > iv[1]) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}

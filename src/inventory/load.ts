@@ -1,0 +1,237 @@
+/**
+ * Deployment inventory: which products run where, in which roles, with which parameters.
+ *
+ * ```yaml
+ * hosts:                         # static name resolution for hostname requirements
+ *   mirror.updateng.finjan.com: [203.0.113.10]
+ * deployments:
+ *   - product: groundlabs-er
+ *     params: {}                 # overrides of ruleset parameters (version, ports)
+ *     roles:
+ *       master: [10.10.0.11]
+ *       node-agent: [10.40.0.0/24, 10.41.0.1-10.41.0.99]
+ * ```
+ * Role entries are IPv4/IPv6 addresses, CIDRs, ranges `a-b`, or hostnames listed under `hosts` / in the
+ * `--hosts` file. Every error is a ConfigError naming file, line and field.
+ */
+import { readFile } from 'node:fs/promises';
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node, type Pair } from 'yaml';
+import { ConfigError } from '../model/errors.js';
+import { canonicalIp } from '../model/ip.js';
+import type { Ruleset } from '../model/ruleset.js';
+import { resolvePorts, PortSpecError } from '../rulesets/ports.js';
+import { paramValues, requirementApplies } from '../rulesets/load.js';
+import { AddrParseError, addToSet, emptyAddrSet, looksLikeAddress, normalizeSet, parseAddrEntry, type AddrSet } from './addr.js';
+
+export interface Deployment {
+  /** Ruleset id (gfi-languard, escan, groundlabs-er, finjan-vsos, …). */
+  product: string;
+  ruleset: Ruleset;
+  /** Overrides as written; combine with ruleset defaults through `effectiveParams`. */
+  params: Record<string, number | string | boolean>;
+  roles: Map<string, AddrSet>;
+  line: number;
+}
+
+export interface Inventory {
+  file: string;
+  /** Lower-case hostname → canonical addresses (inventory `hosts` plus the `--hosts` file). */
+  hosts: Map<string, string[]>;
+  deployments: Deployment[];
+}
+
+export interface InventoryOptions {
+  /** Already-parsed `/etc/hosts`-style file (see parseHostsFile). */
+  extraHosts?: Map<string, string[]>;
+}
+
+const HOSTNAME_RE = /^(\*\.)?[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*\.?$/i;
+
+function addHost(map: Map<string, string[]>, name: string, ip: string): void {
+  const key = name.toLowerCase().replace(/\.$/, '');
+  const list = map.get(key);
+  if (!list) map.set(key, [ip]);
+  else if (!list.includes(ip)) list.push(ip);
+}
+
+/** Parses an `/etc/hosts`-style file: `ADDRESS NAME [ALIAS…]`, `#` comments. */
+export function parseHostsFile(text: string, file: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!;
+    const hash = raw.indexOf('#');
+    const body = (hash >= 0 ? raw.slice(0, hash) : raw).trim();
+    if (body === '') continue;
+    const parts = body.split(/\s+/);
+    const ip = canonicalIp(parts[0]!);
+    if (ip === null) throw new ConfigError(`"${parts[0]}" is not an IP address`, file, i + 1, 'address');
+    if (parts.length < 2) throw new ConfigError(`address ${ip} has no hostname`, file, i + 1, 'hostname');
+    for (const name of parts.slice(1)) {
+      if (!HOSTNAME_RE.test(name)) throw new ConfigError(`"${name}" is not a hostname`, file, i + 1, 'hostname');
+      addHost(out, name, ip);
+    }
+  }
+  return out;
+}
+
+export async function loadHostsFile(path: string): Promise<Map<string, string[]>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read hosts file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, path, null, null);
+  }
+  return parseHostsFile(text, path);
+}
+
+export async function loadInventory(path: string, rulesets: Ruleset[], opts: InventoryOptions = {}): Promise<Inventory> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read inventory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, path, null, null);
+  }
+  return parseInventory(text, path, rulesets, opts);
+}
+
+/** Parses inventory YAML text. Products must be among `rulesets` (matched by ruleset id). */
+export function parseInventory(text: string, file: string, rulesets: Ruleset[], opts: InventoryOptions = {}): Inventory {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const line = e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line;
+    throw new ConfigError(`YAML syntax error: ${e.message.split('\n')[0]}`, file, line, null);
+  }
+  const lineOf = (n: Node | null | undefined): number | null => (n?.range ? lc.linePos(n.range[0]).line : null);
+  const fail = (msg: string, n: Node | null | undefined, field: string): never => {
+    throw new ConfigError(msg, file, lineOf(n), field);
+  };
+
+  const root = doc.contents as Node | null;
+  if (!root || !isMap(root)) fail('an inventory is a mapping with `deployments:` (and optional `hosts:`)', root, 'deployments');
+  const rootMap = root as unknown as { items: Pair<Node, Node>[] };
+  const byId = new Map(rulesets.map((r) => [r.id, r] as const));
+
+  // hosts
+  const hosts = new Map<string, string[]>();
+  if (opts.extraHosts) for (const [n, ips] of opts.extraHosts) for (const ip of ips) addHost(hosts, n, ip);
+  let deploymentsNode: Node | null = null;
+  for (const item of rootMap.items) {
+    const key = isScalar(item.key) ? String(item.key.value) : '';
+    if (key === 'hosts') {
+      const hn = item.value;
+      if (hn === null || (isScalar(hn) && hn.value === null)) continue;
+      if (!isMap(hn)) fail('`hosts` maps hostnames to lists of addresses', hn, 'hosts');
+      for (const hp of (hn as unknown as { items: Pair<Node, Node>[] }).items) {
+        const name = isScalar(hp.key) ? String(hp.key.value) : '';
+        if (!HOSTNAME_RE.test(name) || name.startsWith('*')) fail(`"${name}" is not a hostname`, hp.key, 'hosts');
+        const vals = isSeq(hp.value) ? hp.value.items as Node[] : [hp.value];
+        for (const v of vals) {
+          const s = isScalar(v) ? String(v.value) : '';
+          const ip = canonicalIp(s);
+          if (ip === null) fail(`"${s}" is not an IP address`, v ?? hp.key, `hosts.${name}`);
+          addHost(hosts, name, ip!);
+        }
+      }
+    } else if (key === 'deployments') {
+      deploymentsNode = item.value;
+    } else {
+      fail(`unknown key "${key}" (expected hosts, deployments)`, item.key as Node, key);
+    }
+  }
+  if (!deploymentsNode || !isSeq(deploymentsNode)) fail('`deployments` must be a list', deploymentsNode ?? root, 'deployments');
+
+  const deployments: Deployment[] = [];
+  (deploymentsNode as unknown as { items: Node[] }).items.forEach((dn, di) => {
+    const where = `deployments[${di}]`;
+    if (!isMap(dn)) fail('a deployment is a mapping with product, params, roles', dn, where);
+    let productNode: Node | null = null, paramsNode: Node | null = null, rolesNode: Node | null = null;
+    for (const p of (dn as unknown as { items: Pair<Node, Node>[] }).items) {
+      const k = isScalar(p.key) ? String(p.key.value) : '';
+      if (k === 'product') productNode = p.value;
+      else if (k === 'params') paramsNode = p.value;
+      else if (k === 'roles') rolesNode = p.value;
+      else if (k === 'name' || k === 'notes' || k === 'description') continue;
+      else fail(`unknown key "${k}" (expected product, params, roles)`, p.key, `${where}.${k}`);
+    }
+    const product = productNode && isScalar(productNode) ? String(productNode.value) : '';
+    if (!product) fail('missing `product`', dn, `${where}.product`);
+    const rs = byId.get(product);
+    if (!rs) fail(`unknown product "${product}" (known: ${[...byId.keys()].sort().join(', ') || 'none loaded'})`, productNode ?? dn, `${where}.product`);
+    const ruleset = rs!;
+
+    // params
+    const params: Record<string, number | string | boolean> = {};
+    const paramLines = new Map<string, Node>();
+    if (paramsNode && !(isScalar(paramsNode) && paramsNode.value === null)) {
+      if (!isMap(paramsNode)) fail('`params` must be a mapping of parameter → value', paramsNode, `${where}.params`);
+      const known = new Set((ruleset.parameters ?? []).map((p) => p.id));
+      for (const p of (paramsNode as unknown as { items: Pair<Node, Node>[] }).items) {
+        const k = isScalar(p.key) ? String(p.key.value) : '';
+        if (!known.has(k)) fail(`unknown parameter "${k}" for ${product} (known: ${[...known].sort().join(', ') || 'none'})`, p.key, `${where}.params.${k}`);
+        const v = isScalar(p.value) ? p.value.value : undefined;
+        if (typeof v !== 'number' && typeof v !== 'string' && typeof v !== 'boolean') {
+          fail(`parameter "${k}" must be a number, text or true/false`, p.value ?? p.key, `${where}.params.${k}`);
+        }
+        const def = (ruleset.parameters ?? []).find((d) => d.id === k)!;
+        const type = def.type ?? (typeof def.default === 'boolean' ? 'boolean' : typeof def.default === 'number' ? 'number' : undefined);
+        if ((type === 'number' || type === 'port') && !(typeof v === 'number' || (typeof v === 'string' && /^\d+(\.\d+)*$/.test(v.trim())))) {
+          fail(`parameter "${k}" must be a number, got "${String(v)}"`, p.value ?? p.key, `${where}.params.${k}`);
+        }
+        if (type === 'boolean' && typeof v !== 'boolean') fail(`parameter "${k}" must be true or false, got "${String(v)}"`, p.value ?? p.key, `${where}.params.${k}`);
+        params[k] = v as number | string | boolean;
+        paramLines.set(k, (p.value ?? p.key) as Node);
+      }
+    }
+    // Every active requirement's ports must resolve with these params.
+    const eff = paramValues(ruleset, params);
+    for (const req of ruleset.requirements) {
+      if (!requirementApplies(req, eff)) continue;
+      try {
+        resolvePorts(req.ports, eff);
+      } catch (e) {
+        if (!(e instanceof PortSpecError)) throw e;
+        const ref = /\$\{([A-Za-z0-9_.-]+)\}/.exec(JSON.stringify(req.ports))?.[1];
+        const at = (ref && paramLines.get(ref)) || paramsNode || dn;
+        fail(`requirement ${req.id}: ${e.message}`, at, `${where}.params${ref ? `.${ref}` : ''}`);
+      }
+    }
+
+    // roles
+    const roles = new Map<string, AddrSet>();
+    if (!rolesNode || !isMap(rolesNode)) fail('`roles` must be a mapping of role → list of addresses', rolesNode ?? dn, `${where}.roles`);
+    for (const p of (rolesNode as unknown as { items: Pair<Node, Node>[] }).items) {
+      const role = isScalar(p.key) ? String(p.key.value) : '';
+      if (!(role in ruleset.roles) && role !== 'internet') {
+        fail(`unknown role "${role}" for ${product} (roles: ${Object.keys(ruleset.roles).sort().join(', ')})`, p.key, `${where}.roles.${role}`);
+      }
+      const set = roles.get(role) ?? emptyAddrSet();
+      const vals: Node[] = isSeq(p.value) ? (p.value.items as Node[]) : p.value && isScalar(p.value) && p.value.value !== null ? [p.value] : [];
+      if (vals.length === 0) fail(`role "${role}" lists no addresses`, p.value ?? p.key, `${where}.roles.${role}`);
+      for (const v of vals) {
+        const s = isScalar(v) ? String(v.value).trim() : '';
+        const field = `${where}.roles.${role}`;
+        if (!looksLikeAddress(s) && HOSTNAME_RE.test(s)) {
+          const ips = hosts.get(s.toLowerCase().replace(/\.$/, ''));
+          if (!ips) fail(`hostname "${s}" does not resolve (list it under hosts: or in the --hosts file)`, v, field);
+          for (const ip of ips!) addToSet(set, parseAddrEntry(ip));
+          set.text.push(s);
+          continue;
+        }
+        try {
+          addToSet(set, parseAddrEntry(s));
+        } catch (e) {
+          if (e instanceof AddrParseError) fail(e.message, v, field);
+          throw e;
+        }
+        set.text.push(s);
+      }
+      roles.set(role, normalizeSet(set));
+    }
+    deployments.push({ product, ruleset, params, roles, line: lineOf(dn) ?? 0 });
+  });
+
+  return { file, hosts, deployments };
+}

@@ -1,0 +1,133 @@
+/**
+ * Readable terminal summary of an analysis, worst first, pasteable into an incident channel:
+ * confirmed findings, probable findings, port-only findings (apart), inferred roles, the compliance
+ * matrix, then (by the caller) the parse summary. Log text (device and rule names) is attacker-controlled:
+ * control characters are replaced so that nothing can drive the terminal.
+ */
+import type { Finding, MatrixRow } from '../model/finding.js';
+import type { InferredRole, MatchResult, NotApplicable } from '../matcher/matcher.js';
+
+/** Replaces C0/C1 control characters (ESC, CR, …) with '?'. */
+export function clean(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
+function timeRange(first: string | null, last: string | null): string {
+  if (!first || !last) return 'time unknown';
+  const d1 = first.slice(0, 10), t1 = first.slice(11, 16);
+  const d2 = last.slice(0, 10), t2 = last.slice(11, 16);
+  if (d1 === d2 && t1 === t2) return `${d1} ${t1} UTC`;
+  return d1 === d2 ? `${d1} ${t1}–${t2} UTC` : `${d1} ${t1} – ${d2} ${t2} UTC`;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function listText(items: string[], what: string): string {
+  if (items.length === 0) return '';
+  const shown = items.slice(0, 3).map(clean).join(', ');
+  return `${what} ${shown}${items.length > 3 ? ` (+${items.length - 3} more)` : ''}`;
+}
+
+function portText(f: Finding): string {
+  return `${f.transport.toUpperCase()}${f.dst_port !== null ? ` ${f.dst_port}` : ''}`;
+}
+
+export function findingHeadline(f: Finding): string {
+  const product = f.product_name ?? f.product;
+  let who: string;
+  if (f.confidence === 'port-only') {
+    const src = f.src_role ? `${f.src_ip} (${f.src_role})` : f.src_ip;
+    const dst = f.dst_role ? `${f.dst_ip} (${f.dst_role})` : f.dst_ip;
+    who = `${src} was denied ${dst} on ${portText(f)}, a port of ${(f.candidates ?? [`${f.product}/${f.requirement}`]).join(', ')}`;
+  } else {
+    const src = f.src_role ? `${product} ${f.src_role} ${f.src_ip}` : `${f.src_ip} (not in the inventory)`;
+    let dst: string;
+    if (f.dst_role && f.src_role) dst = `its ${f.dst_role} ${f.dst_ip}`;
+    else if (f.dst_role) dst = `${product} ${f.dst_role} ${f.dst_ip}`;
+    else if (f.confidence === 'probable') dst = `${f.dst_ip} (not in the inventory)`;
+    else dst = f.dst_ip;
+    who = `${src} cannot reach ${dst} on ${portText(f)}`;
+  }
+  const extras = [listText(f.rules, f.rules.length === 1 ? 'rule' : 'rules'), listText(f.devices, 'on')].filter(Boolean).join(' ');
+  return `${who} — ${plural(f.count, 'deny', 'denies')}, ${timeRange(f.first_seen, f.last_seen)}${extras ? `, ${extras}` : ''}.`;
+}
+
+function findingBlock(f: Finding): string[] {
+  const label = f.confidence === 'port-only' ? 'PORT-ONLY' : f.confidence.toUpperCase();
+  const pad = ' '.repeat(11);
+  const out = [`${label.padEnd(10)} ${findingHeadline(f)}`];
+  out.push(`${pad}Requirement: ${f.product}/${f.requirement} — ${f.purpose.trim()}`);
+  if (f.symptom) out.push(`${pad}Symptom: ${f.symptom}`);
+  if (f.open) out.push(`${pad}Open: ${f.open} (${f.source})`);
+  else out.push(`${pad}Source: ${f.source}`);
+  if (f.evidence.length) out.push(`${pad}Evidence: ${f.evidence.map((e) => `${clean(e.file)}:${e.line}`).join(', ')}`);
+  return out;
+}
+
+function matrixTable(rows: MatrixRow[]): string[] {
+  if (rows.length === 0) return [];
+  const head = ['STATUS', 'PRODUCT', 'REQUIREMENT', 'NECESSITY', 'DENIES', 'ALLOWS', 'LAST SEEN'];
+  const body = rows.map((r) => [r.status.toUpperCase(), r.product, r.requirement, r.necessity, String(r.denies), String(r.allows), r.last_seen ? r.last_seen.slice(0, 16).replace('T', ' ') : '-']);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 4 || i === 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(head), ...body.map(line)];
+}
+
+export interface TerminalReportOptions {
+  /** Port-only findings shown at most (the rest are counted). Default 50. */
+  maxPortOnly?: number;
+}
+
+export function renderTerminal(r: Pick<MatchResult, 'findings' | 'requirements' | 'inferred_roles'> & Partial<Pick<MatchResult, 'not_applicable' | 'unresolved_host_candidates'>>, opts: TerminalReportOptions = {}): string {
+  const out: string[] = [];
+  const confirmed = r.findings.filter((f) => f.confidence === 'confirmed');
+  const probable = r.findings.filter((f) => f.confidence === 'probable');
+  const portOnly = r.findings.filter((f) => f.confidence === 'port-only');
+  const counts = r.requirements.reduce<Record<string, number>>((m, x) => ((m[x.status] = (m[x.status] ?? 0) + 1), m), {});
+
+  if (r.requirements.length) {
+    out.push(`Requirements: ${counts['violated'] ?? 0} violated, ${counts['intermittent'] ?? 0} intermittent, ${counts['ok'] ?? 0} ok, ${counts['unobserved'] ?? 0} unobserved. Findings: ${confirmed.length} confirmed, ${probable.length} probable, ${portOnly.length} port-only.`);
+  } else {
+    out.push(`Findings: ${confirmed.length} confirmed, ${probable.length} probable, ${portOnly.length} port-only.`);
+  }
+  out.push('');
+  for (const f of [...confirmed, ...probable]) { out.push(...findingBlock(f), ''); }
+  if (portOnly.length) {
+    out.push('Port-only matches (no inventory: the port fits a documented requirement, the roles are not known):', '');
+    const max = opts.maxPortOnly ?? 50;
+    for (const f of portOnly.slice(0, max)) out.push(...findingBlock(f), '');
+    if (portOnly.length > max) out.push(`… ${portOnly.length - max} more port-only findings (use --json for all).`, '');
+  }
+  if (r.inferred_roles.length) {
+    out.push('Roles inferred from allowed traffic:');
+    for (const x of r.inferred_roles.slice(0, 50)) {
+      out.push(`  ${x.ip}  ${x.product} ${x.role}  (accepts ${x.transport.toUpperCase()} ${x.ports} from ${x.peers}+ peers; ${x.requirement})`);
+    }
+    out.push('');
+  }
+  if (r.requirements.length) {
+    const SORDER = { violated: 0, intermittent: 1, ok: 2, unobserved: 3 } as const;
+    const seen = r.requirements.filter((x) => x.status !== 'unobserved').sort((a, b) => SORDER[a.status] - SORDER[b.status] || a.product.localeCompare(b.product) || a.requirement.localeCompare(b.requirement));
+    out.push('Compliance matrix:');
+    if (seen.length) out.push(...matrixTable(seen).map((l) => `  ${l}`));
+    const unobserved = new Map<string, string[]>();
+    for (const x of r.requirements) if (x.status === 'unobserved') unobserved.set(x.product, [...(unobserved.get(x.product) ?? []), x.requirement]);
+    for (const [product, reqs] of unobserved) out.push(`  UNOBSERVED ${product} (${reqs.length}): ${reqs.join(', ')}`);
+    out.push('');
+  }
+  const na: NotApplicable[] = r.not_applicable ?? [];
+  if (na.length) {
+    const inactive = na.filter((n) => n.reason === 'inactive').length;
+    const local = na.length - inactive;
+    out.push(`Not applicable: ${inactive} requirement(s) off under the deployment's parameters, ${local} local-only (no firewall opening needed).`, '');
+  }
+  if (r.unresolved_host_candidates) {
+    out.push(`${plural(r.unresolved_host_candidates, 'flow')} on a hostname requirement's port went to addresses that never resolved to its hosts (add them under hosts: or with --hosts).`, '');
+  }
+  return out.join('\n');
+}
+
+export type { InferredRole };

@@ -1,0 +1,432 @@
+/**
+ * Loading and validating rulesets: the built-in product rulesets in <package root>/rulesets/*.yaml and
+ * user files given with --ruleset FILE. Every error is a ConfigError naming file, line and field.
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { ConfigError } from '../model/errors.js';
+import type { ParameterDef, ParameterType, Requirement, Ruleset } from '../model/ruleset.js';
+import { PortSpecError, resolvePorts, type ParamValues } from './ports.js';
+import { BUILTIN_ROLES, PORTED_TRANSPORTS, rulesetFileSchema, WHEN_OPS, type RulesetFile } from './schema.js';
+
+export { ConfigError } from '../model/errors.js';
+
+type PathSeg = string | number;
+
+// ---------------------------------------------------------------------------------------------------
+// Package root and built-in rulesets
+
+let packageRootCache: string | null = null;
+
+/** The directory holding package.json, found by walking up from this module (src/ or dist/src/). */
+export function packageRoot(): string {
+  if (packageRootCache) return packageRootCache;
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(path.join(dir, 'package.json'))) return (packageRootCache = dir);
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`cannot find package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = up;
+  }
+}
+
+export function builtinRulesetDir(): string {
+  return path.join(packageRoot(), 'rulesets');
+}
+
+/** Built-in ruleset files, sorted by name. */
+export function builtinRulesetFiles(): string[] {
+  const dir = builtinRulesetDir();
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/i.test(f))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
+let builtinCache: Ruleset[] | null = null;
+
+/** All built-in rulesets (loaded once per process). A broken built-in file throws its ConfigError. */
+export function loadBuiltinRulesets(): Ruleset[] {
+  if (!builtinCache) builtinCache = builtinRulesetFiles().map((f) => loadRuleset(f));
+  return builtinCache;
+}
+
+/**
+ * Each spec is a built-in id (`gfi-languard`), `all` (every built-in) or a file path.
+ * No specs → all built-ins. Two rulesets with the same id are an error.
+ */
+export function resolveRulesets(specs: string[]): Ruleset[] {
+  if (specs.length === 0) return loadBuiltinRulesets();
+  const out: Ruleset[] = [];
+  const seen = new Map<string, string>();
+  const add = (rs: Ruleset, spec: string): void => {
+    const prev = seen.get(rs.id);
+    if (prev !== undefined) {
+      if (prev === rs.file) return;
+      throw new ConfigError(`ruleset id "${rs.id}" is also defined by ${prev}`, spec, null, 'id');
+    }
+    seen.set(rs.id, rs.file);
+    out.push(rs);
+  };
+  for (const spec of specs) {
+    if (spec === 'all') {
+      for (const rs of loadBuiltinRulesets()) add(rs, rs.file);
+      continue;
+    }
+    const builtin = loadBuiltinRulesets().find((r) => r.id === spec);
+    if (builtin && !(existsSync(spec) && statSync(spec).isFile())) {
+      add(builtin, spec);
+      continue;
+    }
+    if (existsSync(spec) && statSync(spec).isFile()) {
+      add(loadRuleset(spec), spec);
+      continue;
+    }
+    const ids = loadBuiltinRulesets().map((r) => r.id).join(', ');
+    throw new ConfigError(`no such ruleset file or built-in ruleset (built-ins: ${ids})`, spec, null, null);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Loading one file
+
+export interface ValidationResult {
+  ruleset: Ruleset | null;
+  errors: ConfigError[];
+}
+
+/** Loads one ruleset file; throws the first ConfigError (the message says how many more there are). */
+export function loadRuleset(file: string): Ruleset {
+  const r = validateRulesetFile(file);
+  if (r.errors.length > 0 || !r.ruleset) {
+    const first = r.errors[0]!;
+    if (r.errors.length === 1) throw first;
+    throw new ConfigError(`${first.message} (and ${r.errors.length - 1} more error(s); run "fwaudit rulesets validate ${file}")`, first.file, first.line, first.field);
+  }
+  return r.ruleset;
+}
+
+export function validateRulesetFile(file: string): ValidationResult {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    return { ruleset: null, errors: [new ConfigError(`cannot read: ${(e as Error).message}`, file, null, null)] };
+  }
+  return validateRulesetText(text, file);
+}
+
+/** Parses and validates ruleset YAML text; collects every error found. */
+export function validateRulesetText(text: string, file: string): ValidationResult {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    // later errors are nearly always consequences of the first one
+    const e = doc.errors[0]!;
+    const line = e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line;
+    return { ruleset: null, errors: [new ConfigError(`YAML syntax error: ${firstLine(e.message)}`, file, line, null)] };
+  }
+  const raw: unknown = doc.toJS();
+  const at = (p: PathSeg[]) => lineOf(doc, lc, p);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return { ruleset: null, errors: [new ConfigError('a ruleset file must be a YAML mapping (id, product, roles, parameters, requirements, symptoms)', file, 1, null)] };
+  }
+  const parsed = rulesetFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    return {
+      ruleset: null,
+      errors: parsed.error.issues.map((iss) => {
+        const p = iss.path.filter((s): s is PathSeg => typeof s === 'string' || typeof s === 'number');
+        if (iss.code === 'unrecognized_keys') {
+          return new ConfigError(iss.message, file, at([...p, iss.keys[0]!]), fieldName(raw, [...p, iss.keys[0]!]));
+        }
+        const missing = p.length > 0 && valueAt(raw, p) === undefined;
+        return new ConfigError(missing ? `required field is missing (${iss.message})` : iss.message, file, at(p), fieldName(raw, p) || null);
+      }),
+    };
+  }
+  const errors = checkSemantics(parsed.data, (msg, p) => new ConfigError(msg, file, at(p), fieldName(raw, p) || null));
+  if (errors.length > 0) return { ruleset: null, errors };
+  return { ruleset: toRuleset(parsed.data, file), errors: [] };
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0]!.trim();
+}
+
+function toRuleset(d: RulesetFile, file: string): Ruleset {
+  const rs: Ruleset = {
+    id: d.id,
+    product: d.product,
+    roles: d.roles,
+    parameters: d.parameters.map((p) => ({ ...p, type: p.type ?? inferType(p.default) })),
+    requirements: d.requirements.map((r) => {
+      const req: Requirement = { ...r };
+      for (const k of Object.keys(req) as Array<keyof Requirement>) if (req[k] === undefined) delete req[k];
+      return req;
+    }),
+    file,
+  };
+  if (d.version !== undefined) rs.version = d.version;
+  if (d.description !== undefined) rs.description = d.description;
+  if (d.documents !== undefined) rs.documents = d.documents.map((x) => ({ ...x }));
+  if (d.symptoms !== undefined) rs.symptoms = d.symptoms;
+  return rs;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Semantic checks
+
+function inferType(v: number | string | boolean): ParameterType {
+  if (typeof v === 'boolean') return 'boolean';
+  if (typeof v === 'number') return 'number';
+  try {
+    resolvePorts(v);
+    return 'ports';
+  } catch {
+    return 'string';
+  }
+}
+
+function checkSemantics(d: RulesetFile, err: (msg: string, p: PathSeg[]) => ConfigError): ConfigError[] {
+  const errors: ConfigError[] = [];
+  const roles = new Set<string>([...Object.keys(d.roles), ...BUILTIN_ROLES]);
+  for (const r of BUILTIN_ROLES) if (r in d.roles) errors.push(err(`"${r}" is a built-in role; do not declare it`, ['roles', r]));
+
+  // parameters
+  const params = new Map<string, ParameterDef & { type: ParameterType }>();
+  d.parameters.forEach((p, i) => {
+    if (params.has(p.id)) errors.push(err(`duplicate parameter id "${p.id}"`, ['parameters', i, 'id']));
+    const type = p.type ?? inferType(p.default);
+    params.set(p.id, { ...p, type });
+    const bad = (m: string) => errors.push(err(m, ['parameters', i, 'default']));
+    switch (type) {
+      case 'boolean':
+        if (typeof p.default !== 'boolean') bad(`default of a boolean parameter must be true or false`);
+        break;
+      case 'number':
+        if (typeof p.default !== 'number') bad(`default of a number parameter must be a number`);
+        break;
+      case 'port':
+        if (typeof p.default !== 'number' || !Number.isInteger(p.default) || p.default < 0 || p.default > 65535)
+          bad(`default of a port parameter must be a port number 0-65535`);
+        break;
+      case 'ports':
+        if (typeof p.default === 'boolean') bad('default of a ports parameter must be a port spec such as "1072-1170"');
+        else {
+          try {
+            resolvePorts(typeof p.default === 'number' ? p.default : p.default);
+          } catch (e) {
+            bad((e as Error).message);
+          }
+        }
+        break;
+      case 'string':
+        break;
+    }
+  });
+  const defaults: Record<string, number | string | boolean> = {};
+  for (const [id, p] of params) defaults[id] = p.default;
+
+  // documents
+  const docs = d.documents ? new Set(d.documents.map((x) => x.file)) : null;
+
+  // requirements
+  const reqIds = new Set<string>();
+  d.requirements.forEach((r, i) => {
+    const P = (...rest: PathSeg[]): PathSeg[] => ['requirements', i, ...rest];
+    if (reqIds.has(r.id)) errors.push(err(`duplicate requirement id "${r.id}"`, P('id')));
+    reqIds.add(r.id);
+    if (!roles.has(r.from)) errors.push(err(`unknown role "${r.from}" (declared: ${[...roles].join(', ')})`, P('from')));
+    if (r.to !== undefined && !roles.has(r.to)) errors.push(err(`unknown role "${r.to}" (declared: ${[...roles].join(', ')})`, P('to')));
+    if (r.to === undefined && r.hosts === undefined) errors.push(err('a requirement needs `to` (a role) or `hosts` (destination names)', P('from')));
+    const ported = (PORTED_TRANSPORTS as readonly string[]).includes(r.transport);
+    if (ported && r.ports === null) errors.push(err(`${r.transport} requirements need ports`, P('ports')));
+    if (!ported && r.ports !== null) errors.push(err(`${r.transport} has no ports; write ports: null`, P('ports')));
+    if (r.ports !== null) {
+      const atoms = Array.isArray(r.ports) ? r.ports : [r.ports];
+      let refsOk = true;
+      atoms.forEach((a, j) => {
+        if (typeof a !== 'string') return;
+        for (const m of a.matchAll(/\$\{([^}]*)\}/g)) {
+          const p = params.get(m[1]!);
+          const where = Array.isArray(r.ports) ? P('ports', j) : P('ports');
+          if (!p) {
+            errors.push(err(`unknown parameter "${m[1]}" (declared: ${[...params.keys()].join(', ') || 'none'})`, where));
+            refsOk = false;
+          } else if (p.type !== 'port' && p.type !== 'ports') {
+            errors.push(err(`parameter "${m[1]}" is a ${p.type}, not a port or port spec`, where));
+            refsOk = false;
+          }
+        }
+      });
+      if (refsOk) {
+        try {
+          resolvePorts(r.ports, defaults as ParamValues);
+        } catch (e) {
+          if (!(e instanceof PortSpecError)) throw e;
+          errors.push(err(e.message, P('ports')));
+        }
+      }
+    }
+    if (r.necessity === 'conditional') {
+      if (!r.when) errors.push(err('a conditional requirement needs `when` (a condition on a parameter)', P('necessity')));
+      if (!r.condition) errors.push(err('a conditional requirement needs `condition` (the condition in words)', P('necessity')));
+    }
+    if (r.necessity === 'required' && r.when) errors.push(err('a required requirement cannot have `when`; use necessity: conditional', P('when')));
+    if (r.when) {
+      const p = params.get(r.when.param);
+      if (!p) errors.push(err(`unknown parameter "${r.when.param}" (declared: ${[...params.keys()].join(', ') || 'none'})`, P('when', 'param')));
+      else {
+        const op = WHEN_OPS.find((o) => (r.when as Record<string, unknown>)[o] !== undefined)!;
+        const v = (r.when as Record<string, unknown>)[op];
+        if (p.type === 'boolean' && !((op === 'eq' || op === 'ne') && typeof v === 'boolean'))
+          errors.push(err(`parameter "${p.id}" is boolean: use eq: true|false or ne: true|false`, P('when', op)));
+        else if ((op === 'lt' || op === 'lte' || op === 'gt' || op === 'gte') && !(p.type === 'number' || p.type === 'port' || p.type === 'string'))
+          errors.push(err(`${op} needs a number (or version) parameter; "${p.id}" is ${p.type}`, P('when', op)));
+      }
+    }
+    if (docs && !docs.has(r.source.document))
+      errors.push(err(`source document "${r.source.document}" is not listed under documents`, P('source', 'document')));
+  });
+
+  // symptoms
+  const symIds = new Set<string>();
+  (d.symptoms ?? []).forEach((s, i) => {
+    if (symIds.has(s.id)) errors.push(err(`duplicate symptom id "${s.id}"`, ['symptoms', i, 'id']));
+    symIds.add(s.id);
+    s.requirements.forEach((rid, j) => {
+      if (!reqIds.has(rid)) errors.push(err(`unknown requirement "${rid}"`, ['symptoms', i, 'requirements', j]));
+    });
+  });
+  return errors;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Mapping a data path to a line and a readable field name
+
+/** Line of the node at `p` (the key's line for a mapping entry); the nearest existing ancestor if absent. */
+function lineOf(doc: Document, lc: LineCounter, p: PathSeg[]): number | null {
+  let node: unknown = doc.contents;
+  let best: number | null = rangeLine(node, lc);
+  for (const seg of p) {
+    if (isMap(node)) {
+      const pair = node.items.find((it) => {
+        const k = it.key as { value?: unknown } | null;
+        return k !== null && typeof k === 'object' && String(k.value) === String(seg);
+      });
+      if (!pair) break;
+      const kl = rangeLine(pair.key, lc);
+      if (kl !== null) best = kl;
+      node = pair.value;
+      const vl = rangeLine(node, lc);
+      // a block value (map / sequence) starts on a later line: keep the key line for the field itself
+      if (vl !== null && !(isMap(node) || isSeq(node))) best = vl;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      const item = node.items[seg];
+      if (item === undefined) break;
+      node = item;
+      const l = rangeLine(node, lc);
+      if (l !== null) best = l;
+    } else break;
+  }
+  return best;
+}
+
+function rangeLine(node: unknown, lc: LineCounter): number | null {
+  const r = (node as YamlNode | null)?.range;
+  return r ? lc.linePos(r[0]).line : null;
+}
+
+function valueAt(raw: unknown, p: PathSeg[]): unknown {
+  let cur: unknown = raw;
+  for (const seg of p) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[seg];
+  }
+  return cur;
+}
+
+/** `requirements[agent-to-server].ports`, `parameters[agent_port].default`, `roles.server`. */
+function fieldName(raw: unknown, p: PathSeg[]): string {
+  let out = '';
+  let cur: unknown = raw;
+  for (const seg of p) {
+    if (typeof seg === 'number') {
+      const item = Array.isArray(cur) ? cur[seg] : undefined;
+      const id = item && typeof item === 'object' && typeof (item as { id?: unknown }).id === 'string' ? (item as { id: string }).id : null;
+      out += id ? `[${id}]` : `[${seg}]`;
+      cur = item;
+    } else {
+      out += out ? `.${seg}` : seg;
+      cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[seg] : undefined;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Parameters and conditions (shared with the matcher and `rulesets show`)
+
+/** Parameter values of a ruleset: defaults, overridden by `overrides` (deployment params). */
+export function paramValues(rs: Ruleset, overrides: ParamValues = {}): Record<string, number | string | boolean> {
+  const out: Record<string, number | string | boolean> = {};
+  for (const p of rs.parameters) out[p.id] = p.default;
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+function compareValues(a: unknown, b: unknown): number | null {
+  const va = versionParts(a), vb = versionParts(b);
+  if (va && vb) {
+    for (let i = 0; i < Math.max(va.length, vb.length); i++) {
+      const d = (va[i] ?? 0) - (vb[i] ?? 0);
+      if (d !== 0) return d < 0 ? -1 : 1;
+    }
+    return 0;
+  }
+  return null;
+}
+
+function versionParts(v: unknown): number[] | null {
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v).split('.').map(Number);
+  if (typeof v === 'string' && /^\d+(\.\d+)*$/.test(v.trim())) return v.trim().split('.').map(Number);
+  return null;
+}
+
+function equalValues(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  const c = compareValues(a, b);
+  if (c !== null) return c === 0;
+  if (typeof a === 'string' && typeof b === 'string') return a.toLowerCase() === b.toLowerCase();
+  if (typeof a === 'boolean' || typeof b === 'boolean') return String(a).toLowerCase() === String(b).toLowerCase();
+  return false;
+}
+
+/**
+ * Decides a `when` condition against parameter values. Versions compare segment by segment
+ * ("11.0.1139" < 12). A missing or non-comparable value makes an ordering condition false.
+ */
+export function evaluateWhen(when: Record<string, unknown> | undefined, params: ParamValues): boolean {
+  if (!when) return true;
+  const v = params[String(when['param'])];
+  if ('eq' in when) return equalValues(v, when['eq']);
+  if ('ne' in when) return !equalValues(v, when['ne']);
+  if ('in' in when) return Array.isArray(when['in']) && when['in'].some((x) => equalValues(v, x));
+  for (const op of ['lt', 'lte', 'gt', 'gte'] as const) {
+    if (!(op in when)) continue;
+    const c = compareValues(v, when[op]);
+    if (c === null) return false;
+    return op === 'lt' ? c < 0 : op === 'lte' ? c <= 0 : op === 'gt' ? c > 0 : c >= 0;
+  }
+  return false;
+}
+
+/** Whether a requirement applies under these parameter values (required → always). */
+export function requirementApplies(req: Requirement, params: ParamValues): boolean {
+  return evaluateWhen(req.when, params);
+}
