@@ -187,6 +187,8 @@ export class Matcher {
   private readonly scratchProbable: Entry[] = [];
   private readonly scratchProbSrc: boolean[] = [];
   private lastHostEntries: Entry[] = [];
+  /** Destination address → hostname, from the inventory hosts and URL logs (bounded). */
+  private readonly hostOfIp = new Map<string, string>();
 
   constructor(rulesets: Ruleset[], inventory: Inventory | null, opts: MatcherOptions = {}) {
     this.maxEvidence = opts.maxEvidence ?? 5;
@@ -229,7 +231,9 @@ export class Matcher {
           const e = this.makeEntry(d.ruleset, req, params, di, rowKey, keyOf);
           e.fromScope = roleText(d.roles.get(req.from)) ?? (req.from === 'internet' ? 'the internet' : null);
           if (e.hosts) {
-            for (const [name, ips] of staticHosts) if (e.hosts.some((p) => hostMatches(name, p))) for (const ip of ips) e.resolved!.add(ip);
+            for (const [name, ips] of staticHosts) {
+              if (e.hosts.some((p) => hostMatches(name, p))) for (const ip of ips) { e.resolved!.add(ip); this.hostOfIp.set(ip, name); }
+            }
             e.toScope = e.hosts.join(', ') + (e.resolved!.size ? ` (${[...e.resolved!].join(', ')})` : '');
           } else if (req.to) {
             e.toScope = roleText(d.roles.get(req.to)) ?? (req.to === 'internet' ? 'the internet' : null);
@@ -351,6 +355,7 @@ export class Matcher {
       this.lastHostEntries = this.hostEntries.filter((e) => e.hosts!.some((p) => hostMatches(h, p)));
     }
     for (const e of this.lastHostEntries) e.resolved!.add(dst);
+    if (this.lastHostEntries.length && this.hostOfIp.size < 100_000) this.hostOfIp.set(dst, normalizeHost(rawHost));
   }
 
   /** `noFinding`: count in the matrix only. `allowed` defaults to `noFinding`. */
@@ -487,6 +492,7 @@ export class Matcher {
         dst_port: g.port,
         src_role: g.srcRole,
         dst_role: g.dstRole,
+        dst_host: e.hosts ? (this.hostOfIp.get(g.dst) ?? null) : null,
         count: g.count,
         first_seen: isoUtc(g.first),
         last_seen: isoUtc(g.last),

@@ -15,6 +15,8 @@ export interface Finding {
   /** Roles the endpoints hold (inventory), or inferred roles for port-only findings. */
   src_role: string | null;
   dst_role: string | null;
+  /** Destination hostname for hostname requirements (update sites), when known. */
+  dst_host?: string | null;
   count: number;
   first_seen: string | null;  // ISO
   last_seen: string | null;

@@ -45,7 +45,8 @@ export function findingHeadline(f: Finding): string {
   } else {
     const src = f.src_role ? `${product} ${f.src_role} ${f.src_ip}` : `${f.src_ip} (not in the inventory)`;
     let dst: string;
-    if (f.dst_role && f.src_role) dst = `its ${f.dst_role} ${f.dst_ip}`;
+    if (f.dst_role === 'internet') dst = `${f.dst_host ? `${f.dst_host} ` : 'the internet address '}${f.dst_host ? `(${f.dst_ip})` : f.dst_ip}`;
+    else if (f.dst_role && f.src_role) dst = `its ${f.dst_role} ${f.dst_ip}`;
     else if (f.dst_role) dst = `${product} ${f.dst_role} ${f.dst_ip}`;
     else if (f.confidence === 'probable') dst = `${f.dst_ip} (not in the inventory)`;
     else dst = f.dst_ip;
