@@ -54,10 +54,14 @@ export class ZoneConverter {
     const key = Math.floor(local / 3_600_000);
     let off = this.cache.get(key);
     if (off === undefined) {
+      // The offsets in force half a day either side; keep those that map this local hour onto
+      // themselves. Two valid (DST fall-back, repeated hour) → the larger offset, the earlier
+      // instant. None valid (spring-forward gap) → the offset before the gap.
       const base = key * 3_600_000;
-      const o1 = tzOffsetAt(this.tz, base - tzOffsetAt(this.tz, base));
-      const o2 = tzOffsetAt(this.tz, base - o1);
-      off = Math.max(o1, o2); // earlier instant when ambiguous
+      const before = tzOffsetAt(this.tz, base - 43_200_000);
+      const after = tzOffsetAt(this.tz, base + 43_200_000);
+      const valid = [before, after].filter((o) => tzOffsetAt(this.tz, base - o) === o);
+      off = valid.length ? Math.max(...valid) : before;
       if (this.cache.size > 100_000) this.cache.clear();
       this.cache.set(key, off);
     }

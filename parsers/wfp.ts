@@ -1,0 +1,418 @@
+/**
+ * Windows Filtering Platform audit events from the Security log (provider
+ * Microsoft-Windows-Security-Auditing): 5152/5153 packet drops, 5156/5157 connections permitted/blocked.
+ *
+ * Format ids:
+ * - `wfp-json` (framing `json`): Get-WinEvent | ConvertTo-Json (Properties in EventData order, or the
+ *   rendered Message when Properties degraded to type names), Winlogbeat/ECS (`winlog.event_data`),
+ *   NXLog / Logstash flat records (EventData keys at top level), Azure Sentinel SecurityEvent rows
+ *   (`EventData` is an XML string) and evtx_dump jsonl (`Event.System`, `Event.EventData`).
+ * - `wfp-xml` (framing `xml-events`): one `<Event>…</Event>` per call (wevtutil /f:xml, Event Viewer, ToXml()).
+ *
+ * Decisions:
+ * - 5154/5155/5158/5159 (listen/bind) have no peer: note 'no-peer-events' and skip 'not-flow'.
+ *   Other event ids are skipped 'not-flow' ('other event id'), so a Security export with mostly
+ *   non-WFP events is fine.
+ * - Addresses are copied as logged: SourceAddress → src, DestAddress → dst (see log-formats.md §2).
+ * - ICMP/ICMPv6 flows carry no ports (WFP puts type/code or 0 there), as for pfirewall.log.
+ * - rule = FilterOrigin unless absent, `-` or `Unknown` (then FilterRTID).
+ * - app = basename of Application; when Application is absent or `-`, PID 4 (always the System process
+ *   on NT 6+) gives 'System'. The Flow record has no pid column, so the pid is used for nothing else.
+ * - Time: a field with an explicit offset or Z (SystemTime, winlog.time_created, @timestamp,
+ *   TimeGenerated, ISO/`\/Date(ms)\/` TimeCreated) wins over an offset-less one (NXLog EventTime,
+ *   Logstash TimeCreated), which is read as wall-clock time in --tz.
+ */
+import { canonicalIp } from '../src/model/ip.js';
+import { newFlow, normalizeTransport, type Action, type Direction } from '../src/model/flow.js';
+import type { ZoneConverter } from '../src/model/time.js';
+import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } from './types.js';
+
+type Data = Record<string, unknown>;
+
+interface WinEvent {
+  id: number | null;
+  ts: number | null;
+  device: string | null;
+  data: Data;
+}
+
+const VERDICT: Record<number, Action> = { 5152: 'deny', 5153: 'deny', 5156: 'allow', 5157: 'deny' };
+const NO_PEER = new Set([5154, 5155, 5158, 5159]);
+
+/** EventData order of the WFP events (Get-WinEvent `Properties`). Newer builds append FilterOrigin, InterfaceIndex. */
+const ORDER_PACKET = ['ProcessId', 'Application', 'Direction', 'SourceAddress', 'SourcePort', 'DestAddress',
+  'DestPort', 'Protocol', 'FilterRTID', 'LayerName', 'LayerRTID'];
+const ORDER_CONN = ['ProcessID', ...ORDER_PACKET.slice(1), 'RemoteUserID', 'RemoteMachineID'];
+const ORDER_NOPEER = ['ProcessId', 'Application', 'SourceAddress', 'SourcePort', 'Protocol', 'FilterRTID',
+  'LayerName', 'LayerRTID'];
+
+function propertyOrder(id: number): string[] | null {
+  if (id === 5152 || id === 5153) return ORDER_PACKET;
+  if (id === 5156 || id === 5157) return ORDER_CONN;
+  if (NO_PEER.has(id)) return ORDER_NOPEER;
+  return null;
+}
+
+/** Rendered Message labels (en-US) → EventData names. */
+const MESSAGE_LABELS: Record<string, string> = {
+  'process id': 'ProcessID', 'application name': 'Application', direction: 'Direction',
+  'source address': 'SourceAddress', 'source port': 'SourcePort', 'destination address': 'DestAddress',
+  'destination port': 'DestPort', protocol: 'Protocol', 'filter run-time id': 'FilterRTID',
+  'filter origin': 'FilterOrigin', 'layer name': 'LayerName', 'layer run-time id': 'LayerRTID',
+  'interface index': 'InterfaceIndex',
+};
+
+// ---------------------------------------------------------------------------------------------- helpers
+
+function isObj(v: unknown): v is Data {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function str(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  if (isObj(v)) {
+    if ('#text' in v) return str(v['#text']);
+    if ('Value' in v) return str(v['Value']);
+    if ('value' in v) return str(v['value']);
+  }
+  return null;
+}
+
+/** Number from a number, decimal string or 0x-hex string; null otherwise. */
+export function toInt(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : null;
+  const s = str(v)?.trim();
+  if (!s || s === '-') return null;
+  if (/^0x[0-9a-f]+$/i.test(s)) return parseInt(s.slice(2), 16);
+  if (/^\d+$/.test(s)) return Number(s);
+  return null;
+}
+
+const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+export function decodeXml(s: string): string {
+  if (s.indexOf('&') < 0) return s;
+  return s.replace(/&(#x[0-9a-fA-F]+|#\d+|lt|gt|amp|quot|apos);/g, (m, e: string) => {
+    if (e.charCodeAt(0) === 35) {
+      const cp = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+      return cp >= 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
+    }
+    return ENTITIES[e] ?? m;
+  });
+}
+
+const XML_DATA = /<Data\s+Name\s*=\s*(["'])(.*?)\1\s*(?:\/>|>([\s\S]*?)<\/Data\s*>)/g;
+
+function xmlData(xml: string): Data {
+  const out: Data = {};
+  XML_DATA.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = XML_DATA.exec(xml)) !== null) out[decodeXml(m[2]!)] = decodeXml(m[3] ?? '');
+  return out;
+}
+
+function messageData(msg: string): Data {
+  const out: Data = {};
+  for (const raw of msg.split(/\r?\n/)) {
+    const l = raw.trim();
+    const c = l.indexOf(':');
+    if (c <= 0) continue;
+    const name = MESSAGE_LABELS[l.slice(0, c).trim().toLowerCase()];
+    if (name && !(name in out)) out[name] = l.slice(c + 1).trim();
+  }
+  return out;
+}
+
+const ISO = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?\s*(Z|[+-]\d\d(?::?\d\d)?)?$/i;
+const MSDATE = /^\/Date\((-?\d+)(?:[+-]\d{4})?\)\/$/;
+
+interface TimeValue { ms: number; offset: boolean }
+
+/** Parses a timestamp; offset-less wall-clock times are converted with `zone`. */
+export function parseTime(v: unknown, zone: ZoneConverter): TimeValue | null {
+  if (typeof v === 'number' && Number.isFinite(v)) return { ms: v, offset: true };
+  const s = str(v)?.trim();
+  if (!s) return null;
+  const md = MSDATE.exec(s);
+  if (md) return { ms: Number(md[1]), offset: true };
+  const m = ISO.exec(s);
+  if (!m) {
+    const p = Date.parse(s);
+    return Number.isFinite(p) && /(Z|[+-]\d\d:?\d\d|GMT|UTC)$/i.test(s) ? { ms: p, offset: true } : null;
+  }
+  const y = +m[1]!, mo = +m[2]!, d = +m[3]!, h = +m[4]!, mi = +m[5]!, sec = +m[6]!;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return null;
+  const ms = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000 + 1e-6) : 0;
+  const z = m[8];
+  if (!z) return { ms: zone.toUtc(y, mo, d, h, mi, sec, ms), offset: false };
+  let off = 0;
+  if (z !== 'Z' && z !== 'z') {
+    const sign = z[0] === '-' ? -1 : 1;
+    const digits = z.slice(1).replace(':', '');
+    off = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0')) * 60_000;
+  }
+  return { ms: Date.UTC(y, mo - 1, d, h, mi, sec, ms) - off, offset: true };
+}
+
+/** First candidate with an offset wins; else the first parseable offset-less one. */
+function pickTime(cands: unknown[], zone: ZoneConverter): number | null {
+  let local: number | null = null;
+  for (const c of cands) {
+    if (c === undefined || c === null) continue;
+    const t = parseTime(c, zone);
+    if (!t) continue;
+    if (t.offset) return t.ms;
+    if (local === null) local = t.ms;
+  }
+  return local;
+}
+
+function get(o: unknown, ...path: string[]): unknown {
+  let v: unknown = o;
+  for (const k of path) {
+    if (!isObj(v)) return undefined;
+    v = v[k];
+  }
+  return v;
+}
+
+/** EventData as an object; accepts `{Name: value}` and `{Data: [{Name|@Name|#attributes.Name, #text}]}`. */
+function eventDataObject(ed: unknown): Data {
+  if (typeof ed === 'string') return xmlData(ed);
+  if (!isObj(ed)) return {};
+  const arr = ed['Data'];
+  if (Array.isArray(arr)) {
+    const out: Data = {};
+    for (const d of arr) {
+      if (!isObj(d)) continue;
+      const name = str(d['Name'] ?? d['@Name'] ?? get(d, '#attributes', 'Name'));
+      if (name) out[name] = d['#text'] ?? d['text'] ?? d['Value'] ?? '';
+    }
+    return out;
+  }
+  return ed;
+}
+
+function firstStr(...vs: unknown[]): string | null {
+  for (const v of vs) {
+    const s = str(v);
+    if (s !== null && s !== '' && s !== '-') return s;
+  }
+  return null;
+}
+
+function hasAddress(d: Data): boolean {
+  return d['SourceAddress'] !== undefined || d['DestAddress'] !== undefined;
+}
+
+/** Normalizes any supported JSON record shape. */
+function fromJson(v: unknown, zone: ZoneConverter): WinEvent | null {
+  if (!isObj(v)) return null;
+  const ev = v['Event'];
+  if (isObj(ev) && isObj(ev['System'])) { // evtx_dump
+    const sys = ev['System'] as Data;
+    const tc = sys['TimeCreated'];
+    return {
+      id: toInt(sys['EventID']),
+      ts: pickTime([get(tc, '#attributes', 'SystemTime'), get(tc, 'SystemTime'),
+        get(sys, 'TimeCreated_attributes', 'SystemTime'), tc], zone),
+      device: firstStr(sys['Computer']),
+      data: eventDataObject(ev['EventData']),
+    };
+  }
+  const wl = v['winlog'];
+  if (isObj(wl)) { // Winlogbeat / ECS
+    let data = eventDataObject(wl['event_data']);
+    if (!hasAddress(data) && typeof v['message'] === 'string') data = { ...messageData(v['message']), ...data };
+    return {
+      id: toInt(wl['event_id']) ?? toInt(get(v, 'event', 'code')),
+      ts: pickTime([v['@timestamp'], wl['time_created'], get(v, 'event', 'created')], zone),
+      device: firstStr(wl['computer_name'], get(v, 'host', 'name'), get(v, 'host', 'hostname')),
+      data,
+    };
+  }
+  const id = toInt(v['EventID'] ?? v['Id'] ?? v['EventId'] ?? v['event_id'] ?? get(v, 'System', 'EventID'));
+  let data: Data;
+  const ed = v['EventData'];
+  const props = v['Properties'];
+  if (ed !== undefined && ed !== null) data = eventDataObject(ed); // Sentinel (XML string) or nested object
+  else if (Array.isArray(props) && !props.every((p) => isObj(p) && 'Value' in p)) {
+    // Get-WinEvent at the default -Depth: Properties degraded to type-name strings → rendered Message
+    data = typeof v['Message'] === 'string' ? messageData(v['Message']) : {};
+  } else if (Array.isArray(props) && props.length > 0 && id !== null) {
+    data = {};
+    const order = propertyOrder(id);
+    if (order) {
+      props.forEach((p, i) => { if (i < order.length) data[order[i]!] = (p as Data)['Value']; });
+      // FilterOrigin / InterfaceIndex appended by newer builds (FilterOrigin is a name or {GUID})
+      const extra = props[order.length] as Data | undefined;
+      const fo = extra ? str(extra['Value']) : null;
+      if (fo && !/^\d*$/.test(fo) && !fo.startsWith('%%') && !fo.startsWith('S-1-')) data['FilterOrigin'] = fo;
+    }
+  } else data = v; // NXLog / Logstash: EventData keys at top level
+  if (!hasAddress(data) && typeof v['Message'] === 'string') data = { ...messageData(v['Message']), ...data };
+  return {
+    id,
+    ts: pickTime([v['TimeCreated'], v['@timestamp'], v['TimeGenerated'], v['EventTime'], v['timestamp'],
+      v['EventReceivedTime']], zone),
+    device: firstStr(v['Computer'], v['MachineName'], v['Hostname'], v['computer_name'],
+      isObj(v['host']) ? (v['host'] as Data)['name'] : undefined),
+    data,
+  };
+}
+
+function fromXml(xml: string, zone: ZoneConverter): WinEvent {
+  const id = /<EventID\b[^>]*>\s*(\d+)\s*<\/EventID>/.exec(xml);
+  const tc = /<TimeCreated\b[^>]*?\bSystemTime\s*=\s*(["'])(.*?)\1/.exec(xml);
+  const comp = /<Computer>([^<]*)<\/Computer>/.exec(xml);
+  const edStart = xml.indexOf('<EventData');
+  const data = xmlData(edStart >= 0 ? xml.slice(edStart) : xml);
+  if (!hasAddress(data)) {
+    const msg = /<Message>([\s\S]*?)<\/Message>/.exec(xml);
+    if (msg) Object.assign(data, { ...messageData(decodeXml(msg[1]!)), ...data });
+  }
+  return {
+    id: id ? Number(id[1]) : null,
+    ts: tc ? pickTime([decodeXml(tc[2]!)], zone) : null,
+    device: comp ? firstStr(decodeXml(comp[1]!.trim())) : null,
+    data,
+  };
+}
+
+function direction(v: unknown): Direction {
+  const s = str(v)?.trim().toLowerCase();
+  if (!s) return null;
+  if (s === '%%14592' || s === 'inbound') return 'inbound';
+  if (s === '%%14593' || s === 'outbound') return 'outbound';
+  return null;
+}
+
+function basename(v: unknown): string | null {
+  const s = str(v)?.trim();
+  if (!s || s === '-') return null;
+  const i = Math.max(s.lastIndexOf('\\'), s.lastIndexOf('/'));
+  const b = i >= 0 ? s.slice(i + 1) : s;
+  return b === '' ? null : b;
+}
+
+function port(v: unknown): number | null | undefined {
+  const s = str(v)?.trim();
+  if (s === undefined || s === '' || s === '-') return null;
+  const n = toInt(s);
+  return n !== null && n <= 65535 ? n : undefined; // undefined = malformed
+}
+
+// ---------------------------------------------------------------------------------------------- parser
+
+class WfpParser implements RecordParser {
+  private readonly zone: ZoneConverter;
+  constructor(private readonly det: Detection, private readonly opts: ParseOptions, private readonly sink: ParseSink) {
+    this.zone = opts.zone;
+  }
+
+  record(value: unknown, lineNo: number): void {
+    const ev = fromJson(value, this.zone);
+    if (!ev) { this.sink.skip('not a JSON object', lineNo, 'malformed'); return; }
+    this.emit(ev, lineNo);
+  }
+
+  line(text: string, lineNo: number): void {
+    if (text.indexOf('<Event') < 0) { this.sink.skip('not an <Event> element', lineNo, 'not-flow'); return; }
+    this.emit(fromXml(text, this.zone), lineNo);
+  }
+
+  private emit(ev: WinEvent, lineNo: number): void {
+    const sink = this.sink;
+    if (ev.id === null) { sink.skip('no event id', lineNo, 'malformed'); return; }
+    const action = VERDICT[ev.id];
+    if (action === undefined) {
+      if (NO_PEER.has(ev.id)) {
+        sink.note('no-peer-events', 1);
+        sink.skip('no-peer event (listen/bind)', lineNo, 'not-flow');
+      } else sink.skip('other event id', lineNo, 'not-flow');
+      return;
+    }
+    const d = ev.data;
+    const srcRaw = firstStr(d['SourceAddress']);
+    const dstRaw = firstStr(d['DestAddress']);
+    if (srcRaw === null && dstRaw === null) { sink.skip('no addresses', lineNo, 'malformed'); return; }
+    const src = srcRaw === null ? null : canonicalIp(srcRaw.trim());
+    if (srcRaw !== null && src === null) { sink.skip('bad SourceAddress', lineNo, 'malformed'); return; }
+    const dst = dstRaw === null ? null : canonicalIp(dstRaw.trim());
+    if (dstRaw !== null && dst === null) { sink.skip('bad DestAddress', lineNo, 'malformed'); return; }
+
+    const f = newFlow(this.det.format, this.opts.file, lineNo);
+    f.ts = ev.ts;
+    f.action = action;
+    f.raw_action = String(ev.id);
+    const proto = d['Protocol'];
+    f.transport = typeof proto === 'number' ? normalizeTransport(proto) : normalizeTransport(str(proto));
+    f.src_ip = src;
+    f.dst_ip = dst;
+    if (f.transport !== 'icmp' && f.transport !== 'icmpv6') {
+      const sp = port(d['SourcePort']);
+      const dp = port(d['DestPort']);
+      if (sp === undefined) { sink.skip('bad SourcePort', lineNo, 'malformed'); return; }
+      if (dp === undefined) { sink.skip('bad DestPort', lineNo, 'malformed'); return; }
+      f.src_port = sp;
+      f.dst_port = dp;
+    }
+    f.direction = direction(d['Direction']);
+    f.device = ev.device;
+    const origin = firstStr(d['FilterOrigin']);
+    f.rule = origin !== null && origin.toLowerCase() !== 'unknown' ? origin : firstStr(d['FilterRTID']);
+    f.app = basename(d['Application']);
+    if (f.app === null && toInt(d['ProcessID'] ?? d['ProcessId']) === 4) f.app = 'System';
+    if (f.action === 'deny' && (ev.id === 5152 || ev.id === 5153)) f.packets = 1;
+    sink.flow(f);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- detection
+
+const WFP_ID_JSON = /"(?:EventID|Id|EventId|event_id|code)"\s*:\s*"?515[2-9]\b/;
+const WFP_ID_XML = /<EventID\b[^>]*>\s*515[2-9]\s*</;
+const WIN_JSON = /Microsoft-Windows-Security-Auditing|"winlog"\s*:|"EventID"\s*:|"EventData"\s*:|"Event"\s*:\s*\{\s*"System"/;
+
+function jsonDialect(head: string): string {
+  if (/"Event"\s*:\s*\{/.test(head) && head.indexOf('"System"') >= 0) return 'evtx-dump';
+  if (/"winlog"\s*:/.test(head)) return 'winlogbeat';
+  if (/"MachineName"\s*:|"Properties"\s*:/.test(head)) return 'get-winevent';
+  if (/"EventData"\s*:\s*"/.test(head)) return 'sentinel';
+  if (/"EventTime"\s*:|"SourceModuleType"\s*:/.test(head)) return 'nxlog';
+  return 'flat-json';
+}
+
+function detect(head: string, _fileName: string): Detection | null {
+  const t = head.trimStart();
+  const c = t.charCodeAt(0);
+  if (c === 60 /* < */) {
+    if (!/<Event[\s>]/.test(t)) return null;
+    if (WFP_ID_XML.test(t)) return { format: 'wfp-xml', dialect: 'event-xml', framing: 'xml-events', confidence: 0.9 };
+    if (t.indexOf('Microsoft-Windows-Security-Auditing') >= 0) {
+      return { format: 'wfp-xml', dialect: 'event-xml', framing: 'xml-events', confidence: 0.6 };
+    }
+    return null;
+  }
+  if (c === 123 /* { */ || c === 91 /* [ */) {
+    if (WFP_ID_JSON.test(t) || /Filtering Platform/.test(t)) {
+      return { format: 'wfp-json', dialect: jsonDialect(t), framing: 'json', confidence: 0.9 };
+    }
+    if (WIN_JSON.test(t)) return { format: 'wfp-json', dialect: jsonDialect(t), framing: 'json', confidence: 0.6 };
+  }
+  return null;
+}
+
+export const wfp: ParserModule = {
+  family: 'wfp',
+  formats: ['wfp-json', 'wfp-xml'],
+  detect,
+  forced(format: string, head: string): Detection {
+    if (format === 'wfp-xml') return { format, dialect: 'event-xml', framing: 'xml-events', confidence: 1 };
+    return { format: 'wfp-json', dialect: jsonDialect(head.trimStart()), framing: 'json', confidence: 1 };
+  },
+  create(det: Detection, opts: ParseOptions, sink: ParseSink): RecordParser {
+    return new WfpParser(det, opts, sink);
+  },
+};
