@@ -1,5 +1,5 @@
 /**
- * Writes fixtures/store/v1.duckdb: a tiny store in schema version 1, for the migration test
+ * Writes fixtures/store/v1-store.db: a tiny store in schema version 1, for the migration test
  * (test/store-migrate.test.ts). Run after a build:  node dist/scripts/make-v1-store.js [OUT]
  * The file is regenerated only when the v1 fixture must change; the schema it uses (V1_STATEMENTS) is frozen.
  */
@@ -7,12 +7,13 @@ import { existsSync, unlinkSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { V1_STATEMENTS } from '../src/store/schema.js';
 
-const out = process.argv[2] ?? 'fixtures/store/v1.duckdb';
+const out = process.argv[2] ?? 'fixtures/store/v1-store.db';
 for (const f of [out, `${out}.wal`]) if (existsSync(f)) unlinkSync(f);
 
 const inst = await DuckDBInstance.create(':memory:');
 const c = await inst.connect();
 // 16 KiB blocks keep the fixture small (the default 256 KiB blocks make a ~0.5 MB file).
+// The .db extension (not .duckdb) keeps it out of the *.duckdb ignore pattern.
 await c.run(`ATTACH '${out.replace(/'/g, "''")}' AS v1 (BLOCK_SIZE 16384)`);
 await c.run('USE v1');
 for (const s of V1_STATEMENTS) await c.run(s);

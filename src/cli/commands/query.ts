@@ -1,0 +1,76 @@
+/** `fwaudit query --db FILE "SQL"`: runs SQL against the store (read-only) and prints a table, JSON or CSV. */
+import type { Command } from 'commander';
+import { EXIT } from '../exit.js';
+import { UsageError } from '../options.js';
+import { openExistingStore, StoreError } from '../../store/store.js';
+import { csvRow } from '../../reports/escape.js';
+
+export interface QueryCliOpts { db: string; json?: boolean; csv?: boolean; maxWidth?: string }
+
+/** Log text may carry terminal escape sequences: show control characters as \xNN. */
+function terminalSafe(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+function cellText(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+export function formatTable(columns: string[], rows: unknown[][], maxWidth = 60): string {
+  const text = rows.map((r) => r.map((v) => {
+    const s = terminalSafe(cellText(v));
+    return s.length > maxWidth ? `${s.slice(0, maxWidth - 1)}…` : s;
+  }));
+  const head = columns.map((c) => terminalSafe(c));
+  const widths = head.map((c, i) => Math.max(c.length, ...text.map((r) => r[i]!.length)));
+  const numeric = columns.map((_, i) => rows.length > 0 && rows.every((r) => r[i] === null || typeof r[i] === 'number'));
+  const line = (cells: string[]) => cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' │ ').trimEnd();
+  const out = [line(head), widths.map((w) => '─'.repeat(w)).join('─┼─'), ...text.map(line)];
+  out.push(`(${rows.length} row${rows.length === 1 ? '' : 's'})`);
+  return out.join('\n') + '\n';
+}
+
+export async function queryText(sql: string, o: QueryCliOpts): Promise<string> {
+  if (o.json && o.csv) throw new UsageError('--json and --csv exclude each other');
+  const store = await openExistingStore(o.db);
+  try {
+    const { columns, rows } = await store.table(sql);
+    if (o.json) {
+      return JSON.stringify(rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]]))), null, 2) + '\n';
+    }
+    if (o.csv) return [csvRow(columns), ...rows.map((r) => csvRow(r))].join('');
+    const w = o.maxWidth === undefined ? 60 : Number(o.maxWidth);
+    if (!Number.isInteger(w) || w < 4) throw new UsageError(`--max-width: expected an integer ≥ 4, got ${JSON.stringify(o.maxWidth)}`);
+    return formatTable(columns, rows, w);
+  } finally {
+    await store.close();
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('query')
+    .description('run SQL against a store (read-only) and print the result; tables: runs, inputs, flows, findings, matrix')
+    .requiredOption('--db <file>', 'DuckDB store')
+    .argument('<sql>', 'the SQL to run, e.g. "SELECT dst_port, count(*) FROM flows WHERE action = \'deny\' GROUP BY ALL"')
+    .option('--json', 'print rows as a JSON array of objects')
+    .option('--csv', 'print CSV (formula-looking cells neutralised)')
+    .option('--max-width <n>', 'truncate table cells to N characters', '60')
+    .action(async (sql: string, o: QueryCliOpts) => {
+      try {
+        process.stdout.write(await queryText(sql, o));
+      } catch (e) {
+        if (e instanceof StoreError) {
+          process.stderr.write(`fwaudit: ${e.path}: ${e.message}\n`);
+          process.exitCode = EXIT.INPUT;
+          return;
+        }
+        if (e instanceof UsageError) throw e;
+        // SQL errors from DuckDB: the user's input, not a bug.
+        process.stderr.write(`fwaudit: query failed: ${(e as Error).message}\n`);
+        process.exitCode = EXIT.INPUT;
+      }
+    });
+}

@@ -1,0 +1,6 @@
+/** JSON report: the report model as it is (stable key order, 2-space indent). */
+import type { ReportModel } from './model.js';
+
+export function renderJson(m: ReportModel): string {
+  return `${JSON.stringify(m, null, 2)}\n`;
+}

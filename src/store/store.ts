@@ -1,0 +1,383 @@
+/**
+ * The DuckDB store: runs, inputs (content identity), flows (bulk through the Appender), findings, matrix.
+ * Every value that comes from logs or config is bound or appended, never spliced into SQL text.
+ */
+import {
+  BIGINT, DuckDBTimestampValue, INTEGER, LIST, TIMESTAMP, VARCHAR,
+  listValue, timestampValue,
+  type DuckDBAppender, type DuckDBConnection, type DuckDBInstance, type DuckDBValue,
+} from '@duckdb/node-api';
+import { DuckDBInstance as Instance } from '@duckdb/node-api';
+import type { Flow } from '../model/flow.js';
+import type { Finding, MatrixRow } from '../model/finding.js';
+import type { InputIdentity } from './identity.js';
+import { FLOW_TABLE_COLUMNS, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+
+export { SCHEMA_VERSION } from './schema.js';
+export type { InputIdentity } from './identity.js';
+export { inputIdentity, bufferIdentity } from './identity.js';
+
+/** A store that cannot be opened or used (newer schema, not a fwaudit store, I/O). Exit code 2. */
+export class StoreError extends Error {
+  constructor(message: string, readonly path: string) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+export interface RunMeta {
+  fwauditVersion: string;
+  /** ruleset id → version */
+  rulesetVersions?: Record<string, string>;
+  /** Defaults to now. Tests and imports pass explicit times. */
+  startedAt?: Date | string | number;
+  runId?: string;
+}
+
+export interface RunCounts {
+  inputs: number;
+  lines: number;
+  flows: number;
+  skipped?: number;
+  finishedAt?: Date | string | number;
+}
+
+/** What the pipeline reports per input (structurally `InputSummary` from src/pipeline/run.ts). */
+export interface InputSummaryLike {
+  file: string;
+  format: string | null;
+  dialect: string | null;
+  lines: number;
+  flows: number;
+  bytes?: number;
+  skipped: Array<{ reason: string; kind: string; count: number; first: { file: string; line: number } }>;
+  notes: Record<string, number>;
+  error: string | null;
+}
+
+export type Keep = 'all' | 'denied' | 'matched';
+
+/**
+ * Which flows go into the store. Default (no `keep`): denied flows plus flows that matched a requirement
+ * (allowed ones included, so `ok`/`intermittent` can be checked later). `all` keeps everything.
+ */
+export function flowFilter(keep?: Keep, isMatched?: (f: Flow) => boolean): (f: Flow) => boolean {
+  const matched = isMatched ?? (() => false);
+  switch (keep) {
+    case 'all': return () => true;
+    case 'denied': return (f) => f.action === 'deny';
+    case 'matched': return (f) => matched(f);
+    default: return (f) => f.action === 'deny' || matched(f);
+  }
+}
+
+export type Row = Record<string, unknown>;
+export type Params = unknown[] | Record<string, unknown>;
+
+/** Rows between Appender flushes (the Appender itself writes DataChunks of 2048 rows). */
+const FLUSH_ROWS = 100_000;
+
+function toMs(v: Date | string | number | null | undefined): number | null {
+  if (v === null || v === undefined) return null;
+  const ms = v instanceof Date ? v.getTime() : typeof v === 'number' ? v : Date.parse(v);
+  return Number.isFinite(ms) ? ms : null;
+}
+function tsValue(ms: number | null): DuckDBValue {
+  return ms === null ? null : timestampValue(BigInt(Math.trunc(ms)) * 1000n);
+}
+function bigValue(n: number | null): DuckDBValue {
+  return n === null || !Number.isFinite(n) ? null : BigInt(Math.trunc(n));
+}
+
+/** DuckDB result values → plain JSON-friendly JS (bigint → number where safe, Date → ISO text). */
+export function plainValue(v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
+  if (Array.isArray(v)) return v.map(plainValue);
+  if (typeof v === 'object') {
+    const o: Row = {};
+    for (const [k, x] of Object.entries(v as Row)) o[k] = plainValue(x);
+    return o;
+  }
+  return v;
+}
+
+export class Store {
+  private flowAppender: DuckDBAppender | null = null;
+  private buffered = 0;
+  private fileInputs = new Map<string, string>();
+  private currentRun: string | null = null;
+  private appended = 0;
+
+  private constructor(
+    readonly path: string,
+    private readonly instance: DuckDBInstance,
+    readonly connection: DuckDBConnection,
+    readonly schemaVersion: number,
+    readonly migratedFrom: number | null,
+  ) {}
+
+  /** Opens (creating or migrating) a store. `:memory:` gives a throwaway one. */
+  static async open(path: string, opts: { readOnly?: boolean } = {}): Promise<Store> {
+    let instance: DuckDBInstance;
+    try {
+      instance = await Instance.create(path, opts.readOnly ? { access_mode: 'READ_ONLY' } : {});
+    } catch (e) {
+      throw new StoreError(`cannot open store: ${(e as Error).message}`, path);
+    }
+    const connection = await instance.connect();
+    try {
+      const { version, from } = await migrate(connection, path, !!opts.readOnly);
+      return new Store(path, instance, connection, version, from);
+    } catch (e) {
+      connection.closeSync();
+      instance.closeSync();
+      throw e;
+    }
+  }
+
+  /** Runs SQL with bound parameters and returns plain row objects. */
+  async all(sql: string, params?: Params): Promise<Row[]> {
+    const reader = params === undefined
+      ? await this.connection.runAndReadAll(sql)
+      : await this.connection.runAndReadAll(sql, params as never);
+    return reader.getRowObjectsJS().map((r) => plainValue(r) as Row);
+  }
+
+  /** Runs SQL and returns column names with plain rows (for `fwaudit query`). */
+  async table(sql: string): Promise<{ columns: string[]; rows: unknown[][] }> {
+    const reader = await this.connection.runAndReadAll(sql);
+    return { columns: reader.columnNames(), rows: reader.getRowsJS().map((r) => r.map(plainValue)) };
+  }
+
+  async beginRun(meta: RunMeta): Promise<string> {
+    const runId = meta.runId ?? crypto.randomUUID();
+    const st = await this.connection.prepare(
+      `INSERT INTO runs (run_id, started_at, fwaudit_version, ruleset_versions) VALUES ($1, $2, $3, $4)`);
+    st.bind([runId, tsValue(toMs(meta.startedAt ?? Date.now())), meta.fwauditVersion, JSON.stringify(meta.rulesetVersions ?? {})],
+      [VARCHAR, TIMESTAMP, VARCHAR, VARCHAR]);
+    await st.run();
+    await this.prepareAppender();
+    this.currentRun = runId;
+    return runId;
+  }
+
+  /** True when an input with this content identity was already ingested (the caller then skips it). */
+  async hasInput(identity: InputIdentity | string): Promise<boolean> {
+    const id = typeof identity === 'string' ? identity : identity.id;
+    const rows = await this.all(`SELECT 1 AS x FROM inputs WHERE input_id = $1 LIMIT 1`, [id]);
+    return rows.length > 0;
+  }
+
+  /** Flows whose `file` is this identity's path get its input_id in `appendFlows`. */
+  trackInput(identity: InputIdentity): void {
+    this.fileInputs.set(identity.path, identity.id);
+  }
+
+  async addInput(summary: InputSummaryLike, identity: InputIdentity, runId: string): Promise<void> {
+    this.trackInput(identity);
+    const st = await this.connection.prepare(
+      `INSERT INTO inputs (input_id, path, format, dialect, size, lines, flows, skipped, notes, error, first_run_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`);
+    st.bind([
+      identity.id, summary.file, summary.format, summary.dialect, bigValue(identity.size), bigValue(summary.lines),
+      bigValue(summary.flows), JSON.stringify(summary.skipped ?? []), JSON.stringify(summary.notes ?? {}), summary.error, runId,
+    ], [VARCHAR, VARCHAR, VARCHAR, VARCHAR, BIGINT, BIGINT, BIGINT, VARCHAR, VARCHAR, VARCHAR, VARCHAR]);
+    await st.run();
+  }
+
+  /**
+   * Appends one flow through the Appender (DuckDB buffers rows into chunks itself; we flush every
+   * FLUSH_ROWS rows). `inputId` defaults to the tracked input whose path equals `f.file`;
+   * `matched` is e.g. "product/requirement;…". Values go straight from the record to typed appends: no SQL text.
+   */
+  appendFlow(f: Flow, inputId?: string | null, matched?: string | null): void {
+    const ap = this.flowAppender;
+    if (!ap) throw new StoreError('flow appender not ready (call beginRun first)', this.path);
+    if (f.ts === null || !Number.isFinite(f.ts)) ap.appendNull();
+    else ap.appendTimestamp(new DuckDBTimestampValue(BigInt(Math.trunc(f.ts)) * 1000n));
+    ap.appendVarchar(f.action);
+    str(ap, f.raw_action); str(ap, f.transport); str(ap, f.src_ip); int(ap, f.src_port); str(ap, f.dst_ip); int(ap, f.dst_port);
+    str(ap, f.direction); str(ap, f.device); str(ap, f.rule); str(ap, f.app); big(ap, f.bytes); big(ap, f.packets);
+    str(ap, f.end_reason); str(ap, f.host); str(ap, f.url); str(ap, f.format); str(ap, f.file); big(ap, f.line);
+    str(ap, inputId === undefined ? (this.fileInputs.get(f.file) ?? null) : inputId);
+    str(ap, this.currentRun);
+    str(ap, matched);
+    ap.endRow();
+    if (++this.buffered >= FLUSH_ROWS) this.writeChunk();
+  }
+
+  appendFlows(flows: Iterable<Flow>, inputId?: string | null, matched?: (f: Flow) => string | null): void {
+    for (const f of flows) this.appendFlow(f, inputId, matched ? matched(f) : null);
+  }
+
+  /** Flows appended so far through this Store object. */
+  get appendedFlows(): number {
+    return this.appended + this.buffered;
+  }
+
+  private writeChunk(): void {
+    if (this.buffered === 0) return;
+    this.flowAppender?.flushSync();
+    this.appended += this.buffered;
+    this.buffered = 0;
+  }
+
+  /** Must be awaited once before the first appendFlow (beginRun does it). */
+  async prepareAppender(): Promise<void> {
+    if (this.flowAppender) return;
+    // appendFlow writes positionally: the table must have exactly the documented column order.
+    const cols = (await this.all(
+      `SELECT column_name FROM information_schema.columns WHERE table_name = 'flows' AND table_schema = 'main'
+         AND table_catalog = current_database() ORDER BY ordinal_position`)).map((r) => String(r.column_name));
+    if (cols.join(',') !== FLOW_TABLE_COLUMNS.join(',')) {
+      throw new StoreError(`flows table columns (${cols.join(', ')}) differ from the expected layout`, this.path);
+    }
+    this.flowAppender = await this.connection.createAppender('flows');
+  }
+
+  /** Writes buffered flows and makes them visible to queries. */
+  flushFlows(): void {
+    this.writeChunk();
+  }
+
+  async finishRun(runId: string, findings: Finding[], matrix: MatrixRow[], counts: RunCounts): Promise<void> {
+    this.flushFlows();
+    if (findings.length > 0) {
+      const ap = await this.connection.createAppender('findings');
+      for (const f of findings) {
+        str(ap, runId); str(ap, f.product); str(ap, f.requirement); str(ap, f.confidence); str(ap, f.transport);
+        str(ap, f.src_ip); str(ap, f.dst_ip); int(ap, f.dst_port); str(ap, f.src_role); str(ap, f.dst_role);
+        big(ap, f.count); ts(ap, f.first_seen); ts(ap, f.last_seen);
+        ap.appendList(listValue(f.devices ?? []), LIST(VARCHAR)); ap.appendList(listValue(f.rules ?? []), LIST(VARCHAR));
+        str(ap, f.symptom); str(ap, f.purpose); str(ap, f.source); str(ap, JSON.stringify(f.evidence ?? []));
+        str(ap, f.product_name); str(ap, f.necessity); str(ap, f.ports); str(ap, f.open);
+        if (f.candidates) ap.appendList(listValue(f.candidates), LIST(VARCHAR)); else ap.appendNull();
+        ap.endRow();
+      }
+      ap.closeSync();
+    }
+    if (matrix.length > 0) {
+      const ap = await this.connection.createAppender('matrix');
+      for (const m of matrix) {
+        str(ap, runId); str(ap, m.product); str(ap, m.requirement); str(ap, m.necessity); str(ap, m.status);
+        big(ap, m.allows); big(ap, m.denies); ts(ap, m.first_seen); ts(ap, m.last_seen); str(ap, m.purpose); str(ap, m.source);
+        ap.endRow();
+      }
+      ap.closeSync();
+    }
+    const stored = await this.all(`SELECT count(*) AS n FROM flows WHERE run_id = $1`, [runId]);
+    const st = await this.connection.prepare(
+      `UPDATE runs SET finished_at = $2, inputs = $3, lines = $4, flows = $5, findings = $6, skipped = $7, stored_flows = $8
+       WHERE run_id = $1`);
+    st.bind([runId, tsValue(toMs(counts.finishedAt ?? Date.now())), counts.inputs, bigValue(counts.lines), bigValue(counts.flows),
+      findings.length, bigValue(counts.skipped ?? 0), bigValue(Number(stored[0]?.n ?? 0))],
+    [VARCHAR, TIMESTAMP, INTEGER, BIGINT, BIGINT, INTEGER, BIGINT, BIGINT]);
+    await st.run();
+    if (this.currentRun === runId) this.currentRun = null;
+  }
+
+  /**
+   * Writes the flows table as Parquet partitioned by UTC day (`DIR/day=YYYY-MM-DD/*.parquet`; flows without a
+   * timestamp go to `day=NULL`). COPY cannot bind its target, so the path is quoted (see sqlStringLiteral).
+   * Returns the number of flows written.
+   */
+  async exportParquet(dir: string, opts: { overwrite?: boolean } = {}): Promise<number> {
+    this.flushFlows();
+    const target = sqlStringLiteral(dir);
+    const options = ['FORMAT parquet', 'PARTITION_BY (day)', 'COMPRESSION zstd'];
+    if (opts.overwrite) options.push('OVERWRITE_OR_IGNORE true');
+    await this.connection.run(
+      `COPY (SELECT *, strftime(ts, '%Y-%m-%d') AS day FROM flows ORDER BY ts) TO ${target} (${options.join(', ')})`);
+    const [n] = await this.all(`SELECT count(*) AS n FROM flows`);
+    return Number(n?.n ?? 0);
+  }
+
+  async close(): Promise<void> {
+    if (this.flowAppender) {
+      this.writeChunk();
+      this.flowAppender.closeSync();
+      this.flowAppender = null;
+    }
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+/**
+ * A DuckDB string literal for places that cannot take a bound parameter (COPY targets, ATTACH paths):
+ * single quotes doubled; control characters refused (they have no business in a path and hide tricks).
+ */
+export function sqlStringLiteral(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(text)) throw new StoreError(`refusing a path with control characters: ${JSON.stringify(text)}`, text);
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+/**
+ * Opens a store that must already exist (report, query, export). Read-only by default; a store written by an
+ * older fwaudit is migrated first (that needs one read-write open).
+ */
+export async function openExistingStore(path: string, opts: { readOnly?: boolean } = {}): Promise<Store> {
+  const { existsSync } = await import('node:fs');
+  if (path !== ':memory:' && !existsSync(path)) throw new StoreError('no such store (create one with `fwaudit analyze --db FILE` or `fwaudit ingest`)', path);
+  const readOnly = opts.readOnly ?? true;
+  if (!readOnly) return Store.open(path);
+  try {
+    return await Store.open(path, { readOnly: true });
+  } catch (e) {
+    if (!(e instanceof StoreError) || !/older than/.test(e.message)) throw e;
+    await (await Store.open(path)).close();
+    return Store.open(path, { readOnly: true });
+  }
+}
+
+function str(ap: DuckDBAppender, v: string | null | undefined): void {
+  if (v === null || v === undefined) ap.appendNull(); else ap.appendVarchar(v);
+}
+function int(ap: DuckDBAppender, v: number | null | undefined): void {
+  if (v === null || v === undefined || !Number.isFinite(v)) ap.appendNull(); else ap.appendInteger(Math.trunc(v));
+}
+function big(ap: DuckDBAppender, v: number | null | undefined): void {
+  if (v === null || v === undefined || !Number.isFinite(v)) ap.appendNull(); else ap.appendBigInt(BigInt(Math.trunc(v)));
+}
+function ts(ap: DuckDBAppender, v: string | null | undefined): void {
+  const ms = toMs(v);
+  if (ms === null) ap.appendNull(); else ap.appendValue(tsValue(ms), TIMESTAMP);
+}
+
+async function migrate(c: DuckDBConnection, path: string, readOnly: boolean): Promise<{ version: number; from: number | null }> {
+  const tables = (await c.runAndReadAll(
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_catalog = current_database()`))
+    .getRowObjectsJS().map((r) => String(r.table_name));
+  let current = 0;
+  if (tables.includes('schema_version')) {
+    const r = (await c.runAndReadAll(`SELECT max(version) AS v FROM schema_version`)).getRowObjectsJS();
+    current = Number(r[0]?.v ?? 0);
+  } else if (tables.length > 0) {
+    throw new StoreError(`not a fwaudit store (tables ${tables.slice(0, 5).join(', ')} but no schema_version)`, path);
+  }
+  if (current > SCHEMA_VERSION) {
+    throw new StoreError(
+      `store schema version ${current} is newer than this fwaudit supports (${SCHEMA_VERSION}); upgrade fwaudit to read it`, path);
+  }
+  if (current === SCHEMA_VERSION) return { version: current, from: null };
+  if (readOnly) {
+    throw new StoreError(`store schema version ${current} is older than ${SCHEMA_VERSION}; open it read-write once to migrate`, path);
+  }
+  const from = current === 0 ? null : current;
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    await c.run('BEGIN TRANSACTION');
+    try {
+      for (const s of m.statements) await c.run(s);
+      await c.run(`INSERT INTO schema_version VALUES ($1, now()::TIMESTAMP, $2)`, [m.version, m.description]);
+      await c.run('COMMIT');
+    } catch (e) {
+      await c.run('ROLLBACK');
+      throw new StoreError(`migration to schema version ${m.version} failed: ${(e as Error).message}`, path);
+    }
+  }
+  return { version: SCHEMA_VERSION, from };
+}
