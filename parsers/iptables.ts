@@ -1,0 +1,790 @@
+/**
+ * Linux netfilter LOG lines (iptables LOG target, nftables `log`), UFW, firewalld, Shorewall, Ubiquiti,
+ * OpenWrt and Proxmox variants, in syslog files (RFC 3164, RFC 3339, RFC 5424, dmesg), systemd journal
+ * exports (`journalctl -o export`, `journalctl -o json`) and Filebeat/ECS journald events.
+ * See /work/shared/docs/log-formats.md §3.
+ *
+ * Hot path: plain kernel lines are scanned with indexOf/charCodeAt only; strings are made only for the
+ * kept fields (addresses, host, prefix), and timestamps, hosts and prefix verdicts are cached.
+ */
+import { newFlow, normalizeTransport, type Action, type Direction } from '../src/model/flow.js';
+import { canonicalIp } from '../src/model/ip.js';
+import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } from './types.js';
+
+const FORMAT_LINES = 'iptables';
+const FORMAT_JOURNALD = 'iptables-journald';
+
+// ---------------------------------------------------------------------------------------------------
+// Small scanning helpers
+// ---------------------------------------------------------------------------------------------------
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function d2(s: string, p: number): number {
+  const a = s.charCodeAt(p) - 48, b = s.charCodeAt(p + 1) - 48;
+  if (a < 0 || a > 9 || b < 0 || b > 9) return -1;
+  return a * 10 + b;
+}
+
+/** Month number (1-12) of a three-letter English month name at p, else 0. */
+function monthAt(s: string, p: number): number {
+  const a = s.charCodeAt(p), b = s.charCodeAt(p + 1), c = s.charCodeAt(p + 2);
+  switch (a) {
+    case 74: // J
+      if (b === 97 && c === 110) return 1; // Jan
+      if (b === 117 && c === 110) return 6; // Jun
+      if (b === 117 && c === 108) return 7; // Jul
+      return 0;
+    case 70: return b === 101 && c === 98 ? 2 : 0; // Feb
+    case 77: return b === 97 ? (c === 114 ? 3 : c === 121 ? 5 : 0) : 0; // Mar, May
+    case 65: // A
+      if (b === 112 && c === 114) return 4; // Apr
+      if (b === 117 && c === 103) return 8; // Aug
+      return 0;
+    case 83: return b === 101 && c === 112 ? 9 : 0; // Sep
+    case 79: return b === 99 && c === 116 ? 10 : 0; // Oct
+    case 78: return b === 111 && c === 118 ? 11 : 0; // Nov
+    case 68: return b === 101 && c === 99 ? 12 : 0; // Dec
+    default: return 0;
+  }
+}
+
+/** Unsigned decimal at p (up to the first non-digit), or -1 when there is no digit / it is too long. */
+function uintAt(s: string, p: number): number {
+  let n = 0, i = p;
+  const lim = p + 10;
+  for (; i < s.length && i < lim; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    n = n * 10 + (c - 48);
+  }
+  if (i === p) return -1;
+  if (i < s.length && isDigit(s.charCodeAt(i))) return -1;
+  return n;
+}
+
+function portAt(s: string, p: number): number | null {
+  const n = uintAt(s, p);
+  return n >= 0 && n <= 65535 ? n : null;
+}
+
+/** End of the value that starts at p: the next space (or the end of the text). */
+function valueEnd(s: string, p: number): number {
+  const e = s.indexOf(' ', p);
+  return e < 0 ? s.length : e;
+}
+
+/**
+ * Checks s[a,b) as dotted-quad IPv4: 0 = not IPv4, 1 = valid and canonical, 2 = valid with leading zeros.
+ */
+function v4Check(s: string, a: number, b: number): number {
+  let digits = 0, dots = 0, part = 0, lead = false;
+  for (let i = a; i < b; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (digits === 1 && part === 0) lead = true;
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return 0;
+    } else if (c === 46) {
+      if (digits === 0 || ++dots > 3) return 0;
+      digits = 0; part = 0;
+    } else return 0;
+  }
+  if (dots !== 3 || digits === 0) return 0;
+  return lead ? 2 : 1;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Verdict from the log prefix
+// ---------------------------------------------------------------------------------------------------
+
+const DENY_WORDS = new Set(['DROP', 'DROPS', 'DROPPED', 'REJECT', 'REJECTS', 'REJECTED', 'BLOCK', 'BLOCKS', 'BLOCKED',
+  'DENY', 'DENIES', 'DENIED']);
+const ALLOW_WORDS = new Set(['ACCEPT', 'ACCEPTS', 'ACCEPTED', 'ALLOW', 'ALLOWS', 'ALLOWED', 'PASS', 'PASSED', 'OPEN', 'OPENED']);
+
+/** First verdict keyword among the letter runs of the text (case-insensitive), else 'unknown'. */
+function keywordVerdict(text: string): Action {
+  const u = text.toUpperCase();
+  let i = 0;
+  const n = u.length;
+  while (i < n) {
+    let c = u.charCodeAt(i);
+    if (c < 65 || c > 90) { i++; continue; }
+    const st = i;
+    while (i < n && (c = u.charCodeAt(i)) >= 65 && c <= 90) i++;
+    const w = u.slice(st, i);
+    if (DENY_WORDS.has(w)) return 'deny';
+    if (ALLOW_WORDS.has(w)) return 'allow';
+  }
+  return 'unknown';
+}
+
+/** Verdict of a trimmed, non-empty log prefix (without --action-map). */
+export function prefixVerdict(pre: string): Action {
+  const u = pre.toUpperCase();
+  // UFW: explicit table (AUDIT INVALID is a deny, AUDIT/MISC carry no verdict).
+  if (u.startsWith('[UFW ')) {
+    if (u.startsWith('[UFW AUDIT INVALID]')) return 'deny';
+    if (u.startsWith('[UFW AUDIT') || u.startsWith('[UFW MISC')) return 'unknown';
+    return keywordVerdict(u);
+  }
+  // Ubiquiti EdgeOS/USG: [<ruleset>-<rule>-A|D|R]
+  const L = u.length;
+  if (L >= 5 && u.charCodeAt(0) === 91 && u.charCodeAt(L - 1) === 93 && u.charCodeAt(L - 3) === 45) {
+    const d = u.charCodeAt(L - 2);
+    if (d === 65) return 'allow';
+    if (d === 68 || d === 82) return 'deny';
+  }
+  // Shorewall:<chain>:<DISP>:
+  if (u.startsWith('SHOREWALL:')) {
+    const parts = pre.split(':');
+    if (parts.length >= 3) {
+      const v = keywordVerdict(parts[2]!);
+      if (v !== 'unknown') return v;
+    }
+  }
+  return keywordVerdict(pre);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Detection
+// ---------------------------------------------------------------------------------------------------
+
+const NF_LINE = /IN=\S*[^\n]*?\sSRC=[0-9A-Fa-f:.]+\s+DST=[0-9A-Fa-f:.]+[^\n]*?PROTO=|(?:^|\s)OUT=\S*[^\n]*?\sSRC=[0-9A-Fa-f:.]+\s+DST=[0-9A-Fa-f:.]+[^\n]*?PROTO=/;
+const NF_LINE_M = new RegExp(NF_LINE.source, 'm');
+const SYSLOG_HEAD = /^(?:<\d{1,3}>\s?)?(?:1 \S+ |[A-Z][a-z]{2} [ 0-3]\d \d\d:\d\d:\d\d[ .]|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)/;
+const WAZUH_LINE = /^log \d+ (?:pass|fail) = /m;
+const PROXMOX_LINE = /^\d+ \d+ \S+ \d{1,2}\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d [+-]\d{4} /;
+const PROXMOX_LINE_M = new RegExp(PROXMOX_LINE.source, 'm');
+
+function firstLine(head: string, re: RegExp): string | null {
+  for (const l of head.split('\n', 2000)) if (re.test(l)) return l;
+  return null;
+}
+
+function detectIptables(head: string): Detection | null {
+  const t = head.replace(/^\s+/, '');
+  const nf = NF_LINE_M.test(head);
+  const c0 = t.charCodeAt(0);
+  if (c0 === 123 || c0 === 91) { // { or [
+    const journal = head.indexOf('"MESSAGE"') >= 0 || head.indexOf('"__REALTIME_TIMESTAMP"') >= 0;
+    if (journal || (nf && head.indexOf('"message"') >= 0)) {
+      return { format: FORMAT_JOURNALD, dialect: journal ? 'journal-json' : 'journald-ecs', framing: 'json', confidence: nf ? 0.9 : 0.1 };
+    }
+    if (!nf) return null;
+  }
+  if (/^(?:__CURSOR|__REALTIME_TIMESTAMP)=/m.test(head) && /^MESSAGE=/m.test(head)) {
+    return { format: FORMAT_LINES, dialect: 'journal-export', framing: 'lines', confidence: nf ? 0.9 : 0.1 };
+  }
+  if (WAZUH_LINE.test(head)) {
+    return nf ? { format: FORMAT_LINES, dialect: 'wazuh-ini', framing: 'lines', confidence: 0.9 } : null;
+  }
+  if (nf) {
+    if (PROXMOX_LINE_M.test(head)) return { format: FORMAT_LINES, dialect: 'proxmox', framing: 'lines', confidence: 0.9 };
+    const l = firstLine(head, NF_LINE) ?? '';
+    let dialect = 'dmesg';
+    if (/^<\d{1,3}>1 /.test(l)) dialect = 'rfc5424';
+    else if (/^(?:<\d{1,3}>\s?)?\d{4}-\d\d-\d\dT/.test(l)) dialect = 'rfc3339';
+    else if (/^(?:<\d{1,3}>\s?)?[A-Z][a-z]{2} [ 0-3]\d /.test(l)) dialect = 'bsd';
+    return { format: FORMAT_LINES, dialect, framing: 'lines', confidence: 0.9 };
+  }
+  const first = t.split('\n', 1)[0] ?? '';
+  if (SYSLOG_HEAD.test(first)) return { format: FORMAT_LINES, dialect: 'syslog-no-netfilter', framing: 'lines', confidence: 0.1 };
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Parser
+// ---------------------------------------------------------------------------------------------------
+
+const V6_CACHE_MAX = 20_000;
+
+class IptablesParser implements RecordParser {
+  private readonly format: string;
+  private readonly file: string;
+  private readonly wazuh: boolean;
+  private readonly exportMode: boolean;
+
+  // Envelope results of the current line (kept in fields: no object per line).
+  private eTs: number | null = null;
+  private eHost: string | null = null;
+  private eMsg = 0;
+
+  // Caches.
+  private bsdKey = '';
+  private bsdVal = 0;
+  private hostCache = '';
+  private preRaw = '';
+  private preTrim: string | null = null;
+  private preAction: Action = 'unknown';
+  private readonly verdicts = new Map<string, Action>();
+  private readonly v6 = new Map<string, string | null>();
+
+  // journalctl -o export entry state.
+  private jAny = false;
+  private jFirst = 0;
+  private jMsg: string | null = null;
+  private jMsgLine = 0;
+  private jTs: number | null = null;
+  private jHost: string | null = null;
+  private jBad: string | null = null;
+
+  constructor(det: Detection, private readonly opts: ParseOptions, private readonly sink: ParseSink) {
+    this.format = det.format;
+    this.file = opts.file;
+    this.wazuh = det.dialect === 'wazuh-ini';
+    this.exportMode = det.dialect === 'journal-export';
+  }
+
+  // ---- framing entry points ----------------------------------------------------------------------
+
+  line(text: string, lineNo: number): void {
+    if (this.exportMode) { this.exportLine(text, lineNo); return; }
+    let p = 0;
+    if (this.wazuh) p = this.wazuhStart(text);
+    if (p >= text.length || isBlank(text, p)) { this.sink.skip('blank line', lineNo, 'not-flow'); return; }
+    this.fullLine(text, p, lineNo, false, null, null);
+  }
+
+  record(value: unknown, lineNo: number): void {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      this.sink.skip('not a JSON object', lineNo, 'malformed');
+      return;
+    }
+    const o = value as Record<string, unknown>;
+    let raw: unknown;
+    let ts: number | null = null;
+    let host: string | null = null;
+    if ('MESSAGE' in o) {
+      raw = o.MESSAGE;
+      ts = journalMicros(o.__REALTIME_TIMESTAMP);
+      host = typeof o._HOSTNAME === 'string' && o._HOSTNAME !== '' ? o._HOSTNAME : null;
+    } else if ('message' in o) {
+      raw = o.message;
+      const at = o['@timestamp'];
+      if (typeof at === 'string') { const t = Date.parse(at); ts = Number.isFinite(t) ? t : null; }
+      const h = o.host;
+      if (h && typeof h === 'object') {
+        const hh = (h as Record<string, unknown>).hostname ?? (h as Record<string, unknown>).name;
+        if (typeof hh === 'string' && hh !== '') host = hh;
+      }
+    } else {
+      this.sink.skip('no MESSAGE field', lineNo, 'not-flow');
+      return;
+    }
+    const msg = messageText(raw);
+    if (msg === null) {
+      this.sink.skip(raw === null ? 'MESSAGE is null (field too large)' : 'MESSAGE is not text', lineNo, 'malformed');
+      return;
+    }
+    this.fullLine(msg, 0, lineNo, true, ts, host);
+  }
+
+  end(): void {
+    if (this.exportMode) this.exportFlush();
+  }
+
+  // ---- wrappers ----------------------------------------------------------------------------------
+
+  /** `log N pass = <line>` / `log N fail = <line>` → start of <line>; other lines unchanged. */
+  private wazuhStart(s: string): number {
+    if (!s.startsWith('log ')) return 0;
+    let p = 4;
+    while (p < s.length && isDigit(s.charCodeAt(p))) p++;
+    if (p === 4) return 0;
+    if (s.startsWith(' pass = ', p) || s.startsWith(' fail = ', p)) return p + 8;
+    return 0;
+  }
+
+  private exportLine(s: string, lineNo: number): void {
+    if (s === '') { this.exportFlush(); return; }
+    if (!this.jAny) { this.jAny = true; this.jFirst = lineNo; }
+    if (this.jBad !== null) return; // rest of a binary field or of a broken entry
+    const eq = s.indexOf('=');
+    if (eq < 0) { this.jBad = 'binary journal field'; return; }
+    if (s.startsWith('MESSAGE=')) { this.jMsg = s.slice(8); this.jMsgLine = lineNo; }
+    else if (s.startsWith('__REALTIME_TIMESTAMP=')) this.jTs = journalMicros(s.slice(21));
+    else if (s.startsWith('_HOSTNAME=')) this.jHost = s.length > 10 ? s.slice(10) : null;
+  }
+
+  private exportFlush(): void {
+    if (this.jAny) {
+      if (this.jBad !== null) this.sink.skip(this.jBad, this.jFirst, 'malformed');
+      else if (this.jMsg === null) this.sink.skip('journal entry without MESSAGE', this.jFirst, 'not-flow');
+      else if (isBlank(this.jMsg, 0)) this.sink.skip('not a netfilter line', this.jMsgLine, 'not-flow');
+      else this.fullLine(this.jMsg, 0, this.jMsgLine, true, this.jTs, this.jHost);
+    }
+    this.jAny = false; this.jMsg = null; this.jTs = null; this.jHost = null; this.jBad = null;
+  }
+
+  // ---- one log line ------------------------------------------------------------------------------
+
+  /**
+   * Parses the envelope at p, then the netfilter body. With `override`, ts/host from the journal record
+   * take precedence over whatever header the message text itself carries.
+   */
+  private fullLine(s: string, p: number, lineNo: number, override: boolean, ts: number | null, host: string | null): void {
+    let chain: string | null = null;
+    if (!this.envelope(s, p)) {
+      const c = s.charCodeAt(p);
+      if (isDigit(c)) chain = this.proxmox(s, p);
+      else if (c !== 91 /* [ */) this.filenamePrefix(s, p);
+    }
+    if (override) {
+      if (ts !== null) this.eTs = ts;
+      if (host !== null) this.eHost = host;
+    }
+    this.body(s, this.eMsg, lineNo, chain);
+  }
+
+  /** Recognizes a syslog header at p; sets eTs, eHost, eMsg. Returns false when there is none. */
+  private envelope(s: string, p0: number): boolean {
+    this.eTs = null; this.eHost = null; this.eMsg = p0;
+    let p = p0;
+    let c = s.charCodeAt(p);
+    if (c === 60) { // <PRI>
+      let q = p + 1;
+      while (q < p + 5 && isDigit(s.charCodeAt(q))) q++;
+      if (q > p + 1 && s.charCodeAt(q) === 62) {
+        p = q + 1;
+        if (s.charCodeAt(p) === 32) p++;
+        this.eMsg = p;
+        c = s.charCodeAt(p);
+        if (c === 49 && s.charCodeAt(p + 1) === 32) return this.rfc5424(s, p + 2);
+      }
+    }
+    const pri = p !== p0; // a bare <PRI> counts as a header
+    if (isDigit(c)) {
+      const e = this.isoTs(s, p);
+      if (e >= 0 && s.charCodeAt(e) === 32) { this.afterTs(s, e); return true; }
+      this.eTs = null;
+      return pri ? (this.skipUptimeFrom(s, p), true) : false;
+    }
+    const mo = monthAt(s, p);
+    if (mo !== 0) {
+      const e = this.bsdTs(s, p, mo);
+      if (e > 0) { this.afterTs(s, e); return true; }
+    }
+    if (c === 91) return this.skipUptimeFrom(s, p) || pri;
+    return pri;
+  }
+
+  private skipUptimeFrom(s: string, p: number): boolean {
+    const q = skipUptime(s, p);
+    this.eMsg = q;
+    return q !== p;
+  }
+
+  /** RFC 5424 after `<pri>1 `: TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG. */
+  private rfc5424(s: string, p: number): boolean {
+    if (s.charCodeAt(p) === 45) p += 1; // nil timestamp
+    else {
+      const e = this.isoTs(s, p);
+      if (e < 0) { this.eTs = null; p = valueEnd(s, p); } else p = e;
+    }
+    if (s.charCodeAt(p) !== 32) return false;
+    p++;
+    const he = valueEnd(s, p);
+    this.eHost = he - p === 1 && s.charCodeAt(p) === 45 ? null : this.host(s, p, he);
+    p = he + 1;
+    p = valueEnd(s, p) + 1; // APP-NAME
+    p = valueEnd(s, p) + 1; // PROCID
+    p = valueEnd(s, p) + 1; // MSGID
+    if (p >= s.length) { this.eMsg = s.length; return true; }
+    if (s.charCodeAt(p) === 45) p += 2;
+    else if (s.charCodeAt(p) === 91) { // structured data: one or more [..], `\]` escaped inside values
+      while (p < s.length && s.charCodeAt(p) === 91) {
+        let q = p + 1;
+        for (; q < s.length; q++) {
+          const c = s.charCodeAt(q);
+          if (c === 92) q++;
+          else if (c === 93) break;
+        }
+        p = q + 1;
+      }
+      if (s.charCodeAt(p) === 32) p++;
+    }
+    if (s.charCodeAt(p) === 0xfeff) p++;
+    this.eMsg = skipUptime(s, p);
+    return true;
+  }
+
+  /** ISO-8601/RFC 3339 timestamp at p; sets eTs, returns the index after it or -1. */
+  private isoTs(s: string, p: number): number {
+    if (s.charCodeAt(p + 4) !== 45 || s.charCodeAt(p + 7) !== 45) return -1;
+    const t = s.charCodeAt(p + 10);
+    if (t !== 84 && t !== 116) return -1; // T
+    const y = uintAt(s, p);
+    const mo = d2(s, p + 5), d = d2(s, p + 8), h = d2(s, p + 11), mi = d2(s, p + 14), se = d2(s, p + 17);
+    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60) return -1;
+    if (s.charCodeAt(p + 13) !== 58 || s.charCodeAt(p + 16) !== 58) return -1;
+    let q = p + 19;
+    let ms = 0;
+    if (s.charCodeAt(q) === 46 || s.charCodeAt(q) === 44) {
+      q++;
+      let scale = 100;
+      while (q < s.length && isDigit(s.charCodeAt(q))) { ms += (s.charCodeAt(q) - 48) * scale; scale /= 10; q++; }
+      ms = Math.floor(ms);
+    }
+    const z = s.charCodeAt(q);
+    if (z === 90 || z === 122) { // Z
+      this.eTs = Date.UTC(y, mo - 1, d, h, mi, se, ms);
+      return q + 1;
+    }
+    if (z === 43 || z === 45) { // + / -
+      const oh = d2(s, q + 1);
+      let om: number, end: number;
+      if (s.charCodeAt(q + 3) === 58) { om = d2(s, q + 4); end = q + 6; } else { om = d2(s, q + 3); end = q + 5; }
+      if (oh < 0 || om < 0) return -1;
+      const off = (oh * 60 + om) * 60_000 * (z === 45 ? -1 : 1);
+      this.eTs = Date.UTC(y, mo - 1, d, h, mi, se, ms) - off;
+      return end;
+    }
+    this.eTs = this.opts.zone.toUtc(y, mo, d, h, mi, se, ms);
+    return q;
+  }
+
+  /** `Mmm dd hh:mm:ss` (day space- or zero-padded, optional fraction); sets eTs, returns end or -1. */
+  private bsdTs(s: string, p: number, mo: number): number {
+    if (s.charCodeAt(p + 3) !== 32 || s.charCodeAt(p + 9) !== 58 || s.charCodeAt(p + 12) !== 58) return -1;
+    let end = p + 15;
+    const ec = s.charCodeAt(end);
+    if (ec !== 32 && ec !== 46) return -1;
+    if (this.bsdKey !== '' && at(s, p, this.bsdKey)) {
+      this.eTs = this.bsdVal;
+    } else {
+      const dc = s.charCodeAt(p + 4);
+      const d1 = s.charCodeAt(p + 5) - 48;
+      const day = (dc === 32 ? 0 : dc - 48) * 10 + d1;
+      const h = d2(s, p + 7), mi = d2(s, p + 10), se = d2(s, p + 13);
+      if (!(dc === 32 || isDigit(dc)) || d1 < 0 || d1 > 9 || day < 1 || day > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60) return -1;
+      const y = this.opts.years.yearFor(mo, day);
+      this.bsdVal = this.opts.zone.toUtc(y, mo, day, h, mi, se);
+      this.bsdKey = s.slice(p, p + 15);
+      this.eTs = this.bsdVal;
+    }
+    if (ec === 46) { // fractional seconds
+      let q = end + 1, ms = 0, scale = 100;
+      while (q < s.length && isDigit(s.charCodeAt(q))) { ms += (s.charCodeAt(q) - 48) * scale; scale /= 10; q++; }
+      this.eTs += Math.floor(ms);
+      end = q;
+    }
+    return end;
+  }
+
+  /** After the timestamp: optional host, optional `facility.level`, tag `kernel:` / `name[pid]:`, uptime. */
+  private afterTs(s: string, p: number): void {
+    while (s.charCodeAt(p) === 32) p++;
+    let q = valueEnd(s, p);
+    const first = s.charCodeAt(p);
+    if (q > p && s.charCodeAt(q - 1) !== 58 && first !== 91 && !hasEq(s, p, q)) {
+      this.eHost = this.host(s, p, q);
+      p = q;
+      while (s.charCodeAt(p) === 32) p++;
+      q = valueEnd(s, p);
+    }
+    if (s.charCodeAt(p) === 107 && s.charCodeAt(p + 6) === 58 && at(s, p, 'kernel:')) p += 7;
+    else if (q - p > 2 && s.charCodeAt(q - 1) === 58 && s.charCodeAt(q - 2) === 93 && s.lastIndexOf('[', q) > p) p = q; // name[pid]:
+    else if (q < s.length && at(s, q + 1, 'kernel:') && isFacility(s, p, q)) p = q + 8; // user.info kernel:
+    while (s.charCodeAt(p) === 32) p++;
+    this.eMsg = skipUptime(s, p);
+  }
+
+  private host(s: string, a: number, b: number): string {
+    const h = this.hostCache;
+    if (h.length === b - a && at(s, a, h)) return h;
+    return (this.hostCache = s.slice(a, b));
+  }
+
+  /** Proxmox pve-firewall.log: `VMID LEVEL CHAIN dd/Mon/yyyy:hh:mm:ss +zzzz <prefix>IN=…`. Returns the chain. */
+  private proxmox(s: string, p: number): string | null {
+    const m = PROXMOX_LINE.exec(p === 0 ? s : s.slice(p));
+    if (!m) return null;
+    const sp1 = s.indexOf(' ', p), sp2 = s.indexOf(' ', sp1 + 1), sp3 = s.indexOf(' ', sp2 + 1);
+    const chain = s.slice(sp2 + 1, sp3);
+    let q = sp3 + 1;
+    const slash = s.indexOf('/', q);
+    const day = uintAt(s, q);
+    const mo = monthAt(s, slash + 1);
+    q = slash + 5;
+    const y = uintAt(s, q);
+    const h = d2(s, q + 5), mi = d2(s, q + 8), se = d2(s, q + 11);
+    const z = q + 14;
+    const sign = s.charCodeAt(z) === 45 ? -1 : 1;
+    const oh = d2(s, z + 1), om = d2(s, z + 3);
+    if (mo > 0 && h >= 0 && mi >= 0 && se >= 0 && oh >= 0 && om >= 0) {
+      this.eTs = Date.UTC(y, mo - 1, day, h, mi, se) - sign * (oh * 60 + om) * 60_000;
+    }
+    this.eMsg = z + 6;
+    return chain;
+  }
+
+  /** psad test files: `name:<syslog line>` (grep -H artifact). */
+  private filenamePrefix(s: string, p: number): void {
+    const colon = s.indexOf(':', p);
+    if (colon <= p || colon - p > 200) return;
+    const sp = s.indexOf(' ', p);
+    if (sp >= 0 && sp < colon) return;
+    const q = colon + 1;
+    const c = s.charCodeAt(q);
+    if (!(isDigit(c) || monthAt(s, q) !== 0 || c === 60)) return;
+    const saved = this.eMsg;
+    if (!this.envelope(s, q)) { this.eTs = null; this.eHost = null; this.eMsg = saved; }
+  }
+
+  // ---- netfilter body ----------------------------------------------------------------------------
+
+  private body(s: string, m: number, lineNo: number, chain: string | null): void {
+    const len = s.length;
+    let k = s.indexOf('IN=', m);
+    if (k >= 4 && at(s, k - 4, 'PHYS')) k = -1;
+    let hasIn = k >= 0;
+    if (!hasIn) {
+      const ko = s.indexOf('OUT=', m);
+      if (ko >= 0 && !(ko >= 4 && at(s, ko - 4, 'PHYS'))) {
+        if (hasEq(s, m, ko)) { this.sink.skip('netfilter line without IN=', lineNo, 'malformed'); return; }
+        k = ko;
+      }
+    }
+    if (k < 0) {
+      if (s.indexOf('PROTO=', m) >= 0 || (s.indexOf('SRC=', m) >= 0 && s.indexOf('DST=', m) >= 0)) {
+        this.sink.skip('truncated netfilter line (no IN=/OUT=)', lineNo, 'malformed');
+      } else this.sink.skip('not a netfilter line', lineNo, 'not-flow');
+      return;
+    }
+
+    const srcKey = findKey(s, k, 'SRC=', 83, ' SRC=');
+    if (srcKey < 0) {
+      if (s.indexOf('ARP HTYPE=', k) >= 0 || s.indexOf(' ARP ', k) >= 0) this.sink.skip('arp', lineNo, 'not-flow');
+      else if (s.indexOf(' PROTO=', k) >= 0 || s.indexOf(' DST=', k) >= 0) this.sink.skip('netfilter line without SRC=', lineNo, 'malformed');
+      else this.sink.skip('not a netfilter line', lineNo, 'not-flow');
+      return;
+    }
+    // interfaces → direction (OUT= normally follows the IN= value directly)
+    let inSet = false, outSet = false;
+    if (hasIn) {
+      const ie = valueEnd(s, k + 3);
+      inSet = ie > k + 3;
+      let o = key4(s, ie, 79, 85, 84) ? ie : findKey(s, k, 'OUT=', 79, ' OUT=');
+      if (o > srcKey) o = -1;
+      if (o >= 0) { const oc = s.charCodeAt(o + 5); outSet = o + 5 < len && oc !== 32; }
+    } else {
+      const oc = s.charCodeAt(k + 4);
+      outSet = k + 4 < len && oc !== 32;
+    }
+    const direction: Direction = inSet ? (outSet ? 'forward' : 'inbound') : outSet ? 'outbound' : null;
+
+    // addresses (DST= directly follows the SRC= value, LEN= the DST= value)
+    const sa = srcKey + 5, se = valueEnd(s, sa);
+    const src = this.ip(s, sa, se);
+    if (src === null) { this.sink.skip(se === sa ? 'empty SRC=' : 'bad SRC= address', lineNo, 'malformed'); return; }
+    const dstKey = key4(s, se, 68, 83, 84) ? se : findKey(s, se, 'DST=', 68, ' DST=');
+    if (dstKey < 0) { this.sink.skip('netfilter line without DST=', lineNo, 'malformed'); return; }
+    const da = dstKey + 5, de = valueEnd(s, da);
+    const dst = this.ip(s, da, de);
+    if (dst === null) { this.sink.skip(de === da ? 'empty DST=' : 'bad DST= address', lineNo, 'malformed'); return; }
+
+    const f = newFlow(this.format, this.file, lineNo);
+    f.ts = this.eTs;
+    f.device = this.eHost;
+    f.src_ip = src;
+    f.dst_ip = dst;
+    f.direction = direction;
+    f.packets = 1;
+
+    const lk = key4(s, de, 76, 69, 78) ? de : findKey(s, de, 'LEN=', 76, ' LEN=');
+    if (lk >= 0) { const n = uintAt(s, lk + 5); if (n >= 0) f.bytes = n; }
+
+    const pk = s.indexOf(' PROTO=', lk >= 0 ? lk + 5 : de);
+    if (pk >= 0) {
+      const pa = pk + 7;
+      const t = this.proto(s, pa);
+      f.transport = t;
+      // Only ICMP errors carry a quoted packet `[SRC=… SPT=… DPT=… ]`: ports after `[` are not this flow's.
+      let end = len;
+      if (t !== 'tcp' && t !== 'udp') { const br = s.indexOf('[', pa); if (br >= 0) end = br; }
+      const pe = valueEnd(s, pa);
+      let spk = key4(s, pe, 83, 80, 84) ? pe : findKey(s, pa, 'SPT=', 83, ' SPT=');
+      let dpk = -1;
+      if (spk >= 0 && spk < end) {
+        const sa2 = spk + 5;
+        f.src_port = portAt(s, sa2);
+        const sv = valueEnd(s, sa2);
+        dpk = key4(s, sv, 68, 80, 84) ? sv : findKey(s, sa2, 'DPT=', 68, ' DPT=');
+      } else dpk = findKey(s, pa, 'DPT=', 68, ' DPT=');
+      if (dpk >= 0 && dpk < end) f.dst_port = portAt(s, dpk + 5);
+    }
+
+    // prefix → verdict
+    if (k > m) {
+      const n = k - m;
+      if (!(this.preRaw.length === n && at(s, m, this.preRaw))) this.setPrefix(s.slice(m, k));
+      f.raw_action = this.preTrim;
+      f.action = this.preAction;
+      f.rule = chain ?? this.preTrim;
+    } else if (chain !== null) f.rule = chain;
+    if (f.action === 'unknown') this.sink.note('unknown-verdict', 1);
+    this.sink.flow(f);
+  }
+
+  private setPrefix(raw: string): void {
+    this.preRaw = raw;
+    const t = raw.trim();
+    if (t === '') { this.preTrim = null; this.preAction = 'unknown'; return; }
+    this.preTrim = t;
+    let a = this.verdicts.get(t);
+    if (a === undefined) {
+      a = this.mapped(t) ?? prefixVerdict(t);
+      if (this.verdicts.size > 10_000) this.verdicts.clear();
+      this.verdicts.set(t, a);
+    }
+    this.preAction = a;
+  }
+
+  /** --action-map: the longest key the prefix equals or starts with. */
+  private mapped(pre: string): Action | null {
+    let best: Action | null = null, bestLen = -1;
+    for (const [key, a] of this.opts.actionMap) {
+      if (key.length > bestLen && pre.startsWith(key)) { best = a; bestLen = key.length; }
+    }
+    return best;
+  }
+
+  private proto(s: string, p: number): string | null {
+    const c = s.charCodeAt(p);
+    if (c === 84 && at(s, p, 'TCP') && isEnd(s, p + 3)) return 'tcp';
+    if (c === 85 && at(s, p, 'UDP') && isEnd(s, p + 3)) return 'udp';
+    if (c === 73 && at(s, p, 'ICMP')) {
+      if (isEnd(s, p + 4)) return 'icmp';
+      if (at(s, p + 4, 'v6') && isEnd(s, p + 6)) return 'icmpv6';
+    }
+    const e = valueEnd(s, p);
+    return e > p ? normalizeTransport(s.slice(p, e)) : null;
+  }
+
+  private ip(s: string, a: number, b: number): string | null {
+    if (b <= a) return null;
+    // Slice first: V8 copies short slices into flat strings, which are cheaper to scan than the line.
+    const t = s.slice(a, b);
+    const k = v4Check(t, 0, t.length);
+    if (k === 1) return t;
+    if (k === 2) return canonicalIp(t);
+    if (t.indexOf(':') < 0) return null;
+    let v = this.v6.get(t);
+    if (v === undefined) {
+      v = canonicalIp(t);
+      if (this.v6.size >= V6_CACHE_MAX) this.v6.clear();
+      this.v6.set(t, v);
+    }
+    return v;
+  }
+}
+
+/**
+ * Index of the space before `key` in the first token at or after `from` that starts with `key`, hopping
+ * from space to space (single-character indexOf is several times cheaper than a substring search).
+ */
+function findKey(s: string, from: number, key: string, c0: number, spaced: string): number {
+  let p = from;
+  for (let hops = 0; hops < 32; hops++) {
+    const sp = s.indexOf(' ', p);
+    if (sp < 0) return -1;
+    if (s.charCodeAt(sp + 1) === c0 && at(s, sp + 1, key)) return sp;
+    p = sp + 1;
+  }
+  return s.indexOf(spaced, p);
+}
+
+/** True when s[p..p+5) is ` XYZ=` (a space, three given upper-case letters, `=`): inlined char checks. */
+function key4(s: string, p: number, a: number, b: number, c: number): boolean {
+  return s.charCodeAt(p) === 32 && s.charCodeAt(p + 1) === a && s.charCodeAt(p + 2) === b && s.charCodeAt(p + 3) === c && s.charCodeAt(p + 4) === 61;
+}
+
+/** s.startsWith(lit, p) for p ≥ 0. */
+function at(s: string, p: number, lit: string): boolean {
+  return p >= 0 && s.startsWith(lit, p);
+}
+
+function isEnd(s: string, p: number): boolean {
+  return p >= s.length || s.charCodeAt(p) === 32;
+}
+
+function isBlank(s: string, p: number): boolean {
+  for (let i = p; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 13) return false;
+  }
+  return true;
+}
+
+/** `facility.level` token (letters, one dot), as some embedded syslogds print before the tag. */
+function isFacility(s: string, a: number, b: number): boolean {
+  let dot = -1;
+  for (let i = a; i < b; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) { if (dot >= 0) return false; dot = i; } else if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90))) return false;
+  }
+  return dot > a && dot < b - 1;
+}
+
+function hasEq(s: string, a: number, b: number): boolean {
+  for (let i = a; i < b; i++) if (s.charCodeAt(i) === 61) return true;
+  return false;
+}
+
+/** Skips a kernel uptime stamp `[ 4374.583353] ` at p (digits, spaces and one dot inside brackets). */
+function skipUptime(s: string, p: number): number {
+  if (s.charCodeAt(p) !== 91) return p;
+  let q = p + 1, digits = 0;
+  for (; q < s.length; q++) {
+    const c = s.charCodeAt(q);
+    if (c === 93) break;
+    if (isDigit(c)) digits++;
+    else if (c !== 32 && c !== 46) return p;
+  }
+  if (q >= s.length || digits === 0) return p;
+  q++;
+  while (s.charCodeAt(q) === 32) q++;
+  return q;
+}
+
+/** `__REALTIME_TIMESTAMP` (µs since the epoch, string or number) → ms, or null. */
+function journalMicros(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? Math.floor(v / 1000) : null;
+  if (typeof v !== 'string' || v === '') return null;
+  const n = Number(v);
+  return Number.isFinite(n) && n > 0 ? Math.floor(n / 1000) : null;
+}
+
+/** journald MESSAGE: a string, a byte array (non-UTF-8 or with control chars), or an array of repeats. */
+function messageText(v: unknown): string | null {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) {
+    if (v.length === 0) return '';
+    if (typeof v[0] === 'number') {
+      for (const b of v) if (typeof b !== 'number' || !Number.isInteger(b) || b < 0 || b > 255) return null;
+      return Buffer.from(v as number[]).toString('utf8');
+    }
+    return messageText(v[0]);
+  }
+  return null;
+}
+
+export const iptables: ParserModule = {
+  family: 'iptables',
+  formats: [FORMAT_LINES, FORMAT_JOURNALD],
+  detect(head: string, _fileName: string): Detection | null {
+    return detectIptables(head);
+  },
+  forced(format: string, head: string): Detection {
+    if (format === FORMAT_JOURNALD) return { format, dialect: 'journald', framing: 'json', confidence: 1 };
+    const d = detectIptables(head);
+    if (d && d.format === FORMAT_LINES) return { ...d, confidence: 1 };
+    return { format: FORMAT_LINES, dialect: 'syslog', framing: 'lines', confidence: 1 };
+  },
+  create(det: Detection, opts: ParseOptions, sink: ParseSink): RecordParser {
+    return new IptablesParser(det, opts, sink);
+  },
+};
