@@ -202,3 +202,18 @@ describe('corpus', () => {
     }
   });
 });
+
+describe('decoding', () => {
+  it('keeps UTF-8 characters split across read chunks intact (ASCII fast path next to the decoder)', async () => {
+    const { TextDecoderState } = await import('../src/pipeline/decode.js');
+    const text = 'abc é€𝄞 def\n';
+    const bytes = Buffer.from(text);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      for (let cut2 = cut; cut2 <= bytes.length; cut2++) {
+        const d = new TextDecoderState('utf-8', 0);
+        const out = d.write(bytes.subarray(0, cut)) + d.write(bytes.subarray(cut, cut2)) + d.write(bytes.subarray(cut2)) + d.end();
+        expect(out, `${cut}/${cut2}`).toBe(text);
+      }
+    }
+  });
+});
