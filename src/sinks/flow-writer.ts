@@ -7,7 +7,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { FLOW_COLUMNS, type Flow } from '../model/flow.js';
-import { csvRow } from './csv.js';
+import { csvCell } from '../reports/escape.js';
 import { schemaMapper, toNative, type SchemaName } from './schemas.js';
 
 export interface FlowWriter {
@@ -59,7 +59,7 @@ export function jsonlWriter(out: Writable, schema: SchemaName): FlowWriter {
 }
 
 export function csvWriter(out: Writable): FlowWriter {
-  return new TextWriter(out, (f) => { const o = toNative(f); return csvRow(NATIVE_COLUMNS.map((c) => o[c])); }, NATIVE_COLUMNS.join(','));
+  return new TextWriter(out, (f) => { const o = toNative(f); return NATIVE_COLUMNS.map((c) => csvCell(o[c])).join(','); }, NATIVE_COLUMNS.join(','));
 }
 
 export function fileStream(path: string): WriteStream {
