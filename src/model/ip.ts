@@ -86,14 +86,45 @@ export function formatIpv6(h: number[]): string {
 export function canonicalIp(s: string | null | undefined): string | null {
   if (s === null || s === undefined) return null;
   if (s.indexOf(':') < 0) {
-    const n = ipv4ToInt(s);
-    if (n < 0) return null;
-    // Fast path: already canonical unless a part has a leading zero.
-    if (!/(^|\.)0\d/.test(s)) return s;
-    return intToIpv4(n);
+    // One pass: validate the dotted quad and notice leading zeros (which need rebuilding).
+    let part = 0, digits = 0, dots = 0, leadingZero = false;
+    const n = s.length;
+    if (n < 7 || n > 15) return n > 15 ? ipv4Rebuild(s) : null;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 48 && c <= 57) {
+        if (digits === 1 && part === 0) leadingZero = true;
+        part = part * 10 + (c - 48);
+        if (++digits > 3 || part > 255) return null;
+      } else if (c === 46) {
+        if (digits === 0 || ++dots > 3) return null;
+        part = 0; digits = 0;
+      } else return null;
+    }
+    if (dots !== 3 || digits === 0) return null;
+    return leadingZero ? intToIpv4(ipv4ToInt(s)) : s;
   }
   const h = parseIpv6(s);
   return h ? formatIpv6(h) : null;
+}
+
+/** Dotted quads longer than 15 characters can only be valid with zero padding ("010.000.000.001"). */
+function ipv4Rebuild(s: string): string | null {
+  const v = ipv4ToIntPadded(s);
+  return v < 0 ? null : intToIpv4(v);
+}
+
+function ipv4ToIntPadded(s: string): number {
+  const parts = s.split('.');
+  if (parts.length !== 4) return -1;
+  let n = 0;
+  for (const p of parts) {
+    if (!/^\d{1,4}$/.test(p)) return -1;
+    const v = Number(p);
+    if (v > 255) return -1;
+    n = n * 256 + v;
+  }
+  return n;
 }
 
 /** IPv6 text to a bigint (for prefix matching); null if not IPv6. */
