@@ -79,7 +79,7 @@ describe('inputs', () => {
     const r = runCli(['parse', join(dir, 'kern.log'), '--format', 'iptables', '--year', '2024', '-q']);
     expect(jsonLines(r.stdout)).toHaveLength(2);
     const bad = runCli(['parse', join(dir, 'kern.log'), '--format', 'nope']);
-    expect(bad.code).toBe(64);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('unknown format "nope"');
   });
 });
