@@ -11,6 +11,9 @@ import { register as registerRulesets } from './commands/rulesets.js';
 import { register as registerReport } from './commands/report.js';
 import { register as registerQuery } from './commands/query.js';
 import { register as registerExport } from './commands/export.js';
+import { register as registerDiagnose } from './commands/diagnose.js';
+import { register as registerIngest } from './commands/ingest.js';
+import { register as registerRun } from './commands/run.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -26,6 +29,9 @@ export function buildProgram(): Command {
   registerReport(program);
   registerQuery(program);
   registerExport(program);
+  registerDiagnose(program);
+  registerIngest(program);
+  registerRun(program);
   return program;
 }
 

@@ -189,6 +189,9 @@ export class Matcher {
   private lastHostEntries: Entry[] = [];
   /** Destination address → hostname, from the inventory hosts and URL logs (bounded). */
   private readonly hostOfIp = new Map<string, string>();
+  /** Requirements hit by the flow being observed; only set inside `observeMatched`. */
+  private hits: Entry[] | null = null;
+  private readonly scratchHits: Entry[] = [];
 
   constructor(rulesets: Ruleset[], inventory: Inventory | null, opts: MatcherOptions = {}) {
     this.maxEvidence = opts.maxEvidence ?? 5;
@@ -286,6 +289,21 @@ export class Matcher {
     });
   }
 
+  /**
+   * Like `observe`, and returns the requirements this flow matched on transport, port and roles (allowed or
+   * denied, confirmed, probable, hostname candidate or port-only candidate) as "product/requirement;…", else null.
+   * Used by the store to keep matched flows and label them.
+   */
+  observeMatched(f: Flow): string | null {
+    const hits = this.scratchHits;
+    hits.length = 0;
+    this.hits = hits;
+    try { this.observe(f); } finally { this.hits = null; }
+    if (hits.length === 0) return null;
+    if (hits.length === 1) return `${hits[0]!.rs.id}/${hits[0]!.req.id}`;
+    return [...new Set(hits.map((e) => `${e.rs.id}/${e.req.id}`))].join(';');
+  }
+
   /** Feeds one flow. Never keeps a reference to it. */
   observe(f: Flow): void {
     if (f.host !== null && f.dst_ip !== null && this.hostEntries.length > 0) this.learnHost(f.host, f.dst_ip);
@@ -360,6 +378,7 @@ export class Matcher {
 
   /** `noFinding`: count in the matrix only. `allowed` defaults to `noFinding`. */
   private record(e: Entry, conf: Confidence, f: Flow, noFinding: boolean, srcInside = true, allowed = noFinding): void {
+    if (this.hits !== null) this.hits.push(e);
     const row = this.rows.get(e.rowKey);
     if (row) bump(row.stats, allowed, f.ts);
     if (noFinding) return;
@@ -387,6 +406,7 @@ export class Matcher {
   }
 
   private addPending(e: Entry, f: Flow): void {
+    if (this.hits !== null) this.hits.push(e);
     const key = `${e.id}|${f.src_ip}|${f.dst_ip}|${f.transport}|${f.dst_port}`;
     let p = this.pending.get(key);
     if (!p) {
@@ -410,6 +430,7 @@ export class Matcher {
     let g: Group | undefined;
     const handle = (e: Entry) => {
       if (e.outward ? !dstPublic : dstPublic) return;
+      if (this.hits !== null) this.hits.push(e);
       if (f.action === 'allow') {
         if (e.inferable) this.inferObserve(e, f);
         return;

@@ -190,12 +190,14 @@ export async function buildReportModel(store: Store, opts: ReportOptions = {}): 
   const rp = period('started_at', 1);
   const runs = (await store.all(
     `SELECT ${RUN_COLS} FROM runs WHERE finished_at IS NOT NULL AND ${rp.sql} ORDER BY started_at DESC, run_id DESC`, rp.params)).map(toRun);
-  const latest = runs[0] ?? null;
+  // A scheduled run that found no new input observed nothing: it must not turn earlier violations
+  // into "resolved". Status comes from the latest run that read something.
+  const latest = runs.find((r) => r.inputs > 0) ?? runs[0] ?? null;
   let previous: RunInfo | null = null;
   if (latest) {
     const prev = await store.all(
       `SELECT ${RUN_COLS} FROM runs
-        WHERE finished_at IS NOT NULL AND run_id <> $1
+        WHERE finished_at IS NOT NULL AND run_id <> $1 AND coalesce(inputs, 1) > 0
           AND (started_at < CAST($2 AS TIMESTAMP) OR (started_at = CAST($2 AS TIMESTAMP) AND run_id < $1))
         ORDER BY started_at DESC, run_id DESC LIMIT 1`, [latest.run_id, latest.started_at.replace('Z', '')]);
     previous = prev[0] ? toRun(prev[0]) : null;

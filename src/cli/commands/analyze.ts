@@ -14,9 +14,11 @@ import { Matcher, type MatchResult } from '../../matcher/matcher.js';
 import { resolveRulesets } from '../../rulesets/load.js';
 import { readFlows, malformedCount, type InputSummary } from '../../pipeline/run.js';
 import { renderTerminal } from '../../reports/terminal.js';
-import { addReadOptions, readOptionsFrom, type CliReadOpts } from '../options.js';
+import { addReadOptions, readOptionsFrom, UsageError, type CliReadOpts } from '../options.js';
 import { formatSummary, inputErrors, progressReporter } from '../summary.js';
 import { EXIT } from '../exit.js';
+import { Store, type Keep } from '../../store/store.js';
+import { formatIngestSummary, ingestInto, keepOption, loadAnalysisConfig, reportKnownError, runLine } from './ingest.js';
 
 export type FailOn = 'violated' | 'probable' | 'none';
 
@@ -26,6 +28,8 @@ interface AnalyzeOpts extends CliReadOpts {
   hosts?: string;
   json?: boolean;
   failOn: FailOn;
+  db?: string;
+  keep?: Keep;
 }
 
 /** Exit code for a result under `--fail-on`. */
@@ -40,7 +44,24 @@ function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
 
-export interface AnalyzeRun { result: MatchResult; inputs: InputSummary[]; rulesets: Ruleset[]; inventory: Inventory | null }
+export interface AnalyzeRun {
+  result: MatchResult; inputs: InputSummary[]; rulesets: Ruleset[]; inventory: Inventory | null;
+  /** With --db: the stored run, and the inputs skipped because the store already has them. */
+  stored?: { line: string; alreadyIngested: string[] };
+}
+
+/** `analyze --db`: the same analysis as one store run (inputs already in the store are skipped). */
+async function runAnalyzeIntoStore(inputs: string[], o: Omit<AnalyzeOpts, 'json' | 'failOn'> & { db: string }, onProgress?: Parameters<typeof readFlows>[1]['onProgress']): Promise<AnalyzeRun> {
+  const read = readOptionsFrom(o);
+  const { rulesets, inventory } = await loadAnalysisConfig(o);
+  const store = await Store.open(o.db);
+  try {
+    const r = await ingestInto(store, inputs, { rulesets, inventory, read, keep: o.keep, onProgress });
+    return { result: r.result, inputs: r.summaries, rulesets, inventory, stored: { line: runLine(r, o.db), alreadyIngested: r.alreadyIngested } };
+  } finally {
+    await store.close();
+  }
+}
 
 /** The work of the command without the printing (used by tests and other commands). */
 export async function runAnalyze(inputs: string[], o: Omit<AnalyzeOpts, 'json' | 'failOn'>, onProgress?: Parameters<typeof readFlows>[1]['onProgress']): Promise<AnalyzeRun> {
@@ -63,12 +84,15 @@ export function register(program: Command): void {
     .option('--ruleset <id|file>', 'built-in ruleset id, "all", or a ruleset file; repeatable (default: all built-ins)', collect, [] as string[])
     .option('--hosts <file>', '/etc/hosts-style file resolving the hostnames of requirements (update servers)')
     .option('--json', 'print one JSON object {inputs, findings, requirements, inferred_roles} on stdout')
-    .addOption(new Option('--fail-on <level>', 'exit 1 when findings reach this level').choices(['violated', 'probable', 'none']).default('none'));
+    .addOption(new Option('--fail-on <level>', 'exit 1 when findings reach this level').choices(['violated', 'probable', 'none']).default('none'))
+    .option('--db <file>', 'also store the run (flows per --keep, findings, matrix) in this DuckDB store; inputs already in it are skipped')
+    .addOption(keepOption());
   addReadOptions(cmd).action(async (inputs: string[], o: AnalyzeOpts) => {
     const progress = progressReporter(o.progress !== false && !o.json);
     let run: AnalyzeRun;
     try {
-      run = await runAnalyze(inputs, o, progress.update);
+      if (o.keep && !o.db) throw new UsageError('--keep needs --db');
+      run = o.db ? await runAnalyzeIntoStore(inputs, { ...o, db: o.db }, progress.update) : await runAnalyze(inputs, o, progress.update);
     } catch (e) {
       progress.done();
       if (e instanceof ConfigError) {
@@ -76,10 +100,12 @@ export function register(program: Command): void {
         process.exitCode = EXIT.INPUT;
         return;
       }
+      if (reportKnownError(e)) { process.exitCode = EXIT.INPUT; return; }
       throw e;
     }
     progress.done();
-    const { result, inputs: summaries } = run;
+    const { result, inputs: summaries, stored } = run;
+    const inputText = stored ? formatIngestSummary({ summaries, alreadyIngested: stored.alreadyIngested }) : formatSummary(summaries);
     if (o.json) {
       process.stdout.write(JSON.stringify({
         inputs: summaries,
@@ -91,9 +117,10 @@ export function register(program: Command): void {
       }) + '\n');
     } else {
       process.stdout.write(renderTerminal(result) + '\n');
-      process.stdout.write('Inputs:\n' + formatSummary(summaries).split('\n').map((l) => `  ${l}`).join('\n') + '\n');
+      process.stdout.write('Inputs:\n' + inputText.split('\n').map((l) => `  ${l}`).join('\n') + '\n');
+      if (stored) process.stdout.write(stored.line + '\n');
     }
-    if (o.json) process.stderr.write(formatSummary(summaries) + '\n');
+    if (o.json) process.stderr.write(inputText + '\n' + (stored ? stored.line + '\n' : ''));
     if (inputErrors(summaries).length) { process.exitCode = EXIT.INPUT; return; }
     if (o.strict && malformedCount(summaries) > 0) {
       process.stderr.write(`--strict: ${malformedCount(summaries)} flow line(s) could not be read\n`);
