@@ -79,4 +79,24 @@ describe('analyze on the demo deployment', () => {
     expect(po.findings.every((f) => f.confidence === 'port-only')).toBe(true);
     expect(po.findings.some((f) => f.src_ip === '10.40.0.7' && f.dst_port === 11117)).toBe(true);
   });
+
+  it('adds a PAN-OS web UI CSV export from a second firewall: its violation, not its noise', () => {
+    const r2 = runCli(['analyze', 'fixtures/demo/logs', 'fixtures/scenario/pa-5220-export.csv', '--inventory', 'fixtures/demo/inventory.yaml', '--tz', 'UTC', '--year', '2026', '--json']);
+    expect(r2.code).toBe(0);
+    const o = JSON.parse(r2.stdout) as { findings: F[] };
+    const fromCsv = o.findings.filter((f) => f.evidence[0]!.file === 'fixtures/scenario/pa-5220-export.csv');
+    expect(fromCsv.map((f) => `${f.confidence} ${f.product}/${f.requirement} ${f.src_ip}->${f.dst_ip}:${f.dst_port} x${f.count} ${f.devices.join()} ${f.rules.join()}`).sort()).toEqual([
+      'confirmed gfi-languard/agent-to-server 10.20.0.40->10.10.0.5:1072 x3 PA-5220 deny agents, temp',
+      'confirmed gfi-languard/agent-to-server 10.20.0.41->10.10.0.5:1072 x3 PA-5220 deny agents, temp',
+      'confirmed gfi-languard/agent-to-server 10.20.0.42->10.10.0.5:1072 x3 PA-5220 deny agents, temp',
+    ]);
+    expect(o.findings.filter((f) => f.confidence !== 'confirmed')).toEqual([]);
+    expect(o.findings).toHaveLength(9);
+  });
+
+  it('a bad ruleset gives file:line and exit 2', () => {
+    const r3 = runCli(['analyze', 'fixtures/demo/logs', '--ruleset', 'fixtures/rulesets/bad-port.yaml']);
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toMatch(/fixtures\/rulesets\/bad-port\.yaml:\d+: .*70000/);
+  });
 });
