@@ -146,6 +146,8 @@ interface Group {
   rules: Set<string>;
   evidence: EvidenceRef[];
   candidates: Set<string> | null;
+  /** Wide-range requirements (dynamic RPC): one group for the whole range, with the ports seen. */
+  ports: Set<number> | null;
 }
 
 interface Pending {
@@ -161,6 +163,9 @@ interface Pending {
 }
 
 interface RowStats { allows: number; denies: number; first: number | null; last: number | null }
+
+/** Requirements spanning more ports than this are grouped per host pair, not per port. */
+const WIDE_RANGE = 64;
 
 const CONF_ORDER: Record<Confidence, number> = { confirmed: 0, probable: 1, 'port-only': 2 };
 
@@ -382,7 +387,9 @@ export class Matcher {
     const row = this.rows.get(e.rowKey);
     if (row) bump(row.stats, allowed, f.ts);
     if (noFinding) return;
-    const key = `${e.id}|${conf}|${f.src_ip}|${f.dst_ip}|${f.transport}|${f.dst_port}`;
+    // A range wider than WIDE_RANGE ports (dynamic RPC, passive FTP) is one finding per host pair:
+    // every ephemeral port would otherwise be a finding of its own.
+    const key = `${e.id}|${conf}|${f.src_ip}|${f.dst_ip}|${f.transport}|${e.span > WIDE_RANGE ? '*' : f.dst_port}`;
     let g = this.groups.get(key);
     if (!g) {
       const srcRole = conf === 'confirmed' || srcInside ? e.req.from : null;
@@ -395,6 +402,7 @@ export class Matcher {
 
   private addToGroup(g: Group, f: Flow): void {
     g.count++;
+    if (g.ports !== null && f.dst_port !== null && g.ports.size < this.maxSet) g.ports.add(f.dst_port);
     const ts = f.ts;
     if (ts !== null) {
       if (g.first === null || ts < g.first) g.first = ts;
@@ -510,7 +518,8 @@ export class Matcher {
         transport: g.transport,
         src_ip: g.src,
         dst_ip: g.dst,
-        dst_port: g.port,
+        dst_port: g.ports !== null && g.ports.size ? Math.min(...g.ports) : g.port,
+        ...(g.ports !== null ? { dst_ports: [...g.ports].sort((a, b) => a - b) } : {}),
         src_role: g.srcRole,
         dst_role: g.dstRole,
         dst_host: e.hosts ? (this.hostOfIp.get(g.dst) ?? null) : null,
@@ -565,6 +574,7 @@ function newGroup(e: Entry, conf: Confidence, f: Flow, srcRole: string | null, d
   return {
     entry: e, confidence: conf, src: f.src_ip!, dst: f.dst_ip!, transport: f.transport!, port: f.dst_port,
     srcRole, dstRole, count: 0, first: null, last: null, devices: new Set(), rules: new Set(), evidence: [], candidates: null,
+    ports: e.span > WIDE_RANGE ? new Set() : null,
   };
 }
 

@@ -31,6 +31,8 @@ export interface Finding {
   necessity?: string;
   /** The requirement's ports after parameters, e.g. "1072" or "49152-65535". */
   ports?: string;
+  /** For wide-range requirements (dynamic RPC): the destination ports seen (capped); dst_port is the lowest. */
+  dst_ports?: number[];
   /** Suggested opening, e.g. "TCP 11117 from 10.40.0.0/24 to 10.10.0.11" (confirmed/probable). */
   open?: string;
   /** Port-only findings: every product/requirement the port matches ("escan/agent-push", …). */

@@ -32,6 +32,10 @@ function listText(items: string[], what: string): string {
 }
 
 function portText(f: Finding): string {
+  if (f.dst_ports && f.ports) {
+    const seen = f.dst_ports.slice(0, 5).join(', ') + (f.dst_ports.length > 5 ? ', …' : '');
+    return `${f.transport.toUpperCase()} ${f.ports} (${f.dst_ports.length === 1 ? 'port' : 'ports'} ${seen})`;
+  }
   return `${f.transport.toUpperCase()}${f.dst_port !== null ? ` ${f.dst_port}` : ''}`;
 }
 
