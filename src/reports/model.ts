@@ -286,11 +286,16 @@ export async function buildReportModel(store: Store, opts: ReportOptions = {}): 
   let overTime: ReportModel['denies_over_time'] = { bucket: 'day', buckets: [], series: [] };
   if (latest) {
     const jp = period('fl.ts', 2);
+    // Flows carry the requirements they matched (`matched`, "product/requirement;…"), so a finding
+    // over a whole port range (dynamic RPC) counts every port it covers; flows stored without that
+    // column filled fall back to the finding's port.
     const joined = `FROM flows fl JOIN (
           SELECT DISTINCT f.product, f.requirement, f.transport, f.src_ip, f.dst_ip, f.dst_port
             FROM findings f JOIN matrix m ON m.run_id = f.run_id AND m.product = f.product AND m.requirement = f.requirement
            WHERE f.run_id = $1 AND m.status IN ('violated', 'intermittent')) v
-        ON fl.transport = v.transport AND fl.src_ip = v.src_ip AND fl.dst_ip = v.dst_ip AND fl.dst_port IS NOT DISTINCT FROM v.dst_port
+        ON fl.transport = v.transport AND fl.src_ip = v.src_ip AND fl.dst_ip = v.dst_ip
+       AND (list_contains(string_split(coalesce(fl.matched, ''), ';'), v.product || '/' || v.requirement)
+            OR (fl.matched IS NULL AND fl.dst_port IS NOT DISTINCT FROM v.dst_port))
        WHERE fl.action = 'deny' AND fl.ts IS NOT NULL AND ${jp.sql}`;
     const [span] = await store.all(`SELECT epoch_ms(min(fl.ts)) AS lo, epoch_ms(max(fl.ts)) AS hi ${joined}`, [latest.run_id, ...jp.params]);
     if (span && span.lo !== null) {

@@ -122,7 +122,11 @@ export class Store {
   static async open(path: string, opts: { readOnly?: boolean } = {}): Promise<Store> {
     let instance: DuckDBInstance;
     try {
-      instance = await Instance.create(path, opts.readOnly ? { access_mode: 'READ_ONLY' } : {});
+      // A bounded memory budget: DuckDB spills large aggregations to temp files instead of growing
+      // (its default is 80 % of RAM). FWAUDIT_DUCKDB_MEMORY overrides it, e.g. "4GB".
+      const settings: Record<string, string> = { memory_limit: process.env['FWAUDIT_DUCKDB_MEMORY'] ?? '1GB' };
+      if (opts.readOnly) settings['access_mode'] = 'READ_ONLY';
+      instance = await Instance.create(path, settings);
     } catch (e) {
       throw new StoreError(`cannot open store: ${(e as Error).message}`, path);
     }
