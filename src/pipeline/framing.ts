@@ -3,6 +3,7 @@
  * Every framer bounds memory: a line longer than MAX_LINE is dropped (and reported) up to its newline.
  */
 import { createRequire } from 'node:module';
+import { isAscii } from 'node:buffer';
 import type { RecordParser, ParseSink } from '../../parsers/types.js';
 
 const require = createRequire(import.meta.url);
@@ -19,11 +20,20 @@ export interface Framer {
   readonly count: number;
   /** Drop buffered partial input (after a read error: the last line is incomplete). */
   abort?(): void;
+  /** UTF-8 bytes (the usual case): split without decoding whole chunks. */
+  pushBytes?(buf: Buffer): void;
 }
 
-/** Splits text into lines (LF or CRLF); NULs removed; calls onLine with 1-based line numbers. */
+/**
+ * Splits input into lines (LF or CRLF); NULs removed; calls onLine with 1-based line numbers.
+ * UTF-8 input arrives as bytes (`pushBytes`): lines are found with Buffer.indexOf and each becomes
+ * its own flat string (latin1 copy for all-ASCII chunks, UTF-8 decode otherwise; a newline byte never
+ * occurs inside a UTF-8 sequence). Parsers scan flat strings about 1.5× faster than slices of a chunk
+ * string. UTF-16 input arrives decoded (`push`).
+ */
 export class LineFramer implements Framer {
   private rest = '';
+  private restBytes: Buffer | null = null;
   private lineNo = 0;
   private discarding = false;
   constructor(
@@ -31,6 +41,53 @@ export class LineFramer implements Framer {
     private readonly sink: ParseSink,
   ) {}
   get count(): number { return this.lineNo; }
+
+  pushBytes(buf: Buffer): void {
+    const ascii = isAscii(buf);
+    const hasNul = buf.indexOf(0) >= 0;
+    const onLine = this.onLine;
+    let pos = 0;
+    if (this.restBytes !== null || this.discarding) {
+      // finish the line carried over from the previous chunk
+      const nl = buf.indexOf(10);
+      if (nl < 0) { this.carry(buf, 0); return; }
+      const lineNo = ++this.lineNo;
+      if (this.discarding) this.discarding = false;
+      else {
+        const whole = Buffer.concat([this.restBytes!, buf.subarray(0, nl)]);
+        this.restBytes = null;
+        onLine(this.decode(whole, 0, whole.length, isAscii(whole), hasNul || whole.indexOf(0) >= 0), lineNo);
+      }
+      pos = nl + 1;
+    }
+    for (;;) {
+      const nl = buf.indexOf(10, pos);
+      if (nl < 0) break;
+      onLine(this.decode(buf, pos, nl, ascii, hasNul), ++this.lineNo);
+      pos = nl + 1;
+    }
+    if (pos < buf.length) this.carry(buf, pos);
+  }
+
+  private carry(buf: Buffer, pos: number): void {
+    if (this.discarding) return;
+    const have = this.restBytes ? this.restBytes.length : 0;
+    if (have + buf.length - pos > MAX_LINE) {
+      this.discarding = true;
+      this.restBytes = null;
+      this.sink.skip(`line longer than ${MAX_LINE} bytes (dropped)`, this.lineNo + 1, 'malformed');
+      return;
+    }
+    const part = Buffer.from(buf.subarray(pos)); // copy: the read buffer may be reused
+    this.restBytes = this.restBytes ? Buffer.concat([this.restBytes, part]) : part;
+  }
+
+  private decode(b: Buffer, start: number, end: number, ascii: boolean, hasNul: boolean): string {
+    if (end > start && b[end - 1] === 13) end--;
+    const line = b.toString(ascii ? 'latin1' : 'utf8', start, end);
+    return hasNul && line.indexOf('\0') >= 0 ? line.replace(/\0+/g, '') : line;
+  }
+
   push(chunk: string): void {
     if (chunk.indexOf('\0') >= 0) chunk = chunk.replace(/\0+/g, '');
     let s = this.rest.length ? this.rest + chunk : chunk;
@@ -59,9 +116,15 @@ export class LineFramer implements Framer {
     }
     s = '';
   }
-  abort(): void { this.rest = ''; this.discarding = false; }
+  abort(): void { this.rest = ''; this.restBytes = null; this.discarding = false; }
   end(): void {
     if (this.discarding) { this.lineNo++; this.discarding = false; return; }
+    if (this.restBytes !== null) {
+      const b = this.restBytes;
+      this.restBytes = null;
+      this.onLine(this.decode(b, 0, b.length, isAscii(b), b.indexOf(0) >= 0), ++this.lineNo);
+      return;
+    }
     if (this.rest.length) {
       let r = this.rest;
       this.rest = '';
@@ -88,6 +151,7 @@ export class JsonLinesFramer implements Framer {
   }
   get count(): number { return this.lines.count; }
   push(text: string): void { this.lines.push(text); }
+  pushBytes(buf: Buffer): void { this.lines.pushBytes(buf); }
   abort(): void { this.lines.abort(); }
   end(): void { this.lines.end(); }
 }
@@ -178,6 +242,11 @@ export class JsonStreamFramer implements Framer {
     if (this.error) return;
     this.p.write(text);
   }
+  /** stream-json decodes UTF-8 itself (characters split across chunks included). */
+  pushBytes(buf: Buffer): void {
+    if (this.error) return;
+    this.p.write(Buffer.from(buf));
+  }
   async finish(): Promise<void> {
     if (!this.error) {
       await new Promise<void>((resolve) => { this.p.end(() => resolve()); });
@@ -223,6 +292,7 @@ export class XmlEventFramer implements Framer {
   private readonly sink: ParseSink;
   get count(): number { return this.lines.count; }
   push(text: string): void { this.lines.push(text); }
+  pushBytes(buf: Buffer): void { this.lines.pushBytes(buf); }
   abort(): void { this.lines.abort(); this.buf = ''; }
   end(): void {
     this.lines.end();

@@ -144,6 +144,35 @@ async function readSource(
     return true;
   };
 
+  // UTF-8 (the usual case) goes to the framer as bytes; UTF-16 is decoded to text first.
+  let bytePath = false;
+  const headBufs: Buffer[] = [];
+  let headBytes = 0;
+  let bomToSkip = 0;
+  const feed = (text: string | null, bytes: Buffer | null): void => {
+    if (bytes !== null && st.framer!.pushBytes) st.framer!.pushBytes(bytes);
+    else st.framer!.push(text ?? bytes!.toString('utf8'));
+  };
+  const startWithHead = (final: boolean): boolean => {
+    // Detection sees whole decoded lines of the head; the framer then gets the same input from its start.
+    if (bytePath) {
+      let all = headBufs.length === 1 ? headBufs[0]! : Buffer.concat(headBufs);
+      headBufs.length = 0;
+      if (bomToSkip) { all = all.subarray(bomToSkip); bomToSkip = 0; }
+      const text = all.toString('utf8');
+      if (text.trim() === '' && final) { summary.notes['empty'] = 1; return false; }
+      if (!setup(text)) return false;
+      feed(null, all);
+      return true;
+    }
+    const text = head;
+    head = '';
+    if (text.trim() === '' && final) { if (!summary.error) summary.notes['empty'] = 1; return false; }
+    if (!setup(text)) return false;
+    feed(text, null);
+    return true;
+  };
+
   try {
     for await (const chunk of src.stream) {
       summary.bytes += chunk.length;
@@ -151,26 +180,21 @@ async function readSource(
         const enc = sniffEncoding(chunk);
         decoder = new TextDecoderState(enc.encoding, enc.bomLength);
         summary.encoding = enc.encoding + (enc.bomLength ? ' (BOM)' : '');
+        bytePath = enc.encoding === 'utf-8';
+        bomToSkip = bytePath ? enc.bomLength : 0;
       }
-      const text = decoder.write(chunk);
       if (failed) continue;
       if (!st.framer) {
-        head += text;
-        if (head.length < HEAD_SIZE) continue;
-        if (!setup(head)) { failed = true; head = ''; continue; }
-        st.framer!.push(head);
-        head = '';
-      } else st.framer.push(text);
+        if (bytePath) { headBufs.push(Buffer.from(chunk)); headBytes += chunk.length; if (headBytes < HEAD_SIZE) continue; }
+        else { head += decoder.write(chunk); if (head.length < HEAD_SIZE) continue; }
+        if (!startWithHead(false)) { failed = true; continue; }
+      } else feed(bytePath ? null : decoder.write(chunk), bytePath ? chunk : null);
       if (opts.afterChunk) await opts.afterChunk();
       opts.onProgress?.({ file: src.name, fileIndex, files, bytes: summary.bytes, totalBytes: src.size, lines: st.framer?.count ?? 0 });
     }
     if (decoder && !failed) {
-      const tail = decoder.end();
-      if (!st.framer) {
-        head += tail;
-        if (head.trim() !== '' && setup(head)) st.framer!.push(head);
-        else if (head.trim() === '' && !summary.error) summary.notes['empty'] = 1;
-      } else if (tail) st.framer.push(tail);
+      if (!st.framer) startWithHead(true);
+      else if (!bytePath) { const tail = decoder.end(); if (tail) st.framer.push(tail); }
     } else if (!decoder) summary.notes['empty'] = 1;
   } catch (e) {
     const msg = (e as Error).message || String(e);
