@@ -38,6 +38,9 @@ function rng(seed: number): () => number {
 
 const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+/** Bumped whenever a generator changes, so that cached files are made anew. */
+const GEN_VERSION = 2;
+/** Address plan: 1,000 agents/clients (10.40-43.0.x), 30 servers (10.10.0.x), 1,000 targets (10.20.0-3.x). */
 /** Requirement ports mixed into the generated traffic so that matching does real work. */
 const PORTS = [22, 53, 80, 135, 139, 443, 445, 1072, 1070, 2021, 3333, 11117, 8080, 3389, 49700, 50001];
 
@@ -49,7 +52,7 @@ const gens: Record<string, { gen: Gen; header?: string; ext: string }> = {
     gen: (i, r) => {
       const s = Math.floor(i / 20);
       const t = `${MON[2]} ${String(1 + ((s / 86400) | 0) % 28).padStart(2, ' ')} ${pad(((s / 3600) | 0) % 24)}:${pad(((s / 60) | 0) % 60)}:${pad(s % 60)}`;
-      const src = `10.${40 + ((r() * 4) | 0)}.${(r() * 256) | 0}.${1 + ((r() * 250) | 0)}`;
+      const src = `10.${40 + ((r() * 4) | 0)}.0.${1 + ((r() * 250) | 0)}`;
       const dst = `10.10.0.${1 + ((r() * 30) | 0)}`;
       const dpt = r() < 0.5 ? PORTS[(r() * PORTS.length) | 0]! : 1024 + ((r() * 60000) | 0);
       const pfx = r() < 0.8 ? '[UFW BLOCK]' : '[UFW ALLOW]';
@@ -65,7 +68,7 @@ const gens: Record<string, { gen: Gen; header?: string; ext: string }> = {
       const t = `2026-03-${pad(1 + ((s / 86400) | 0) % 28)} ${pad(((s / 3600) | 0) % 24)}:${pad(((s / 60) | 0) % 60)}:${pad(s % 60)}`;
       const drop = r() < 0.7;
       const dpt = r() < 0.5 ? PORTS[(r() * PORTS.length) | 0]! : 1024 + ((r() * 60000) | 0);
-      return `${t} ${drop ? 'DROP' : 'ALLOW'} TCP 10.10.0.${1 + ((r() * 30) | 0)} 10.20.${(r() * 256) | 0}.${1 + ((r() * 250) | 0)} ${1024 + ((r() * 60000) | 0)} ${dpt} ${drop ? 52 : 0} ${drop ? 'S' : '-'} - - - - - - RECEIVE ${drop ? '-' : 4}`;
+      return `${t} ${drop ? 'DROP' : 'ALLOW'} TCP 10.10.0.${1 + ((r() * 30) | 0)} 10.20.${(r() * 4) | 0}.${1 + ((r() * 250) | 0)} ${1024 + ((r() * 60000) | 0)} ${dpt} ${drop ? 52 : 0} ${drop ? 'S' : '-'} - - - - - - RECEIVE ${drop ? '-' : 4}`;
     },
   },
   panos: {
@@ -74,7 +77,7 @@ const gens: Record<string, { gen: Gen; header?: string; ext: string }> = {
       const s = Math.floor(i / 20);
       const d = `2026/03/${pad(1 + ((s / 86400) | 0) % 28)} ${pad(((s / 3600) | 0) % 24)}:${pad(((s / 60) | 0) % 60)}:${pad(s % 60)}`;
       const allow = r() < 0.3;
-      const src = `10.${40 + ((r() * 4) | 0)}.${(r() * 256) | 0}.${1 + ((r() * 250) | 0)}`;
+      const src = `10.${40 + ((r() * 4) | 0)}.0.${1 + ((r() * 250) | 0)}`;
       const dst = r() < 0.8 ? `10.10.0.${1 + ((r() * 30) | 0)}` : `203.0.113.${1 + ((r() * 250) | 0)}`;
       const dpt = r() < 0.5 ? PORTS[(r() * PORTS.length) | 0]! : 1024 + ((r() * 60000) | 0);
       const act = allow ? 'allow' : r() < 0.5 ? 'deny' : 'drop';
@@ -85,7 +88,7 @@ const gens: Record<string, { gen: Gen; header?: string; ext: string }> = {
 
 async function generate(family: string, lines: number, suffix = ''): Promise<string> {
   mkdirSync(DATA, { recursive: true });
-  const file = join(DATA, `${family}${suffix}-${lines}.${gens[family]!.ext}`);
+  const file = join(DATA, `${family}${suffix}-${lines}-g${GEN_VERSION}.${gens[family]!.ext}`);
   if (existsSync(file)) return file; // deterministic: same name, same bytes
   const g = gens[family]!;
   const out = createWriteStream(file + '.tmp', { highWaterMark: 4 << 20 });
