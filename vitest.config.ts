@@ -6,6 +6,8 @@ export default defineConfig({
     globalSetup: ['./test/global-setup.ts'],
     // A guard against hangs, not a speed assertion: speed is measured by `npm run bench`.
     testTimeout: 180_000,
+    // The JSON report lets .ci/run print the plain "N passed, N failed" line CI reads.
+    reporters: ['default', ['json', { outputFile: 'test-results.json' }]],
     hookTimeout: 180_000,
   },
 });
