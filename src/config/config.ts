@@ -22,7 +22,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { lineOfPath, parseYamlLocated } from '../model/yaml.js';
 import { z } from 'zod';
 import { ConfigError } from '../model/errors.js';
 import type { Action } from '../model/flow.js';
@@ -88,7 +88,7 @@ const BY_EXT: Record<string, ReportFormat> = {
   '.html': 'html', '.htm': 'html', '.md': 'md', '.markdown': 'md', '.csv': 'csv', '.json': 'json', '.xml': 'junit',
 };
 
-type PathSeg = string | number;
+import type { PathSeg } from '../model/yaml.js';
 
 export async function loadConfig(path: string): Promise<FwauditConfig> {
   let text: string;
@@ -106,19 +106,12 @@ function looksLikeFile(spec: string): boolean {
 }
 
 export function parseConfig(text: string, file: string): FwauditConfig {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line;
-    throw new ConfigError(`YAML syntax error: ${e.message.split('\n')[0]}`, file, line, null);
-  }
-  const raw: unknown = doc.toJS();
+  const { doc, lc, value: raw } = parseYamlLocated(text, file);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError('a configuration is a YAML mapping with at least `inputs:` and `store:`', file, 1, null);
   }
   const fail = (msg: string, p: PathSeg[]): never => {
-    throw new ConfigError(msg, file, lineOf(doc, lc, p), p.length ? fieldName(p) : null);
+    throw new ConfigError(msg, file, lineOfPath(doc, lc, p), p.length ? fieldName(p) : null);
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
@@ -180,27 +173,3 @@ function fieldName(p: PathSeg[]): string {
   return p.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
 }
 
-/** Line of the node at `p` (the key's line for a mapping entry); the nearest existing ancestor if absent. */
-function lineOf(doc: Document, lc: LineCounter, p: PathSeg[]): number | null {
-  const line = (n: unknown): number | null => {
-    const r = (n as { range?: [number, number, number] } | null)?.range;
-    return r ? lc.linePos(r[0]).line : null;
-  };
-  let node: unknown = doc.contents;
-  let best = line(node);
-  for (const seg of p) {
-    if (isMap(node)) {
-      const pair = node.items.find((it) => String((it.key as { value?: unknown } | null)?.value) === String(seg));
-      if (!pair) break;
-      best = line(pair.key) ?? best;
-      node = pair.value;
-      if (!(isMap(node) || isSeq(node))) best = line(node) ?? best;
-    } else if (isSeq(node) && typeof seg === 'number') {
-      const item = node.items[seg];
-      if (item === undefined) break;
-      node = item;
-      best = line(node) ?? best;
-    } else break;
-  }
-  return best;
-}

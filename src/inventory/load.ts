@@ -15,7 +15,8 @@
  * `--hosts` file. Every error is a ConfigError naming file, line and field.
  */
 import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node, type Pair } from 'yaml';
+import { isMap, isSeq, isScalar, type Node, type Pair } from 'yaml';
+import { nodeLine, parseYamlLocated } from '../model/yaml.js';
 import { ConfigError } from '../model/errors.js';
 import { canonicalIp } from '../model/ip.js';
 import type { Ruleset } from '../model/ruleset.js';
@@ -97,14 +98,8 @@ export async function loadInventory(path: string, rulesets: Ruleset[], opts: Inv
 
 /** Parses inventory YAML text. Products must be among `rulesets` (matched by ruleset id). */
 export function parseInventory(text: string, file: string, rulesets: Ruleset[], opts: InventoryOptions = {}): Inventory {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line;
-    throw new ConfigError(`YAML syntax error: ${e.message.split('\n')[0]}`, file, line, null);
-  }
-  const lineOf = (n: Node | null | undefined): number | null => (n?.range ? lc.linePos(n.range[0]).line : null);
+  const { doc, lc } = parseYamlLocated(text, file, { uniqueKeys: false });
+  const lineOf = (n: Node | null | undefined): number | null => nodeLine(n, lc);
   const fail = (msg: string, n: Node | null | undefined, field: string): never => {
     throw new ConfigError(msg, file, lineOf(n), field);
   };

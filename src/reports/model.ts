@@ -267,14 +267,25 @@ export async function buildReportModel(store: Store, opts: ReportOptions = {}): 
     resolved = previous ? [...before].filter(([k]) => !now.has(k)).map(([, v]) => v) : [];
   }
 
+  // Top blocked flows: count first, then gather rules and devices for the top groups only (lists
+  // over every group of a large store would not fit a bounded memory budget).
   const fp = period('ts', 1);
+  const jp2 = period('fl.ts', 1 + fp.params.length);
   const topRows = await store.all(
-    `SELECT src_ip, dst_ip, transport, dst_port, count(*) AS count, ${ISO('min(ts)')} AS first_seen, ${ISO('max(ts)')} AS last_seen,
-            list(DISTINCT rule ORDER BY rule) FILTER (WHERE rule IS NOT NULL) AS rules,
-            list(DISTINCT device ORDER BY device) FILTER (WHERE device IS NOT NULL) AS devices
-       FROM flows WHERE action = 'deny' AND ${fp.sql}
-      GROUP BY src_ip, dst_ip, transport, dst_port
-      ORDER BY count DESC, src_ip, dst_ip, transport, dst_port LIMIT ${Math.max(1, Math.trunc(top))}`, fp.params);
+    `WITH t AS (
+       SELECT src_ip, dst_ip, transport, dst_port, count(*) AS count, min(ts) AS lo, max(ts) AS hi
+         FROM flows WHERE action = 'deny' AND ${fp.sql}
+        GROUP BY src_ip, dst_ip, transport, dst_port
+        ORDER BY count DESC, src_ip, dst_ip, transport, dst_port LIMIT ${Math.max(1, Math.trunc(top))})
+     SELECT t.src_ip, t.dst_ip, t.transport, t.dst_port, t.count, ${ISO('t.lo')} AS first_seen, ${ISO('t.hi')} AS last_seen,
+            list(DISTINCT fl.rule ORDER BY fl.rule) FILTER (WHERE fl.rule IS NOT NULL) AS rules,
+            list(DISTINCT fl.device ORDER BY fl.device) FILTER (WHERE fl.device IS NOT NULL) AS devices
+       FROM t JOIN flows fl
+         ON fl.src_ip IS NOT DISTINCT FROM t.src_ip AND fl.dst_ip IS NOT DISTINCT FROM t.dst_ip
+        AND fl.transport IS NOT DISTINCT FROM t.transport AND fl.dst_port IS NOT DISTINCT FROM t.dst_port
+        AND fl.action = 'deny' AND ${jp2.sql}
+      GROUP BY t.src_ip, t.dst_ip, t.transport, t.dst_port, t.count, t.lo, t.hi
+      ORDER BY t.count DESC, t.src_ip, t.dst_ip, t.transport, t.dst_port`, [...fp.params, ...jp2.params]);
   const topBlocked: BlockedFlow[] = topRows.map((r) => ({
     src_ip: strOrNull(r.src_ip), dst_ip: strOrNull(r.dst_ip), transport: strOrNull(r.transport),
     dst_port: r.dst_port === null ? null : num(r.dst_port), count: num(r.count), first_seen: strOrNull(r.first_seen),

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { lineOfPath, parseYamlLocated, type LocatedYaml } from '../model/yaml.js';
 import { ConfigError } from '../model/errors.js';
 import type { ParameterDef, ParameterType, Requirement, Ruleset } from '../model/ruleset.js';
 import { PortSpecError, resolvePorts, type ParamValues } from './ports.js';
@@ -13,7 +13,7 @@ import { BUILTIN_ROLES, PORTED_TRANSPORTS, rulesetFileSchema, WHEN_OPS, type Rul
 
 export { ConfigError } from '../model/errors.js';
 
-type PathSeg = string | number;
+import type { PathSeg } from '../model/yaml.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Package root and built-in rulesets
@@ -122,16 +122,14 @@ export function validateRulesetFile(file: string): ValidationResult {
 
 /** Parses and validates ruleset YAML text; collects every error found. */
 export function validateRulesetText(text: string, file: string): ValidationResult {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    // later errors are nearly always consequences of the first one
-    const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line;
-    return { ruleset: null, errors: [new ConfigError(`YAML syntax error: ${firstLine(e.message)}`, file, line, null)] };
+  let located: LocatedYaml;
+  try { located = parseYamlLocated(text, file); } catch (e) {
+    if (e instanceof ConfigError) return { ruleset: null, errors: [e] };
+    throw e;
   }
-  const raw: unknown = doc.toJS();
-  const at = (p: PathSeg[]) => lineOf(doc, lc, p);
+  const { doc, lc } = located;
+  const raw: unknown = located.value;
+  const at = (p: PathSeg[]) => lineOfPath(doc, lc, p);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ruleset: null, errors: [new ConfigError('a ruleset file must be a YAML mapping (id, product, roles, parameters, requirements, symptoms)', file, 1, null)] };
   }
@@ -308,39 +306,6 @@ function checkSemantics(d: RulesetFile, err: (msg: string, p: PathSeg[]) => Conf
 
 // ---------------------------------------------------------------------------------------------------
 // Mapping a data path to a line and a readable field name
-
-/** Line of the node at `p` (the key's line for a mapping entry); the nearest existing ancestor if absent. */
-function lineOf(doc: Document, lc: LineCounter, p: PathSeg[]): number | null {
-  let node: unknown = doc.contents;
-  let best: number | null = rangeLine(node, lc);
-  for (const seg of p) {
-    if (isMap(node)) {
-      const pair = node.items.find((it) => {
-        const k = it.key as { value?: unknown } | null;
-        return k !== null && typeof k === 'object' && String(k.value) === String(seg);
-      });
-      if (!pair) break;
-      const kl = rangeLine(pair.key, lc);
-      if (kl !== null) best = kl;
-      node = pair.value;
-      const vl = rangeLine(node, lc);
-      // a block value (map / sequence) starts on a later line: keep the key line for the field itself
-      if (vl !== null && !(isMap(node) || isSeq(node))) best = vl;
-    } else if (isSeq(node) && typeof seg === 'number') {
-      const item = node.items[seg];
-      if (item === undefined) break;
-      node = item;
-      const l = rangeLine(node, lc);
-      if (l !== null) best = l;
-    } else break;
-  }
-  return best;
-}
-
-function rangeLine(node: unknown, lc: LineCounter): number | null {
-  const r = (node as YamlNode | null)?.range;
-  return r ? lc.linePos(r[0]).line : null;
-}
 
 function valueAt(raw: unknown, p: PathSeg[]): unknown {
   let cur: unknown = raw;
