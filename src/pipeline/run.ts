@@ -204,6 +204,7 @@ async function readSource(
       : `read error${where}: ${msg}`;
     st.framer?.abort?.();
   }
+  opts.onProgress?.({ file: src.name, fileIndex, files, bytes: summary.bytes, totalBytes: src.size, lines: st.framer?.count ?? 0 });
   const f = st.framer;
   if (f) {
     f.end();
