@@ -17,14 +17,17 @@ async function main(): Promise<void> {
     finish = () => m.result();
   }
   let flows = 0;
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const sums = await readFlows([file], { tz: 'UTC', year: 2026 }, (f) => { flows++; observe(f); });
   const res = finish();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cu = process.cpuUsage(c0);
+  const cpuSeconds = (cu.user + cu.system) / 1e6;
   const lines = sums.reduce((n, s) => n + s.lines, 0);
   const errors = sums.filter((s) => s.error).map((s) => s.error);
   process.stdout.write(JSON.stringify({
-    lines, flows, seconds, bytes: statSync(file).size, maxRssMB: process.resourceUsage().maxRSS / 1024, errors,
+    lines, flows, seconds, cpuSeconds, bytes: statSync(file).size, maxRssMB: process.resourceUsage().maxRSS / 1024, errors,
     findings: res && typeof res === 'object' && 'findings' in res ? (res as { findings: unknown[] }).findings.length : null,
   }) + '\n');
 }

@@ -142,8 +142,9 @@ interface Group {
   count: number;
   first: number | null;
   last: number | null;
-  devices: Set<string>;
-  rules: Set<string>;
+  /** Distinct values (at most maxSet): small arrays are cheaper than Sets at this size. */
+  devices: string[];
+  rules: string[];
   evidence: EvidenceRef[];
   candidates: Set<string> | null;
   /** Wide-range requirements (dynamic RPC): one group for the whole range, with the ports seen. */
@@ -178,7 +179,13 @@ export class Matcher {
   private readonly byTransport = new Map<string, PortIndex<Entry>>();
   private readonly addr: AddrIndex;
   private readonly hostEntries: Entry[] = [];
+  /** Port-only and IPv6 groups by text key; IPv4 groups by number (src → dst·2¹⁷+port → groups). */
   private readonly groups = new Map<string, Group>();
+  private readonly groups4 = new Map<number, Map<number, Group[]>>();
+  private readonly groupList: Group[] = [];
+  /** The current flow's addresses as integers (-1 for IPv6), set by observe for record. */
+  private curS4 = -1;
+  private curD4 = -1;
   private readonly pending = new Map<string, Pending>();
   private readonly rows = new Map<string, { row: Omit<MatrixRow, 'status' | 'allows' | 'denies' | 'first_seen' | 'last_seen'>; stats: RowStats }>();
   private readonly notApplicable: NotApplicable[] = [];
@@ -329,6 +336,7 @@ export class Matcher {
       srcKeys = this.addr.lookup6(b); srcPublic = isPublicIpv6(b);
     }
     const d4 = ipv4ToInt(f.dst_ip);
+    this.curS4 = s4; this.curD4 = d4;
     if (d4 >= 0) { dstKeys = this.addr.lookup4(d4); dstPublic = isPublicIpv4(d4); } else {
       const b = ipv6ToBigInt(f.dst_ip);
       if (b === null) return;
@@ -388,16 +396,33 @@ export class Matcher {
     if (row) bump(row.stats, allowed, f.ts);
     if (noFinding) return;
     // A range wider than WIDE_RANGE ports (dynamic RPC, passive FTP) is one finding per host pair:
-    // every ephemeral port would otherwise be a finding of its own.
-    const key = `${e.id}|${conf}|${f.src_ip}|${f.dst_ip}|${f.transport}|${e.span > WIDE_RANGE ? '*' : f.dst_port}`;
-    let g = this.groups.get(key);
-    if (!g) {
-      const srcRole = conf === 'confirmed' || srcInside ? e.req.from : null;
-      const dstRole = conf === 'confirmed' || !srcInside ? (e.req.to ?? null) : null;
-      g = newGroup(e, conf, f, srcRole, dstRole);
-      this.groups.set(key, g);
+    // every ephemeral port would otherwise be a finding of its own. IPv4 groups are found by number
+    // (no key text per flow); IPv6 ones by text.
+    const wide = e.span > WIDE_RANGE;
+    let g: Group | undefined;
+    const s4 = this.curS4, d4 = this.curD4;
+    if (s4 >= 0 && d4 >= 0) {
+      let bySrc = this.groups4.get(s4);
+      if (bySrc === undefined) { bySrc = new Map(); this.groups4.set(s4, bySrc); }
+      const k2 = d4 * 131072 + (wide ? 65536 : (f.dst_port ?? 65537));
+      let list = bySrc.get(k2);
+      if (list === undefined) { list = []; bySrc.set(k2, list); }
+      for (let i = 0; i < list.length; i++) { const x = list[i]!; if (x.entry === e && x.confidence === conf) { g = x; break; } }
+      if (!g) { g = this.createGroup(e, conf, f, srcInside); list.push(g); }
+    } else {
+      const key = groupKey(e, conf, f.src_ip!, f.dst_ip!, f.transport!, f.dst_port);
+      g = this.groups.get(key);
+      if (!g) { g = this.createGroup(e, conf, f, srcInside); this.groups.set(key, g); }
     }
     this.addToGroup(g, f);
+  }
+
+  private createGroup(e: Entry, conf: Confidence, f: Flow, srcInside: boolean): Group {
+    const srcRole = conf === 'confirmed' || srcInside ? e.req.from : null;
+    const dstRole = conf === 'confirmed' || !srcInside ? (e.req.to ?? null) : null;
+    const g = newGroup(e, conf, f, srcRole, dstRole);
+    this.groupList.push(g);
+    return g;
   }
 
   private addToGroup(g: Group, f: Flow): void {
@@ -408,8 +433,9 @@ export class Matcher {
       if (g.first === null || ts < g.first) g.first = ts;
       if (g.last === null || ts > g.last) g.last = ts;
     }
-    if (f.device !== null && g.devices.size < this.maxSet) g.devices.add(f.device);
-    if (f.rule !== null && g.rules.size < this.maxSet) g.rules.add(f.rule);
+    const dv = f.device, rl = f.rule;
+    if (dv !== null && g.devices.length < this.maxSet && !g.devices.includes(dv)) g.devices.push(dv);
+    if (rl !== null && g.rules.length < this.maxSet && !g.rules.includes(rl)) g.rules.push(rl);
     if (g.evidence.length < this.maxEvidence) g.evidence.push({ file: f.file, line: f.line });
   }
 
@@ -451,6 +477,7 @@ export class Matcher {
           g = newGroup(e, 'port-only', f, null, null);
           g.candidates = new Set();
           this.groups.set(key, g);
+          this.groupList.push(g);
         }
         this.addToGroup(g, f);
       }
@@ -474,7 +501,10 @@ export class Matcher {
   result(): MatchResult {
     // Decide hostname candidates now that every URL log has been seen.
     let unresolved = 0;
-    const groups = new Map(this.groups);
+    const groups = new Map<string, Group>();
+    for (const g of this.groupList) {
+      groups.set(g.confidence === 'port-only' ? `po|${g.src}|${g.dst}|${g.transport}|${g.port}` : groupKey(g.entry, g.confidence, g.src, g.dst, g.transport, g.port), g);
+    }
     const rowStats = new Map<string, RowStats>();
     for (const [k, r] of this.rows) rowStats.set(k, { ...r.stats });
     for (const p of this.pending.values()) {
@@ -485,15 +515,15 @@ export class Matcher {
         if (p.deny) { st.denies += p.deny.count; widen(st, p.deny.first); widen(st, p.deny.last); }
       }
       if (!p.deny) continue;
-      const key = `${p.entry.id}|confirmed|${p.src}|${p.dst}|${p.transport}|${p.port}`;
+      const key = groupKey(p.entry, 'confirmed', p.src, p.dst, p.transport, p.port);
       const g = groups.get(key);
-      if (!g) { groups.set(key, { ...p.deny, devices: new Set(p.deny.devices), rules: new Set(p.deny.rules), evidence: [...p.deny.evidence] }); continue; }
-      const merged: Group = { ...g, devices: new Set(g.devices), rules: new Set(g.rules) };
+      if (!g) { groups.set(key, { ...p.deny, devices: [...p.deny.devices], rules: [...p.deny.rules], evidence: [...p.deny.evidence] }); continue; }
+      const merged: Group = { ...g, devices: [...g.devices], rules: [...g.rules] };
       merged.count += p.deny.count;
       if (p.deny.first !== null && (merged.first === null || p.deny.first < merged.first)) merged.first = p.deny.first;
       if (p.deny.last !== null && (merged.last === null || p.deny.last > merged.last)) merged.last = p.deny.last;
-      for (const d of p.deny.devices) if (merged.devices.size < this.maxSet) merged.devices.add(d);
-      for (const r of p.deny.rules) if (merged.rules.size < this.maxSet) merged.rules.add(r);
+      for (const d of p.deny.devices) if (merged.devices.length < this.maxSet && !merged.devices.includes(d)) merged.devices.push(d);
+      for (const r of p.deny.rules) if (merged.rules.length < this.maxSet && !merged.rules.includes(r)) merged.rules.push(r);
       merged.evidence = [...p.deny.evidence, ...g.evidence].slice(0, this.maxEvidence);
       groups.set(key, merged);
     }
@@ -506,7 +536,7 @@ export class Matcher {
       inferred.push({ ip: s.dst, product: s.entry.rs.id, role, requirement: s.entry.req.id, transport: s.entry.req.transport, ports: s.entry.portText, peers: s.peers.size });
       if (!inferredByIp.has(s.dst)) inferredByIp.set(s.dst, `${s.entry.rs.id}:${role}`);
     }
-    inferred.sort((a, b) => a.ip.localeCompare(b.ip) || a.product.localeCompare(b.product) || a.requirement.localeCompare(b.requirement));
+    inferred.sort((a, b) => cmpText(a.ip, b.ip) || cmpText(a.product, b.product) || cmpText(a.requirement, b.requirement));
 
     const findings: Finding[] = [];
     for (const g of groups.values()) {
@@ -526,8 +556,8 @@ export class Matcher {
         count: g.count,
         first_seen: isoUtc(g.first),
         last_seen: isoUtc(g.last),
-        devices: [...g.devices].sort(),
-        rules: [...g.rules].sort(),
+        devices: g.devices.slice().sort(),
+        rules: g.rules.slice().sort(),
         symptom: req.symptom ?? null,
         purpose: req.purpose,
         source: sourceText(req),
@@ -550,8 +580,8 @@ export class Matcher {
     }
     findings.sort((a, b) =>
       CONF_ORDER[a.confidence] - CONF_ORDER[b.confidence] || b.count - a.count ||
-      a.product.localeCompare(b.product) || a.requirement.localeCompare(b.requirement) ||
-      a.src_ip.localeCompare(b.src_ip) || a.dst_ip.localeCompare(b.dst_ip) || (a.dst_port ?? -1) - (b.dst_port ?? -1));
+      cmpText(a.product, b.product) || cmpText(a.requirement, b.requirement) ||
+      cmpText(a.src_ip, b.src_ip) || cmpText(a.dst_ip, b.dst_ip) || (a.dst_port ?? -1) - (b.dst_port ?? -1));
 
     const requirements: MatrixRow[] = [];
     for (const [k, r] of this.rows) {
@@ -560,7 +590,7 @@ export class Matcher {
       requirements.push({ ...r.row, status, allows: st.allows, denies: st.denies, first_seen: isoUtc(st.first), last_seen: isoUtc(st.last) });
     }
     const SORDER = { violated: 0, intermittent: 1, unobserved: 2, ok: 3 } as const;
-    requirements.sort((a, b) => a.product.localeCompare(b.product) || SORDER[a.status] - SORDER[b.status] || a.requirement.localeCompare(b.requirement));
+    requirements.sort((a, b) => cmpText(a.product, b.product) || SORDER[a.status] - SORDER[b.status] || cmpText(a.requirement, b.requirement));
 
     return { findings, requirements, inferred_roles: inferred, not_applicable: this.notApplicable.slice(), unresolved_host_candidates: unresolved };
   }
@@ -570,10 +600,20 @@ function sourceText(req: Requirement): string {
   return `${req.source.document} § ${req.source.section}`;
 }
 
+/** Plain code-unit order: deterministic, and much cheaper than localeCompare on large result sets. */
+function cmpText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Text key of a finding group (wide ranges group all their ports). */
+function groupKey(e: Entry, conf: Confidence, src: string, dst: string, transport: string, port: number | null): string {
+  return `${e.id}|${conf}|${src}|${dst}|${transport}|${e.span > WIDE_RANGE ? '*' : port}`;
+}
+
 function newGroup(e: Entry, conf: Confidence, f: Flow, srcRole: string | null, dstRole: string | null): Group {
   return {
     entry: e, confidence: conf, src: f.src_ip!, dst: f.dst_ip!, transport: f.transport!, port: f.dst_port,
-    srcRole, dstRole, count: 0, first: null, last: null, devices: new Set(), rules: new Set(), evidence: [], candidates: null,
+    srcRole, dstRole, count: 0, first: null, last: null, devices: [], rules: [], evidence: [], candidates: null,
     ports: e.span > WIDE_RANGE ? new Set() : null,
   };
 }
