@@ -92,7 +92,7 @@ ${bars}
 function topRequirementsChart(reqs: RequirementReport[]): string {
   const rows = reqs.filter((r) => r.status === 'violated' || r.status === 'intermittent').sort((a, b) => b.denies - a.denies).slice(0, 12);
   if (rows.length === 0) return '<p class="empty">No violated requirements.</p>';
-  const W = 900, rowH = 24, L = 300, R = 70, T = 6;
+  const W = 900, rowH = 24, L = 300, R = 120, T = 6; // R leaves room for "65 (intermittent)"
   const H = T * 2 + rows.length * rowH;
   const max = Math.max(1, ...rows.map((r) => r.denies));
   const body = rows.map((r, i) => {
