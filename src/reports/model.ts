@@ -10,7 +10,7 @@
  *   `violated` in that run's matrix, or the run has no matrix row for it.
  * - Top blocked flows and denies-over-time read the flows table (denied flows in the period).
  */
-import type { RequirementStatus } from '../model/finding.js';
+import type { MatrixRow, RequirementStatus } from '../model/finding.js';
 import type { Row, Store } from '../store/store.js';
 
 export interface RunInfo {
@@ -25,18 +25,9 @@ export interface RunInfo {
   findings: number;
 }
 
-export interface RequirementReport {
-  product: string;
+/** A matrix row of the latest run, with what the findings add. */
+export interface RequirementReport extends MatrixRow {
   product_name: string | null;
-  requirement: string;
-  necessity: string;
-  status: RequirementStatus;
-  allows: number;
-  denies: number;
-  first_seen: string | null;
-  last_seen: string | null;
-  purpose: string;
-  source: string;
   /** Findings (src → dst groups) in the latest run. */
   findings: number;
   src_hosts: string[];
