@@ -39,6 +39,25 @@ function lowerBound<T extends number | bigint>(arr: T[], v: T): number {
 }
 
 /** Index of the last start ≤ v, or -1. */
+/** Monomorphic copies for the hot lookups (one shared generic function would see three array kinds). */
+function floorIndexF64(arr: Float64Array, v: number): number {
+  let lo = 0, hi = arr.length - 1, ans = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (arr[mid]! <= v) { ans = mid; lo = mid + 1; } else hi = mid - 1;
+  }
+  return ans;
+}
+
+function floorIndexI32(arr: Int32Array, v: number): number {
+  let lo = 0, hi = arr.length - 1, ans = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (arr[mid]! <= v) { ans = mid; lo = mid + 1; } else hi = mid - 1;
+  }
+  return ans;
+}
+
 function floorIndex<T extends number | bigint>(arr: ArrayLike<T>, v: T): number {
   let lo = 0, hi = arr.length - 1, ans = -1;
   while (lo <= hi) {
@@ -71,7 +90,7 @@ export class AddrIndex {
 
   /** Role keys held by an IPv4 address (uint32); an empty frozen array when none. */
   lookup4(n: number): readonly number[] {
-    const i = floorIndex(this.v4starts, n);
+    const i = floorIndexF64(this.v4starts, n);
     return i < 0 ? NONE : this.v4keys[i]!;
   }
 
@@ -103,7 +122,7 @@ export class PortIndex<E> {
 
   /** Entries whose ports cover `port` (not including `anyPort`). */
   lookup(port: number): readonly E[] {
-    const i = floorIndex(this.starts, port);
+    const i = floorIndexI32(this.starts, port);
     return i < 0 ? (NONE as readonly E[]) : this.cands[i]!;
   }
 }

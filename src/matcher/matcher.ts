@@ -185,6 +185,8 @@ export class Matcher {
   private readonly groupList: Group[] = [];
   /** The current flow's addresses as integers (-1 for IPv6), set by observe for record. */
   private curS4 = -1;
+  /** Whether any requirement accepts a source outside the inventory (`from: internet` / `any`). */
+  private anyFromOutside = false;
   private curD4 = -1;
   private readonly pending = new Map<string, Pending>();
   private readonly rows = new Map<string, { row: Omit<MatrixRow, 'status' | 'allows' | 'denies' | 'first_seen' | 'last_seen'>; stats: RowStats }>();
@@ -276,6 +278,7 @@ export class Matcher {
     }
     this.addr = new AddrIndex(sets);
     for (const [t, items] of indexItems) this.byTransport.set(t, new PortIndex(items));
+    this.anyFromOutside = this.entries.some((e) => e.fromKey === ROLE_INTERNET || e.fromKey === ROLE_ANY);
   }
 
   private makeEntry(rs: Ruleset, req: Requirement, params: ParamValues, dep: number, rowKey: string, keyOf: Map<string, number>): Entry {
@@ -335,6 +338,9 @@ export class Matcher {
       if (b === null) return;
       srcKeys = this.addr.lookup6(b); srcPublic = isPublicIpv6(b);
     }
+    // A public source outside the inventory can only match requirements from the internet (none in
+    // the built-in rulesets): internet noise stops here, before the destination is looked at.
+    if (srcKeys.length === 0 && srcPublic && !this.anyFromOutside) return;
     const d4 = ipv4ToInt(f.dst_ip);
     this.curS4 = s4; this.curD4 = d4;
     if (d4 >= 0) { dstKeys = this.addr.lookup4(d4); dstPublic = isPublicIpv4(d4); } else {
