@@ -51,9 +51,20 @@ describe('store', () => {
     const runId = await store.beginRun({ fwauditVersion: 'x' });
     const f = newFlow('iptables', 'k.log', 1);
     store.appendFlow(f);
-    store.flushFlows();
+    await store.flushFlows();
     const rows = await store.all(`SELECT ts, action, src_ip, dst_port, bytes, input_id, run_id FROM flows`);
     expect(rows).toEqual([{ ts: null, action: 'unknown', src_ip: null, dst_port: null, bytes: null, input_id: null, run_id: runId }]);
+    await store.close();
+  });
+
+  it('keeps log text byte for byte through the bulk load: quotes, commas, line breaks, empty text', async () => {
+    const store = await Store.open(':memory:');
+    await store.beginRun({ fwauditVersion: 'x' });
+    const odd = ['a,"b"\nc\\d é€', '', ' lead and trail ', '\r\n', '"', '""', '=cmd|x', 'NULL', '\\N'];
+    odd.forEach((t, i) => store.appendFlow(flow(i + 1, { rule: t, url: t, device: i % 2 ? null : t })));
+    await store.flushFlows();
+    const rows = await store.all(`SELECT rule, url, device FROM flows ORDER BY line`);
+    expect(rows).toEqual(odd.map((t, i) => ({ rule: t, url: t, device: i % 2 ? null : t })));
     await store.close();
   });
 
