@@ -1,5 +1,5 @@
 /**
- * The DuckDB store: runs, inputs (content identity), flows (bulk through DuckDB's CSV reader), findings, matrix.
+ * The DuckDB store: runs, inputs (content identity), flows (bulk through the Appender), findings, matrix.
  * Every value that comes from logs or config is bound or appended, never spliced into SQL text.
  */
 import {
@@ -8,9 +8,6 @@ import {
   type DuckDBAppender, type DuckDBConnection, type DuckDBInstance, type DuckDBValue,
 } from '@duckdb/node-api';
 import { DuckDBInstance as Instance } from '@duckdb/node-api';
-import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Flow } from '../model/flow.js';
 import type { Finding, MatrixRow } from '../model/finding.js';
 import type { InputIdentity } from './identity.js';
@@ -77,21 +74,8 @@ export function flowFilter(keep?: Keep, isMatched?: (f: Flow) => boolean): (f: F
 export type Row = Record<string, unknown>;
 export type Params = unknown[] | Record<string, unknown>;
 
-/** Rows kept as text before they go to the temp file, and rows staged before `drain` loads them. */
-const CSV_WRITE_ROWS = 20_000;
-const LOAD_ROWS = 500_000;
-
-/** Types of the numeric flow columns in the staged CSV (the rest are VARCHAR; ts is epoch ms). */
-const FLOW_CSV_TYPES: Record<string, string> = { src_port: 'INTEGER', dst_port: 'INTEGER', bytes: 'BIGINT', packets: 'BIGINT', line: 'BIGINT' };
-
-/** A CSV field for DuckDB's reader: NULL is an empty field, text is always quoted (so '' stays ''). */
-function csvText(v: string | null): string {
-  if (v === null) return '';
-  return v.indexOf('"') < 0 ? `"${v}"` : `"${v.replace(/"/g, '""')}"`;
-}
-function csvNum(v: number | null): string {
-  return v === null || !Number.isFinite(v) ? '' : String(Math.trunc(v));
-}
+/** Rows between Appender flushes (the Appender itself writes DataChunks of 2048 rows). */
+const FLUSH_ROWS = 100_000;
 
 function toMs(v: Date | string | number | null | undefined): number | null {
   if (v === null || v === undefined) return null;
@@ -120,11 +104,7 @@ export function plainValue(v: unknown): unknown {
 }
 
 export class Store {
-  /** Flow rows waiting as CSV text, then in a temp file, until DuckDB's CSV reader loads them in bulk. */
-  private flowsReady = false;
-  private csvLines: string[] = [];
-  private csvFile: string | null = null;
-  private csvFd: number | null = null;
+  private flowAppender: DuckDBAppender | null = null;
   private buffered = 0;
   private fileInputs = new Map<string, string>();
   private currentRun: string | null = null;
@@ -212,22 +192,24 @@ export class Store {
   }
 
   /**
-   * Appends one flow. Rows are written as CSV to a temp file and loaded by DuckDB's own CSV reader in
-   * bulk (`flushFlows`, or `drain` between input chunks): about 2.5× the rate of per-value Appender calls.
-   * Log text goes into CSV fields (quoted, quotes doubled) and reaches SQL only as data, never as SQL
-   * text. `inputId` defaults to the tracked input whose path equals `f.file`; `matched` is e.g.
-   * "product/requirement;…".
+   * Appends one flow through the Appender (DuckDB buffers rows into chunks itself; we flush every
+   * FLUSH_ROWS rows). `inputId` defaults to the tracked input whose path equals `f.file`;
+   * `matched` is e.g. "product/requirement;…". Values go straight from the record to typed appends: no SQL text.
    */
   appendFlow(f: Flow, inputId?: string | null, matched?: string | null): void {
-    if (!this.flowsReady) throw new StoreError('flow store not ready (call beginRun first)', this.path);
-    const ts = f.ts === null || !Number.isFinite(f.ts) ? '' : String(Math.trunc(f.ts));
-    this.csvLines.push(
-      `${ts},${f.action},${csvText(f.raw_action)},${csvText(f.transport)},${csvText(f.src_ip)},${csvNum(f.src_port)},` +
-      `${csvText(f.dst_ip)},${csvNum(f.dst_port)},${csvText(f.direction)},${csvText(f.device)},${csvText(f.rule)},` +
-      `${csvText(f.app)},${csvNum(f.bytes)},${csvNum(f.packets)},${csvText(f.end_reason)},${csvText(f.host)},` +
-      `${csvText(f.url)},${csvText(f.format)},${csvText(f.file)},${csvNum(f.line)},` +
-      `${csvText(inputId === undefined ? (this.fileInputs.get(f.file) ?? null) : inputId)},${csvText(this.currentRun)},${csvText(matched ?? null)}`);
-    if (this.csvLines.length >= CSV_WRITE_ROWS) this.spill();
+    const ap = this.flowAppender;
+    if (!ap) throw new StoreError('flow appender not ready (call beginRun first)', this.path);
+    if (f.ts === null || !Number.isFinite(f.ts)) ap.appendNull();
+    else ap.appendTimestamp(new DuckDBTimestampValue(BigInt(Math.trunc(f.ts)) * 1000n));
+    ap.appendVarchar(f.action);
+    str(ap, f.raw_action); str(ap, f.transport); str(ap, f.src_ip); int(ap, f.src_port); str(ap, f.dst_ip); int(ap, f.dst_port);
+    str(ap, f.direction); str(ap, f.device); str(ap, f.rule); str(ap, f.app); big(ap, f.bytes); big(ap, f.packets);
+    str(ap, f.end_reason); str(ap, f.host); str(ap, f.url); str(ap, f.format); str(ap, f.file); big(ap, f.line);
+    str(ap, inputId === undefined ? (this.fileInputs.get(f.file) ?? null) : inputId);
+    str(ap, this.currentRun);
+    str(ap, matched);
+    ap.endRow();
+    if (++this.buffered >= FLUSH_ROWS) this.writeChunk();
   }
 
   appendFlows(flows: Iterable<Flow>, inputId?: string | null, matched?: (f: Flow) => string | null): void {
@@ -236,63 +218,36 @@ export class Store {
 
   /** Flows appended so far through this Store object. */
   get appendedFlows(): number {
-    return this.appended + this.buffered + this.csvLines.length;
+    return this.appended + this.buffered;
   }
 
-  /** Moves buffered rows to the temp file (bounded memory between loads). */
-  private spill(): void {
-    if (this.csvLines.length === 0) return;
-    if (this.csvFd === null) {
-      this.csvFile = join(tmpdir(), `fwaudit-flows-${process.pid}-${crypto.randomUUID()}.csv`);
-      this.csvFd = openSync(this.csvFile, 'w', 0o600);
-    }
-    writeSync(this.csvFd, this.csvLines.join('\n') + '\n');
-    this.buffered += this.csvLines.length;
-    this.csvLines = [];
-  }
-
-  /** Loads the rows staged so far when there are many; the pipeline calls it between input chunks. */
-  async drain(): Promise<void> {
-    if (this.buffered + this.csvLines.length >= LOAD_ROWS) await this.flushFlows();
+  private writeChunk(): void {
+    if (this.buffered === 0) return;
+    this.flowAppender?.flushSync();
+    this.appended += this.buffered;
+    this.buffered = 0;
   }
 
   /** Must be awaited once before the first appendFlow (beginRun does it). */
   async prepareAppender(): Promise<void> {
-    if (this.flowsReady) return;
-    // Rows are written positionally: the table must have exactly the documented column order.
+    if (this.flowAppender) return;
+    // appendFlow writes positionally: the table must have exactly the documented column order.
     const cols = (await this.all(
       `SELECT column_name FROM information_schema.columns WHERE table_name = 'flows' AND table_schema = 'main'
          AND table_catalog = current_database() ORDER BY ordinal_position`)).map((r) => String(r.column_name));
     if (cols.join(',') !== FLOW_TABLE_COLUMNS.join(',')) {
       throw new StoreError(`flows table columns (${cols.join(', ')}) differ from the expected layout`, this.path);
     }
-    this.flowsReady = true;
+    this.flowAppender = await this.connection.createAppender('flows');
   }
 
-  /** Loads staged flows into the flows table and makes them visible to queries. */
-  async flushFlows(): Promise<void> {
-    this.spill();
-    if (this.csvFd === null || this.csvFile === null) return;
-    const file = this.csvFile;
-    closeSync(this.csvFd);
-    this.csvFd = null;
-    this.csvFile = null;
-    try {
-      const types = FLOW_TABLE_COLUMNS.map((c) => `'${c}': '${c === 'ts' ? 'BIGINT' : FLOW_CSV_TYPES[c] ?? 'VARCHAR'}'`).join(', ');
-      const select = FLOW_TABLE_COLUMNS.map((c) => (c === 'ts' ? 'epoch_ms(ts) AS ts' : c)).join(', ');
-      await this.connection.run(
-        `INSERT INTO flows (${FLOW_TABLE_COLUMNS.join(', ')})
-         SELECT ${select} FROM read_csv(${sqlStringLiteral(file)}, header = false, delim = ',', quote = '"', escape = '"',
-           allow_quoted_nulls = false, auto_detect = false, parallel = true, columns = {${types}})`);
-      this.appended += this.buffered;
-      this.buffered = 0;
-    } finally {
-      rmSync(file, { force: true });
-    }
+  /** Writes buffered flows and makes them visible to queries. */
+  flushFlows(): void {
+    this.writeChunk();
   }
 
   async finishRun(runId: string, findings: Finding[], matrix: MatrixRow[], counts: RunCounts): Promise<void> {
-    await this.flushFlows();
+    this.flushFlows();
     if (findings.length > 0) {
       const ap = await this.connection.createAppender('findings');
       for (const f of findings) {
@@ -333,7 +288,7 @@ export class Store {
    * Returns the number of flows written.
    */
   async exportParquet(dir: string, opts: { overwrite?: boolean } = {}): Promise<number> {
-    await this.flushFlows();
+    this.flushFlows();
     const target = sqlStringLiteral(dir);
     const options = ['FORMAT parquet', 'PARTITION_BY (day)', 'COMPRESSION zstd'];
     if (opts.overwrite) options.push('OVERWRITE_OR_IGNORE true');
@@ -344,7 +299,11 @@ export class Store {
   }
 
   async close(): Promise<void> {
-    if (this.flowsReady) await this.flushFlows();
+    if (this.flowAppender) {
+      this.writeChunk();
+      this.flowAppender.closeSync();
+      this.flowAppender = null;
+    }
     this.connection.closeSync();
     this.instance.closeSync();
   }

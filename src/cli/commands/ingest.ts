@@ -109,7 +109,7 @@ export async function ingestInto(store: Store, inputs: string[], ctx: IngestCont
         matched = matcher.observeMatched(f);
         if (keep(f)) store.appendFlow(f, inputId, matched);
       };
-      const got = await readFlows([readPath], { ...ctx.read, onProgress, afterChunk: () => store.drain() }, onFlow);
+      const got = await readFlows([readPath], { ...ctx.read, onProgress }, onFlow);
       if (cleanup) {
         for (const s of got) {
           s.file = '-';
