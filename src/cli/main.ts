@@ -22,7 +22,7 @@ export function buildProgram(): Command {
     .description('Finds denied firewall flows that break the documented network requirements of the products you run')
     .version(VERSION)
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError('(run with --help for usage)');
   registerParse(program);
   registerAnalyze(program);
   registerRulesets(program);
