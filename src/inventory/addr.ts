@@ -2,6 +2,7 @@
  * Address sets of the inventory: load-time parsing with ip-num (addresses, CIDRs, ranges `a-b`),
  * stored as sorted, merged integer intervals (IPv4 as numbers, IPv6 as bigints) for the matcher.
  */
+import { inIntervals } from '../model/intervals.js';
 import { IPv4, IPv6, IPv4CidrRange, IPv6CidrRange } from 'ip-num';
 
 export interface AddrSet {
@@ -121,13 +122,5 @@ export function normalizeSet(set: AddrSet): AddrSet {
 }
 
 export function v4InSet(n: number, ivs: ReadonlyArray<readonly [number, number]>): boolean {
-  let lo = 0, hi = ivs.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const iv = ivs[mid]!;
-    if (n < iv[0]) hi = mid - 1;
-    else if (n > iv[1]) lo = mid + 1;
-    else return true;
-  }
-  return false;
+  return inIntervals(n, ivs);
 }

@@ -4,6 +4,7 @@
  * ruleset default. The result is a sorted list of merged closed intervals.
  */
 import type { PortIntervals } from '../model/ruleset.js';
+import { inIntervals } from '../model/intervals.js';
 
 export class PortSpecError extends Error {}
 
@@ -57,15 +58,7 @@ export function resolvePorts(spec: number | string | Array<number | string> | nu
 }
 
 export function portInIntervals(port: number, ivs: PortIntervals): boolean {
-  let lo = 0, hi = ivs.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const iv = ivs[mid]!;
-    if (port < iv[0]) hi = mid - 1;
-    else if (port > iv[1]) lo = mid + 1;
-    else return true;
-  }
-  return false;
+  return inIntervals(port, ivs);
 }
 
 export function formatIntervals(ivs: PortIntervals): string {
