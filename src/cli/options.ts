@@ -4,7 +4,8 @@ import type { Action } from '../model/flow.js';
 import { assertTimeZone } from '../model/time.js';
 import type { ReadOptions } from '../pipeline/run.js';
 
-export class UsageError extends Error {}
+export { UsageError } from '../model/errors.js';
+import { UsageError } from '../model/errors.js';
 
 export function addReadOptions(cmd: Command): Command {
   return cmd

@@ -18,12 +18,8 @@ export type { InputIdentity } from './identity.js';
 export { inputIdentity, bufferIdentity } from './identity.js';
 
 /** A store that cannot be opened or used (newer schema, not a fwaudit store, I/O). Exit code 2. */
-export class StoreError extends Error {
-  constructor(message: string, readonly path: string) {
-    super(message);
-    this.name = 'StoreError';
-  }
-}
+export { StoreError } from '../model/errors.js';
+import { StoreError } from '../model/errors.js';
 
 export interface RunMeta {
   fwauditVersion: string;
