@@ -23,6 +23,21 @@ export interface ReadOptions {
   onProgress?: (p: Progress) => void;
   /** Awaited after every chunk: lets a sink flush its buffer and honour back-pressure. */
   afterChunk?: () => Promise<void> | void;
+  /**
+   * Durable ingest: begin reading an input (keyed by its path as given to / expanded by readFlows)
+   * at this byte offset of its content (decompressed content for gzip), which must be a line
+   * boundary (an `endOffset` of an earlier summary). Line numbers then count from that point
+   * (`InputSummary.startOffset` says so). The format is still detected from the head of the file.
+   */
+  startOffsets?: ReadonlyMap<string, number>;
+  /** Growing logs: a final line without a newline is not read and not consumed (see `endOffset`). */
+  holdPartialLastLine?: boolean;
+  /** Follow symbolic links inside directories and globs (default: no; loops detected by device+inode). */
+  followSymlinks?: boolean;
+  /** Largest JSON record / XML event / CSV record in bytes (default FWAUDIT_MAX_RECORD or 16 MiB). */
+  maxRecordBytes?: number;
+  /** Deepest nesting of a JSON record (default 64). */
+  maxDepth?: number;
 }
 
 export interface Progress { file: string; fileIndex: number; files: number; bytes: number; totalBytes: number | null; lines: number }
@@ -40,7 +55,36 @@ export interface InputSummary {
   bytes: number;
   skipped: SkipGroup[];
   notes: Record<string, number>;
+  /**
+   * Why this input could not be read (or was read only in part). Never holds content of the input:
+   * attacker-controlled text (member names, excerpts) is escaped, raw lines are never quoted.
+   */
   error: string | null;
+  /** Empty or whitespace-only lines: lines = flows + not-flow + malformed + blank for line framings. */
+  blank: number;
+  /**
+   * An escaped preview of the first line of an input whose format was not recognised, for a human on a
+   * terminal with --verbose only. Never store or report it.
+   */
+  preview: string | null;
+  /** Size in bytes of the file on disk (compressed size for gzip); null for streams and zip members. */
+  size: number | null;
+  /** Content byte offset reading began at (ReadOptions.startOffsets), 0 otherwise. */
+  startOffset: number;
+  /**
+   * Content byte offset (decompressed for gzip) up to which the input was consumed: the end of the
+   * last complete line; a final line without newline counts as consumed unless holdPartialLastLine
+   * was set. Resume the next read here. Null when the input was not read to a clean end (error).
+   */
+  endOffset: number | null;
+  /** Hex SHA-256 of the first `fingerprintBytes` (≤ 4096) bytes of the content (decompressed). */
+  fingerprint: string | null;
+  fingerprintBytes: number;
+  /** Content was gzip-compressed (alone or inside a zip member). */
+  compressed: boolean;
+  /** Device and inode of a regular file (null for streams, zip members). */
+  device: number | null;
+  inode: number | null;
 }
 
 const HEAD_SIZE = 64 * 1024;
@@ -90,8 +134,11 @@ export async function readFlows(inputs: string[], opts: ReadOptions, onFlow: (f:
   return summaries;
 }
 
-function emptySummary(file: string, error: string | null): InputSummary {
-  return { file, format: null, dialect: null, encoding: null, container: null, lines: 0, flows: 0, bytes: 0, skipped: [], notes: {}, error };
+export function emptySummary(file: string, error: string | null): InputSummary {
+  return {
+    file, format: null, dialect: null, encoding: null, container: null, lines: 0, flows: 0, bytes: 0, skipped: [], notes: {}, error,
+    blank: 0, preview: null, size: null, startOffset: 0, endOffset: null, fingerprint: null, fingerprintBytes: 0, compressed: false, device: null, inode: null,
+  };
 }
 
 async function readSource(

@@ -26,7 +26,7 @@ import { loadHostsFile, loadInventory, type Inventory } from '../../inventory/lo
 import { Matcher, type MatchResult } from '../../matcher/matcher.js';
 import { resolveRulesets } from '../../rulesets/load.js';
 import { expandInputs } from '../../pipeline/inputs.js';
-import { malformedCount, readFlows, type InputSummary, type Progress, type ReadOptions } from '../../pipeline/run.js';
+import { emptySummary, malformedCount, readFlows, type InputSummary, type Progress, type ReadOptions } from '../../pipeline/run.js';
 import { flowFilter, inputIdentity, Store, StoreError, type InputIdentity, type Keep } from '../../store/store.js';
 import { VERSION } from '../../version.js';
 import { EXIT } from '../exit.js';
@@ -63,6 +63,7 @@ function mergeSummaries(path: string, list: InputSummary[]): InputSummary {
   const notes: Record<string, number> = {};
   for (const s of list) for (const [k, v] of Object.entries(s.notes)) notes[k] = (notes[k] ?? 0) + v;
   return {
+    ...emptySummary(path, null), blank: list.reduce((n, s) => n + s.blank, 0), compressed: list.some((s) => s.compressed),
     file: path, format: uniq(list.map((s) => s.format)), dialect: uniq(list.map((s) => s.dialect)),
     encoding: uniq(list.map((s) => s.encoding)), container: uniq(list.map((s) => s.container)),
     lines: list.reduce((n, s) => n + s.lines, 0), flows: list.reduce((n, s) => n + s.flows, 0),
