@@ -373,6 +373,7 @@ export class JsonStreamFramer implements Framer {
             const d = --this.depth;
             if (d < 0 || (d < this.stack.length && this.stack[d] !== c - 2)) {
               this.corrupt(capturing ? 'invalid JSON (mismatched brackets)' : null);
+              this.last1 = c; // a compact array may resume right after this bracket: `…},{`
               recStart = -1;
               break;
             }

@@ -6,7 +6,7 @@
 import type { Action, Flow } from '../model/flow.js';
 import { YearInferrer, ZoneConverter, defaultTimeZone } from '../model/time.js';
 import type { Detection, ParserModule, ParseSink, RecordParser, SkipKind } from '../../parsers/types.js';
-import { PARSERS } from '../../parsers/index.js';
+import { PARSERS as ALL_PARSERS } from '../../parsers/index.js';
 import { BugError, FwauditError, isBrokenPipe, UsageError } from '../model/errors.js';
 import { binaryRatio, sniffEncoding, TextDecoderState, type Encoding } from './decode.js';
 import {
@@ -44,6 +44,8 @@ export interface ReadOptions {
   maxRecordBytes?: number;
   /** Deepest nesting of a JSON record (default 64). */
   maxDepth?: number;
+  /** Parser families to detect and use (default: all of parsers/index.ts); tests and plugins. */
+  parsers?: readonly ParserModule[];
 }
 
 export interface Progress { file: string; fileIndex: number; files: number; bytes: number; totalBytes: number | null; lines: number }
@@ -96,7 +98,9 @@ export interface InputSummary {
 const HEAD_SIZE = 64 * 1024;
 
 /** Picks the parser and detection for an input (forced by --format, else the most confident detector). */
-export function detectFormat(head: string, name: string, forced?: string): { mod: ParserModule; det: Detection } | null {
+export function detectFormat(
+  head: string, name: string, forced?: string, PARSERS: readonly ParserModule[] = ALL_PARSERS,
+): { mod: ParserModule; det: Detection } | null {
   if (forced) {
     const byFormat = PARSERS.find((p) => p.formats.includes(forced));
     if (byFormat) return { mod: byFormat, det: byFormat.forced(forced, head) };
@@ -129,7 +133,7 @@ export function detectFormat(head: string, name: string, forced?: string): { mod
  */
 export async function readFlows(inputs: string[], opts: ReadOptions, onFlow: (f: Flow) => void): Promise<InputSummary[]> {
   const zone = new ZoneConverter(opts.tz ?? defaultTimeZone());
-  if (opts.format) detectFormat('', '', opts.format); // validate early: throws on unknown format
+  if (opts.format) detectFormat('', '', opts.format, opts.parsers); // validate early: throws on unknown format
   const limits = readLimits(opts);
   const expanded = expandInputsDetailed(inputs, { followSymlinks: opts.followSymlinks === true });
   const files = expanded.files;
@@ -235,7 +239,7 @@ async function readSource(
       summary.error = `binary data, not a text log (${sizeText(summary)}; unsupported archive or corrupt file?)`;
       return false;
     }
-    const picked = detectFormat(probe, src.name, opts.format);
+    const picked = detectFormat(probe, src.name, opts.format, opts.parsers);
     if (!picked) {
       // Nothing of an unrecognised input is published: its size only; an escaped preview for a human.
       const first = probe.split('\n', 50).find((l) => l.trim() !== '') ?? '';
