@@ -13,7 +13,7 @@
  *   characters) is skipped and reported; a member that cannot be read is reported; later members are
  *   still read.
  */
-import { createReadStream, constants as FS, promises as fsp, openSync, type Stats } from 'node:fs';
+import { createReadStream, constants as FS, promises as fsp, openSync, read as fsRead, type Stats } from 'node:fs';
 import net from 'node:net';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -274,8 +274,23 @@ async function* zipMembers(path: string, st: Stats): AsyncGenerator<Source> {
 /** yauzl random-access reader over an open file descriptor (the archive's logical size is ours). */
 class FileReader extends (yauzl.RandomAccessReader as unknown as new () => NodeJS.EventEmitter) {
   constructor(private readonly fd: number) { super(); }
+  /** Positioned reads; destroying the stream never closes the shared descriptor (a ReadStream would). */
   _readStreamForRange(start: number, end: number): Readable {
-    if (end <= start) return Readable.from([]);
-    return createReadStream('', { fd: this.fd, start, end: end - 1, autoClose: false, highWaterMark: 256 * 1024 });
+    let pos = start;
+    const fd = this.fd;
+    return new Readable({
+      highWaterMark: 256 * 1024,
+      read(size) {
+        const n = Math.min(Math.max(size, 64 * 1024), end - pos);
+        if (n <= 0) { this.push(null); return; }
+        const buf = Buffer.allocUnsafe(n);
+        fsRead(fd, buf, 0, n, pos, (err, got) => {
+          if (err) { this.destroy(err); return; }
+          if (got === 0) { this.push(null); return; }
+          pos += got;
+          this.push(got < n ? buf.subarray(0, got) : buf);
+        });
+      },
+    });
   }
 }
