@@ -120,9 +120,12 @@ describe('JsonStreamFramer', () => {
   it('reports scalars, top-level garbage and truncation', () => {
     expect(frame(json, '[1,{"a":1},"s"]').skips.map((s) => s[1])).toEqual(['JSON array element is not an object', 'JSON array element is not an object']);
     expect(frame(json, '[{"a":1},{"a"').skips).toEqual([[2, 'JSON ends early (truncated) after record 1']]);
-    const g = frame(json, 'garbage\n{"a":1}\n');
-    expect(g.records.map((r) => r[1])).toEqual([{ a: 1 }]);
-    expect(g.skips).toEqual([[1, 'invalid JSON at top level']]);
+    const text = 'garbage\nmore garbage\n{"a":1}\n';
+    for (let k = 0; k <= text.length; k++) {
+      const g = frame(json, text, [k]);
+      expect(g.records.map((r) => r[1]), `split ${k}`).toEqual([{ a: 1 }]);
+      expect(g.skips).toEqual([[1, 'invalid JSON at top level']]);
+    }
   });
 
   it('jsonDepthExceeds ignores brackets inside strings', () => {

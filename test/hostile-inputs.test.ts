@@ -200,6 +200,21 @@ describe('nothing leaked', () => {
   });
 });
 
+describe('archives', () => {
+  it('a ZIP member rejected early (not a log, a gzip bomb) does not stop the next members', async () => {
+    const d = tmp();
+    const zip = makeZip([
+      ['notes.txt', Buffer.alloc(8 << 20, 'A')], ['bomb.log.gz', gzipSync(Buffer.alloc(50 << 20))], ['kern.log', GOOD],
+    ], '');
+    writeFileSync(join(d, 'b.zip'), zip);
+    const { out, flows, ms } = await timed([join(d, 'b.zip')]);
+    expect(out.map((s) => s.error)).toEqual([expect.stringMatching(/^format not recognised/), expect.stringMatching(/^format not recognised/), null]);
+    expect(out[1]!.bytes).toBeLessThan(4 << 20);
+    expect(flows).toBe(GOOD_FLOWS);
+    expect(ms).toBeLessThan(5000);
+  });
+});
+
 /** A ZIP archive with stored (uncompressed) members, written by hand so that any name can be used. */
 function makeZip(members: Array<[string, Buffer]>, comment: string): Buffer {
   const locals: Buffer[] = [], centrals: Buffer[] = [];

@@ -294,15 +294,16 @@ export class JsonStreamFramer implements Framer {
             break;
           }
           this.sink.skip('invalid JSON at top level', ++this.n, 'malformed');
-          this.mode = M.Garbage;
+          this.mode = M.Garbage; this.atLineStart = false;
           break;
         }
         case M.Garbage: {
           // silently up to a line that starts with `{` or `[` (the next concatenated value)
+          if (this.atLineStart && (b[i] === LBRACE || b[i] === LBRACK)) { this.atLineStart = false; this.mode = M.Top; break; }
           const nl = b.indexOf(LF, i);
-          if (nl < 0) { i = len; break; }
+          if (nl < 0) { this.atLineStart = false; i = len; break; }
           i = nl + 1;
-          if (i < len && (b[i] === LBRACE || b[i] === LBRACK)) this.mode = M.Top;
+          this.atLineStart = true;
           break;
         }
         case M.Array: {
@@ -322,7 +323,7 @@ export class JsonStreamFramer implements Framer {
           if (this.inStr) {
             if (nextNl < i) nextNl = indexOrLen(b, LF, i);
             const e = this.stringEnd(b, i, nextNl);
-            if (e === -2) { this.inStr = false; this.mode = this.scalarTop ? M.Garbage : M.Resync; this.resetResync(); i = nextNl; break; }
+            if (e === -2) { this.inStr = false; this.mode = this.scalarTop ? M.Garbage : M.Resync; this.resetResync(); this.atLineStart = false; i = nextNl; break; }
             if (e < 0) { i = len; break; }
             i = e; this.inStr = false; break;
           }
@@ -488,8 +489,7 @@ export class JsonStreamFramer implements Framer {
     this.parts = []; this.size = 0; this.inStr = false; this.esc = false;
     if (reason !== null) this.sink.skip(reason, ++this.n, 'malformed');
     else this.sink.skip('invalid JSON', ++this.n, 'malformed');
-    if (this.mode === M.Record && this.topLevel) { this.mode = M.Garbage; return; }
-    if (this.mode === M.Wrapper) { this.mode = M.Garbage; return; }
+    if ((this.mode === M.Record && this.topLevel) || this.mode === M.Wrapper) { this.mode = M.Garbage; this.atLineStart = false; return; }
     this.mode = M.Resync;
     this.resetResync();
   }

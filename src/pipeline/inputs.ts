@@ -98,13 +98,13 @@ function classify(p: string, w: Walk): 'dir' | 'file' | null {
     w.seenDirs.add(id);
     return 'dir';
   }
-  if (st.isFile() || st.isFIFO()) {
+  if (st.isFile()) {
     const id = idOf(st);
     if (w.seenFiles.has(id)) return null;
     w.seenFiles.add(id);
     return 'file';
   }
-  return null; // sockets, devices inside a directory are not logs
+  return null; // FIFOs, sockets, devices inside a directory are not log files (name them explicitly to read them)
 }
 
 function walkDir(dir: string, w: Walk): void {
@@ -231,6 +231,6 @@ function kindOf(p: string, w: Walk, seen: Set<string>): 'dir' | 'file' | null {
     }
   }
   if (st.isDirectory()) return 'dir';
-  if (st.isFile() || st.isFIFO()) return 'file';
+  if (st.isFile()) return 'file';
   return null;
 }
