@@ -78,6 +78,10 @@ describe('checkpoint fields and resumed reads', () => {
     expect(resumed!.endOffset).toBe(readFileSync(p).length);
     expect(resumed!.fingerprint).toBe(full!.fingerprint); // the head, not the part read
     expect(resumed!.format).toBe('iptables');
+    const [nothingNew] = await readFlows([p], { tz: 'UTC', year: 2026, startOffsets: new Map([[p, resumed!.endOffset!]]) }, () => {});
+    expect([nothingNew!.error, nothingNew!.lines, nothingNew!.notes['empty'], nothingNew!.endOffset]).toEqual([null, 0, undefined, resumed!.endOffset]);
+    const [mid] = await readFlows([p], { tz: 'UTC', year: 2026, startOffsets: new Map([[p, 10]]) }, () => {});
+    expect(mid!.error).toBe('cannot read: start offset 10 is not at a line boundary (file replaced?)');
   });
 
   it('a gzip-rotated copy has the same fingerprint; resuming inside it skips what was read', async () => {

@@ -30,7 +30,7 @@ export interface ReadOptions {
   /** Awaited after every chunk: lets a sink flush its buffer and honour back-pressure. */
   afterChunk?: () => Promise<void> | void;
   /**
-   * Durable ingest: begin reading an input (keyed by its path as given to / expanded by readFlows)
+   * Durable ingest: begin reading an input (keyed by its `InputSummary.file` of an earlier read)
    * at this byte offset of its content (decompressed content for gzip), which must be a line
    * boundary (an `endOffset` of an earlier summary). Line numbers then count from that point
    * (`InputSummary.startOffset` says so). The format is still detected from the head of the file.
@@ -331,7 +331,8 @@ async function readSource(
       headBufs.length = 0;
       if (bomToSkip) { all = all.subarray(bomToSkip); bomToSkip = 0; }
       const pro = prologueLen ? (prologueParts.length === 1 ? prologueParts[0]! : Buffer.concat(prologueParts)) : null;
-      const detText = pro ? Buffer.concat([pro.subarray(enc!.bomLength), all]).toString('utf8') : all.toString('utf8');
+      // the prologue up to its last newline: a prologue cut at 64 KiB must not glue half a line to the stream's first
+      const detText = pro ? Buffer.concat([pro.subarray(enc!.bomLength, pro.lastIndexOf(10) + 1), all]).toString('utf8') : all.toString('utf8');
       if (detText.trim() === '' && final) { summary.notes['empty'] = 1; return false; }
       if (!setup(detText)) return false;
       if (pro) replayPrologue();
@@ -344,7 +345,8 @@ async function readSource(
     let detText = text;
     if (prologueLen) {
       const pro = Buffer.concat(prologueParts);
-      detText = new TextDecoderState(enc!.encoding, enc!.bomLength).write(pro) + text;
+      const pt = new TextDecoderState(enc!.encoding, enc!.bomLength).write(pro);
+      detText = pt.slice(0, pt.lastIndexOf('\n') + 1) + text;
     }
     if (detText.trim() === '' && final) { if (!summary.error) summary.notes['empty'] = 1; return false; }
     if (!setup(detText)) return false;
@@ -404,7 +406,10 @@ async function readSource(
       if (!st.framer) startWithHead(true);
       else if (!bytePath) { const tail = decoder.end(); if (tail) st.framer.push(tail); }
       complete = true;
-    } else if (!decoder && !failed) { summary.notes['empty'] = 1; complete = true; }
+    } else if (!decoder && !failed) {
+      if (src.startOffset === 0) summary.notes['empty'] = 1; // (a resumed read with nothing new is not an empty input)
+      complete = true;
+    }
   } catch (e) {
     if (cf.failure) throw consumerError(cf.failure.e, src.name);
     const code = (e as NodeJS.ErrnoException | null)?.code;

@@ -153,7 +153,12 @@ export async function openInput(path: string, opts: OpenOptions = {}): Promise<O
       const buf = Buffer.alloc(Math.max(want, 4));
       const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
       magic = buf.subarray(0, Math.min(4, bytesRead));
-      if (startOffset > 0) prologue = buf.subarray(0, Math.min(bytesRead, want));
+      if (startOffset > 0) {
+        prologue = buf.subarray(0, Math.min(bytesRead, want));
+        if (!isGzip(magic) && startOffset <= st.size && !(await atLineBoundary(fh, startOffset))) {
+          return { error: `start offset ${startOffset} is not at a line boundary (file replaced?)` };
+        }
+      }
     } finally { await fh.close(); }
   } catch (e) { return { error: describe(e) }; }
   const ident = { device: st.dev, inode: st.ino, size: st.size };
@@ -165,6 +170,15 @@ export async function openInput(path: string, opts: OpenOptions = {}): Promise<O
   if (startOffset > st.size) return { error: `start offset ${startOffset} is beyond the end of the file (${st.size} bytes): truncated or replaced?` };
   const file = createReadStream(path, { highWaterMark: READ_SIZE, start: startOffset });
   return { sources: single(base(path, st, { ...ident, startOffset, prologue, stream: file })) };
+}
+
+/** Whether the content before `offset` ends with a newline (UTF-8 LF, or UTF-16 LF in either byte order). */
+async function atLineBoundary(fh: import('node:fs/promises').FileHandle, offset: number): Promise<boolean> {
+  const b = Buffer.alloc(2);
+  const from = Math.max(0, offset - 2);
+  const { bytesRead } = await fh.read(b, 0, offset - from, from);
+  const last = b[bytesRead - 1];
+  return last === 0x0a || (bytesRead === 2 && b[0] === 0x0a && last === 0);
 }
 
 function envInt(name: string): number | null {
