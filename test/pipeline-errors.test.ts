@@ -115,4 +115,19 @@ describe('readFlows error semantics', () => {
     expect(out.map((s) => s.error)).toEqual(['cannot read: no such file or directory', null]);
     expect(out[1]!.flows).toBe(1);
   });
+
+  it("'csv' framing: a quoted newline stays inside one record handed to the parser with its first line", async () => {
+    const rows: Array<[number, string]> = [];
+    const csvModule: ParserModule = {
+      ...fakeModule('csv'),
+      create(_d, _o, sink) {
+        return { line: (t, n) => { rows.push([n, t]); if (t.endsWith(',deny')) sink.flow({ line: n } as unknown as Flow); else sink.skip('header', n, 'not-flow'); } };
+      },
+    };
+    const p = write('export.csv', 'FAKE,Rule,Action\n1,"block\nall",deny\n\n2,b,deny\n');
+    const [s] = await readFlows([p], { parsers: [csvModule] }, () => {});
+    expect(rows).toEqual([[1, 'FAKE,Rule,Action'], [2, '1,"block\nall",deny'], [5, '2,b,deny']]);
+    expect([s!.lines, s!.flows, s!.blank]).toEqual([4, 2, 1]);
+    expect(s!.lines).toBe(sum(s!));
+  });
 });

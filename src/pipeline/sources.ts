@@ -94,7 +94,9 @@ async function fromStream(name: string, st: Stats | null, readable: Readable, fi
   else {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), firstByteWaitMs); });
-    const got = await Promise.race([it.next(), timeout]);
+    const next = it.next();
+    next.catch(() => { /* after a timeout the stream is destroyed: nobody awaits this any more */ });
+    const got = await Promise.race([next, timeout]);
     clearTimeout(timer);
     if (got === 'timeout') {
       readable.destroy();
