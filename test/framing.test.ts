@@ -61,7 +61,8 @@ const json = (p: RecordParser, s: ParseSink) => new JsonStreamFramer(p, s);
 describe('JsonStreamFramer', () => {
   it('reads a top-level array, a wrapper object and concatenated values, at every chunk boundary', () => {
     const inputs: Array<[string, unknown[]]> = [
-      ['[{"a":1},{"b":"x\\"]}"},[2]]', [{ a: 1 }, { b: 'x"]}' }, [2]]],
+      ['[{"a":1},{"b":"x\\"]}"}]', [{ a: 1 }, { b: 'x"]}' }]],
+      ['[[1],[2,{"c":[3]}]]', [[1], [2, { c: [3] }]]],
       ['{"records":[{"a":1},{"a":2}],"n":2}', [{ a: 1 }, { a: 2 }]],
       ['{"a":{"records":[1]}}\n{"b":2}', [{ a: { records: [1] } }, { b: 2 }]],
       ['\ufeff'.slice(1) + '{"a":"é€𝄞"}', [{ a: 'é€𝄞' }]],
@@ -82,7 +83,7 @@ describe('JsonStreamFramer', () => {
     const at = text.indexOf('"n":  100,');
     const end = text.indexOf('connection."', at);
     const flipped = text.slice(0, end) + 'connection.x' + text.slice(end + 12); // the closing quote lost: the string runs on
-    for (const [t, reason] of [[flipped, 'invalid JSON (line break inside a string)'], [text.slice(0, at) + '"n":  1x0,' + text.slice(at + 10), 'invalid JSON record']] as const) {
+    for (const [t, reason] of [[flipped, 'invalid JSON (line break inside a string)'], [text.slice(0, at) + '"n":  1x0,' + text.slice(at + 10), 'invalid JSON (unexpected character)'], [text.slice(0, at) + '"n":  1 0,' + text.slice(at + 10), 'invalid JSON record']] as const) {
       const got = frame(json, t, [65536, 131072, 1 << 20]);
       expect(got.records.length).toBe(9999);
       expect(got.records.some((r) => (r[1] as { n: number }).n === 100)).toBe(false);
@@ -102,10 +103,13 @@ describe('JsonStreamFramer', () => {
   it('an invalid record (bad token) is malformed without quoting the input', () => {
     const got = frame(json, '[{"a":1},{"a":\u001bX},{"a":3}]');
     expect(got.records.map((r) => r[1])).toEqual([{ a: 1 }, { a: 3 }]);
-    expect(got.skips).toEqual([[2, 'invalid JSON record']]);
+    expect(got.skips).toEqual([[2, 'invalid JSON (unexpected character)']]);
+    const tok = frame(json, '[{"a":1},{"a":tru},{"a":3}]');
+    expect(tok.records.map((r) => r[1])).toEqual([{ a: 1 }, { a: 3 }]);
+    expect(tok.skips).toEqual([[2, 'invalid JSON record']]);
     const br = frame(json, '[{"a":1},{"a":\u001b[31mX},{"a":3}]');
     expect(br.records.map((r) => r[1])).toEqual([{ a: 1 }, { a: 3 }]);
-    expect(br.skips).toEqual([[2, 'invalid JSON (mismatched brackets)']]);
+    expect(br.skips).toEqual([[2, 'invalid JSON (unexpected character)']]);
   });
 
   it('drops a record over the size limit without building it, and one nested too deep', () => {
@@ -118,7 +122,8 @@ describe('JsonStreamFramer', () => {
   });
 
   it('reports scalars, top-level garbage and truncation', () => {
-    expect(frame(json, '[1,{"a":1},"s"]').skips.map((s) => s[1])).toEqual(['JSON array element is not an object', 'JSON array element is not an object']);
+    expect(frame(json, '[1,2,"s"]').skips.map((s) => s[1])).toEqual(['JSON array element is not an object', 'JSON array element is not an object', 'JSON array element is not an object']);
+    expect(frame(json, '[1,{"a":1},"s"]').skips.map((s) => s[1])).toEqual(['JSON array element is not an object', 'invalid JSON (unexpected text between records)']);
     expect(frame(json, '[{"a":1},{"a"').skips).toEqual([[2, 'JSON ends early (truncated) after record 1']]);
     const text = 'garbage\nmore garbage\n{"a":1}\n';
     for (let k = 0; k <= text.length; k++) {

@@ -213,13 +213,16 @@ const enum M {
   Resync,
   /** Inside a wrapper object, outside its record array. */
   Wrapper,
-  /** Invalid text at top level: skipped to the end of its line. */
+  /** Invalid text at top level: skipped up to a line that starts a value. */
   Garbage,
 }
 
 const SP = 32, TAB = 9, LF = 10, CR = 13, QUOTE = 34, BSL = 92, COMMA = 44, COLON = 58;
 const LBRACE = 123, RBRACE = 125, LBRACK = 91, RBRACK = 93;
 const isWs = (c: number) => c === SP || c === LF || c === CR || c === TAB;
+/** Bytes that may appear outside strings in JSON: whitespace, structure, numbers, true/false/null. */
+const TOKEN = new Uint8Array(256);
+for (const ch of ' \t\r\n{}[]:,"0123456789-+.eEtruefalsn') TOKEN[ch.charCodeAt(0)] = 1;
 
 /**
  * Streaming JSON records: a top-level array (Get-WinEvent | ConvertTo-Json), a wrapper object whose
@@ -229,9 +232,12 @@ const isWs = (c: number) => c === SP || c === LF || c === CR || c === TAB;
  * record's bytes are then parsed alone with JSON.parse. So:
  * - a record larger than `maxRecordBytes` or nested deeper than `maxDepth` is dropped without being
  *   built (memory stays bounded whatever the input), counted as malformed;
- * - a corrupt record (a raw newline inside a string, mismatched brackets, invalid JSON) loses only
- *   itself: the scanner resynchronises on the next record start (the indentation of the first record
- *   in a pretty-printed array, `},{` in a compact one);
+ * - a corrupt record loses only itself (and never merges with its neighbour): the scanner checks each
+ *   record's end against the layout learned from the first record (a pretty-printed record closes at
+ *   its own indentation; a record is followed by `,` or `]`; a `{` at the record indentation starts a
+ *   new record), rejects bytes that cannot appear outside a string and raw line breaks inside one, and
+ *   resynchronises on the next record start (the first record's indentation in a pretty-printed array,
+ *   `,{"firstKey":` in a compact one);
  * - everything is synchronous: no stream, no promise, nothing left pending.
  * Records are numbered by their ordinal (1, 2, …), as the line number of a JSON Lines record.
  */
@@ -245,26 +251,43 @@ export class JsonStreamFramer implements Framer {
   private esc = false;
   private depth = 0;
   private readonly stack: Uint8Array;
+  // line tracking outside strings
+  private atLineStart = true;
+  private lineWs = 0;
   // the record being captured
   private parts: Buffer[] = [];
   private size = 0;
   private overflow = false;
   private tooDeep = false;
   private topLevel = false;
+  private recIndent = -1;
+  private sawLf = false;
   // wrapper detection (keys at depth 1 of a top-level object)
   private keyAcc: string | null = null;
   private lastStr: string | null = null;
   private curKey: string | null = null;
   private strAtDepth1 = false;
-  // record array
+  // the layout of the current context (one array, or the top level), learned from its first record
   private arrayReturn: M.Top | M.Wrapper = M.Top;
-  private recordIndent = -1;
-  private indentKnown = false;
+  private ctxIndent = -1;
+  private ctxIndentKnown = false;
+  private ctxMultiline: boolean | null = null;
+  private ctxRecords = 0;
+  private ctxFirst = 0;
+  private arrayLineIndent = 0;
+  private saved: { indent: number; known: boolean; multi: boolean | null; recs: number; sig: Buffer | null; first: number } | null = null;
+  private sig: Buffer | null = null;
+  /** A record whose end is confirmed only by the next token (`,` `]` or the next value). */
+  private pending: { v: unknown; n: number } | null = null;
+  /** A top-level array just ended (a `,` next means the `]` was a corrupt byte). */
+  private afterArray = false;
+  /** Since the last corruption no record was confirmed: record starts must look like the first record. */
+  private recovering = false;
+  /** Last byte outside strings and whitespace inside the current record. */
+  private prevTok = 0;
   // resynchronisation
   private last1 = 0;
   private last2 = 0;
-  private atLineStart = false;
-  private lineWs = 0;
   private scalarTop = false;
 
   constructor(private readonly parser: RecordParser, private readonly sink: ParseSink, limits: JsonLimits = DEFAULT_LIMITS) {
@@ -285,37 +308,111 @@ export class JsonStreamFramer implements Framer {
       switch (this.mode) {
         case M.Top: {
           const c = b[i]!;
-          if (isWs(c)) { i++; break; }
-          if (c === LBRACK) { this.enterArray(b, i, M.Top); i++; break; }
-          if (c === LBRACE) { this.startRecord(true); recStart = i; break; }
+          if (c === LF) { this.atLineStart = true; this.lineWs = 0; i++; break; }
+          if (c === SP || c === TAB || c === CR) { if (this.atLineStart) this.lineWs++; i++; break; }
+          const col = this.atLineStart ? this.lineWs : -1;
+          this.atLineStart = false;
+          if (c === COMMA && this.pending && !this.afterArray) {
+            // `{…}, …` at top level: the record's end was not its end (a corrupt byte closed it early)
+            this.reject(); this.toGarbage(); break;
+          }
+          if (c === COMMA && this.afterArray) {
+            // `…} ] , {…`: a `]` in the middle of an array (a corrupt byte): the array goes on
+            if (this.pending) this.flush();
+            this.sink.skip('invalid JSON (misplaced ])', ++this.n, 'malformed');
+            this.afterArray = false;
+            this.mode = M.Array; this.arrayReturn = M.Top;
+            if (this.saved) {
+              const v = this.saved;
+              this.ctxIndent = v.indent; this.ctxIndentKnown = v.known; this.ctxMultiline = v.multi; this.ctxRecords = v.recs; this.sig = v.sig; this.ctxFirst = v.first;
+            }
+            i++;
+            break;
+          }
+          if (this.afterArray && c === LBRACE && col < 0 && this.saved !== null && this.saved.recs > 0 && this.saved.first === LBRACE) {
+            // `…}]{…` on one line: the `]` replaced a `,`; the array goes on
+            this.sink.skip('invalid JSON (misplaced ])', ++this.n, 'malformed');
+            this.afterArray = false;
+            this.mode = M.Array; this.arrayReturn = M.Top;
+            const v = this.saved;
+            this.ctxIndent = v.indent; this.ctxIndentKnown = v.known; this.ctxMultiline = v.multi; this.ctxRecords = v.recs; this.sig = v.sig; this.ctxFirst = v.first;
+            break;
+          }
+          this.afterArray = false;
+          if (this.pending) {
+            // the next value confirms the record's end; where records begin lines, only at a line start
+            if ((c === LBRACE || c === LBRACK) && (this.ctxIndent < 0 || col === this.ctxIndent)) this.flush();
+            else { this.reject(); this.toGarbage(); break; }
+          }
+          if (c === LBRACK && this.ctxFirst === LBRACE && this.ctxRecords > 0) {
+            // top-level objects so far: a `[` is a stray byte, not an array of records
+            this.sink.skip('invalid JSON at top level', ++this.n, 'malformed');
+            i++;
+            break;
+          }
+          if (c === LBRACK) { this.enterArray(M.Top); i++; break; }
+          if (c === LBRACE) {
+            if (!this.ctxIndentKnown) { this.ctxIndentKnown = true; this.ctxIndent = col; this.ctxFirst = c; this.ctxMultiline = peekMultiline(b, i + 1); }
+            this.startRecord(true, col); recStart = i; break;
+          }
           if (c === QUOTE || c === 45 || (c >= 48 && c <= 57) || c === 116 || c === 102 || c === 110) {
             this.sink.skip('top-level JSON value is not an object or array', ++this.n, 'malformed');
             this.mode = M.Scalar; this.scalarTop = true; this.inStr = false; this.esc = false;
             break;
           }
           this.sink.skip('invalid JSON at top level', ++this.n, 'malformed');
-          this.mode = M.Garbage; this.atLineStart = false;
+          this.toGarbage();
           break;
         }
         case M.Garbage: {
           // silently up to a line that starts with `{` or `[` (the next concatenated value)
-          if (this.atLineStart && (b[i] === LBRACE || b[i] === LBRACK)) { this.atLineStart = false; this.mode = M.Top; break; }
+          if (this.atLineStart && (b[i] === LBRACE || b[i] === LBRACK) && (this.sig === null || this.sigAt(b, i))) { this.mode = M.Top; break; }
           const nl = b.indexOf(LF, i);
           if (nl < 0) { this.atLineStart = false; i = len; break; }
           i = nl + 1;
-          this.atLineStart = true;
+          this.atLineStart = true; this.lineWs = 0;
           break;
         }
         case M.Array: {
           const c = b[i]!;
-          if (isWs(c) || c === COMMA) { i++; break; }
-          if (c === RBRACK) { i++; this.leaveArray(); break; }
-          if (c === LBRACE || c === LBRACK) {
-            if (!this.indentKnown) this.learnIndent(b, i);
-            this.startRecord(false); recStart = i; break;
+          if (c === LF) { this.atLineStart = true; this.lineWs = 0; i++; break; }
+          if (c === SP || c === TAB || c === CR) { if (this.atLineStart) this.lineWs++; i++; break; }
+          const atStart = this.atLineStart, ws = this.lineWs;
+          this.atLineStart = false;
+          if (this.pending) {
+            if (c === COMMA) { this.flush(); i++; break; }
+            if (c === RBRACK && this.arrayEndOk(atStart, ws, b, i)) { this.flush(); i++; this.leaveArray(); break; }
+            this.reject();
+            this.toResync();
+            break;
           }
-          this.sink.skip('JSON array element is not an object', ++this.n, 'malformed');
-          this.mode = M.Scalar; this.scalarTop = false; this.inStr = false; this.esc = false;
+          if (c === COMMA) { i++; break; }
+          if (c === RBRACK) {
+            if (this.arrayEndOk(atStart, ws, b, i)) { i++; this.leaveArray(); }
+            else { this.sink.skip('invalid JSON (misplaced ])', ++this.n, 'malformed'); this.toResync(); }
+            break;
+          }
+          if (c === LBRACE || c === LBRACK) {
+            const col = atStart ? ws : -1;
+            if (!this.ctxIndentKnown) {
+              this.ctxIndentKnown = true; this.ctxIndent = col; this.ctxFirst = c; this.ctxMultiline = peekMultiline(b, i + 1);
+            } else if (c !== this.ctxFirst || (this.ctxIndent >= 0 && col !== this.ctxIndent) ||
+              (this.recovering && this.sig !== null && !this.sigAt(b, i))) {
+              // not where (or not what) the records of this array begin: debris of a corrupt record
+              this.sink.skip('invalid JSON (unexpected text between records)', ++this.n, 'malformed');
+              this.toResync();
+              break;
+            }
+            this.startRecord(false, col); recStart = i; break;
+          }
+          if (this.ctxRecords === 0 && (c === QUOTE || c === 45 || (c >= 48 && c <= 57) || c === 116 || c === 102 || c === 110)) {
+            this.sink.skip('JSON array element is not an object', ++this.n, 'malformed');
+            this.mode = M.Scalar; this.scalarTop = false; this.inStr = false; this.esc = false;
+            break;
+          }
+          // among records, anything else is the rest of a corrupt one
+          this.sink.skip('invalid JSON (unexpected text between records)', ++this.n, 'malformed');
+          this.toResync();
           break;
         }
         case M.Scalar: {
@@ -323,13 +420,13 @@ export class JsonStreamFramer implements Framer {
           if (this.inStr) {
             if (nextNl < i) nextNl = indexOrLen(b, LF, i);
             const e = this.stringEnd(b, i, nextNl);
-            if (e === -2) { this.inStr = false; this.mode = this.scalarTop ? M.Garbage : M.Resync; this.resetResync(); this.atLineStart = false; i = nextNl; break; }
+            if (e === -2) { this.inStr = false; if (this.scalarTop) this.toGarbage(); else this.toResync(); i = nextNl; break; }
             if (e < 0) { i = len; break; }
             i = e; this.inStr = false; break;
           }
           const c = b[i]!;
           if (c === QUOTE) { this.inStr = true; i++; break; }
-          if (this.scalarTop ? isWs(c) : c === COMMA) { this.mode = this.scalarTop ? M.Top : M.Array; i++; break; }
+          if (this.scalarTop ? isWs(c) : c === COMMA) { this.mode = this.scalarTop ? M.Top : M.Array; this.atLineStart = c === LF; this.lineWs = 0; i++; break; }
           if (!this.scalarTop && c === RBRACK) { this.mode = M.Array; break; }
           i++;
           break;
@@ -353,6 +450,27 @@ export class JsonStreamFramer implements Framer {
             break;
           }
           const c = b[i]!;
+          if (c === LF) { this.atLineStart = true; this.lineWs = 0; this.sawLf = true; i++; break; }
+          if (c === SP || c === TAB || c === CR) { if (this.atLineStart) this.lineWs++; i++; break; }
+          const atStart = this.atLineStart, ws = this.lineWs;
+          this.atLineStart = false;
+          if (TOKEN[c] === 0) { // cannot appear outside a string: a string boundary was lost
+            this.corrupt(capturing ? 'invalid JSON (unexpected character)' : null);
+            recStart = -1;
+            break;
+          }
+          const layout = capturing && this.ctxMultiline !== null && this.recIndent >= 0 && this.recIndent === this.ctxIndent;
+          if (c === LBRACE && capturing && this.depth >= 1 && (
+            (layout && atStart && ws === this.recIndent && (this.sig === null || this.ctxMultiline === true || this.sigAt(b, i))) ||
+            (this.sig !== null && this.prevTok === COMMA && !this.topLevel && this.sigAt(b, i)))) {
+            // the next record begins here (a `{` at the record indentation, or `,{"firstKey":` in a
+            // compact array): this one never closed
+            this.sink.skip('invalid JSON (record not closed before the next one)', ++this.n, 'malformed');
+            this.startRecord(this.topLevel, atStart ? ws : -1);
+            recStart = i;
+            break;
+          }
+          this.prevTok = c;
           i++;
           if (c === QUOTE) {
             this.inStr = true;
@@ -364,7 +482,7 @@ export class JsonStreamFramer implements Framer {
               this.parts = []; this.size = 0; this.overflow = false; recStart = -1;
               this.curKey = null;
               this.mode = M.Wrapper;
-              this.enterArray(b, i - 1, M.Wrapper);
+              this.enterArray(M.Wrapper);
               break;
             }
             const d = this.depth++;
@@ -374,18 +492,31 @@ export class JsonStreamFramer implements Framer {
             const d = --this.depth;
             if (d < 0 || (d < this.stack.length && this.stack[d] !== c - 2)) {
               this.corrupt(capturing ? 'invalid JSON (mismatched brackets)' : null);
-              this.last1 = c; // a compact array may resume right after this bracket: `…},{`
+              this.last1 = c; // a compact array may resume right after this bracket
               recStart = -1;
               break;
             }
             if (d === 0) {
-              if (capturing) { this.finishRecord(b, recStart, i); recStart = -1; }
-              else this.mode = M.Top;
+              if (!capturing) { this.mode = M.Top; break; }
+              if (layout && this.ctxMultiline && !(atStart && ws === this.recIndent)) {
+                // a pretty-printed record closes at its own indentation; elsewhere its end was lost
+                this.corrupt('invalid JSON (record closed early)');
+                recStart = -1;
+                break;
+              }
+              this.finishRecord(b, recStart, i);
+              recStart = -1;
               break;
             }
-          } else if (this.topLevel && this.depth === 1) {
-            if (c === COLON) this.curKey = this.lastStr;
-            else if (c === COMMA) this.curKey = null;
+          } else if (this.depth === 1) {
+            if (c === COLON) {
+              if (this.topLevel) this.curKey = this.lastStr;
+              if (this.sig === null && this.ctxRecords === 0 && capturing && recStart >= 0 && this.size === 0 && !this.overflow && i - recStart <= 64) {
+                // `{"firstKey":` of the first record: how the records of this context begin
+                const pre = b.subarray(recStart, i);
+                if (pre[0] === LBRACE && pre[1] === QUOTE && pre.indexOf(LF) < 0 && pre.indexOf(SP) < 0) this.sig = Buffer.from(pre);
+              }
+            } else if (c === COMMA && this.topLevel) this.curKey = null;
           }
           break;
         }
@@ -425,36 +556,44 @@ export class JsonStreamFramer implements Framer {
     this.keyAcc += b.toString('latin1', from, to);
   }
 
-  private startRecord(topLevel: boolean): void {
+  private startRecord(topLevel: boolean, col: number): void {
     this.mode = M.Record;
     this.topLevel = topLevel;
+    this.recIndent = col;
+    this.sawLf = false;
+    this.prevTok = 0;
     this.depth = 0; this.inStr = false; this.esc = false;
     this.parts = []; this.size = 0; this.overflow = false; this.tooDeep = false;
     this.curKey = null; this.lastStr = null; this.keyAcc = null; this.strAtDepth1 = false;
   }
 
-  private enterArray(b: Buffer, i: number, ret: M.Top | M.Wrapper): void {
+  private resetContext(): void {
+    this.ctxIndent = -1; this.ctxIndentKnown = false; this.ctxMultiline = null; this.ctxRecords = 0; this.sig = null; this.ctxFirst = 0;
+  }
+
+  private enterArray(ret: M.Top | M.Wrapper): void {
     this.mode = M.Array;
     this.arrayReturn = ret;
-    this.indentKnown = false;
-    this.recordIndent = -1;
-    void b; void i;
+    this.arrayLineIndent = this.lineWs; // a pretty-printed `]` comes back to the indentation of the `[` line
+    this.resetContext();
   }
 
   private leaveArray(): void {
+    this.saved = { indent: this.ctxIndent, known: this.ctxIndentKnown, multi: this.ctxMultiline, recs: this.ctxRecords, sig: this.sig, first: this.ctxFirst };
+    this.resetContext();
     if (this.arrayReturn === M.Wrapper) {
       // back inside the wrapper object at depth 1, after its array value
       this.mode = M.Wrapper; this.topLevel = true; this.depth = 1; this.stack[0] = LBRACE; this.inStr = false;
       this.curKey = null; this.lastStr = null;
-    } else this.mode = M.Top;
+    } else { this.mode = M.Top; this.afterArray = true; }
   }
 
-  /** Pretty-printed arrays: the column of the first record when it starts its own line. */
-  private learnIndent(b: Buffer, i: number): void {
-    this.indentKnown = true;
-    let j = i - 1;
-    while (j >= 0 && (b[j] === SP || b[j] === TAB)) j--;
-    this.recordIndent = j >= 0 && b[j] === LF ? i - j - 1 : -1;
+  private toGarbage(): void { this.mode = M.Garbage; this.atLineStart = false; this.parts = []; this.size = 0; }
+
+  private toResync(): void {
+    this.recovering = true;
+    this.mode = M.Resync; this.parts = []; this.size = 0; this.inStr = false; this.esc = false;
+    this.last1 = 0; this.last2 = 0;
   }
 
   private capture(b: Buffer, from: number, to: number): void {
@@ -470,6 +609,7 @@ export class JsonStreamFramer implements Framer {
     const parts = this.parts;
     this.parts = [];
     this.mode = this.topLevel ? M.Top : M.Array;
+    this.ctxRecords++;
     if (tooBig) { this.size = 0; this.sink.skip(`JSON record larger than ${this.maxBytes} bytes (dropped)`, lineNo, 'malformed'); return; }
     if (this.tooDeep) { this.size = 0; this.sink.skip(`JSON record nested deeper than ${this.maxDepth} levels`, lineNo, 'malformed'); return; }
     this.size = 0;
@@ -480,57 +620,109 @@ export class JsonStreamFramer implements Framer {
       text = Buffer.concat(parts).toString('utf8');
     }
     let v: unknown;
-    try { v = JSON.parse(text); } catch { this.sink.skip('invalid JSON record', lineNo, 'malformed'); return; }
-    this.parser.record!(v, lineNo);
+    try { v = JSON.parse(text); } catch { this.recovering = true; this.sink.skip('invalid JSON record', lineNo, 'malformed'); return; }
+    if (this.ctxMultiline === null) this.ctxMultiline = this.sawLf; // learned from a good record only
+    if (this.sig === null && !this.topLevel && this.ctxRecords === 1) {
+      // compact resynchronisation key: `{"firstKey":` of the first good record
+      const k = text.indexOf('":');
+      if (text.startsWith('{"') && k > 0 && k < 64) this.sig = Buffer.from(text.slice(0, k + 2));
+    }
+    this.pending = { v, n: lineNo };
+  }
+
+  /** The pending record's end is confirmed: hand it to the parser. */
+  private flush(): void {
+    const p = this.pending!;
+    this.pending = null;
+    this.recovering = false;
+    this.parser.record!(p.v, p.n);
+  }
+
+  /** What followed the pending record shows that its end was not its end: it is malformed. */
+  private reject(): void {
+    const p = this.pending!;
+    this.pending = null;
+    this.recovering = true;
+    this.sink.skip('invalid JSON (unexpected text after a record)', p.n, 'malformed');
   }
 
   /** A corrupt record (reason) or a corrupt wrapper (reason null): count it and look for the next record. */
   private corrupt(reason: string | null): void {
-    this.parts = []; this.size = 0; this.inStr = false; this.esc = false;
-    if (reason !== null) this.sink.skip(reason, ++this.n, 'malformed');
-    else this.sink.skip('invalid JSON', ++this.n, 'malformed');
-    if ((this.mode === M.Record && this.topLevel) || this.mode === M.Wrapper) { this.mode = M.Garbage; this.atLineStart = false; return; }
-    this.mode = M.Resync;
-    this.resetResync();
+    this.recovering = true;
+    this.sink.skip(reason ?? 'invalid JSON', ++this.n, 'malformed');
+    if ((this.mode === M.Record && this.topLevel) || this.mode === M.Wrapper) { this.toGarbage(); return; }
+    this.toResync();
   }
 
-  private resetResync(): void { this.last1 = 0; this.last2 = 0; this.atLineStart = false; this.lineWs = 0; }
+  /** A `]` ends the array where the layout allows it (a pretty-printed array: left of the records). */
+  private arrayEndOk(atStart: boolean, ws: number, b: Buffer, i: number): boolean {
+    if (this.ctxMultiline === true && this.ctxIndent >= 0 && (!atStart || ws !== this.arrayLineIndent)) return false;
+    // and nothing but `,` `}` `]` may follow it on its line
+    for (let j = i + 1; j < b.length; j++) {
+      const c = b[j]!;
+      if (c === LF) return true;
+      if (c === SP || c === TAB || c === CR) continue;
+      return c === COMMA || c === RBRACE || c === RBRACK;
+    }
+    return true;
+  }
 
   /**
-   * Looks for the next record start after a corrupt one. Pretty-printed: a line whose first
-   * non-blank character is `{` at the first record's indentation (a line starting with `]` further
-   * left ends the array). Compact: a `{` right after `}` `,`. Returns the index of the record's `{`
-   * (mode Record) or the end of the chunk.
+   * Looks for the next record start after a corrupt one. Pretty-printed (or one record per line): a
+   * line whose first non-blank character is `{` at the first record's indentation (a line starting
+   * with `]` further left ends the array). Compact: a `{` after `,` that begins like the first record
+   * (`{"firstKey":`), else after `}` `,`. Returns the index of the record's `{` (mode Record) or the
+   * end of the chunk.
    */
   private resync(b: Buffer, i: number): number {
     const len = b.length;
-    const pretty = this.recordIndent >= 0;
+    const pretty = this.ctxIndent >= 0;
     for (; i < len; i++) {
       const c = b[i]!;
       if (pretty) {
         if (c === LF) { this.atLineStart = true; this.lineWs = 0; continue; }
         if (!this.atLineStart) continue;
-        if (c === SP || c === TAB) { this.lineWs++; continue; }
+        if (c === SP || c === TAB || c === CR) { this.lineWs++; continue; }
         this.atLineStart = false;
-        if (c === LBRACE && this.lineWs === this.recordIndent) { this.startRecord(false); return i; }
-        if (c === RBRACK && this.lineWs < this.recordIndent) { this.leaveArray(); return i + 1; }
+        if (c === LBRACE && this.lineWs === this.ctxIndent) { this.startRecord(false, this.lineWs); return i; }
+        if (c === RBRACK && this.lineWs === this.arrayLineIndent && this.lineWs < this.ctxIndent) { this.leaveArray(); return i + 1; }
         continue;
       }
       if (isWs(c)) continue;
-      if (c === LBRACE && this.last1 === COMMA && this.last2 === RBRACE) { this.startRecord(false); return i; }
+      if (c === LBRACE && this.last1 === COMMA && (this.sig ? this.sigAt(b, i) : this.last2 === RBRACE)) {
+        this.startRecord(false, -1);
+        return i;
+      }
       this.last2 = this.last1; this.last1 = c;
     }
     return len;
   }
 
-  abort(): void { this.parts = []; this.size = 0; }
+  /** `{"firstKey":` at i, whole in this chunk (a start split across chunks is not recognised). */
+  private sigAt(b: Buffer, i: number): boolean {
+    const sig = this.sig!;
+    return i + sig.length <= b.length && b.compare(sig, 0, sig.length, i, i + sig.length) === 0;
+  }
+
+  abort(): void { this.parts = []; this.size = 0; this.pending = null; }
 
   end(): void {
+    if (this.pending) this.flush();
     if (this.mode === M.Record || this.mode === M.Wrapper || this.mode === M.Array || (this.mode === M.Scalar && !this.scalarTop)) {
       this.sink.skip(`JSON ends early (truncated) after record ${this.n}`, ++this.n, 'malformed');
     }
     this.parts = []; this.mode = M.Top;
   }
+}
+
+/** Whether a record opened just before `i` continues on the next line (pretty-printed); null if unknown here. */
+function peekMultiline(b: Buffer, i: number): boolean | null {
+  for (; i < b.length; i++) {
+    const c = b[i]!;
+    if (c === LF) return true;
+    if (c !== SP && c !== TAB && c !== CR) return false;
+  }
+  return null;
 }
 
 function indexOrLen(b: Buffer, byte: number, from: number): number {
