@@ -340,8 +340,8 @@ export class JsonStreamFramer implements Framer {
           }
           this.afterArray = false;
           if (this.pending) {
-            // the next value confirms the record's end; where records begin lines, only at a line start
-            if ((c === LBRACE || c === LBRACK) && (this.ctxIndent < 0 || col === this.ctxIndent)) this.flush();
+            // the next value confirms the record's end (a `[` after objects does not: debris)
+            if (c === LBRACE || (c === LBRACK && this.ctxFirst !== LBRACE)) this.flush();
             else { this.reject(); this.toGarbage(); break; }
           }
           if (c === LBRACK && this.ctxFirst === LBRACE && this.ctxRecords > 0) {
@@ -353,7 +353,8 @@ export class JsonStreamFramer implements Framer {
           if (c === LBRACK) { this.enterArray(M.Top); i++; break; }
           if (c === LBRACE) {
             if (!this.ctxIndentKnown) { this.ctxIndentKnown = true; this.ctxIndent = col; this.ctxFirst = c; this.ctxMultiline = peekMultiline(b, i + 1); }
-            this.startRecord(true, col); recStart = i; break;
+            // judged by the layout of the records before it even when it does not begin its line
+            this.startRecord(true, this.ctxIndent >= 0 ? this.ctxIndent : col); recStart = i; break;
           }
           if (c === QUOTE || c === 45 || (c >= 48 && c <= 57) || c === 116 || c === 102 || c === 110) {
             this.sink.skip('top-level JSON value is not an object or array', ++this.n, 'malformed');
@@ -366,7 +367,7 @@ export class JsonStreamFramer implements Framer {
         }
         case M.Garbage: {
           // silently up to a line that starts with `{` or `[` (the next concatenated value)
-          if (this.atLineStart && (b[i] === LBRACE || b[i] === LBRACK) && (this.sig === null || this.sigAt(b, i))) { this.mode = M.Top; break; }
+          if (this.atLineStart && (b[i] === LBRACE || b[i] === LBRACK) && (this.sig === null || this.sigAt(b, i, true))) { this.mode = M.Top; break; }
           const nl = b.indexOf(LF, i);
           if (nl < 0) { this.atLineStart = false; i = len; break; }
           i = nl + 1;
@@ -620,7 +621,13 @@ export class JsonStreamFramer implements Framer {
       text = Buffer.concat(parts).toString('utf8');
     }
     let v: unknown;
-    try { v = JSON.parse(text); } catch { this.recovering = true; this.sink.skip('invalid JSON record', lineNo, 'malformed'); return; }
+    try { v = JSON.parse(text); } catch {
+      // the record's end is not to be trusted either: look for the next record start
+      this.sink.skip('invalid JSON record', lineNo, 'malformed');
+      if (this.topLevel) this.toGarbage(); else this.toResync();
+      this.recovering = true;
+      return;
+    }
     if (this.ctxMultiline === null) this.ctxMultiline = this.sawLf; // learned from a good record only
     if (this.sig === null && !this.topLevel && this.ctxRecords === 1) {
       // compact resynchronisation key: `{"firstKey":` of the first good record
@@ -657,14 +664,7 @@ export class JsonStreamFramer implements Framer {
   /** A `]` ends the array where the layout allows it (a pretty-printed array: left of the records). */
   private arrayEndOk(atStart: boolean, ws: number, b: Buffer, i: number): boolean {
     if (this.ctxMultiline === true && this.ctxIndent >= 0 && (!atStart || ws !== this.arrayLineIndent)) return false;
-    // and nothing but `,` `}` `]` may follow it on its line
-    for (let j = i + 1; j < b.length; j++) {
-      const c = b[j]!;
-      if (c === LF) return true;
-      if (c === SP || c === TAB || c === CR) continue;
-      return c === COMMA || c === RBRACE || c === RBRACK;
-    }
-    return true;
+    return closesLine(b, i + 1);
   }
 
   /**
@@ -685,7 +685,7 @@ export class JsonStreamFramer implements Framer {
         if (c === SP || c === TAB || c === CR) { this.lineWs++; continue; }
         this.atLineStart = false;
         if (c === LBRACE && this.lineWs === this.ctxIndent) { this.startRecord(false, this.lineWs); return i; }
-        if (c === RBRACK && this.lineWs === this.arrayLineIndent && this.lineWs < this.ctxIndent) { this.leaveArray(); return i + 1; }
+        if (c === RBRACK && this.lineWs === this.arrayLineIndent && this.lineWs < this.ctxIndent && closesLine(b, i + 1)) { this.leaveArray(); return i + 1; }
         continue;
       }
       if (isWs(c)) continue;
@@ -698,10 +698,12 @@ export class JsonStreamFramer implements Framer {
     return len;
   }
 
-  /** `{"firstKey":` at i, whole in this chunk (a start split across chunks is not recognised). */
-  private sigAt(b: Buffer, i: number): boolean {
+  /** `{"firstKey":` at i, whole in this chunk (or, with `cutOk`, as much of it as the chunk holds). */
+  private sigAt(b: Buffer, i: number, cutOk = false): boolean {
     const sig = this.sig!;
-    return i + sig.length <= b.length && b.compare(sig, 0, sig.length, i, i + sig.length) === 0;
+    const n = Math.min(sig.length, b.length - i);
+    if (n < sig.length && !cutOk) return false;
+    return b.compare(sig, 0, n, i, i + n) === 0;
   }
 
   abort(): void { this.parts = []; this.size = 0; this.pending = null; }
@@ -713,6 +715,17 @@ export class JsonStreamFramer implements Framer {
     }
     this.parts = []; this.mode = M.Top;
   }
+}
+
+/** Whether nothing but `,` `}` `]` follows on the line from `j` (or the chunk ends): what may follow a `]` that ends an array. */
+function closesLine(b: Buffer, j: number): boolean {
+  for (; j < b.length; j++) {
+    const c = b[j]!;
+    if (c === LF) return true;
+    if (c === SP || c === TAB || c === CR) continue;
+    return c === COMMA || c === RBRACE || c === RBRACK;
+  }
+  return true;
 }
 
 /** Whether a record opened just before `i` continues on the next line (pretty-printed); null if unknown here. */
