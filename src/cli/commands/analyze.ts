@@ -18,6 +18,7 @@ import { addReadOptions, readOptionsFrom, UsageError, type CliReadOpts } from '.
 import { formatSummary, inputErrors, progressReporter } from '../summary.js';
 import { EXIT } from '../exit.js';
 import { Store, type Keep } from '../../store/store.js';
+import { exitFromStatus, statusLine, storeStatus, type StoreStatus } from '../../app/run.js';
 import { formatIngestSummary, ingestInto, keepOption, loadAnalysisConfig, reportKnownError, runLine } from './ingest.js';
 
 export type FailOn = 'violated' | 'probable' | 'none';
@@ -47,7 +48,7 @@ function collect(v: string, prev: string[]): string[] {
 export interface AnalyzeRun {
   result: MatchResult; inputs: InputSummary[]; rulesets: Ruleset[]; inventory: Inventory | null;
   /** With --db: the stored run, and the inputs skipped because the store already has them. */
-  stored?: { line: string; alreadyIngested: string[] };
+  stored?: { line: string; alreadyIngested: string[]; status: StoreStatus };
 }
 
 /** `analyze --db`: the same analysis as one store run (inputs already in the store are skipped). */
@@ -57,7 +58,8 @@ async function runAnalyzeIntoStore(inputs: string[], o: Omit<AnalyzeOpts, 'json'
   const store = await Store.open(o.db);
   try {
     const r = await ingestInto(store, inputs, { rulesets, inventory, read, keep: o.keep, onProgress });
-    return { result: r.result, inputs: r.summaries, rulesets, inventory, stored: { line: runLine(r, o.db), alreadyIngested: r.alreadyIngested } };
+    const status = await storeStatus(store);
+    return { result: r.result, inputs: r.summaries, rulesets, inventory, stored: { line: `${runLine(r, o.db)}\n${statusLine(status)}`, alreadyIngested: r.alreadyIngested, status } };
   } finally {
     await store.close();
   }
@@ -127,6 +129,7 @@ export function register(program: Command): void {
       process.exitCode = EXIT.INPUT;
       return;
     }
-    process.exitCode = failExitCode(result, o.failOn);
+    // With --db: what is failing now in the store, not only in this run's inputs.
+    process.exitCode = stored ? exitFromStatus(stored.status, o.failOn) : failExitCode(result, o.failOn);
   });
 }
