@@ -11,9 +11,9 @@ export function renderCsv(m: ReportModel): string {
   let out = csvRow([...REPORT_CSV_COLUMNS]);
   for (const r of m.requirements) {
     const o = r.outages[r.outages.length - 1];
-    const cap = (x: { items: string[]; more: number }) => x.items.join(' ') + (x.more ? ` +${x.more} more` : '');
+    const cap = (x: { items: string[]; more: number }, sep = ' ') => x.items.join(sep) + (x.more ? `${sep}+${x.more} more` : '');
     out += csvRow([r.product, r.product_name, r.requirement, r.necessity, r.status, r.status_date, r.change ?? '', r.last_evidence, r.last_deny, r.last_allow,
-      r.denies, r.allows, r.outages.length, o?.ongoing ? o.from : '', cap(r.devices), r.silent_devices.join(' '), cap(r.rules).replace(/ (?=[^+])/g, ' | '),
+      r.denies, r.allows, r.outages.length, o?.ongoing ? o.from : '', cap(r.devices), r.silent_devices.join(' '), cap(r.rules, ' | '),
       cap(r.src_hosts), cap(r.dst_hosts), r.openings.join(' | '), r.purpose, r.source]);
   }
   return out;
