@@ -10,6 +10,7 @@ import { ConfigError, StoreError } from '../../model/errors.js';
 import { malformedCount } from '../../pipeline/run.js';
 import { Store, type Keep } from '../../store/store.js';
 import { ingestInto, loadAnalysisConfig, type IngestResult } from '../../app/ingest.js';
+import { statusLine, storeStatus } from '../../app/run.js';
 import { EXIT } from '../exit.js';
 import type { CliContext } from '../io.js';
 import { addReadOptions, readOptionsFrom, UsageError, type CliReadOpts } from '../options.js';
@@ -107,6 +108,7 @@ export function register(program: Command, ctx: CliContext = processContext()): 
       const text = formatIngestSummary(r);
       if (text) stdout.write(text + '\n');
       stdout.write(runLine(r, o.db) + '\n');
+      stdout.write(statusLine(await storeStatus(store)) + '\n');
       if (inputErrors(r.summaries).length) ctx.exitCode = EXIT.INPUT;
       else if (o.strict && malformedCount(r.summaries) > 0) {
         stderr.write(`--strict: ${malformedCount(r.summaries)} flow line(s) could not be read\n`);
