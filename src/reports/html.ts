@@ -37,7 +37,7 @@ table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; font-size: 1
 th, td { border: 1px solid var(--line); padding: 4px 6px; text-align: left; vertical-align: top; }
 th { background: var(--head); font-weight: 600; white-space: nowrap; } td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; white-space: nowrap; }
-td.when { white-space: nowrap; }
+td.when, .nw { white-space: nowrap; }
 .badge { display: inline-block; padding: 1px 7px; border-radius: 10px; font-size: 12px; font-weight: 600; border: 1px solid; white-space: nowrap; }
 .empty { color: var(--muted); font-style: italic; } .more { color: var(--muted); font-size: 12px; white-space: nowrap; }
 .silent { color: #b71c1c; font-weight: 600; white-space: nowrap; }
@@ -72,6 +72,10 @@ function capped(c: Capped<string>, max = 3): string {
   const shown = c.items.slice(0, max);
   return shown.map((x) => `<code>${h(x)}</code>`).join(', ') + more(c.more + c.items.length - shown.length);
 }
+/** Text that may wrap between words but never inside one (addresses, ranges, rule names). */
+function tokens(text: string): string {
+  return text.split(/\s+/).filter(Boolean).map((t) => `<span class="nw">${h(t)}</span>`).join(' ');
+}
 function port(p: number | null): string {
   return p === null ? '—' : String(p);
 }
@@ -96,18 +100,20 @@ function timelineGrid(reqs: RequirementReport[], buckets: string[], names: Map<s
   if (rows.length === 0 || buckets.length === 0) return '<p class="empty">No flow matched a requirement in the period.</p>';
   const cols = buckets.slice(-MAX_GRID_COLS);
   const shown = rows.slice(0, MAX_GRID_ROWS);
-  const L = 330, cw = Math.max(12, Math.min(34, Math.floor(980 / cols.length))), ch = 18, T = 34;
+  const longest = Math.max(...shown.map((r) => label(r, names).length));
+  const L = Math.round(Math.min(560, Math.max(180, Math.min(longest, 80) * 6.6 + 16)));
+  const cw = Math.max(12, Math.min(40, Math.floor((1300 - L) / cols.length))), ch = 18, T = 34;
   const W = L + cols.length * cw + 4, H = T + shown.length * ch + 4;
   const idx = new Map(cols.map((b, i) => [b, i]));
   const parts: string[] = [];
-  const step = Math.ceil(cols.length / Math.floor((cols.length * cw) / 70));
+  const step = Math.max(1, Math.ceil((cols[0]!.length === 10 ? 40 : 64) / cw));
   cols.forEach((b, i) => {
     if (i % step === 0 || i === cols.length - 1) parts.push(`<text x="${L + i * cw + cw / 2}" y="${T - 8}" font-size="10" text-anchor="middle">${h(b.length === 10 ? b.slice(5) : b.slice(5, 13).replace('T', ' '))}</text>`);
   });
   shown.forEach((r, j) => {
     const y = T + j * ch;
     const name = label(r, names);
-    parts.push(`<text x="${L - 8}" y="${y + 13}" font-size="12" text-anchor="end">${h(clip(name, 48))}<title>${h(name)}</title></text>`);
+    parts.push(`<text x="${L - 8}" y="${y + 13}" font-size="12" text-anchor="end">${h(clip(name, 80))}<title>${h(name)}</title></text>`);
     parts.push(`<rect x="${L}" y="${y + 1}" width="${cols.length * cw}" height="${ch - 2}" fill="${GRID_FILL.unobserved}"/>`);
     for (const p of r.timeline) {
       const i = idx.get(p.date);
@@ -142,13 +148,15 @@ ${bars}<text x="${L}" y="${H - B + 14}" font-size="10">${h(cols[0] ?? '')}</text
 function coverageGrid(m: ReportModel): string {
   if (m.coverage.length === 0) return '<p class="empty">No device coverage recorded in the period.</p>';
   const cols = m.buckets.slice(-MAX_GRID_COLS);
-  const L = 260, cw = Math.max(12, Math.min(34, Math.floor(980 / Math.max(1, cols.length)))), ch = 18, T = 6;
+  const longest = Math.max(...m.coverage.map((c) => c.device.length + (c.silent ? 9 : 0)));
+  const L = Math.round(Math.min(420, Math.max(120, Math.min(longest, 60) * 6.8 + 16)));
+  const cw = Math.max(12, Math.min(40, Math.floor((1300 - L) / Math.max(1, cols.length)))), ch = 18, T = 6;
   const W = L + cols.length * cw + 4, H = T + m.coverage.length * ch + 4;
   const parts: string[] = [];
   m.coverage.forEach((c, j) => {
     const y = T + j * ch;
     const dates = new Set(c.dates);
-    parts.push(`<text x="${L - 8}" y="${y + 13}" font-size="12" text-anchor="end" ${c.silent ? 'fill="#b71c1c" font-weight="700"' : ''}>${h(clip(c.device, 30))}${c.silent ? ' (silent)' : ''}<title>${h(`${c.device}: logs ${c.first ?? '?'} → ${c.last ?? '?'}, ${c.flows} flows`)}</title></text>`);
+    parts.push(`<text x="${L - 8}" y="${y + 13}" font-size="12" text-anchor="end" ${c.silent ? 'fill="#b71c1c" font-weight="700"' : ''}>${h(clip(c.device, 60))}${c.silent ? ' (silent)' : ''}<title>${h(`${c.device}: logs ${c.first ?? '?'} → ${c.last ?? '?'}, ${c.flows} flows`)}</title></text>`);
     cols.forEach((b, i) => {
       parts.push(`<rect x="${L + i * cw + 1}" y="${y + 1}" width="${cw - 2}" height="${ch - 2}" fill="${dates.has(b) ? '#5c6bc0' : '#eeeeee'}"><title>${h(`${c.device} ${b}: ${dates.has(b) ? 'logs' : 'no logs'}`)}</title></rect>`);
     });
@@ -173,7 +181,7 @@ export function renderHtml(m: ReportModel): string {
     const silent = r.silent_devices.length ? `<br><span class="silent">silent since last evidence: ${r.silent_devices.map((d) => `<code>${h(d)}</code>`).join(', ')}</span>` : '';
     return `<tr><td>${badge(r.status)}${r.change === 'new' ? ' <b style="color:#c62828">new</b>' : ''}</td><td>${h(names.get(r.product) ?? r.product)}</td>
 <td><b>${h(r.requirement)}</b><br><small>${h(r.purpose)}</small></td><td class="when">${when(outage?.ongoing ? outage.from : r.status_date)}</td><td class="when">${when(r.last_evidence)}</td>
-<td class="n">${r.denies}</td><td>${capped(r.devices)}${silent}</td><td>${capped(r.rules, 2)}</td><td>${r.openings.length ? r.openings.slice(0, 2).map((o) => h(o)).join('<br>') : '—'}</td></tr>`;
+<td class="n">${r.denies}</td><td>${capped(r.devices)}${silent}</td><td>${capped(r.rules, 2)}</td><td>${r.openings.length ? r.openings.slice(0, 2).map(tokens).join('<br>') : '—'}</td></tr>`;
   }).join('\n');
 
   const observedRows = observed.slice(0, MAX_TABLE).map((r) => `<tr><td>${badge(r.status)}</td><td>${h(names.get(r.product) ?? r.product)}</td><td>${h(r.requirement)}</td>
