@@ -30,6 +30,7 @@
  *   from ≥ `inferMinPeers` distinct sources is reported as `<to-role>?`.
  */
 import type { Flow } from '../model/flow.js';
+import { compareStatus } from '../model/status.js';
 import type { Confidence, EvidenceRef, Finding, MatrixRow } from '../model/finding.js';
 import { ipv4ToInt, ipv6ToBigInt, isPublicIpv4 } from '../model/ip.js';
 import type { PortIntervals, Requirement, Ruleset } from '../model/ruleset.js';
@@ -595,8 +596,7 @@ export class Matcher {
       const status = st.denies && st.allows ? 'intermittent' : st.denies ? 'violated' : st.allows ? 'ok' : 'unobserved';
       requirements.push({ ...r.row, status, allows: st.allows, denies: st.denies, first_seen: isoUtc(st.first), last_seen: isoUtc(st.last) });
     }
-    const SORDER = { violated: 0, intermittent: 1, unobserved: 2, ok: 3 } as const;
-    requirements.sort((a, b) => cmpText(a.product, b.product) || SORDER[a.status] - SORDER[b.status] || cmpText(a.requirement, b.requirement));
+    requirements.sort((a, b) => cmpText(a.product, b.product) || compareStatus(a.status, b.status) || cmpText(a.requirement, b.requirement));
 
     return { findings, requirements, inferred_roles: inferred, not_applicable: this.notApplicable.slice(), unresolved_host_candidates: unresolved };
   }
