@@ -4,7 +4,7 @@
  *   1. an input could not be read                       → 2 (EXIT.INPUT)
  *   2. `--strict` and some flow lines were malformed    → 2
  *   3. `--fail-on` reached (`violated`: a confirmed finding or a violated/intermittent requirement;
- *      `probable`: probable findings too)                → 1 (EXIT.FINDINGS)
+ *      `probable`: probable findings too; `conditional`: conditional findings too) → 1 (EXIT.FINDINGS)
  *   4. otherwise                                         → 0
  */
 import { EXIT } from '../model/errors.js';
@@ -12,7 +12,7 @@ import type { Finding, MatrixRow } from '../model/finding.js';
 import { isFailing } from '../model/status.js';
 import { malformedCount, type InputSummary } from '../pipeline/run.js';
 
-export const FAIL_ON = ['violated', 'probable', 'none'] as const;
+export const FAIL_ON = ['violated', 'probable', 'conditional', 'none'] as const;
 export type FailOn = (typeof FAIL_ON)[number];
 
 export interface ExitVerdict {
@@ -24,7 +24,8 @@ export interface ExitVerdict {
 /** Exit code for a match result under `--fail-on`. */
 export function failExitCode(r: { findings: Pick<Finding, 'confidence'>[]; requirements: Pick<MatrixRow, 'status'>[] }, failOn: FailOn): number {
   if (failOn === 'none') return EXIT.OK;
-  const bad = r.findings.some((f) => f.confidence === 'confirmed' || (failOn === 'probable' && f.confidence === 'probable')) ||
+  const levels: readonly string[] = failOn === 'violated' ? ['confirmed'] : failOn === 'probable' ? ['confirmed', 'probable'] : ['confirmed', 'probable', 'conditional'];
+  const bad = r.findings.some((f) => levels.includes(f.confidence)) ||
     r.requirements.some((x) => isFailing(x.status));
   return bad ? EXIT.FINDINGS : EXIT.OK;
 }
