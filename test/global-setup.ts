@@ -4,6 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export default function setup(): void {
+  // Every test process (forked after this) starts in UTC, whatever the machine's zone.
+  process.env['TZ'] = 'UTC';
   if (process.env['FWAUDIT_SKIP_BUILD'] === '1') return;
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
   execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit', cwd: root });

@@ -2,7 +2,7 @@
  * Use case "version": fwaudit's version, the built-in rulesets' versions and the DuckDB version the
  * store uses — read from @duckdb/node-api's package.json, so DuckDB itself is not loaded.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { packageRoot, VERSION } from '../version.js';
 
@@ -30,8 +30,27 @@ function duckdbPackageVersion(): string | null {
   return null;
 }
 
+/** A top-level scalar of a ruleset file (`id: x`, `version: "9.2"`), read without loading the YAML parser. */
+function topLevelScalar(text: string, key: string): string | null {
+  const m = new RegExp(`^${key}:[ \\t]*(.*?)[ \\t]*$`, 'm').exec(text);
+  if (!m || m[1] === undefined || m[1] === '' || m[1].startsWith('#')) return null;
+  const v = m[1];
+  if (v.startsWith('"')) { try { return JSON.parse(v) as string; } catch { return v; } }
+  if (v.startsWith("'") && v.endsWith("'")) return v.slice(1, -1).replace(/''/g, "'");
+  return v.replace(/\s+#.*$/, '');
+}
+
+/** Ids and versions of the built-in rulesets (the files under rulesets/ of the package). */
+function builtinRulesetVersions(): Array<{ id: string; version: string | null }> {
+  const dir = join(packageRoot(), 'rulesets');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => /\.ya?ml$/i.test(f)).sort().map((f) => {
+    const text = readFileSync(join(dir, f), 'utf8');
+    return { id: topLevelScalar(text, 'id') ?? f.replace(/\.ya?ml$/i, ''), version: topLevelScalar(text, 'version') };
+  });
+}
+
 export async function versionInfo(): Promise<VersionInfo> {
-  const { loadBuiltinRulesets } = await import('../rulesets/load.js');
   const pkg = duckdbPackageVersion();
   return {
     schema_version: 1,
@@ -39,7 +58,7 @@ export async function versionInfo(): Promise<VersionInfo> {
     node: process.versions.node,
     // "1.5.6-r.1" is node-api release 1 of DuckDB 1.5.6.
     duckdb: pkg ? pkg.replace(/-r\.\d+$/, '') : null,
-    rulesets: loadBuiltinRulesets().map((r) => ({ id: r.id, version: r.version ?? null })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    rulesets: builtinRulesetVersions(),
   };
 }
 
