@@ -100,7 +100,7 @@ describe('bad input never crashes and never vanishes', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/garbage\.bin: ERROR binary data/);
     expect(r.stderr).toMatch(/trunc\.log\.gz: iptables .*\n\s+ERROR truncated or corrupt gzip data after line \d+/);
-    expect(r.stderr).toMatch(/syslog: iptables \(syslog-no-netfilter\): 2 lines, 0 flows, 2 skipped/);
+    expect(r.stderr).toMatch(/syslog: iptables \(syslog-no-netfilter\): 2 lines = 0 flows \+ 2 not-flow \+ 0 malformed/);
     expect(r.stderr).toMatch(/2 × not a netfilter line \[not-flow\], first at .*syslog:1/);
     expect(r.stderr).toMatch(/loop: ERROR cannot read/);
     expect(r.stderr).toMatch(/missing\.log: ERROR cannot read: no such file or directory/);
@@ -120,7 +120,7 @@ describe('bad input never crashes and never vanishes', () => {
     expect(r.stderr).toMatch(/1 × line longer than 1048576 bytes \(dropped\) \[malformed\], first at .*long\.log:2/);
     const strict = runCli(['parse', p, '--year', '2024', '--strict', '-q']);
     expect(strict.code).toBe(2);
-    expect(strict.stderr).toContain('--strict: 1 flow line(s) could not be read');
+    expect(strict.stderr).toContain('--strict: 1 flow line could not be read');
   });
 
   it('an empty file is not an error', () => {

@@ -18,7 +18,7 @@ describe('progress line', () => {
 
   it('shows files, lines and MB/s on a terminal', () => {
     if (!existsSync(SCRIPT)) return;
-    const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} parse fixtures/demo/logs -q --tz UTC >/dev/null`;
+    const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} parse fixtures/demo/logs --tz UTC >/dev/null`;
     const r = spawnSync(SCRIPT, ['-qec', cmd, '/dev/null'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/\[1\/3 files\] [\d,]+ lines, [\d.]+ MB\/s/);

@@ -50,8 +50,8 @@ export async function buildProgram(ctx: CliContext, names: string[] = Object.key
   program
     .name('fwaudit')
     .description('Finds denied firewall flows that break the documented network requirements of the products you run')
-    .option('-V, --version', 'print the versions of fwaudit, its rulesets and DuckDB (with --json: as JSON)')
-    .option('--json', 'with --version: JSON output')
+    .enablePositionalOptions()
+    .option('-V, --version', 'print the versions of fwaudit, its rulesets and DuckDB (--version --json: as JSON)')
     .configureOutput({
       writeOut: (s) => { ctx.io.stdout.write(s); },
       writeErr: (s) => { ctx.io.stderr.write(s); },

@@ -67,7 +67,7 @@ export function progressReporter(enabled: boolean, stream: OutStream, now: () =>
       const mbs = (doneBytes + p.bytes) / 1e6 / Math.max(secs, 0.001);
       const eta = p.totalBytes ? Math.max(0, (p.totalBytes - p.bytes) / 1e6 / Math.max(mbs, 0.001)) : null;
       const text = `[${p.fileIndex + 1}/${p.files} files] ${p.lines.toLocaleString('en-US')} lines, ${mbs.toFixed(1)} MB/s${eta !== null ? `, file ends in ${eta.toFixed(0)} s` : ''}`;
-      const width = Math.max(10, (stream.columns ?? 80) - 1);
+      const width = Math.max(10, (stream.columns !== undefined && stream.columns > 0 ? stream.columns : 80) - 1);
       stream.write(`\r\x1b[K${text.length > width ? text.slice(0, width - 1) + '…' : text}`);
       shown = true;
     },
