@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { CLI, ROOT, runCli } from './helpers/cli.js';
+import { missingPath } from './helpers/prereqs.js';
 
 const SCRIPT = '/usr/bin/script';
 
@@ -16,8 +17,7 @@ describe('progress line', () => {
     expect(r.stderr).toBe('');
   });
 
-  it('shows files, lines and MB/s on a terminal', () => {
-    if (!existsSync(SCRIPT)) return;
+  it.skipIf(missingPath(SCRIPT))('shows files, lines and MB/s on a terminal', () => {
     const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} parse fixtures/demo/logs --tz UTC >/dev/null`;
     const r = spawnSync(SCRIPT, ['-qec', cmd, '/dev/null'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status).toBe(0);
