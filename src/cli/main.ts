@@ -113,17 +113,9 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     }
     const name = args.find((a) => !a.startsWith('-'));
     const program = await buildProgram(ctx, name !== undefined && name in COMMANDS ? [name] : undefined);
-    program.action(() => {
-      // Root options only (e.g. `--json` alone): not a command.
-      throw new CommanderError(EXIT.USAGE, 'commander.help', '');
-    });
     await program.parseAsync(argv);
     return ctx.exitCode;
   } catch (e) {
-    if (e instanceof CommanderError && e.code === 'commander.help' && e.message === '') {
-      io.stderr.write((await buildProgram(ctx)).helpInformation());
-      return EXIT.USAGE;
-    }
     return reportError(e, ctx);
   }
 }

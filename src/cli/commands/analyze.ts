@@ -67,7 +67,11 @@ export function register(program: Command, ctx: CliContext): void {
       } finally {
         progress.done();
       }
-      if (o.json) {
+      // Nothing could be read at all: no report (a "0 violated" built on nothing would read as a clean bill).
+      const nothingRead = run.summaries.length > 0 && run.summaries.every((s) => s.error !== null && s.format === null);
+      if (nothingRead) {
+        // the summary below names each input and why
+      } else if (o.json) {
         ctx.io.stdout.write(JSON.stringify(analyzeJson(run)) + '\n');
       } else {
         const [{ renderTerminal }, { sanitizeText }, { colorize, painter }] = await Promise.all([
