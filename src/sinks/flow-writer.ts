@@ -46,12 +46,16 @@ class TextWriter implements FlowWriter {
     if (!this.flushSync() && !this.broken) await once(this.out, 'drain');
   }
   async close(): Promise<void> {
-    this.flushSync();
+    const rest = this.buf.length && !this.broken ? this.buf.join('\n') + '\n' : '';
+    this.buf = []; this.size = 0;
     if (this.error) throw this.error;
     if (this.end) {
-      (this.out as WriteStream).end();
+      (this.out as WriteStream).end(rest);
       await once(this.out, 'finish');
-    } else if (this.out.writableNeedDrain) await once(this.out, 'drain');
+    } else {
+      // Wait until the last chunk is written, so that a write error (EPIPE) reaches the caller.
+      await new Promise<void>((resolve, reject) => { this.out.write(rest, (e) => (e ? reject(e) : resolve())); });
+    }
     if (this.error) throw this.error;
   }
 }
