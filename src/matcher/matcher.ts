@@ -441,7 +441,7 @@ export class Matcher {
       for (const f of findings) if (f.confidence !== 'port-only') {
         const e = this.entryOf(f.product, f.requirement);
         if (!e) continue;
-        if (f.confidence === 'conditional') conditionalFields(f, e);
+        if (f.confidence === 'conditional') conditionalFields(f, e, this.alternativesOf(e, f));
         f.remediation = remediationFor(f, e);
       }
     }
@@ -468,6 +468,14 @@ export class Matcher {
     return res;
   }
 
+  /** Other off requirements of the same deployment and role pair whose ports cover the finding's ports. */
+  private alternativesOf(e: Entry, f: Finding): Entry[] {
+    const ports = f.dst_ports ?? (f.dst_port !== null ? [f.dst_port] : []);
+    return this.index.entries.filter((o) => o !== e && o.dep === e.dep && !o.active && !o.localOnly && o.req.from === e.req.from &&
+      (o.req.to ?? '') === (e.req.to ?? '') && o.req.transport === e.req.transport &&
+      (o.ports.length === 0 ? e.ports.length === 0 : ports.some((p) => o.ports.some(([lo, hi]) => p >= lo && p <= hi))));
+  }
+
   private entryOf(product: string, requirement: string): Entry | undefined {
     const row = this.rows.get(`${product}\u0000${requirement}`);
     if (row) return row.entry;
@@ -476,8 +484,12 @@ export class Matcher {
 }
 
 /** The parameter that would turn a conditional requirement on, in words. */
-function conditionalFields(fnd: Finding, e: Entry): void {
+function conditionalFields(fnd: Finding, e: Entry, alts: Entry[] = []): void {
   const w = e.when;
+  if (alts.length) {
+    fnd.alternatives = alts.map((a) => ({ requirement: a.req.id, condition: a.req.condition ?? null, parameter: a.when?.param ?? null, suggestion: a.when?.suggestion ?? null }));
+  }
+  const altText = alts.length ? ` (or ${alts.map((a) => `${a.when ? a.when.suggestion : 'its condition'} for ${a.req.id}`).join(', or ')})` : '';
   fnd.condition = e.req.condition ?? null;
   if (w) fnd.parameter = { name: w.param, value: w.current, suggestion: w.suggestion };
   const many = fnd.hosts && fnd.hosts.side === 'src' && fnd.hosts.count > 1 ? ` (+${fnd.hosts.count - 1} more)` : '';
@@ -489,7 +501,7 @@ function conditionalFields(fnd: Finding, e: Entry): void {
     fnd.mismatch = e.mismatch;
     fnd.note = `${e.mismatch}: ${who} try ${port} (${e.req.condition ?? what}) while the deployment has \`${w.param}: ${String(w.current)}\`; agents and server may be on different versions — upgrade them to one version, or ${turnOn}`;
   } else {
-    fnd.note = `${who} try ${what} on ${port}: ${turnOn}`;
+    fnd.note = `${who} try ${what} on ${port}: ${turnOn}${altText}`;
   }
 }
 

@@ -70,6 +70,8 @@ export interface Finding {
   condition?: string | null;
   parameter?: { name: string; value: number | string | boolean | null; suggestion: string };
   note?: string;
+  /** Conditional findings: other off requirements of the same role pair that the port also fits. */
+  alternatives?: Array<{ requirement: string; condition: string | null; parameter: string | null; suggestion: string | null }>;
   /** Conditional findings on a version parameter: the vendor's "Version mismatch" symptom. */
   mismatch?: string;
   /** Suggested openings in the device's own language (PAN-OS, iptables, nftables, Windows). */
