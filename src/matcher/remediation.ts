@@ -6,6 +6,7 @@
  * they can be quoted safely, otherwise they are described in a comment with unsafe characters replaced.
  */
 import type { Finding, Remediation } from '../model/finding.js';
+import { intToIpv4 } from '../model/ip.js';
 
 import type { AddrSet } from '../inventory/addr.js';
 import type { CompiledRequirement } from '../requirements/index.js';
@@ -18,20 +19,26 @@ const SAFE_RULE = /^[A-Za-z0-9 ._-]{1,63}$/;
 
 /** Printable ASCII only, no quotes or backslashes: for comments. */
 export function commentSafe(s: string): string {
-  return s.replace(/[^\x20-\x7e]|["'`\\$]/g, '?').slice(0, 120);
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069"'`\\$;]/g, '?').slice(0, 120);
 }
 
 function objName(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63);
 }
 
-interface Side { v4: string[]; v6: string[]; fqdn: string[]; any: boolean; more: number }
+interface Side { v4: string[]; v6: string[]; fqdn: string[]; any: boolean; more: number; ranges?: string[] }
 
-function setCidrs(set: AddrSet): { v4: string[]; v6: string[] } {
+function setCidrs(set: AddrSet): { v4: string[]; v6: string[]; ranges: string[] } {
   const v4: string[] = [];
-  for (const [lo, hi] of set.v4) v4.push(...rangeToCidrs(lo, hi));
+  const ranges: string[] = [];
+  for (const [lo, hi] of set.v4) {
+    const c = rangeToCidrs(lo, hi);
+    v4.push(...c);
+    ranges.push(c.length === 1 ? c[0]! : `${intToIpv4(lo)}-${intToIpv4(hi)}`);
+  }
   const v6 = set.text.filter((t) => t.includes(':'));
-  return { v4, v6 };
+  return { v4, v6, ranges };
 }
 
 function cap(side: Side): Side {
@@ -39,7 +46,7 @@ function cap(side: Side): Side {
   if (total <= MAX_ADDRS) return side;
   const v4 = side.v4.slice(0, MAX_ADDRS);
   const v6 = side.v6.slice(0, Math.max(0, MAX_ADDRS - v4.length));
-  return { ...side, v4, v6, more: total - v4.length - v6.length };
+  return { ...side, v4, v6, ...(side.ranges ? { ranges: side.ranges.slice(0, MAX_ADDRS) } : {}), more: total - v4.length - v6.length };
 }
 
 function sideOf(f: Finding, e: CompiledRequirement, which: 'src' | 'dst'): Side {
@@ -67,6 +74,11 @@ function protoNumber(t: string): string {
 }
 
 function blockedBy(f: Finding): string {
+  const fmts = f.formats ?? [];
+  if (f.rules.length === 0 && fmts.length > 0 && fmts.every((x) => x === 'winfw' || x.startsWith('wfp'))) {
+    const out = (f.directions ?? []).includes('outbound') && !(f.directions ?? []).includes('inbound');
+    return `the Windows Firewall of ${out ? f.src_ip : f.dst_ip} itself (its own log, ${out ? 'outbound' : 'inbound'})`;
+  }
   const rules = f.rules.length ? `rule${f.rules.length > 1 ? 's' : ''} ${f.rules.map((r) => `"${commentSafe(r)}"`).join(', ')}` : 'an unnamed rule';
   const dev = f.devices.length ? ` on ${f.devices.map(commentSafe).join(', ')}` : '';
   return `${rules}${dev}`;
@@ -83,9 +95,9 @@ function panos(f: Finding, e: CompiledRequirement): Remediation {
     if (side.any && side.v4.length + side.v6.length + side.fqdn.length === 0) return 'any';
     const names: string[] = [];
     const pre = objName(`fwaudit-${f.product}-${role}`);
-    [...side.v4, ...side.v6].forEach((c, i) => {
+    [...(side.ranges ?? side.v4), ...side.v6].forEach((c, i) => {
       const n = objName(`${pre}-${i + 1}`);
-      lines.push(`set address ${n} ip-netmask ${c}`);
+      lines.push(`set address ${n} ${c.includes('-') ? 'ip-range' : 'ip-netmask'} ${c}`);
       names.push(n);
     });
     side.fqdn.forEach((h, i) => {
