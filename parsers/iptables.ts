@@ -10,6 +10,7 @@
 import { newFlow, normalizeTransport, type Action, type Direction } from '../src/model/flow.js';
 import { canonicalIp } from '../src/model/ip.js';
 import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } from './types.js';
+import { guardSink } from './validate.js';
 
 const FORMAT_LINES = 'iptables';
 const FORMAT_JOURNALD = 'iptables-journald';
@@ -785,6 +786,7 @@ export const iptables: ParserModule = {
     return { format: FORMAT_LINES, dialect: 'syslog', framing: 'lines', confidence: 1 };
   },
   create(det: Detection, opts: ParseOptions, sink: ParseSink): RecordParser {
+    sink = guardSink(sink);
     return new IptablesParser(det, opts, sink);
   },
 };

@@ -37,6 +37,7 @@ import { newFlow, normalizeTransport, type Action, type Flow } from '../src/mode
 import type { ZoneConverter } from '../src/model/time.js';
 import { CsvFields, splitCsvLine } from './csv.js';
 import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } from './types.js';
+import { guardSink } from './validate.js';
 
 
 const FORMATS = ['panos-syslog', 'panos-csv', 'panos-json'] as const;
@@ -853,6 +854,7 @@ export const panos: ParserModule = {
   detect,
   forced,
   create(det: Detection, opts: ParseOptions, sink: ParseSink): RecordParser {
+    sink = guardSink(sink);
     if (det.format === 'panos-json') return new JsonParser(opts, sink);
     if (det.format === 'panos-csv') return new WebCsvParser(opts, sink);
     return new SyslogParser(det, opts, sink);

@@ -26,6 +26,7 @@ import { canonicalIp } from '../src/model/ip.js';
 import { newFlow, normalizeTransport, type Action, type Direction } from '../src/model/flow.js';
 import type { ZoneConverter } from '../src/model/time.js';
 import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } from './types.js';
+import { guardSink } from './validate.js';
 
 type Data = Record<string, unknown>;
 
@@ -413,6 +414,7 @@ export const wfp: ParserModule = {
     return { format: 'wfp-json', dialect: jsonDialect(head.trimStart()), framing: 'json', confidence: 1 };
   },
   create(det: Detection, opts: ParseOptions, sink: ParseSink): RecordParser {
+    sink = guardSink(sink);
     return new WfpParser(det, opts, sink);
   },
 };

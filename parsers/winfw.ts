@@ -21,6 +21,7 @@
 import { canonicalIp, ipv4ToInt } from '../src/model/ip.js';
 import { newFlow, normalizeTransport, type Action, type Direction } from '../src/model/flow.js';
 import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } from './types.js';
+import { guardSink } from './validate.js';
 
 const STANDARD_FIELDS = [
   'date', 'time', 'action', 'protocol', 'src-ip', 'dst-ip', 'src-port', 'dst-port', 'size', 'tcpflags',
@@ -346,6 +347,7 @@ export const winfw: ParserModule = {
     return { format: 'winfw', dialect: dialectOf(head), framing: 'lines', confidence: 1 };
   },
   create(det: Detection, opts: ParseOptions, sink: ParseSink): RecordParser {
+    sink = guardSink(sink);
     return new WinfwParser(det, opts, sink);
   },
 };
