@@ -9,6 +9,7 @@
  */
 import { newFlow, normalizeTransport, type Action, type Direction } from '../src/model/flow.js';
 import { canonicalIp } from '../src/model/ip.js';
+import { civilToUtc, parseIsoTime, scanIsoTime, scanned, timeError, TERR_SYNTAX } from '../src/model/time.js';
 import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } from './types.js';
 import { guardSink } from './validate.js';
 
@@ -212,6 +213,8 @@ class IptablesParser implements RecordParser {
   private eTs: number | null = null;
   private eHost: string | null = null;
   private eMsg = 0;
+  /** Non-zero (a TERR_* code) when the line's header carries a timestamp with an invalid field. */
+  private eErr = 0;
 
   // Caches.
   private bsdKey = '';
@@ -265,7 +268,7 @@ class IptablesParser implements RecordParser {
     } else if ('message' in o) {
       raw = o.message;
       const at = o['@timestamp'];
-      if (typeof at === 'string') { const t = Date.parse(at); ts = Number.isFinite(t) ? t : null; }
+      if (typeof at === 'string') { const t = parseIsoTime(at, 0, at.length, null); if (t < 0) { this.sink.skip(`${timeError(t)} (@timestamp)`, lineNo, 'malformed'); return; } ts = t; }
       const h = o.host;
       if (h && typeof h === 'object') {
         const hh = (h as Record<string, unknown>).hostname ?? (h as Record<string, unknown>).name;
@@ -342,7 +345,7 @@ class IptablesParser implements RecordParser {
 
   /** Recognizes a syslog header at p; sets eTs, eHost, eMsg. Returns false when there is none. */
   private envelope(s: string, p0: number): boolean {
-    this.eTs = null; this.eHost = null; this.eMsg = p0;
+    this.eTs = null; this.eHost = null; this.eMsg = p0; this.eErr = 0;
     let p = p0;
     let c = s.charCodeAt(p);
     if (c === 60) { // <PRI>
@@ -412,39 +415,17 @@ class IptablesParser implements RecordParser {
     return true;
   }
 
-  /** ISO-8601/RFC 3339 timestamp at p; sets eTs, returns the index after it or -1. */
+  /**
+   * ISO-8601/RFC 3339 timestamp at p (date `T` time); sets eTs, returns the index after it or -1 when
+   * the text is not shaped like one. A timestamp with an invalid field sets eErr (the line is malformed).
+   */
   private isoTs(s: string, p: number): number {
-    if (s.charCodeAt(p + 4) !== 45 || s.charCodeAt(p + 7) !== 45) return -1;
     const t = s.charCodeAt(p + 10);
     if (t !== 84 && t !== 116) return -1; // T
-    const y = uintAt(s, p);
-    const mo = d2(s, p + 5), d = d2(s, p + 8), h = d2(s, p + 11), mi = d2(s, p + 14), se = d2(s, p + 17);
-    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60) return -1;
-    if (s.charCodeAt(p + 13) !== 58 || s.charCodeAt(p + 16) !== 58) return -1;
-    let q = p + 19;
-    let ms = 0;
-    if (s.charCodeAt(q) === 46 || s.charCodeAt(q) === 44) {
-      q++;
-      let scale = 100;
-      while (q < s.length && isDigit(s.charCodeAt(q))) { ms += (s.charCodeAt(q) - 48) * scale; scale /= 10; q++; }
-      ms = Math.floor(ms);
-    }
-    const z = s.charCodeAt(q);
-    if (z === 90 || z === 122) { // Z
-      this.eTs = Date.UTC(y, mo - 1, d, h, mi, se, ms);
-      return q + 1;
-    }
-    if (z === 43 || z === 45) { // + / -
-      const oh = d2(s, q + 1);
-      let om: number, end: number;
-      if (s.charCodeAt(q + 3) === 58) { om = d2(s, q + 4); end = q + 6; } else { om = d2(s, q + 3); end = q + 5; }
-      if (oh < 0 || om < 0) return -1;
-      const off = (oh * 60 + om) * 60_000 * (z === 45 ? -1 : 1);
-      this.eTs = Date.UTC(y, mo - 1, d, h, mi, se, ms) - off;
-      return end;
-    }
-    this.eTs = this.opts.zone.toUtc(y, mo, d, h, mi, se, ms);
-    return q;
+    const v = scanIsoTime(s, p, this.opts.zone);
+    if (v === TERR_SYNTAX) return -1;
+    if (v < 0) { this.eErr = v; this.eTs = null; } else this.eTs = v;
+    return scanned.end;
   }
 
   /** `Mmm dd hh:mm:ss` (day space- or zero-padded, optional fraction); sets eTs, returns end or -1. */
@@ -460,16 +441,18 @@ class IptablesParser implements RecordParser {
       const d1 = s.charCodeAt(p + 5) - 48;
       const day = (dc === 32 ? 0 : dc - 48) * 10 + d1;
       const h = d2(s, p + 7), mi = d2(s, p + 10), se = d2(s, p + 13);
-      if (!(dc === 32 || isDigit(dc)) || d1 < 0 || d1 > 9 || day < 1 || day > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60) return -1;
-      const y = this.opts.years.yearFor(mo, day);
-      this.bsdVal = this.opts.zone.toUtc(y, mo, day, h, mi, se);
+      if (!(dc === 32 || isDigit(dc)) || d1 < 0 || d1 > 9 || h < 0 || mi < 0 || se < 0) return -1;
+      const y = this.opts.years.yearFor(mo, day >= 1 && day <= 31 ? day : 1);
+      const v = civilToUtc(this.opts.zone, y, mo, day, h, mi, se, 0, null);
+      if (v < 0) { this.eErr = v; this.eTs = null; return end; }
+      this.bsdVal = v;
       this.bsdKey = s.slice(p, p + 15);
       this.eTs = this.bsdVal;
     }
     if (ec === 46) { // fractional seconds
       let q = end + 1, ms = 0, scale = 100;
       while (q < s.length && isDigit(s.charCodeAt(q))) { ms += (s.charCodeAt(q) - 48) * scale; scale /= 10; q++; }
-      this.eTs += Math.floor(ms);
+      if (this.eTs !== null) this.eTs += Math.floor(ms);
       end = q;
     }
     return end;
@@ -516,8 +499,9 @@ class IptablesParser implements RecordParser {
     const sign = s.charCodeAt(z) === 45 ? -1 : 1;
     const oh = d2(s, z + 1), om = d2(s, z + 3);
     if (mo > 0 && h >= 0 && mi >= 0 && se >= 0 && oh >= 0 && om >= 0) {
-      this.eTs = Date.UTC(y, mo - 1, day, h, mi, se) - sign * (oh * 60 + om) * 60_000;
-    }
+      const v = civilToUtc(null, y, mo, day, h, mi, se, 0, sign * (oh * 60 + om));
+      if (v < 0) this.eErr = v; else this.eTs = v;
+    } else this.eErr = TERR_SYNTAX;
     this.eMsg = z + 6;
     return chain;
   }
@@ -587,6 +571,7 @@ class IptablesParser implements RecordParser {
     const dst = this.ip(s, da, de);
     if (dst === null) { this.sink.skip(de === da ? 'empty DST=' : 'bad DST= address', lineNo, 'malformed'); return; }
 
+    if (this.eErr !== 0) { this.sink.skip(timeError(this.eErr), lineNo, 'malformed'); return; }
     const f = newFlow(this.format, this.file, lineNo);
     f.ts = this.eTs;
     f.device = this.eHost;

@@ -19,6 +19,7 @@
  * - Unknown action tokens are kept in raw_action with action 'unknown'.
  */
 import { canonicalIp, ipv4ToInt } from '../src/model/ip.js';
+import { civilToUtc, timeError } from '../src/model/time.js';
 import { newFlow, normalizeTransport, type Action, type Direction } from '../src/model/flow.js';
 import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } from './types.js';
 import { guardSink } from './validate.js';
@@ -264,9 +265,10 @@ class WinfwParser implements RecordParser {
       this.sink.skip('bad timestamp', lineNo, 'malformed');
       return;
     }
-    const y = d2(text, ds) * 100 + d2(text, ds + 2), mo = d2(text, ds + 5), d = d2(text, ds + 8);
+    const yh = d2(text, ds), yl = d2(text, ds + 2);
+    const y = yh < 0 || yl < 0 ? -1 : yh * 100 + yl, mo = d2(text, ds + 5), d = d2(text, ds + 8);
     const h = d2(text, ts0), mi = d2(text, ts0 + 3), s = d2(text, ts0 + 6);
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) {
+    if ((y | mo | d | h | mi | s) < 0) {
       this.sink.skip('bad timestamp', lineNo, 'malformed');
       return;
     }
@@ -274,7 +276,8 @@ class WinfwParser implements RecordParser {
     let ts: number;
     if (key === this.lastKey) ts = this.lastTs;
     else {
-      ts = this.opts.zone.toUtc(y, mo, d, h, mi, s);
+      ts = civilToUtc(this.opts.zone, y, mo, d, h, mi, s, 0, null);
+      if (ts < 0) { this.sink.skip(timeError(ts), lineNo, 'malformed'); return; }
       this.lastKey = key; this.lastTs = ts;
     }
 

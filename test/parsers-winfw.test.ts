@@ -159,7 +159,7 @@ describe('winfw layout handling', () => {
     const r = parseText(winfw, text, { tz: 'UTC' });
     expect(r.skips).toEqual([
       { reason: 'header', line: 1, kind: 'not-flow' },
-      { reason: 'bad timestamp', line: 3, kind: 'malformed' },
+      { reason: 'invalid timestamp month out of range', line: 3, kind: 'malformed' },
       { reason: 'bad timestamp', line: 4, kind: 'malformed' },
       { reason: 'field count (14, expected 17)', line: 5, kind: 'malformed' },
       { reason: 'bad dst-ip', line: 6, kind: 'malformed' },

@@ -188,7 +188,7 @@ export function civilToUtc(zone: ZoneConverter | null, y: number, mo: number, d:
 }
 
 /** Result details of the last scan: index after the timestamp, whether it carried an offset or Z. */
-export const scanned = { end: 0, offset: false };
+export const scanned = { end: 0, offset: false, offsetMin: 0 };
 
 function dg(s: string, i: number, n: number): number {
   let v = 0;
@@ -207,7 +207,7 @@ function dg(s: string, i: number, n: number): number {
  * offset the time is wall-clock in `zone`. Returns ms or a negative TERR_* code (TERR_SYNTAX when the
  * text does not have the shape of a timestamp at all).
  */
-export function scanIsoTime(s: string, a: number, zone: ZoneConverter | null): number {
+export function scanIsoTime(s: string, a: number, zone: ZoneConverter | null, lim = s.length): number {
   const sep = s.charCodeAt(a + 4);
   if (!(sep === 45 || sep === 47) || s.charCodeAt(a + 7) !== sep) return TERR_SYNTAX;
   const t = s.charCodeAt(a + 10);
@@ -217,9 +217,10 @@ export function scanIsoTime(s: string, a: number, zone: ZoneConverter | null): n
   if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || se < 0) return TERR_SYNTAX;
   let k = a + 19;
   let ms = 0;
-  const n = s.length;
-  const fc = s.charCodeAt(k);
-  if (fc === 46 || fc === 44) {
+  const n = lim;
+  const fc = k < n ? s.charCodeAt(k) : -1;
+  const fd = s.charCodeAt(k + 1);
+  if ((fc === 46 || fc === 44) && fd >= 48 && fd <= 57) {
     k++;
     const f0 = k;
     let scale = 100;
@@ -228,9 +229,11 @@ export function scanIsoTime(s: string, a: number, zone: ZoneConverter | null): n
       scale /= 10;
     }
     if (k === f0) return TERR_FRACTION;
+  } else if (fc === 46) {
+    return TERR_FRACTION;
   }
   let off: number | null = null;
-  const z = s.charCodeAt(k);
+  const z = k < n ? s.charCodeAt(k) : -1;
   if (z === 90 || z === 122) { off = 0; k++; }
   else if (z === 43 || z === 45) {
     const oh = dg(s, k + 1, 2);
@@ -250,13 +253,14 @@ export function scanIsoTime(s: string, a: number, zone: ZoneConverter | null): n
   }
   scanned.end = k;
   scanned.offset = off !== null;
+  scanned.offsetMin = off ?? 0;
   return civilToUtc(zone, y, mo, d, h, mi, se, ms, off);
 }
 
 /** scanIsoTime over exactly s[a,b): anything left after the timestamp is TERR_SYNTAX. */
 export function parseIsoTime(s: string, a: number, b: number, zone: ZoneConverter | null): number {
   if (b - a < 19) return TERR_SYNTAX;
-  const v = scanIsoTime(s, a, zone);
+  const v = scanIsoTime(s, a, zone, b);
   if (v >= 0 && scanned.end !== b) return TERR_SYNTAX;
   return v;
 }
