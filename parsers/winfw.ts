@@ -16,7 +16,8 @@
  *   is where that shape puts it; anything else with a wrong token count is 'malformed'/'field count'.
  * - ICMP/ICMPv6 flows never carry ports (the type/code live in icmptype/icmpcode).
  * - DROP lines are one packet each: packets=1, bytes=size. ALLOW/OPEN/CLOSE lines leave both null.
- * - Unknown action tokens are kept in raw_action with action 'unknown'.
+ * - A token that is no pfirewall.log action (ALLOW, DROP, XP's OPEN/OPEN-INBOUND/CLOSE) makes the line
+ *   malformed; `-` addresses (no address) too (flows are validated by parsers/validate.ts).
  */
 import { canonicalIp, ipv4ToInt } from '../src/model/ip.js';
 import { civilToUtc, timeError } from '../src/model/time.js';
@@ -281,9 +282,10 @@ class WinfwParser implements RecordParser {
       this.lastKey = key; this.lastTs = ts;
     }
 
+    // A token that is no pfirewall.log action means a corrupt or shifted line: never a guessed verdict.
+    if (raw === null) { this.sink.skip('invalid action (not ALLOW, DROP, OPEN, OPEN-INBOUND or CLOSE)', lineNo, 'malformed'); return; }
     const f = newFlow(this.format, this.file, lineNo);
     f.ts = ts;
-    if (raw === null) raw = text.slice(aS, aE);
     f.action = verdict;
     f.raw_action = raw;
 
