@@ -12,6 +12,7 @@ import { canonicalIp } from '../src/model/ip.js';
 import { civilToUtc, parseIsoTime, scanIsoTime, scanned, timeError, TERR_SYNTAX } from '../src/model/time.js';
 import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } from './types.js';
 import { guardSink } from './validate.js';
+import { ctime, dmesgTAt } from './syslog/envelope.js';
 
 const FORMAT_LINES = 'iptables';
 const FORMAT_JOURNALD = 'iptables-journald';
@@ -132,12 +133,24 @@ export function prefixVerdict(pre: string): Action {
     if (u.startsWith('[UFW AUDIT') || u.startsWith('[UFW MISC')) return 'unknown';
     return keywordVerdict(u);
   }
-  // Ubiquiti EdgeOS/USG: [<ruleset>-<rule>-A|D|R]
-  const L = u.length;
-  if (L >= 5 && u.charCodeAt(0) === 91 && u.charCodeAt(L - 1) === 93 && u.charCodeAt(L - 3) === 45) {
-    const d = u.charCodeAt(L - 2);
-    if (d === 65) return 'allow';
-    if (d === 68 || d === 82) return 'deny';
+  // Ubiquiti EdgeOS/USG `[<ruleset>-<rule>-A|D|R]` and UniFi `[<ruleset>-A|D|R-<rule id>]`, optionally
+  // followed by ` DESCR="…"` (the description is free text: its words never decide the verdict).
+  if (u.charCodeAt(0) === 91) {
+    const rb = u.indexOf(']');
+    if (rb > 3) {
+      const parts = u.slice(1, rb).split('-');
+      let v: Action | null = null, n = 0;
+      for (let i = 1; i < parts.length; i++) {
+        const x = parts[i]!;
+        if (x === 'A') { v = 'allow'; n++; } else if (x === 'D' || x === 'R') { v = 'deny'; n++; }
+      }
+      if (n === 1 && v !== null) return v;
+    }
+  }
+  // FireHOL: packets it drops are logged as `'IN-<name>:'`, `'OUT-<name>:'`, `'PASS-<name>:'` (quotes optional)
+  {
+    const q = u.charCodeAt(0) === 39 || u.charCodeAt(0) === 34 ? 1 : 0;
+    if ((u.startsWith('IN-', q) || u.startsWith('OUT-', q) || u.startsWith('PASS-', q)) && /^['"]?(?:IN|OUT|PASS)-[A-Z0-9_.-]+['"]?:?['"]?$/.test(u)) return 'deny';
   }
   // Shorewall:<chain>:<DISP>:
   if (u.startsWith('SHOREWALL:')) {
@@ -423,7 +436,17 @@ class IptablesParser implements RecordParser {
       const e = this.bsdTs(s, p, mo);
       if (e > 0) { this.afterTs(s, e); return true; }
     }
-    if (c === 91) return this.skipUptimeFrom(s, p) || pri;
+    if (c === 91) {
+      // `dmesg -T`: [Thu Mar 11 20:05:08 2021] (wall clock in --tz), else a kernel uptime stamp
+      const k = dmesgTAt(s, p, this.opts.zone);
+      if (k !== 0) {
+        if (k > 0) { this.eTs = ctime.ms; p = ctime.end; } else { this.eErr = k; p = s.indexOf(']', p) + 1; }
+        while (s.charCodeAt(p) === 32) p++;
+        this.eMsg = p;
+        return true;
+      }
+      return this.skipUptimeFrom(s, p) || pri;
+    }
     return pri;
   }
 
@@ -616,12 +639,12 @@ class IptablesParser implements RecordParser {
     // addresses (DST= directly follows the SRC= value, LEN= the DST= value)
     const sa = srcKey + 5, se = valueEnd(s, sa);
     const src = this.ip(s, sa, se);
-    if (src === null) { this.sink.skip(se === sa ? 'empty SRC=' : 'bad SRC= address', lineNo, 'malformed'); return; }
+    if (src === null) { this.sink.skip(se === sa ? 'empty SRC=' : isMasked(s, sa, se) ? 'masked SRC= address (anonymised log)' : 'bad SRC= address', lineNo, 'malformed'); return; }
     const dstKey = key4(s, se, 68, 83, 84) ? se : findKey(s, se, 'DST=', 68, ' DST=');
     if (dstKey < 0) { this.sink.skip('netfilter line without DST=', lineNo, 'malformed'); return; }
     const da = dstKey + 5, de = valueEnd(s, da);
     const dst = this.ip(s, da, de);
-    if (dst === null) { this.sink.skip(de === da ? 'empty DST=' : 'bad DST= address', lineNo, 'malformed'); return; }
+    if (dst === null) { this.sink.skip(de === da ? 'empty DST=' : isMasked(s, da, de) ? 'masked DST= address (anonymised log)' : 'bad DST= address', lineNo, 'malformed'); return; }
 
     if (this.eErr !== 0) { this.sink.skip(timeError(this.eErr), lineNo, 'malformed'); return; }
     const f = newFlow(this.format, this.file, lineNo);
@@ -765,6 +788,17 @@ function isFacility(s: string, a: number, b: number): boolean {
     if (c === 46) { if (dot >= 0) return false; dot = i; } else if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90))) return false;
   }
   return dot > a && dot < b - 1;
+}
+
+/** An anonymised address: `xxx.xxx.xxx.xxx`, `x.x.x.x`, `XX:XX::`, `*.*.*.*` (only x, X, *, dots, colons). */
+function isMasked(s: string, a: number, b: number): boolean {
+  let mask = false;
+  for (let i = a; i < b; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 120 || c === 88 || c === 42) mask = true;
+    else if (c !== 46 && c !== 58 && !isDigit(c)) return false;
+  }
+  return mask;
 }
 
 function hasEq(s: string, a: number, b: number): boolean {
