@@ -176,7 +176,7 @@ describe(`fuzz: ${TOTAL.toLocaleString('en')} mutated lines across every family 
     let outcomes = 0;
     let flows = 0, malformed = 0, notFlow = 0, blank = 0, units = 0;
     const problems: string[] = [];
-    let slowest = 0;
+    let slowest = 0, slowestText = '';
     const parsers = all.map((s) => {
       const p: RecordParser = s.mod.create(s.det, opts(s.det.format), {
         flow: (f) => {
@@ -219,7 +219,7 @@ describe(`fuzz: ${TOTAL.toLocaleString('en')} mutated lines across every family 
           continue;
         }
         const dt = performance.now() - t0;
-        if (dt > slowest) slowest = dt;
+        if (dt > slowest) { slowest = dt; slowestText = `${s.det.format}: ${text.slice(0, 200)}`; }
         units++;
         const got = outcomes - before;
         const multiFrame = s.det.format === 'panos-syslog' && /^\d{1,6} </.test(text);
@@ -229,7 +229,8 @@ describe(`fuzz: ${TOTAL.toLocaleString('en')} mutated lines across every family 
       }
     }
     expect(problems).toEqual([]);
-    expect(slowest).toBeLessThan(250);
+    // units are short lines: anything near a second is a hang, not a GC pause on a loaded machine
+    expect(slowest, slowestText).toBeLessThan(1000);
     // the mutations must reach every outcome, or the test proves nothing
     expect(flows).toBeGreaterThan(units / 20);
     expect(malformed).toBeGreaterThan(units / 50);
