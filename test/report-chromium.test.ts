@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { HAVE_CHROMIUM, render } from './helpers/chromium.js';
+import { missing } from './helpers/prereqs.js';
 
 const INV = ['--inventory', 'fixtures/demo/inventory.yaml', '--tz', 'UTC', '--year', '2026', '--no-progress'];
 
-describe.skipIf(!HAVE_CHROMIUM)('HTML report in headless Chromium', () => {
+describe.skipIf(missing(HAVE_CHROMIUM))('HTML report in headless Chromium', () => {
   it('the request check sees a page request when there is one', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fwaudit-cr-'));
     const page = join(dir, 'leaky.html');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportFormat, reportText } from '../src/cli/commands/report.js';
 import { queryText, formatTable } from '../src/cli/commands/query.js';
-import { exportParquet } from '../src/cli/commands/export.js';
+import { exportParquet } from '../src/app/export.js';
 import { csvCell, escapeHtml, escapeMarkdownCell, markdownCode, neutraliseFormula } from '../src/reports/escape.js';
 import { REPORT_CSV_COLUMNS } from '../src/reports/csv.js';
 import { Store, StoreError } from '../src/store/store.js';
@@ -185,7 +185,7 @@ describe('query and export', () => {
 
   it('exports flows as Parquet partitioned by day, to a path with a quote in it', async () => {
     const out = join(dir, "it's parquet");
-    expect(await exportParquet({ db, parquet: out })).toBe(28);
+    expect((await exportParquet({ db, parquet: out })).flows).toBe(28);
     expect(readdirSync(out).sort()).toEqual(['day=2026-03-09', 'day=2026-03-10']);
     expect(existsSync(join(out, 'day=2026-03-09'))).toBe(true);
     // Read back with a plain DuckDB (query itself cannot read files).
@@ -197,6 +197,6 @@ describe('query and export', () => {
     await expect(exportParquet({ db, parquet: join(dir, 'bad\nname') })).rejects.toThrow(/control characters/);
     // A second export into the same directory needs --overwrite.
     await expect(exportParquet({ db, parquet: out })).rejects.toThrow();
-    expect(await exportParquet({ db, parquet: out, overwrite: true })).toBe(28);
+    expect((await exportParquet({ db, parquet: out, overwrite: true })).flows).toBe(28);
   });
 });

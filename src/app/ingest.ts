@@ -18,9 +18,9 @@ import { pipeline } from 'node:stream/promises';
 import { FwauditError, StoreError } from '../model/errors.js';
 import type { Flow } from '../model/flow.js';
 import type { Ruleset } from '../model/ruleset.js';
-import { loadHostsFile, loadInventory, type Inventory } from '../inventory/load.js';
+import type { Inventory } from '../inventory/load.js';
+import { loadContext } from './context.js';
 import { Matcher, type MatchResult } from '../matcher/matcher.js';
-import { resolveRulesets } from '../rulesets/load.js';
 import { expandInputs } from '../pipeline/inputs.js';
 import { readFlows, type InputSummary, type Progress, type ReadOptions } from '../pipeline/run.js';
 import { flowFilter, Store, type InputIdentity, type Keep } from '../store/store.js';
@@ -221,10 +221,7 @@ async function ingestRun(store: Store, runId: string, inputs: string[], ctx: Ing
   return { runId, result, summaries, alreadyIngested, outcomes, stored: storedNow, lines, flows };
 }
 
-/** Rulesets, inventory and hosts from the usual options (ConfigError on bad files). */
+/** Rulesets, inventory and hosts from the usual options (ConfigError on bad files): the one context loader. */
 export async function loadAnalysisConfig(o: { ruleset?: string[]; inventory?: string; hosts?: string }): Promise<{ rulesets: Ruleset[]; inventory: Inventory | null }> {
-  const rulesets = resolveRulesets(o.ruleset ?? []);
-  const extraHosts = o.hosts ? await loadHostsFile(o.hosts) : undefined;
-  const inventory = o.inventory ? await loadInventory(o.inventory, rulesets, { extraHosts }) : null;
-  return { rulesets, inventory };
+  return loadContext(o);
 }

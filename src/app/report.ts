@@ -3,34 +3,22 @@
  * Formats: html, md, csv, json, junit; from --format, else from the output file's extension; stdout (`-` or no
  * --out) defaults to Markdown. An extension that names no format (e.g. `.txt`) needs --format.
  */
-import { extname } from 'node:path';
 import { UsageError } from '../model/errors.js';
 import { buildReportModel, parseWhen, type Bucket, type ReportModel } from '../reports/model.js';
-import { renderHtml } from '../reports/html.js';
-import { renderMarkdown } from '../reports/markdown.js';
-import { renderCsv } from '../reports/csv.js';
-import { renderJson } from '../reports/json.js';
-import { renderJunit } from '../reports/junit.js';
+import { isReportFormat, loadRenderer, REPORT_EXTENSIONS, REPORT_FORMATS, reportFormatOfPath, type ReportFormat } from '../reports/formats.js';
 import { openExistingStore, type Store } from '../store/store.js';
 
-export type ReportFormat = 'html' | 'md' | 'csv' | 'json' | 'junit';
-export const REPORT_FORMATS: readonly ReportFormat[] = ['html', 'md', 'csv', 'json', 'junit'];
-export const RENDERERS: Record<ReportFormat, (m: ReportModel) => string> = {
-  html: renderHtml, md: renderMarkdown, csv: renderCsv, json: renderJson, junit: renderJunit,
-};
-const BY_EXT: Record<string, ReportFormat> = {
-  '.html': 'html', '.htm': 'html', '.md': 'md', '.markdown': 'md', '.csv': 'csv', '.json': 'json', '.xml': 'junit',
-};
+export type { ReportFormat };
 
 /** Format from `format`, else from the extension of `out`; `out` absent or `-` gives Markdown. */
 export function reportFormatFor(format: string | undefined, out: string | undefined): ReportFormat {
   if (format !== undefined) {
-    if (!(REPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: expected one of ${REPORT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
-    return format as ReportFormat;
+    if (!isReportFormat(format)) throw new UsageError(`--format: expected one of ${REPORT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+    return format;
   }
   if (out === undefined || out === '-') return 'md';
-  const byExt = BY_EXT[extname(out).toLowerCase()];
-  if (!byExt) throw new UsageError(`cannot tell the report format from ${JSON.stringify(out)} (extensions: ${Object.keys(BY_EXT).join(' ')}); pass --format`);
+  const byExt = reportFormatOfPath(out);
+  if (!byExt) throw new UsageError(`cannot tell the report format from ${JSON.stringify(out)} (extensions: ${Object.keys(REPORT_EXTENSIONS).join(' ')}); pass --format`);
   return byExt;
 }
 
@@ -60,7 +48,7 @@ export async function reportFromStore(store: Store, req: Omit<ReportRequest, 'db
   const now = req.now ?? new Date();
   const { since, until } = reportPeriod(req, now, req.displayTz ?? 'UTC');
   const model = await buildReportModel(store, { since, until, top: req.top, bucket: req.bucket, displayTz: req.displayTz, now });
-  return { text: RENDERERS[req.format](model), model };
+  return { text: (await loadRenderer(req.format))(model), model };
 }
 
 /** Opens the store read-only, builds the model, renders it. */

@@ -5,7 +5,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
-import type { FwauditConfig, FailOn } from '../config/config.js';
+import type { FwauditConfig } from '../config/config.js';
+import type { FailOn } from './exit-policy.js';
 import { EXIT } from '../model/errors.js';
 import { malformedCount, type Progress } from '../pipeline/run.js';
 import { Store } from '../store/store.js';
@@ -38,7 +39,7 @@ export async function storeStatus(store: Store): Promise<StoreStatus> {
 /** Exit status under fail_on from a store's current state: 1 when reached, else 0. */
 export function exitFromStatus(status: StoreStatus, failOn: FailOn): number {
   if (failOn === 'none') return EXIT.OK;
-  return status.failing.length > 0 || (failOn === 'probable' && status.probable > 0) ? EXIT.FINDINGS : EXIT.OK;
+  return status.failing.length > 0 || ((failOn === 'probable' || failOn === 'conditional') && status.probable > 0) ? EXIT.FINDINGS : EXIT.OK;
 }
 
 /** One line for the user: what is failing now in the store. */

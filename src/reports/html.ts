@@ -5,6 +5,7 @@
  * outages, device coverage, then the details. Every list is capped (the model says how many more).
  */
 import type { RequirementStatus } from '../model/finding.js';
+import { isFailing } from '../model/status.js';
 import { escapeHtml as h } from './escape.js';
 import type { Capped, Change, ReportModel, RequirementReport } from './model.js';
 
@@ -172,7 +173,7 @@ export function renderHtml(m: ReportModel): string {
     `<div class="card" style="border-left-color:${colour}"><b>${value}</b><small>${h(label)}</small></div>`;
   const period = `${m.period.since ? when(m.period.since) : 'beginning'} → ${m.period.until ? when(m.period.until) : 'now'}`;
   const run = m.latest_run;
-  const failing = m.requirements.filter((r) => r.status === 'violated' || r.status === 'intermittent');
+  const failing = m.requirements.filter((r) => isFailing(r.status));
   const observed = m.requirements.filter((r) => r.status !== 'unobserved');
   const unobserved = m.requirements.filter((r) => r.status === 'unobserved');
 

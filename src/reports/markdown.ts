@@ -3,6 +3,7 @@
  * what to open), outages, device coverage, top blocked flows. Text from logs and config is escaped for Markdown
  * (backslash escapes), never turned into HTML entities. Every list is capped like the model.
  */
+import { isFailing } from '../model/status.js';
 import { escapeMarkdownCell as c, markdownCode } from './escape.js';
 import type { Capped, Change, ReportModel } from './model.js';
 
@@ -42,7 +43,7 @@ export function renderMarkdown(m: ReportModel): string {
   for (const ch of m.changes.new.slice(0, 30)) out.push(change(ch, 'new'));
   for (const ch of m.changes.resolved.slice(0, 30)) out.push(change(ch, 'resolved'));
   out.push('');
-  const failing = m.requirements.filter((r) => r.status === 'violated' || r.status === 'intermittent');
+  const failing = m.requirements.filter((r) => isFailing(r.status));
   out.push('## Failing now');
   out.push('');
   if (failing.length === 0) out.push('_None._');

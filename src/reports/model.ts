@@ -18,6 +18,7 @@
  * - Every list is capped with the count of the rest, so the size of a report does not grow with the store.
  */
 import type { RequirementStatus } from '../model/finding.js';
+import { compareStatus, isFailing } from '../model/status.js';
 import { UsageError } from '../model/errors.js';
 import { assertTimeZone, tzOffsetAt } from '../model/time.js';
 import type { Row, Store } from '../store/store.js';
@@ -177,8 +178,6 @@ const MAX_RUNS = 20;
 const MAX_INPUTS = 50;
 const MAX_DEVICES = 50;
 
-const FAILING = new Set<RequirementStatus>(['violated', 'intermittent']);
-const STATUS_ORDER: Record<RequirementStatus, number> = { violated: 0, intermittent: 1, unobserved: 2, ok: 3 };
 const ISO = (col: string) => `strftime(${col}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
 
 function num(v: unknown): number {
@@ -221,13 +220,13 @@ function statusOf(points: Array<{ b: string; denies: number; allows: number; fir
     const s = bucketStatus(p.denies, p.allows);
     if (s === 'unobserved') continue;
     status = s; date = p.b;
-    if (FAILING.has(s)) {
+    if (isFailing(s)) {
       if (!cur) { cur = { from: p.firstDeny ?? p.b, to: p.lastDeny ?? p.b, denies: 0, ongoing: false }; outages.push(cur); }
       cur.to = p.lastDeny ?? cur.to;
       cur.denies += p.denies;
     } else cur = null;
   }
-  if (cur && FAILING.has(status)) cur.ongoing = true;
+  if (cur && isFailing(status)) cur.ongoing = true;
   return { status, date, outages };
 }
 
@@ -382,8 +381,8 @@ export async function buildReportModel(store: Store, opts: ReportOptions = {}): 
     const devices = devicesBy.get(k) ?? { items: [], more: 0 };
     const lastEvidence = maxOf((p) => p.last);
     let change: RequirementReport['change'] = null;
-    if (latestId && FAILING.has(now.status) && !FAILING.has(before.status)) change = 'new';
-    else if (latestId && previous && FAILING.has(before.status) && now.status === 'ok') change = 'resolved';
+    if (latestId && isFailing(now.status) && !isFailing(before.status)) change = 'new';
+    else if (latestId && previous && isFailing(before.status) && now.status === 'ok') change = 'resolved';
     const r: RequirementReport = {
       product, product_name: productName.get(product) ?? null, requirement,
       necessity: String(m?.necessity ?? ''), purpose: String(m?.purpose ?? ''), source: String(m?.source ?? ''),
@@ -404,7 +403,7 @@ export async function buildReportModel(store: Store, opts: ReportOptions = {}): 
       changeCandidates.push({ r, before: before.status, since: firstAllowAfter });
     }
   }
-  requirements.sort((a, b) => (STATUS_ORDER[a.status] - STATUS_ORDER[b.status]) || b.denies - a.denies
+  requirements.sort((a, b) => compareStatus(a.status, b.status) || b.denies - a.denies
     || a.product.localeCompare(b.product) || a.requirement.localeCompare(b.requirement));
 
   // Host detail of the changes: the latest run's denied (new) or allowed (resolved) flows of the requirement.

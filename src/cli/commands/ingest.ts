@@ -65,15 +65,6 @@ export function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
 
-/** The context of a command registered without one (until main passes its CliContext): the process's streams. */
-export function processContext(): CliContext {
-  return {
-    io: { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env },
-    get exitCode() { return typeof process.exitCode === 'number' ? process.exitCode : 0; },
-    set exitCode(c: number) { process.exitCode = c; },
-  };
-}
-
 interface IngestOpts extends CliReadOpts {
   db: string;
   inventory?: string;
@@ -83,7 +74,7 @@ interface IngestOpts extends CliReadOpts {
   wait?: string;
 }
 
-export function register(program: Command, ctx: CliContext = processContext()): void {
+export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('ingest')
     .description('read logs into a DuckDB store as one run (all or nothing); what was read before is skipped, a grown log is read from where the last run stopped')
@@ -96,10 +87,10 @@ export function register(program: Command, ctx: CliContext = processContext()): 
     .addOption(waitOption());
   addReadOptions(cmd).action(async (inputs: string[], o: IngestOpts) => {
     const { stdout, stderr } = ctx.io;
-    const read = readOptionsFrom(o);
+    const read = await readOptionsFrom(o, ctx);
     const waitSeconds = parseWait(o.wait);
     let store: Store | null = null;
-    const progress = progressReporter(o.progress !== false);
+    const progress = progressReporter(o.progress !== false, stderr);
     try {
       const { rulesets, inventory } = await loadAnalysisConfig(o);
       store = await Store.open(o.db, { waitSeconds });

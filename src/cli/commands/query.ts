@@ -9,7 +9,7 @@ import { UsageError } from '../options.js';
 import { openExistingStore, StoreError } from '../../store/store.js';
 import { csvRow } from '../../reports/escape.js';
 import type { CliContext } from '../io.js';
-import { parseWait, processContext, waitOption } from './ingest.js';
+import { parseWait, waitOption } from './ingest.js';
 
 export interface QueryCliOpts { db: string; json?: boolean; csv?: boolean; maxWidth?: string; wait?: string }
 
@@ -55,7 +55,7 @@ export async function queryText(sql: string, o: QueryCliOpts): Promise<string> {
   }
 }
 
-export function register(program: Command, ctx: CliContext = processContext()): void {
+export function register(program: Command, ctx: CliContext): void {
   program
     .command('query')
     .description('run SQL against a store, read-only: no file, network or extension access. Tables: runs, inputs, flows, findings, matrix, checkpoints, device_coverage; views: complete_runs, stored_flows, requirement_flows, requirement_daily, current_status')

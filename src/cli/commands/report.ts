@@ -5,14 +5,15 @@
 import { Option, type Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { OutputError } from '../../model/errors.js';
-import { buildReport, reportFormatFor, REPORT_FORMATS, RENDERERS, type ReportFormat } from '../../app/report.js';
+import { buildReport, reportFormatFor } from '../../app/report.js';
+import { REPORT_FORMATS, type ReportFormat } from '../../reports/formats.js';
 import type { Bucket, ReportModel } from '../../reports/model.js';
 import { EXIT } from '../exit.js';
 import type { CliContext } from '../io.js';
 import { UsageError } from '../options.js';
-import { parseWait, processContext, reportKnownError, waitOption } from './ingest.js';
+import { parseWait, reportKnownError, waitOption } from './ingest.js';
 
-export { RENDERERS, type ReportFormat };
+export type { ReportFormat };
 
 export interface ReportCliOpts {
   db: string; since?: string; until?: string; format?: ReportFormat; out?: string; top?: string;
@@ -34,7 +35,7 @@ export async function reportText(o: ReportCliOpts, now: Date = new Date()): Prom
   });
 }
 
-export function register(program: Command, ctx: CliContext = processContext()): void {
+export function register(program: Command, ctx: CliContext): void {
   program
     .command('report')
     .description('report requirement status over time from a store: what is failing now, since when, changes since the previous run, outages, device coverage')

@@ -12,13 +12,13 @@ import { runScheduled as runApp, type RunOutcome } from '../../app/run.js';
 import { EXIT } from '../exit.js';
 import type { CliContext } from '../io.js';
 import { progressReporter } from '../summary.js';
-import { formatIngestSummary, parseWait, processContext, reportKnownError, runLine, waitOption } from './ingest.js';
+import { formatIngestSummary, parseWait, reportKnownError, runLine, waitOption } from './ingest.js';
 
 export type { RunOutcome };
 
 /** The whole scheduled run for a loaded configuration; writes its summary to `ctx`'s stdout. */
-export async function runScheduled(cfg: FwauditConfig, o: { progress?: boolean; now?: Date; waitSeconds?: number } = {}, ctx: CliContext = processContext()): Promise<RunOutcome> {
-  const progress = progressReporter(o.progress !== false);
+export async function runScheduled(cfg: FwauditConfig, ctx: CliContext, o: { progress?: boolean; now?: Date; waitSeconds?: number } = {}): Promise<RunOutcome> {
+  const progress = progressReporter(o.progress !== false, ctx.io.stderr);
   try {
     const out = await runApp(cfg, { now: o.now, waitSeconds: o.waitSeconds, onProgress: progress.update, runLine, summary: formatIngestSummary });
     progress.done();
@@ -30,7 +30,7 @@ export async function runScheduled(cfg: FwauditConfig, o: { progress?: boolean; 
   }
 }
 
-export function register(program: Command, ctx: CliContext = processContext()): void {
+export function register(program: Command, ctx: CliContext): void {
   program
     .command('run')
     .description('scheduled run from a configuration file: ingest what is new, write every configured report; exit status from what is failing now in the store')
@@ -40,7 +40,7 @@ export function register(program: Command, ctx: CliContext = processContext()): 
     .action(async (o: { config: string; progress?: boolean; wait?: string }) => {
       try {
         const cfg = await loadConfig(o.config);
-        ctx.exitCode = (await runScheduled(cfg, { progress: o.progress, waitSeconds: parseWait(o.wait) }, ctx)).code;
+        ctx.exitCode = (await runScheduled(cfg, ctx, { progress: o.progress, waitSeconds: parseWait(o.wait) })).code;
       } catch (e) {
         if (!reportKnownError(e, ctx.io.stderr)) throw e;
         ctx.exitCode = EXIT.INPUT;
