@@ -111,6 +111,9 @@ describe('streams: data on stdout, diagnostics on stderr', () => {
     const q = runCli(['analyze', ...DEMO, ...INV, '-q']);
     expect(q.stderr).toBe('');
     expect(q.stdout).toBe(r.stdout);
+    const v = runCli(['analyze', ...DEMO, ...INV, '-v']);
+    expect(v.stdout).toBe(r.stdout);
+    expect(v.stderr).toMatch(/\n3 inputs, 151 lines, 145 flows, [\d.]+ MB in [\d.]+ s/);
   });
 
   it('analyze --json: stdout parses as one JSON document valid against schemas/analyze.schema.json', () => {

@@ -38,7 +38,8 @@ export function register(program: Command, ctx: CliContext): void {
       [EXIT_HELP.ok, EXIT_HELP.findings, EXIT_HELP.input, EXIT_HELP.bug, EXIT_HELP.pipe], [DUCKDB_ENV]))
     .action(async (inputs: string[], o: AnalyzeOpts) => {
       if (o.keep && !o.db) throw new UsageError('--keep needs --db');
-      const [{ analyze, analyzeJson }, { exitVerdict }, { formatSummary, progressReporter }] = await Promise.all([
+      const started = Date.now();
+      const [{ analyze, analyzeJson }, { exitVerdict }, { formatSummary, progressReporter, totalsLine }] = await Promise.all([
         import('../../app/analyze.js'), import('../../app/exit-policy.js'), import('../summary.js')]);
       const read = await readOptionsFrom(o, ctx);
       const progress = progressReporter(o.progress !== false && !o.quiet, ctx.io.stderr);
@@ -80,6 +81,7 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.io.stdout.write(colorize(text, painter(colorEnabled(ctx, o))) + '\n');
       }
       note(ctx, o, inputText + (storedLine ? `\n${storedLine}` : ''));
+      if (o.verbose) note(ctx, o, totalsLine(run.summaries, Date.now() - started));
       settle(ctx, exitVerdict({ summaries: run.summaries, strict: read.strict, result: run.result, failOn: o.failOn }));
     });
 }
