@@ -496,3 +496,45 @@ describe('iptables corpus', () => {
     expect(r.skips).toEqual([{ reason: 'netfilter line without IN=', line: 3, kind: 'malformed' }]);
   });
 });
+
+describe('iptables: validated times, masked addresses and the new dialects', () => {
+  const body = 'IN=eth0 OUT= SRC=203.0.113.9 DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=50 ID=1 DF PROTO=TCP SPT=40000 DPT=22 WINDOW=1 RES=0x00 SYN URGP=0';
+  it('an impossible date or offset in any header is malformed with the field, never rolled over', () => {
+    const lines = [
+      `2026-02-31T10:00:00+00:00 gw kernel: [UFW BLOCK] ${body}`,
+      `2026-03-10T10:00:00+99:99 gw kernel: [UFW BLOCK] ${body}`,
+      `Feb 30 10:00:00 gw kernel: [UFW BLOCK] ${body}`,
+      `[Mon Feb 29 10:00:00 2021] [UFW BLOCK] ${body}`,
+      `<4>1 1989-12-31T23:59:59Z gw kernel - - - [UFW BLOCK] ${body}`,
+      `2026-03-10T10:00:00.5Z gw kernel: [UFW BLOCK] ${body}`,
+    ];
+    const r = parseText(iptables, lines.join('\n'), { year: 2026 });
+    expect(r.skips.map((s) => [s.line, s.reason, s.kind])).toEqual([
+      [1, 'invalid timestamp day out of range for the month', 'malformed'],
+      [2, 'invalid timestamp UTC offset out of range (±14:00)', 'malformed'],
+      [3, 'invalid timestamp day out of range for the month', 'malformed'],
+      [4, 'invalid timestamp day out of range for the month', 'malformed'],
+      [5, 'invalid timestamp year out of range (1990-2100)', 'malformed'],
+    ]);
+    expect(r.flows.map((f) => new Date(f.ts!).toISOString())).toEqual(['2026-03-10T10:00:00.500Z']);
+  });
+  it('masked addresses are counted with that reason', () => {
+    const r = parseText(iptables, [`Mar 11 22:00:00 h kernel: [UFW BLOCK] ${body}`, `Mar 11 22:00:01 h kernel: [UFW BLOCK] ${body.replace('203.0.113.9', 'xxx.xxx.xxx.xxx')}`].join('\n'), { year: 2026 });
+    expect(r.flows).toHaveLength(1);
+    expect(r.skips).toEqual([{ reason: 'masked SRC= address (anonymised log)', line: 2, kind: 'malformed' }]);
+  });
+  it('UniFi -A- is accept whatever DESCR says; FireHOL drops; nftables : separators', () => {
+    expect(prefixVerdict('[WAN_LOCAL-A-2147483647] DESCR="[WAN_LOCAL]Block All Traffic"')).toBe('allow');
+    expect(prefixVerdict('[WAN_IN-D-3001] DESCR="allow web"')).toBe('deny');
+    expect(prefixVerdict('[LAN_LOCAL-default-A]')).toBe('allow');
+    expect(prefixVerdict("'IN-internet':")).toBe('deny');
+    expect(prefixVerdict('[nftables] : drop : output :')).toBe('deny');
+    expect(prefixVerdict('RULE 2 -- ACCEPT')).toBe('allow');
+    expect(prefixVerdict('FINAL_REJECT:')).toBe('deny');
+  });
+  it('ICMP errors never carry the quoted packet\'s ports', () => {
+    const l = 'Mar 11 22:00:00 h kernel: DROP: IN=eth0 OUT= SRC=198.51.100.7 DST=192.0.2.10 LEN=84 TOS=0x00 PREC=0x00 TTL=60 ID=0 PROTO=ICMP TYPE=3 CODE=3 [SRC=192.0.2.10 DST=198.51.100.7 LEN=40 TOS=0x00 PREC=0x00 TTL=64 ID=1 PROTO=UDP SPT=53 DPT=40000 LEN=20 ]';
+    const f = parseText(iptables, l, { year: 2026 }).flows[0]!;
+    expect([f.transport, f.src_port, f.dst_port]).toEqual(['icmp', null, null]);
+  });
+});

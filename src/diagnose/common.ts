@@ -253,6 +253,18 @@ export class DenyGroups {
     if (f.dst_ip && g.dsts.size < 20) g.dsts.add(f.dst_ip);
     if (g.ev.length < 6) g.ev.push(evidenceOf(f));
   }
+  /** Adds another set of groups (aggregates decided later, e.g. hostname candidates). */
+  merge(other: DenyGroups): void {
+    for (const [key, g] of other.groups) {
+      const mine = this.groups.get(key);
+      if (!mine) { this.groups.set(key, { ...g, ports: new Set(g.ports), srcs: new Set(g.srcs), dsts: new Set(g.dsts), ev: [...g.ev] }); continue; }
+      mine.count += g.count;
+      for (const p of g.ports) if (mine.ports.size < 50) mine.ports.add(p);
+      for (const x of g.srcs) if (mine.srcs.size < 20) mine.srcs.add(x);
+      for (const x of g.dsts) if (mine.dsts.size < 20) mine.dsts.add(x);
+      for (const e of g.ev) if (mine.ev.length < 6) mine.ev.push(e);
+    }
+  }
   get size(): number { return this.groups.size; }
   list(): DenyGroup[] { return [...this.groups.values()].sort((a, b) => b.count - a.count); }
 }

@@ -134,7 +134,7 @@ async function readSource(
     summary.format = det.format;
     summary.dialect = det.dialect;
     const parser = st.parser = mod.create(det, { file: src.name, zone, years: new YearInferrer(opts.year, src.mtimeMs), actionMap: opts.actionMap ?? new Map() }, sink);
-    if (det.framing === 'lines') st.framer = new LineFramer((l, n) => parser.line!(l, n), sink);
+    if (det.framing === 'lines' || det.framing === 'csv') st.framer = new LineFramer((l, n) => parser.line!(l, n), sink);
     else if (det.framing === 'xml-events') st.framer = new XmlEventFramer(parser, sink);
     else {
       const t = probe.trimStart();
