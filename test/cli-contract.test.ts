@@ -213,6 +213,8 @@ describe('help, versions, colour', () => {
     }
     expect(runCli(['analyze', '--help']).stdout).toContain('FWAUDIT_DUCKDB_MEMORY');
     expect(runCli(['--help']).stdout).toContain('70   a bug in fwaudit');
+    expect(runCli(['help', 'parse'])).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: fwaudit parse') });
+    expect(runCli(['rulesets']).code).toBe(2); // a group without its subcommand
   });
 
   it('--version names fwaudit, DuckDB and every built-in ruleset; --version --json is valid', () => {
