@@ -33,6 +33,7 @@ import { EXIT } from '../exit.js';
 import { addReadOptions, readOptionsFrom, type CliReadOpts } from '../options.js';
 import { formatSummary, inputErrors, progressReporter } from '../summary.js';
 import type { CliContext } from '../io.js';
+import { sanitizeText } from '../../model/sanitize.js';
 
 export const KEEP_CHOICES = ['all', 'denied', 'matched'] as const;
 
@@ -148,7 +149,7 @@ export async function loadAnalysisConfig(o: { ruleset?: string[]; inventory?: st
 /** Parse summary plus one line per input that was already in the store. */
 export function formatIngestSummary(r: Pick<IngestResult, 'summaries' | 'alreadyIngested'>): string {
   const lines = r.summaries.length ? [formatSummary(r.summaries)] : [];
-  for (const f of r.alreadyIngested) lines.push(`${f}: already ingested, skipped`);
+  for (const f of r.alreadyIngested) lines.push(`${sanitizeText(f)}: already ingested, skipped`);
   return lines.join('\n');
 }
 
