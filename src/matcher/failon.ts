@@ -6,6 +6,7 @@
  * - none: never.
  */
 import type { FailOn, Finding, MatrixRow } from '../model/finding.js';
+import { isFailing } from '../model/status.js';
 
 export type { FailOn };
 export const FAIL_ON_LEVELS: readonly FailOn[] = ['violated', 'conditional', 'probable', 'none'];
@@ -13,5 +14,5 @@ export const FAIL_ON_LEVELS: readonly FailOn[] = ['violated', 'conditional', 'pr
 export function reachesFailOn(r: { findings: Pick<Finding, 'confidence'>[]; requirements: Pick<MatrixRow, 'status'>[] }, level: FailOn): boolean {
   if (level === 'none') return false;
   const confs = level === 'violated' ? ['confirmed'] : level === 'conditional' ? ['confirmed', 'conditional'] : ['confirmed', 'conditional', 'probable'];
-  return r.findings.some((f) => confs.includes(f.confidence)) || r.requirements.some((x) => x.status === 'violated' || x.status === 'intermittent');
+  return r.findings.some((f) => confs.includes(f.confidence)) || r.requirements.some((x) => isFailing(x.status));
 }
