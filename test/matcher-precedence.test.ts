@@ -230,3 +230,16 @@ describe('grouped findings', () => {
     expect(r.findings.every((f) => f.count === 1 && f.dst_ip === '10.10.0.5')).toBe(true);
   });
 });
+
+describe('bounded memory without an inventory (issue 14 item 5)', () => {
+  it('keeps at most maxGroups port-only groups and counts the rest, exactly', () => {
+    const m = new Matcher([byId('escan')], null, { maxGroups: 100, by: 'host' });
+    for (let i = 0; i < 1000; i++) m.observe(flow('deny', 'tcp', `10.1.${i >> 8}.${i & 255}`, '10.2.0.1', 3333));
+    for (let i = 0; i < 5; i++) m.observe(flow('deny', 'tcp', '10.1.0.0', '10.2.0.1', 3333)); // an admitted pair keeps counting
+    const r = m.result();
+    expect(r.findings).toHaveLength(100);
+    expect(r.findings.reduce((s, f) => s + f.count, 0)).toBe(105);
+    expect(r.omitted).toEqual({ groups: 900, flows: 900 });
+    expect(renderTerminal(r)).toContain('900 denied flows of port-only/probable matches beyond the memory bound were counted but not grouped (900 more host pairs).');
+  });
+});

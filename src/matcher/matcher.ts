@@ -43,7 +43,7 @@ export interface MatcherOptions {
   by?: FindingsBy;
   /** IANA zone of requirement `window`s (agent check-in 10:00-17:00 local), default UTC. */
   tz?: string;
-  /** Port-only and probable groups kept (bounded memory); flows beyond are counted in `omitted`. Default 200,000. */
+  /** Port-only and probable groups kept (bounded memory); flows beyond are counted in `omitted`. Default 10,000. */
   maxGroups?: number;
 }
 
@@ -145,7 +145,7 @@ export class Matcher {
     this.maxEvidence = opts.maxEvidence ?? 5;
     this.maxSet = opts.maxSet ?? 10;
     this.inferMinPeers = opts.inferMinPeers ?? 3;
-    this.maxGroups = opts.maxGroups ?? 200_000;
+    this.maxGroups = opts.maxGroups ?? 10_000;
     this.by = opts.by ?? 'requirement';
     this.tz = opts.tz ?? 'UTC';
     this.portOnly = inventory === null;
