@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { Matcher } from '../src/matcher/matcher.js';
 import { parseInventory, type Inventory } from '../src/inventory/load.js';
 import { loadBuiltinRulesets, paramValues, requirementApplies } from '../src/rulesets/load.js';
-import { compileRequirements, isWellKnownPort } from '../src/requirements/index.js';
+import { compileRequirements, isWellKnownPort, requirementRows } from '../src/requirements/index.js';
 import { newFlow, type Action, type Flow } from '../src/model/flow.js';
 import type { Requirement, Ruleset } from '../src/model/ruleset.js';
 import { renderTerminal } from '../src/reports/terminal.js';
@@ -197,6 +197,10 @@ describe('one owner per port and well-known ports (eScan)', () => {
     const passive = idx.entries.find((e) => e.req.id === 'client-ftp-passive')!;
     expect(passive.owned).toEqual([[3023, 3332], [3334, 4023]]);
     expect(passive.wide).toBe(true);
+    const rows = requirementRows(idx);
+    expect(rows.find((r) => r.requirement === 'client-update-check')).toMatchObject({ product: 'escan', deployment: 0, from_role: 'client', to_role: 'server', owned: [[3333, 3333]], active: true, wide: false });
+    expect(rows.find((r) => r.requirement === 'server-self-events')).toMatchObject({ local_only: true });
+    expect(rows.find((r) => r.requirement === 'client-http-download')).toMatchObject({ active: false, when_param: 'http_mode', owned: [[2221, 2221]] });
   });
 });
 
