@@ -3,7 +3,7 @@ import { Matcher } from '../src/matcher/matcher.js';
 import { parseInventory } from '../src/inventory/load.js';
 import { newFlow, type Action, type Flow } from '../src/model/flow.js';
 import type { Ruleset } from '../src/model/ruleset.js';
-import { failExitCode } from '../src/cli/commands/analyze.js';
+import { failExitCode } from '../src/app/exit-policy.js';
 import { renderTerminal } from '../src/reports/terminal.js';
 
 const src = (section: string) => ({ document: 'demo.txt', section });
@@ -253,7 +253,7 @@ describe('terminal report', () => {
     const p = lines.findIndex((l) => l.startsWith('PROBABLE'));
     expect(c).toBeGreaterThan(0);
     expect(p).toBeGreaterThan(c);
-    expect(lines[c]).toBe('CONFIRMED  Demo Recon node-agent 10.40.0.7 cannot reach its master 10.10.0.11 on TCP 11117 — 2 denies, 2026-03-10 09:00 UTC, rules block?[31m-default, block-default on PA-3220.');
+    expect(lines[c]).toBe('CONFIRMED  Demo Recon node-agent 10.40.0.7 cannot reach its master 10.10.0.11 on TCP 11117 — 2 denies, 2026-03-10 09:00 UTC, rules block\\x1b[31m-default, block-default on PA-3220.');
     expect(text).toContain('Symptom: Agent offline');
     expect(text).toContain('Open: TCP 11117 from 10.40.0.0/24, 2001:db8:40::/64 to 10.10.0.11, 2001:db8:10::11 (demo.txt § Node Agent)');
     expect(text).toContain('Evidence: fw.log:2, fw.log:3');

@@ -8,18 +8,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { HAVE_CHROMIUM, render } from './helpers/chromium.js';
+import { missing } from './helpers/prereqs.js';
 
 describe('HTML report in headless Chromium', () => {
-  it('the request check sees a page request when there is one', () => {
-    if (!HAVE_CHROMIUM) return;
+  it.skipIf(missing(HAVE_CHROMIUM))('the request check sees a page request when there is one', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fwaudit-cr-'));
     const page = join(dir, 'leaky.html');
     writeFileSync(page, '<!doctype html><title>x</title><img src="http://127.0.0.1:9/pixel.png"><p>x</p>');
     expect(render(page).pageRequests).toEqual(['http://127.0.0.1:9/pixel.png']);
   });
 
-  it('renders the two-day history report: no request, no script, log text escaped', () => {
-    if (!HAVE_CHROMIUM) return;
+  it.skipIf(missing(HAVE_CHROMIUM))('renders the two-day history report: no request, no script, log text escaped', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fwaudit-cr-'));
     const db = join(dir, 'h.duckdb');
     for (const day of ['day1', 'day2']) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportFormat, reportText } from '../src/cli/commands/report.js';
 import { queryText, formatTable } from '../src/cli/commands/query.js';
-import { exportParquet } from '../src/cli/commands/export.js';
+import { exportParquet } from '../src/app/export.js';
 import { csvCell, escapeHtml, escapeMarkdownCell, markdownCode, neutraliseFormula } from '../src/reports/escape.js';
 import { REPORT_CSV_COLUMNS } from '../src/reports/csv.js';
 import { StoreError } from '../src/store/store.js';
@@ -169,7 +169,7 @@ describe('query and export', () => {
 
   it('exports flows as Parquet partitioned by day, to a path with a quote in it', async () => {
     const out = join(dir, "it's parquet");
-    expect(await exportParquet({ db, parquet: out })).toBe(16);
+    expect((await exportParquet({ db, parquet: out })).flows).toBe(16);
     expect(readdirSync(out).sort()).toEqual(['day=2026-03-09', 'day=2026-03-10']);
     expect(existsSync(join(out, 'day=2026-03-09'))).toBe(true);
     const back = JSON.parse(await queryText(
@@ -179,6 +179,6 @@ describe('query and export', () => {
     await expect(exportParquet({ db, parquet: join(dir, 'bad\nname') })).rejects.toThrow(/control characters/);
     // A second export into the same directory needs --overwrite.
     await expect(exportParquet({ db, parquet: out })).rejects.toThrow();
-    expect(await exportParquet({ db, parquet: out, overwrite: true })).toBe(16);
+    expect((await exportParquet({ db, parquet: out, overwrite: true })).flows).toBe(16);
   });
 });

@@ -11,9 +11,10 @@ import { emptyAddrSet, type AddrSet, v4InSet } from '../inventory/addr.js';
 import type { Deployment, Inventory } from '../inventory/load.js';
 import { formatIntervals, resolvePorts } from '../rulesets/ports.js';
 import { paramValues } from '../rulesets/load.js';
+import { UsageError } from '../model/errors.js';
 
 /** A bad command-line argument of `diagnose` (exit 2 with the message). */
-export class DiagnoseArgError extends Error {}
+export class DiagnoseArgError extends UsageError {}
 
 // ---------------------------------------------------------------------------------------------------
 // Endpoints

@@ -15,6 +15,7 @@
  * >= `inferMinPeers` distinct sources is reported as `<to-role>?`.
  */
 import type { Flow } from '../model/flow.js';
+import { compareStatus } from '../model/status.js';
 import type { Confidence, EvidenceRef, Finding, MatrixRow } from '../model/finding.js';
 import type { Requirement, Ruleset } from '../model/ruleset.js';
 import { isoUtc } from '../model/time.js';
@@ -457,8 +458,7 @@ export class Matcher {
       }
       requirements.push(row);
     }
-    const SORDER = { violated: 0, intermittent: 1, unobserved: 2, ok: 3 } as const;
-    requirements.sort((a, b) => cmpText(a.product, b.product) || SORDER[a.status] - SORDER[b.status] || cmpText(a.requirement, b.requirement));
+    requirements.sort((a, b) => cmpText(a.product, b.product) || compareStatus(a.status, b.status) || cmpText(a.requirement, b.requirement));
 
     const res: MatchResult = {
       findings, requirements, inferred_roles: inferred, not_applicable: this.index.notApplicable.map((n) => ({ ...n })),

@@ -3,6 +3,7 @@
  * or external references. Every string that comes from logs, rulesets or inventory goes through escapeHtml.
  */
 import type { RequirementStatus } from '../model/finding.js';
+import { isFailing } from '../model/status.js';
 import { escapeHtml as h } from './escape.js';
 import type { DenySeries, ReportModel, RequirementReport, ViolationKey } from './model.js';
 
@@ -90,7 +91,7 @@ ${bars}
 }
 
 function topRequirementsChart(reqs: RequirementReport[]): string {
-  const rows = reqs.filter((r) => r.status === 'violated' || r.status === 'intermittent').sort((a, b) => b.denies - a.denies).slice(0, 12);
+  const rows = reqs.filter((r) => isFailing(r.status)).sort((a, b) => b.denies - a.denies).slice(0, 12);
   if (rows.length === 0) return '<p class="empty">No violated requirements.</p>';
   const W = 900, rowH = 24, L = 300, R = 120, T = 6; // R leaves room for "65 (intermittent)"
   const H = T * 2 + rows.length * rowH;

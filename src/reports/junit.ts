@@ -7,6 +7,7 @@
  * - ok           → passes.
  */
 import { escapeXml as x } from './escape.js';
+import { isFailing } from '../model/status.js';
 import type { ReportModel, RequirementReport } from './model.js';
 
 function failureBody(r: RequirementReport): string {
@@ -37,12 +38,12 @@ export function renderJunit(m: ReportModel): string {
   let tests = 0, failures = 0, skipped = 0;
   const suites: string[] = [];
   for (const [product, reqs] of [...byProduct].sort((a, b) => a[0].localeCompare(b[0]))) {
-    const f = reqs.filter((r) => r.status === 'violated' || r.status === 'intermittent').length;
+    const f = reqs.filter((r) => isFailing(r.status)).length;
     const s = reqs.filter((r) => r.status === 'unobserved').length;
     tests += reqs.length; failures += f; skipped += s;
     const cases = [...reqs].sort((a, b) => a.requirement.localeCompare(b.requirement)).map((r) => {
       const open = `    <testcase classname="${x(product)}" name="${x(r.requirement)}" time="0">`;
-      if (r.status === 'violated' || r.status === 'intermittent') {
+      if (isFailing(r.status)) {
         const msg = `${r.status}: ${r.denies} denied flow(s) for ${r.purpose}`;
         return `${open}\n      <failure type="${r.status}" message="${x(msg)}">${x(failureBody(r))}</failure>\n    </testcase>`;
       }

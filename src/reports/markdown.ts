@@ -1,5 +1,6 @@
 /** Markdown report for tickets: summary, new/resolved violations, failing requirements, top blocked flows, coverage. */
 import { escapeMarkdownCell as c, markdownCode } from './escape.js';
+import { isFailing } from '../model/status.js';
 import type { ReportModel, ViolationKey } from './model.js';
 
 function port(p: number | null): string {
@@ -32,7 +33,7 @@ export function renderMarkdown(m: ReportModel): string {
   out.push('');
   out.push(m.resolved_violations.length ? violations(m.resolved_violations) : '_None._');
   out.push('');
-  const failing = m.requirements.filter((r) => r.status === 'violated' || r.status === 'intermittent');
+  const failing = m.requirements.filter((r) => isFailing(r.status));
   out.push('## Failing requirements');
   out.push('');
   if (failing.length === 0) out.push('_None._');

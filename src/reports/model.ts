@@ -11,6 +11,7 @@
  * - Top blocked flows and denies-over-time read the flows table (denied flows in the period).
  */
 import type { MatrixRow, RequirementStatus } from '../model/finding.js';
+import { compareStatus } from '../model/status.js';
 import type { Row, Store } from '../store/store.js';
 
 export interface RunInfo {
@@ -113,7 +114,6 @@ export interface ReportOptions {
 }
 
 const ISO = (col: string) => `strftime(${col}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
-const STATUS_ORDER: Record<string, number> = { violated: 0, intermittent: 1, unobserved: 2, ok: 3 };
 
 function num(v: unknown): number {
   const n = Number(v ?? 0);
@@ -245,7 +245,7 @@ export async function buildReportModel(store: Store, opts: ReportOptions = {}): 
       const denies = fs.reduce((a, x) => a + num(x.count), 0);
       add({ ...f, first_seen: null, last_seen: null }, 'violated', 0, denies);
     }
-    requirements.sort((a, b) => (STATUS_ORDER[a.status]! - STATUS_ORDER[b.status]!) || b.denies - a.denies
+    requirements.sort((a, b) => compareStatus(a.status, b.status) || b.denies - a.denies
       || a.product.localeCompare(b.product) || a.requirement.localeCompare(b.requirement));
   }
 

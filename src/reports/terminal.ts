@@ -5,13 +5,12 @@
  * control characters are replaced so that nothing can drive the terminal.
  */
 import type { Finding, MatrixRow } from '../model/finding.js';
+import { sanitizeText } from '../model/sanitize.js';
+import { compareStatus } from '../model/status.js';
 import type { InferredRole, MatchResult, NotApplicable } from '../matcher/matcher.js';
 
-/** Replaces C0/C1 control characters (ESC, CR, …) with '?'. */
-export function clean(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-}
+/** Terminal-safe text (src/model/sanitize.ts): control, C1 and bidi characters shown as escapes. */
+export const clean = (s: string): string => sanitizeText(s);
 
 function timeRange(first: string | null, last: string | null): string {
   if (!first || !last) return 'time unknown';
@@ -147,8 +146,7 @@ export function renderTerminal(r: Pick<MatchResult, 'findings' | 'requirements' 
     out.push('');
   }
   if (r.requirements.length) {
-    const SORDER = { violated: 0, intermittent: 1, ok: 2, unobserved: 3 } as const;
-    const seen = r.requirements.filter((x) => x.status !== 'unobserved').sort((a, b) => SORDER[a.status] - SORDER[b.status] || a.product.localeCompare(b.product) || a.requirement.localeCompare(b.requirement));
+    const seen = r.requirements.filter((x) => x.status !== 'unobserved').sort((a, b) => compareStatus(a.status, b.status) || a.product.localeCompare(b.product) || a.requirement.localeCompare(b.requirement));
     out.push('Compliance matrix:');
     if (seen.length) out.push(...matrixTable(seen).map((l) => `  ${l}`));
     const unobserved = new Map<string, string[]>();

@@ -32,6 +32,7 @@ import { VERSION } from '../../version.js';
 import { EXIT } from '../exit.js';
 import { addReadOptions, readOptionsFrom, type CliReadOpts } from '../options.js';
 import { formatSummary, inputErrors, progressReporter } from '../summary.js';
+import type { CliContext } from '../io.js';
 
 export const KEEP_CHOICES = ['all', 'denied', 'matched'] as const;
 
@@ -41,6 +42,8 @@ export interface IngestContext {
   read: ReadOptions;
   keep?: Keep;
   onProgress?: (p: Progress) => void;
+  /** What the input `-` reads (default: process.stdin). */
+  stdin?: NodeJS.ReadableStream;
 }
 
 export interface IngestResult {
@@ -72,10 +75,10 @@ function mergeSummaries(path: string, list: InputSummary[]): InputSummary {
 }
 
 /** Copies stdin to a temporary file so that it gets a content identity like any file. */
-async function spoolStdin(): Promise<{ path: string; cleanup: () => Promise<void> }> {
+async function spoolStdin(stdin: NodeJS.ReadableStream = process.stdin): Promise<{ path: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'fwaudit-stdin-'));
   const path = join(dir, 'stdin');
-  await pipeline(process.stdin, createWriteStream(path));
+  await pipeline(stdin, createWriteStream(path));
   return { path, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
@@ -93,7 +96,7 @@ export async function ingestInto(store: Store, inputs: string[], ctx: IngestCont
     const file = files[i]!;
     let readPath = file;
     let cleanup: (() => Promise<void>) | null = null;
-    if (file === '-') ({ path: readPath, cleanup } = await spoolStdin());
+    if (file === '-') ({ path: readPath, cleanup } = await spoolStdin(ctx.stdin));
     try {
       let identity: InputIdentity | null = null;
       try { identity = await inputIdentity(readPath); } catch { identity = null; /* the reader reports why */ }
@@ -161,9 +164,9 @@ export function runLine(r: IngestResult, dbPath: string): string {
 }
 
 /** Prints a StoreError / ConfigError for the user and returns true when `e` was one. */
-export function reportKnownError(e: unknown): boolean {
-  if (e instanceof StoreError) { process.stderr.write(`fwaudit: ${e.path}: ${e.message}\n`); return true; }
-  if (e instanceof ConfigError) { process.stderr.write(`fwaudit: ${e.toString()}\n`); return true; }
+export function reportKnownError(e: unknown, cli: CliContext): boolean {
+  if (e instanceof StoreError) { cli.io.stderr.write(`fwaudit: ${e.path}: ${e.message}\n`); return true; }
+  if (e instanceof ConfigError) { cli.io.stderr.write(`fwaudit: ${e.toString()}\n`); return true; }
   return false;
 }
 
@@ -183,7 +186,7 @@ interface IngestOpts extends CliReadOpts {
   keep?: Keep;
 }
 
-export function register(program: Command): void {
+export function register(program: Command, cli: CliContext): void {
   const cmd = program
     .command('ingest')
     .description('read logs into a DuckDB store as one run (inputs already in the store are skipped) and store findings and matrix')
@@ -194,26 +197,26 @@ export function register(program: Command): void {
     .option('--hosts <file>', '/etc/hosts-style file resolving the hostnames of requirements')
     .addOption(keepOption());
   addReadOptions(cmd).action(async (inputs: string[], o: IngestOpts) => {
-    const read = readOptionsFrom(o);
+    const read = await readOptionsFrom(o, cli);
     let store: Store | null = null;
-    const progress = progressReporter(o.progress !== false);
+    const progress = progressReporter(o.progress !== false, cli.io.stderr);
     try {
       const { rulesets, inventory } = await loadAnalysisConfig(o);
       store = await Store.open(o.db);
-      const r = await ingestInto(store, inputs, { rulesets, inventory, read, keep: o.keep, onProgress: progress.update });
+      const r = await ingestInto(store, inputs, { rulesets, inventory, read, keep: o.keep, onProgress: progress.update, stdin: cli.io.stdin });
       progress.done();
       const text = formatIngestSummary(r);
-      if (text) process.stdout.write(text + '\n');
-      process.stdout.write(runLine(r, o.db) + '\n');
-      if (inputErrors(r.summaries).length) process.exitCode = EXIT.INPUT;
+      if (text) cli.io.stdout.write(text + '\n');
+      cli.io.stdout.write(runLine(r, o.db) + '\n');
+      if (inputErrors(r.summaries).length) cli.exitCode = EXIT.INPUT;
       else if (o.strict && malformedCount(r.summaries) > 0) {
-        process.stderr.write(`--strict: ${malformedCount(r.summaries)} flow line(s) could not be read\n`);
-        process.exitCode = EXIT.INPUT;
+        cli.io.stderr.write(`--strict: ${malformedCount(r.summaries)} flow line(s) could not be read\n`);
+        cli.exitCode = EXIT.INPUT;
       }
     } catch (e) {
       progress.done();
-      if (!reportKnownError(e)) throw e;
-      process.exitCode = EXIT.INPUT;
+      if (!reportKnownError(e, cli)) throw e;
+      cli.exitCode = EXIT.INPUT;
     } finally {
       if (store) await store.close();
     }

@@ -1,17 +1,16 @@
 /** `fwaudit query --db FILE "SQL"`: runs SQL against the store (read-only) and prints a table, JSON or CSV. */
 import type { Command } from 'commander';
 import { EXIT } from '../exit.js';
+import type { CliContext } from '../io.js';
 import { UsageError } from '../options.js';
 import { openExistingStore, StoreError } from '../../store/store.js';
 import { csvRow } from '../../reports/escape.js';
+import { sanitizeText } from '../../model/sanitize.js';
 
 export interface QueryCliOpts { db: string; json?: boolean; csv?: boolean; maxWidth?: string }
 
-/** Log text may carry terminal escape sequences: show control characters as \xNN. */
-function terminalSafe(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
+/** Log text may carry terminal escape sequences: shown as \xNN (src/model/sanitize.ts). */
+const terminalSafe = (s: string): string => sanitizeText(s);
 function cellText(v: unknown): string {
   if (v === null || v === undefined) return 'NULL';
   if (typeof v === 'object') return JSON.stringify(v);
@@ -49,7 +48,7 @@ export async function queryText(sql: string, o: QueryCliOpts): Promise<string> {
   }
 }
 
-export function register(program: Command): void {
+export function register(program: Command, ctx: CliContext): void {
   program
     .command('query')
     .description('run SQL against a store (read-only) and print the result; tables: runs, inputs, flows, findings, matrix')
@@ -60,17 +59,17 @@ export function register(program: Command): void {
     .option('--max-width <n>', 'truncate table cells to N characters', '60')
     .action(async (sql: string, o: QueryCliOpts) => {
       try {
-        process.stdout.write(await queryText(sql, o));
+        ctx.io.stdout.write(await queryText(sql, o));
       } catch (e) {
         if (e instanceof StoreError) {
-          process.stderr.write(`fwaudit: ${e.path}: ${e.message}\n`);
-          process.exitCode = EXIT.INPUT;
+          ctx.io.stderr.write(`fwaudit: ${e.path}: ${e.message}\n`);
+          ctx.exitCode = EXIT.INPUT;
           return;
         }
         if (e instanceof UsageError) throw e;
         // SQL errors from DuckDB: the user's input, not a bug.
-        process.stderr.write(`fwaudit: query failed: ${(e as Error).message}\n`);
-        process.exitCode = EXIT.INPUT;
+        ctx.io.stderr.write(`fwaudit: query failed: ${(e as Error).message}\n`);
+        ctx.exitCode = EXIT.INPUT;
       }
     });
 }

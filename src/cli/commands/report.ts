@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { EXIT } from '../exit.js';
+import type { CliContext } from '../io.js';
 import { UsageError } from '../options.js';
 import { openExistingStore, StoreError } from '../../store/store.js';
 import { buildReportModel, parseWhen, type ReportModel } from '../../reports/model.js';
@@ -49,7 +50,7 @@ export async function reportText(o: ReportCliOpts, now: Date = new Date()): Prom
   }
 }
 
-export function register(program: Command): void {
+export function register(program: Command, ctx: CliContext): void {
   program
     .command('report')
     .description('report requirement status, new/resolved violations, blocked flows and parse coverage from a store')
@@ -63,11 +64,11 @@ export function register(program: Command): void {
       try {
         const { text } = await reportText(o);
         if (o.out) writeFileSync(o.out, text);
-        else process.stdout.write(text);
+        else ctx.io.stdout.write(text);
       } catch (e) {
         if (e instanceof StoreError) {
-          process.stderr.write(`fwaudit: ${e.path}: ${e.message}\n`);
-          process.exitCode = EXIT.INPUT;
+          ctx.io.stderr.write(`fwaudit: ${e.path}: ${e.message}\n`);
+          ctx.exitCode = EXIT.INPUT;
           return;
         }
         throw e;

@@ -14,9 +14,10 @@ import { malformedCount } from '../../pipeline/run.js';
 import { buildReportModel, parseWhen } from '../../reports/model.js';
 import { Store } from '../../store/store.js';
 import { EXIT } from '../exit.js';
-import { failExitCode } from './analyze.js';
+import { failExitCode } from '../../app/exit-policy.js';
 import { formatIngestSummary, ingestInto, loadAnalysisConfig, reportKnownError, runLine } from './ingest.js';
-import { RENDERERS } from './report.js';
+import { loadRenderer } from '../../reports/formats.js';
+import type { CliContext } from '../io.js';
 import { progressReporter, inputErrors } from '../summary.js';
 
 export interface RunOutcome { code: number; written: string[] }
@@ -27,21 +28,21 @@ function shortPath(p: string): string {
 }
 
 /** The whole scheduled run for a loaded configuration; prints its summary on stdout. */
-export async function runScheduled(cfg: FwauditConfig, o: { progress?: boolean; now?: Date } = {}): Promise<RunOutcome> {
+export async function runScheduled(cfg: FwauditConfig, ctx: CliContext, o: { progress?: boolean; now?: Date } = {}): Promise<RunOutcome> {
   const { rulesets, inventory } = await loadAnalysisConfig({ ruleset: cfg.rulesets, inventory: cfg.inventory, hosts: cfg.hosts });
   if (cfg.store !== ':memory:') mkdirSync(dirname(cfg.store), { recursive: true });
   const store = await Store.open(cfg.store);
   const written: string[] = [];
-  const progress = progressReporter(o.progress !== false);
+  const progress = progressReporter(o.progress !== false, ctx.io.stderr);
   try {
     const r = await ingestInto(store, cfg.inputs, {
-      rulesets, inventory, keep: cfg.keep, onProgress: progress.update,
+      rulesets, inventory, keep: cfg.keep, onProgress: progress.update, stdin: ctx.io.stdin,
       read: { format: cfg.format, tz: cfg.tz, year: cfg.year, actionMap: cfg.actionMap, strict: cfg.strict },
     });
     progress.done();
     const text = formatIngestSummary(r);
-    if (text) process.stdout.write(text + '\n');
-    process.stdout.write(runLine(r, shortPath(cfg.store)) + '\n');
+    if (text) ctx.io.stdout.write(text + '\n');
+    ctx.io.stdout.write(runLine(r, shortPath(cfg.store)) + '\n');
 
     const now = o.now ?? new Date();
     for (const rep of cfg.reports) {
@@ -51,19 +52,19 @@ export async function runScheduled(cfg: FwauditConfig, o: { progress?: boolean; 
         top: rep.top, now,
       });
       mkdirSync(dirname(rep.out), { recursive: true });
-      writeFileSync(rep.out, RENDERERS[rep.format](model));
+      writeFileSync(rep.out, (await loadRenderer(rep.format))(model));
       written.push(rep.out);
       const s = model.summary;
-      process.stdout.write(`Report ${rep.format} → ${shortPath(rep.out)} (${s.violated} violated, ${s.intermittent} intermittent, ${s.new_violations} new, ${s.resolved_violations} resolved)\n`);
+      ctx.io.stdout.write(`Report ${rep.format} → ${shortPath(rep.out)} (${s.violated} violated, ${s.intermittent} intermittent, ${s.new_violations} new, ${s.resolved_violations} resolved)\n`);
     }
 
     if (inputErrors(r.summaries).length) return { code: EXIT.INPUT, written };
     if (cfg.strict && malformedCount(r.summaries) > 0) {
-      process.stderr.write(`strict: ${malformedCount(r.summaries)} flow line(s) could not be read\n`);
+      ctx.io.stderr.write(`strict: ${malformedCount(r.summaries)} flow line(s) could not be read\n`);
       return { code: EXIT.INPUT, written };
     }
     const code = failExitCode(r.result, cfg.failOn);
-    if (code !== EXIT.OK) process.stdout.write(`fail_on ${cfg.failOn}: reached\n`);
+    if (code !== EXIT.OK) ctx.io.stdout.write(`fail_on ${cfg.failOn}: reached\n`);
     return { code, written };
   } finally {
     progress.done();
@@ -71,7 +72,7 @@ export async function runScheduled(cfg: FwauditConfig, o: { progress?: boolean; 
   }
 }
 
-export function register(program: Command): void {
+export function register(program: Command, ctx: CliContext): void {
   program
     .command('run')
     .description('scheduled run from a configuration file: ingest new inputs, analyze, write every configured report')
@@ -80,10 +81,10 @@ export function register(program: Command): void {
     .action(async (o: { config: string; progress?: boolean }) => {
       try {
         const cfg = await loadConfig(o.config);
-        process.exitCode = (await runScheduled(cfg, { progress: o.progress })).code;
+        ctx.exitCode = (await runScheduled(cfg, ctx, { progress: o.progress })).code;
       } catch (e) {
-        if (!reportKnownError(e)) throw e;
-        process.exitCode = EXIT.INPUT;
+        if (!reportKnownError(e, ctx)) throw e;
+        ctx.exitCode = EXIT.INPUT;
       }
     });
 }
