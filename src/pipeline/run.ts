@@ -44,6 +44,8 @@ export interface ReadOptions {
   maxRecordBytes?: number;
   /** Deepest nesting of a JSON record (default 64). */
   maxDepth?: number;
+  /** What the input `-` reads (default: process.stdin). */
+  stdin?: AsyncIterable<Buffer | string>;
   /** Parser families to detect and use (default: all of parsers/index.ts); tests and plugins. */
   parsers?: readonly ParserModule[];
 }
@@ -140,7 +142,7 @@ export async function readFlows(inputs: string[], opts: ReadOptions, onFlow: (f:
   const summaries: InputSummary[] = [];
   for (let i = 0; i < files.length; i++) {
     const path = files[i]!;
-    const opened = await openInput(path, { startOffset: opts.startOffsets?.get(path) ?? 0 });
+    const opened = await openInput(path, { startOffset: opts.startOffsets?.get(path) ?? 0, stdin: opts.stdin });
     if ('error' in opened) {
       summaries.push(emptySummary(path, `cannot read: ${opened.error}`));
       continue;

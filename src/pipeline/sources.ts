@@ -56,6 +56,8 @@ export type OpenResult = { sources: AsyncIterable<Source> } | { error: string };
 export interface OpenOptions {
   startOffset?: number;
   fifoWaitMs?: number;
+  /** What the input `-` reads (default: process.stdin). */
+  stdin?: AsyncIterable<Buffer | string>;
 }
 
 function describe(e: unknown): string {
@@ -87,9 +89,10 @@ function base(name: string, st: Stats | null, rest: Partial<Source> & { stream: 
 }
 
 /** A stream of unknown kind (stdin, pipe, device): gzip recognised from its first bytes. */
-async function fromStream(name: string, st: Stats | null, readable: Readable, firstByteWaitMs: number | null): Promise<OpenResult> {
-  const it = (readable as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  let first: IteratorResult<Buffer>;
+async function fromStream(name: string, st: Stats | null, src: AsyncIterable<Buffer | string>, firstByteWaitMs: number | null): Promise<OpenResult> {
+  const readable = { destroy: () => { if (src instanceof Readable) src.destroy(); } };
+  const it = (src as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  let first: IteratorResult<Buffer | string>;
   if (firstByteWaitMs === null) first = await it.next();
   else {
     let timer: NodeJS.Timeout | undefined;
@@ -111,13 +114,13 @@ async function fromStream(name: string, st: Stats | null, readable: Readable, fi
   return { sources: single(base(name, st, { container: gz ? 'gzip' : null, compressed: gz, stream: gz ? gunzip(stream) : stream })) };
 }
 
-async function* prepend(first: Buffer, rest: AsyncIterator<Buffer>, owner: Readable): AsyncGenerator<Buffer> {
+async function* prepend(first: Buffer, rest: AsyncIterator<Buffer | string>, owner: { destroy(): void }): AsyncGenerator<Buffer> {
   try {
     if (first.length) yield first;
     for (;;) {
       const r = await rest.next();
       if (r.done) return;
-      yield r.value;
+      yield typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
     }
   } finally {
     owner.destroy();
@@ -125,7 +128,7 @@ async function* prepend(first: Buffer, rest: AsyncIterator<Buffer>, owner: Reada
 }
 
 export async function openInput(path: string, opts: OpenOptions = {}): Promise<OpenResult> {
-  if (path === '-') return fromStream('-', null, process.stdin, null);
+  if (path === '-') return fromStream('-', null, opts.stdin ?? process.stdin, null);
   let st: Stats;
   try {
     st = await fsp.stat(path);
