@@ -181,7 +181,7 @@ describe('streams: data on stdout, diagnostics on stderr', () => {
 describe('summaries add up and read right', () => {
   it('lines = flows + not-flow + malformed (+ blank, once counted), plurals right', () => {
     const one: InputSummary = { ...emptySummary('', null), file: 'x.log', format: 'iptables', dialect: 'bsd', encoding: 'utf-8', container: null, lines: 1, flows: 1, bytes: 10, skipped: [], notes: {}, error: null };
-    expect(formatSummary([one])).toBe('x.log: iptables (bsd): 1 line = 1 flow + 0 not-flow + 0 malformed');
+    expect(formatSummary([one])).toBe('x.log: iptables (bsd): 1 line = 1 flow + 0 not-flow + 0 malformed + 0 blank');
     const more = { ...one, lines: 5, flows: 2, blank: 1, skipped: [{ reason: 'r', kind: 'malformed' as const, count: 2, first: { file: 'x.log', line: 3 } }] };
     expect(formatSummary([more]).split('\n')[0]).toBe('x.log: iptables (bsd): 5 lines = 2 flows + 0 not-flow + 2 malformed + 1 blank');
     for (const line of runCli(['parse', ...DEMO]).stderr.split('\n')) {
