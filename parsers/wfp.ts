@@ -487,7 +487,9 @@ function jsonDialect(head: string): string {
 }
 
 function detect(head: string, _fileName: string): Detection | null {
-  const t = head.trimStart();
+  let t = head.trimStart();
+  // Event Viewer "copy" of the XML view: each expandable element is prefixed with a `- ` collapse marker
+  if (t.startsWith('- <')) t = t.slice(2);
   const c = t.charCodeAt(0);
   if (c === 60 /* < */) {
     if (!/<Event[\s>]/.test(t)) return null;
