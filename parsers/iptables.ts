@@ -12,7 +12,7 @@ import { canonicalIp } from '../src/model/ip.js';
 import { civilToUtc, parseIsoTime, scanIsoTime, scanned, timeError, TERR_SYNTAX } from '../src/model/time.js';
 import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } from './types.js';
 import { guardSink } from './validate.js';
-import { ctime, dmesgTAt } from './syslog/envelope.js';
+import { ctime, dmesgTAt, splitOctetFrames } from './syslog/envelope.js';
 
 const FORMAT_LINES = 'iptables';
 const FORMAT_JOURNALD = 'iptables-journald';
@@ -314,8 +314,19 @@ class IptablesParser implements RecordParser {
     let p = 0;
     if (this.wazuh) p = this.wazuhStart(text);
     if (p >= text.length || isBlank(text, p)) { this.sink.skip('blank line', lineNo, 'not-flow'); return; }
+    // RFC 6587 octet counting (`123 <4>…`, several frames per line possible), as for every syslog format
+    if (p === 0 && isDigit(text.charCodeAt(0))) {
+      this.octetLine = lineNo;
+      if (splitOctetFrames(text, this.octetFrame)) return;
+    }
     this.fullLine(text, p, lineNo, false, null, null);
   }
+
+  private octetLine = 0;
+  private readonly octetFrame = (t: string): void => {
+    if (isBlank(t, 0)) this.sink.skip('blank line', this.octetLine, 'not-flow');
+    else this.fullLine(t, 0, this.octetLine, false, null, null);
+  };
 
   record(value: unknown, lineNo: number): void {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
