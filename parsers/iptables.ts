@@ -68,9 +68,13 @@ function uintAt(s: string, p: number): number {
   return n;
 }
 
+/** Port value at p: digits up to a space or the end of the text, 0-65535; null otherwise (`4x`, `70000`, ``). */
 function portAt(s: string, p: number): number | null {
   const n = uintAt(s, p);
-  return n >= 0 && n <= 65535 ? n : null;
+  if (n < 0 || n > 65535) return null;
+  let e = p;
+  while (isDigit(s.charCodeAt(e))) e++;
+  return e >= s.length || s.charCodeAt(e) === 32 ? n : null;
 }
 
 /** End of the value that starts at p: the next space (or the end of the text). */
@@ -630,6 +634,7 @@ class IptablesParser implements RecordParser {
     if (srcKey < 0) {
       if (s.indexOf('ARP HTYPE=', k) >= 0 || s.indexOf(' ARP ', k) >= 0) this.sink.skip('arp', lineNo, 'not-flow');
       else if (s.indexOf(' PROTO=', k) >= 0 || s.indexOf(' DST=', k) >= 0) this.sink.skip('netfilter line without SRC=', lineNo, 'malformed');
+      else if (hasIn && findKey(s, k, 'OUT=', 79, ' OUT=') >= 0) this.sink.skip('truncated netfilter line (no SRC=)', lineNo, 'malformed');
       else this.sink.skip('not a netfilter line', lineNo, 'not-flow');
       return;
     }
@@ -683,10 +688,14 @@ class IptablesParser implements RecordParser {
       if (spk >= 0 && spk < end) {
         const sa2 = spk + 5;
         f.src_port = portAt(s, sa2);
+        if (f.src_port === null) { this.sink.skip('bad SPT= port', lineNo, 'malformed'); return; }
         const sv = valueEnd(s, sa2);
         dpk = key4(s, sv, 68, 80, 84) ? sv : findKey(s, sa2, 'DPT=', 68, ' DPT=');
       } else dpk = findKey(s, pa, 'DPT=', 68, ' DPT=');
-      if (dpk >= 0 && dpk < end) f.dst_port = portAt(s, dpk + 5);
+      if (dpk >= 0 && dpk < end) {
+        f.dst_port = portAt(s, dpk + 5);
+        if (f.dst_port === null) { this.sink.skip('bad DPT= port', lineNo, 'malformed'); return; }
+      }
     }
 
     // prefix → verdict
