@@ -13,6 +13,7 @@ import { wfp } from '../parsers/wfp.js';
 import { iptables } from '../parsers/iptables.js';
 import type { ParserModule } from '../parsers/types.js';
 import { parseText } from './helpers/parse-text.js';
+import { missingPath } from './helpers/prereqs.js';
 
 const CORPUS = join(fileURLToPath(new URL('..', import.meta.url)), '..', 'shared', 'corpus');
 const DIRS: Array<[string, ParserModule]> = [['panos', panos], ['wfp-events', wfp], ['iptables', iptables]];
@@ -33,7 +34,7 @@ if (existsSync(CORPUS)) {
   }
 }
 
-describe.skipIf(!existsSync(CORPUS))('corpus: timestamps agree with Elastic expected @timestamp (event.timezone)', () => {
+describe.skipIf(missingPath(CORPUS))('corpus: timestamps agree with Elastic expected @timestamp (event.timezone)', () => {
   it('finds the Elastic expected files', () => {
     expect(cases.length).toBeGreaterThanOrEqual(5);
   });

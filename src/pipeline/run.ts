@@ -23,6 +23,8 @@ export interface ReadOptions {
   onProgress?: (p: Progress) => void;
   /** Awaited after every chunk: lets a sink flush its buffer and honour back-pressure. */
   afterChunk?: () => Promise<void> | void;
+  /** What the input `-` reads (default: process.stdin). */
+  stdin?: AsyncIterable<Buffer | string>;
 }
 
 export interface Progress { file: string; fileIndex: number; files: number; bytes: number; totalBytes: number | null; lines: number }
@@ -74,7 +76,7 @@ export async function readFlows(inputs: string[], opts: ReadOptions, onFlow: (f:
   const summaries: InputSummary[] = [];
   for (let i = 0; i < files.length; i++) {
     const path = files[i]!;
-    const opened = await openInput(path);
+    const opened = await openInput(path, opts.stdin);
     if ('error' in opened) {
       summaries.push(emptySummary(path, `cannot read: ${opened.error}`));
       continue;
