@@ -29,7 +29,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--ruleset <id|file>', 'built-in ruleset id, "all", or a ruleset file; repeatable (default: all built-ins)', collect, [] as string[])
     .option('--hosts <file>', '/etc/hosts-style file resolving the hostnames of requirements (update servers)')
     .option('--json', 'print one JSON object {schema_version, inputs, findings, requirements, …} on stdout (schemas/analyze.schema.json)')
-    .addOption(new Option('--fail-on <level>', 'exit 1 when findings reach this level').choices(['violated', 'probable', 'conditional', 'none']).default('none'))
+    .addOption(new Option('--fail-on <level>', 'exit 1 when findings reach this level').choices(['violated', 'conditional', 'probable', 'none']).default('none'))
     .option('--db <file>', 'also store the run (flows per --keep, findings, matrix) in this DuckDB store; inputs already in it are skipped')
     .addOption(new Option('--keep <which>', 'with --db, flows to store: all, denied, matched (default: denied + matched)').choices(['all', 'denied', 'matched']));
   addOutputOptions(addReadOptions(cmd))
@@ -38,12 +38,14 @@ export function register(program: Command, ctx: CliContext): void {
       [EXIT_HELP.ok, EXIT_HELP.findings, EXIT_HELP.input, EXIT_HELP.bug, EXIT_HELP.pipe], [DUCKDB_ENV]))
     .action(async (inputs: string[], o: AnalyzeOpts) => {
       if (o.keep && !o.db) throw new UsageError('--keep needs --db');
-      const [{ analyze, analyzeJson }, { exitVerdict }, { formatSummary, progressReporter }] = await Promise.all([
+      const started = Date.now();
+      const [{ analyze, analyzeJson }, { exitVerdict }, { formatSummary, progressReporter, totalsLine }] = await Promise.all([
         import('../../app/analyze.js'), import('../../app/exit-policy.js'), import('../summary.js')]);
       const read = await readOptionsFrom(o, ctx);
       const progress = progressReporter(o.progress !== false && !o.quiet, ctx.io.stderr);
       let run: Awaited<ReturnType<typeof analyze>>;
       let storedLine: string | null = null;
+      let storeExit: number | null = null;
       let inputText: string;
       try {
         if (o.db) {
@@ -55,7 +57,11 @@ export function register(program: Command, ctx: CliContext): void {
           try {
             const r = await ingest.ingestInto(store, inputs, { rulesets, inventory, read, keep: o.keep, onProgress: progress.update });
             run = { result: r.result, summaries: r.summaries, rulesets, inventory };
-            storedLine = ingest.runLine(r, o.db);
+            // With --db the exit status follows what is failing now in the store, not only this run's inputs.
+            const { exitFromStatus, statusLine, storeStatus } = await import('../../app/run.js');
+            const status = await storeStatus(store);
+            storedLine = `${ingest.runLine(r, o.db)}\n${statusLine(status)}`;
+            storeExit = exitFromStatus(status, o.failOn);
             inputText = ingest.formatIngestSummary(r);
           } finally {
             await store.close();
@@ -80,6 +86,8 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.io.stdout.write(colorize(text, painter(colorEnabled(ctx, o))) + '\n');
       }
       note(ctx, o, inputText + (storedLine ? `\n${storedLine}` : ''));
-      settle(ctx, exitVerdict({ summaries: run.summaries, strict: read.strict, result: run.result, failOn: o.failOn }));
+      if (o.verbose) note(ctx, o, totalsLine(run.summaries, Date.now() - started));
+      const verdict = exitVerdict({ summaries: run.summaries, strict: read.strict, result: storeExit === null ? run.result : null, failOn: o.failOn });
+      settle(ctx, verdict.code === 0 && storeExit ? { code: storeExit, reason: `--fail-on ${o.failOn}: reached (failing now in the store)` } : verdict);
     });
 }
