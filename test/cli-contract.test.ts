@@ -98,6 +98,8 @@ describe('exit codes and errors (one mapping, in main)', () => {
     expect(exitVerdict({ summaries: [ok], result: failing, failOn: 'none' })).toEqual({ code: 0, reason: null });
     expect(exitVerdict({ summaries: [ok], result: { findings: [{ confidence: 'probable' }], requirements: [] }, failOn: 'violated' }).code).toBe(0);
     expect(exitVerdict({ summaries: [ok], result: { findings: [{ confidence: 'probable' }], requirements: [] }, failOn: 'probable' }).code).toBe(1);
+    expect(exitVerdict({ summaries: [ok], result: { findings: [{ confidence: 'probable' }], requirements: [] }, failOn: 'conditional' }).code).toBe(0);
+    expect(exitVerdict({ summaries: [ok], result: { findings: [{ confidence: 'conditional' }], requirements: [] }, failOn: 'conditional' }).code).toBe(1);
   });
 });
 
@@ -111,6 +113,9 @@ describe('streams: data on stdout, diagnostics on stderr', () => {
     const q = runCli(['analyze', ...DEMO, ...INV, '-q']);
     expect(q.stderr).toBe('');
     expect(q.stdout).toBe(r.stdout);
+    const v = runCli(['analyze', ...DEMO, ...INV, '-v']);
+    expect(v.stdout).toBe(r.stdout);
+    expect(v.stderr).toMatch(/\n3 inputs, 151 lines, 145 flows, [\d.]+ MB in [\d.]+ s/);
   });
 
   it('analyze --json: stdout parses as one JSON document valid against schemas/analyze.schema.json', () => {
@@ -208,6 +213,8 @@ describe('help, versions, colour', () => {
     }
     expect(runCli(['analyze', '--help']).stdout).toContain('FWAUDIT_DUCKDB_MEMORY');
     expect(runCli(['--help']).stdout).toContain('70   a bug in fwaudit');
+    expect(runCli(['help', 'parse'])).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: fwaudit parse') });
+    expect(runCli(['rulesets']).code).toBe(2); // a group without its subcommand
   });
 
   it('--version names fwaudit, DuckDB and every built-in ruleset; --version --json is valid', () => {

@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { CLI, ROOT, runCliProcess } from './helpers/cli.js';
 
@@ -27,6 +29,22 @@ describe('the CLI as a process', () => {
     const r = spawnSync('bash', ['-c', script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, T: tmpdir() } });
     expect(r.stderr).not.toMatch(/EPIPE|internal error|at .*\.js:\d+/);
     expect(r.stdout.trim()).toMatch(/^status=(0|141)$/);
+  });
+
+  it('loads only what the command uses: no DuckDB for parse, analyze or --version', () => {
+    const d = mkdtempSync(join(tmpdir(), 'fwaudit-lazy-'));
+    writeFileSync(join(d, 'hook.mjs'), 'export async function resolve(s, c, next) { const r = await next(s, c); '
+      + 'if (/@duckdb|node-bindings/.test(r.url)) process.stderr.write("LOADED " + r.url + "\\n"); return r; }\n');
+    writeFileSync(join(d, 'register.mjs'), `import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(join(d, 'hook.mjs')).href)});\n`);
+    const run = (args: string[]) => spawnSync(process.execPath, ['--import', join(d, 'register.mjs'), CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+    for (const args of [['--version'], ['parse', 'fixtures/demo/logs', '-q'], ['analyze', 'fixtures/demo/logs', '-q', '--inventory', 'fixtures/demo/inventory.yaml']]) {
+      const r = run(args);
+      expect(r.status, args.join(' ')).toBe(0);
+      expect(r.stderr, args.join(' ')).not.toContain('LOADED');
+    }
+    // the check sees DuckDB when a command does load it
+    const q = run(['query', '--db', join(d, 'none.duckdb'), 'SELECT 1']);
+    expect(q.stderr).toContain('LOADED');
   });
 
   it('reads stdin from a pipe; an unwritable --out is exit 2 naming the path', () => {

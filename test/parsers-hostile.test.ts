@@ -57,7 +57,7 @@ function runAll(mod: ParserModule, line: string): void {
     const p = mod.create(det, opts, sink);
     if (det.framing === 'json') {
       p.record!({ MESSAGE: line, message: line, EventID: 5157, SourceAddress: line, DestAddress: line, TimeCreated: line,
-        EventData: line, LogType: 'TRAFFIC', SourceIP: line, TimeGenerated: line, Message: line });
+        EventData: line, LogType: 'TRAFFIC', SourceIP: line, TimeGenerated: line, Message: line }, 1);
     } else p.line!(line, 1);
     p.end?.();
   }

@@ -70,8 +70,8 @@ export async function buildProgram(ctx: CliContext, names: string[] = Object.key
 function reportError(e: unknown, ctx: CliContext): number {
   if (isBrokenPipe(e)) return EXIT.PIPE; // the reader went away: nothing to say
   if (e instanceof CommanderError) {
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT.OK;
-    return EXIT.USAGE; // commander printed the message
+    // --help, `help CMD`: 0; anything else commander stopped on (it printed the message) is a usage error.
+    return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
   }
   if (e instanceof FwauditError && e.kind !== 'bug') {
     let msg: string;

@@ -74,3 +74,12 @@ export function progressReporter(enabled: boolean, stream: OutStream, now: () =>
     done() { if (shown) { stream.write('\r\x1b[K'); shown = false; } },
   };
 }
+
+/** The -v/--verbose closing line: totals over every input and the elapsed time. */
+export function totalsLine(summaries: InputSummary[], ms: number): string {
+  let lines = 0, flows = 0, bytes = 0;
+  for (const s of summaries) { lines += s.lines; flows += s.flows; bytes += s.bytes; }
+  const secs = ms / 1000;
+  return `${plural(summaries.length, 'input')}, ${plural(lines, 'line')}, ${plural(flows, 'flow')}, ${(bytes / 1e6).toFixed(1)} MB in ${secs.toFixed(2)} s`
+    + (secs > 0 ? ` (${(bytes / 1e6 / secs).toFixed(1)} MB/s)` : '');
+}

@@ -29,7 +29,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--ruleset <id|file>', 'built-in ruleset id, "all", or a ruleset file; repeatable (default: all built-ins)', collect, [] as string[])
     .option('--hosts <file>', '/etc/hosts-style file resolving the hostnames of requirements (update servers)')
     .option('--json', 'print one JSON object {schema_version, inputs, findings, requirements, …} on stdout (schemas/analyze.schema.json)')
-    .addOption(new Option('--fail-on <level>', 'exit 1 when findings reach this level').choices(['violated', 'probable', 'conditional', 'none']).default('none'))
+    .addOption(new Option('--fail-on <level>', 'exit 1 when findings reach this level').choices(['violated', 'conditional', 'probable', 'none']).default('none'))
     .option('--db <file>', 'also store the run (flows per --keep, findings, matrix) in this DuckDB store; inputs already in it are skipped')
     .addOption(new Option('--keep <which>', 'with --db, flows to store: all, denied, matched (default: denied + matched)').choices(['all', 'denied', 'matched']));
   addOutputOptions(addReadOptions(cmd))
@@ -38,7 +38,8 @@ export function register(program: Command, ctx: CliContext): void {
       [EXIT_HELP.ok, EXIT_HELP.findings, EXIT_HELP.input, EXIT_HELP.bug, EXIT_HELP.pipe], [DUCKDB_ENV]))
     .action(async (inputs: string[], o: AnalyzeOpts) => {
       if (o.keep && !o.db) throw new UsageError('--keep needs --db');
-      const [{ analyze, analyzeJson }, { exitVerdict }, { formatSummary, progressReporter }] = await Promise.all([
+      const started = Date.now();
+      const [{ analyze, analyzeJson }, { exitVerdict }, { formatSummary, progressReporter, totalsLine }] = await Promise.all([
         import('../../app/analyze.js'), import('../../app/exit-policy.js'), import('../summary.js')]);
       const read = await readOptionsFrom(o, ctx);
       const progress = progressReporter(o.progress !== false && !o.quiet, ctx.io.stderr);
@@ -85,6 +86,7 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.io.stdout.write(colorize(text, painter(colorEnabled(ctx, o))) + '\n');
       }
       note(ctx, o, inputText + (storedLine ? `\n${storedLine}` : ''));
+      if (o.verbose) note(ctx, o, totalsLine(run.summaries, Date.now() - started));
       const verdict = exitVerdict({ summaries: run.summaries, strict: read.strict, result: storeExit === null ? run.result : null, failOn: o.failOn });
       settle(ctx, verdict.code === 0 && storeExit ? { code: storeExit, reason: `--fail-on ${o.failOn}: reached (failing now in the store)` } : verdict);
     });

@@ -81,7 +81,8 @@ export function register(program: Command, ctx: CliContext): void {
       if (args[0] !== 'rpc' && !o.symptom) {
         throw new UsageError('say which symptom: --symptom NAME [--product ID] (see fwaudit diagnose --list), or use "fwaudit diagnose rpc --from IP --to IP" for "The RPC server is unavailable"');
       }
-      const [{ exitVerdict }, { formatSummary, progressReporter }, { colorize, painter }] = await Promise.all([
+      const started = Date.now();
+      const [{ exitVerdict }, { formatSummary, progressReporter, totalsLine }, { colorize, painter }] = await Promise.all([
         import('../../app/exit-policy.js'), import('../summary.js'), import('../color.js')]);
       const read = await readOptionsFrom(o, ctx);
       const progress = progressReporter(o.progress !== false && !o.quiet && !o.db, ctx.io.stderr);
@@ -105,6 +106,7 @@ export function register(program: Command, ctx: CliContext): void {
       // Unreadable inputs are printed even with --quiet: the verdict covers the others only.
       if (bad.length) ctx.io.stderr.write(formatSummary(bad) + '\n');
       else if (summaries.length) note(ctx, o, formatSummary(summaries));
+      if (o.verbose && summaries.length) note(ctx, o, totalsLine(summaries, Date.now() - started));
       const v = exitVerdict({ summaries, strict: read.strict });
       settle(ctx, bad.length ? { ...v, reason: `${v.reason}; the verdict covers the others only` } : v);
     });

@@ -17,13 +17,14 @@ import { addReadOptions, readOptionsFrom, UsageError, type CliReadOpts } from '.
 import { formatSummary, inputErrors, progressReporter } from '../summary.js';
 
 export { ingestInto, loadAnalysisConfig, type IngestContext, type IngestResult } from '../../app/ingest.js';
+import { sanitizeText } from '../../model/sanitize.js';
 
 export const KEEP_CHOICES = ['all', 'denied', 'matched'] as const;
 
 /** Parse summary plus one line per input that was already in the store. */
 export function formatIngestSummary(r: Pick<IngestResult, 'summaries' | 'alreadyIngested'>): string {
   const lines = r.summaries.length ? [formatSummary(r.summaries)] : [];
-  for (const f of r.alreadyIngested) lines.push(`${f}: already ingested, skipped`);
+  for (const f of r.alreadyIngested) lines.push(`${sanitizeText(f)}: already ingested, skipped`);
   return lines.join('\n');
 }
 

@@ -20,7 +20,8 @@ export function register(program: Command, ctx: CliContext): void {
       ['fwaudit parse /var/log/kern.log | jq -c \'select(.action == "deny")\'', 'fwaudit parse pfirewall.log --schema ecs -o flows.jsonl', 'zcat fw.log.gz | fwaudit parse - --format iptables -o -'],
       [EXIT_HELP.ok, EXIT_HELP.input, EXIT_HELP.bug, EXIT_HELP.pipe]))
     .action(async (inputs: string[], o: ParseOpts) => {
-      const [{ parseLogs }, { exitVerdict }, { formatSummary, progressReporter }] = await Promise.all([
+      const started = Date.now();
+      const [{ parseLogs }, { exitVerdict }, { formatSummary, progressReporter, totalsLine }] = await Promise.all([
         import('../../app/parse.js'), import('../../app/exit-policy.js'), import('../summary.js')]);
       const read = await readOptionsFrom(o, ctx);
       const progress = progressReporter(o.progress !== false && !o.quiet, ctx.io.stderr);
@@ -31,6 +32,7 @@ export function register(program: Command, ctx: CliContext): void {
         progress.done();
       }
       note(ctx, o, formatSummary(r.summaries));
+      if (o.verbose) note(ctx, o, totalsLine(r.summaries, Date.now() - started));
       settle(ctx, exitVerdict({ summaries: r.summaries, strict: read.strict }));
     });
 }
