@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestInto, loadAnalysisConfig } from '../src/app/ingest.js';
-import { storeStatusExit } from '../src/app/run.js';
+import { exitFromStatus, storeStatusExit } from '../src/app/run.js';
 import { buildReportModel, type ReportModel } from '../src/reports/model.js';
 import { renderJson } from '../src/reports/json.js';
 import { Store } from '../src/store/store.js';
@@ -141,6 +141,17 @@ describe('the fixture week, one run per day', () => {
     expect((await storeStatusExit(store, 'violated')).code).toBe(1);
     expect((await storeStatusExit(store, 'none')).code).toBe(0);
     expect((await storeStatusExit(store, 'violated')).status.failing).toEqual([C, D, A]);
+  });
+
+  it('fail_on levels over the store status: violated < probable < conditional', () => {
+    const clean = { failing: [], violated: 0, intermittent: 0, probable: 0, conditional: 0 };
+    expect(exitFromStatus({ ...clean, failing: [A], violated: 1 }, 'violated')).toBe(1);
+    expect(exitFromStatus({ ...clean, failing: [A], violated: 1 }, 'none')).toBe(0);
+    expect(exitFromStatus({ ...clean, probable: 2 }, 'violated')).toBe(0);
+    expect(exitFromStatus({ ...clean, probable: 2 }, 'probable')).toBe(1);
+    expect(exitFromStatus({ ...clean, conditional: 1 }, 'probable')).toBe(0);
+    expect(exitFromStatus({ ...clean, conditional: 1 }, 'conditional')).toBe(1);
+    expect(exitFromStatus(clean, 'conditional')).toBe(0);
   });
 
   it('the current_status view agrees with the report', async () => {

@@ -20,26 +20,34 @@ export interface StoreStatus {
   intermittent: number;
   /** Probable findings of the latest run that read something (fail_on probable). */
   probable: number;
+  /** Conditional findings of that run (fail_on conditional). */
+  conditional: number;
 }
 
 /** What is failing now in the store, from every complete run's flows (the `current_status` view). */
 export async function storeStatus(store: Store): Promise<StoreStatus> {
   const rows = await store.all(`SELECT product, requirement, status FROM current_status WHERE status IN ('violated', 'intermittent') ORDER BY product, requirement`);
   const [p] = await store.all(
-    `SELECT count(*) AS n FROM findings WHERE confidence = 'probable' AND run_id = (
+    `SELECT count(*) FILTER (WHERE confidence = 'probable') AS n, count(*) FILTER (WHERE confidence = 'conditional') AS c
+       FROM findings WHERE run_id = (
        SELECT run_id FROM complete_runs WHERE inputs > 0 ORDER BY started_at DESC, run_id DESC LIMIT 1)`);
   return {
     failing: rows.map((r) => `${String(r.product)}/${String(r.requirement)}`),
     violated: rows.filter((r) => r.status === 'violated').length,
     intermittent: rows.filter((r) => r.status === 'intermittent').length,
     probable: Number(p?.n ?? 0),
+    conditional: Number(p?.c ?? 0),
   };
 }
 
 /** Exit status under fail_on from a store's current state: 1 when reached, else 0. */
 export function exitFromStatus(status: StoreStatus, failOn: FailOn): number {
   if (failOn === 'none') return EXIT.OK;
-  return status.failing.length > 0 || ((failOn === 'probable' || failOn === 'conditional') && status.probable > 0) ? EXIT.FINDINGS : EXIT.OK;
+  // The levels of src/app/exit-policy.ts: violated < probable < conditional.
+  const reached = status.failing.length > 0
+    || ((failOn === 'probable' || failOn === 'conditional') && status.probable > 0)
+    || (failOn === 'conditional' && status.conditional > 0);
+  return reached ? EXIT.FINDINGS : EXIT.OK;
 }
 
 /** One line for the user: what is failing now in the store. */
