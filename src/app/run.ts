@@ -6,7 +6,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import type { FwauditConfig } from '../config/config.js';
-import type { FailOn } from './exit-policy.js';
+import { failExitCode, type FailOn } from './exit-policy.js';
+import type { Finding } from '../model/finding.js';
 import { EXIT } from '../model/errors.js';
 import { malformedCount, type Progress } from '../pipeline/run.js';
 import { Store } from '../store/store.js';
@@ -40,14 +41,16 @@ export async function storeStatus(store: Store): Promise<StoreStatus> {
   };
 }
 
-/** Exit status under fail_on from a store's current state: 1 when reached, else 0. */
+/**
+ * Exit status under fail_on from a store's current state: 1 when reached, else 0. The levels are those of the one
+ * exit policy (src/app/exit-policy.ts), fed with the store's failing requirements and the latest run's findings.
+ */
 export function exitFromStatus(status: StoreStatus, failOn: FailOn): number {
-  if (failOn === 'none') return EXIT.OK;
-  // The levels of src/app/exit-policy.ts: violated < probable < conditional.
-  const reached = status.failing.length > 0
-    || ((failOn === 'probable' || failOn === 'conditional') && status.probable > 0)
-    || (failOn === 'conditional' && status.conditional > 0);
-  return reached ? EXIT.FINDINGS : EXIT.OK;
+  const findings: Array<{ confidence: Finding['confidence'] }> = [];
+  if (status.probable > 0) findings.push({ confidence: 'probable' });
+  if (status.conditional > 0) findings.push({ confidence: 'conditional' });
+  const requirements = status.failing.map(() => ({ status: 'violated' as const }));
+  return failExitCode({ findings, requirements }, failOn);
 }
 
 /** One line for the user: what is failing now in the store. */
