@@ -14,6 +14,7 @@ import { register as registerExport } from './commands/export.js';
 import { register as registerDiagnose } from './commands/diagnose.js';
 import { register as registerIngest } from './commands/ingest.js';
 import { register as registerRun } from './commands/run.js';
+import { register as registerSql } from './commands/sql.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerDiagnose(program);
   registerIngest(program);
   registerRun(program);
+  registerSql(program);
   return program;
 }
 
