@@ -312,6 +312,15 @@ ORDER BY product, CASE status WHEN 'violated' THEN 0 WHEN 'intermittent' THEN 1 
 FROM fnd
 ORDER BY CASE confidence WHEN 'confirmed' THEN 0 ELSE 1 END, n DESC, product, requirement, src_ip, dst_ip, COALESCE(dst_port, -1)`;
   }
+  // Spark inlines every deterministic CTE at each reference: with this many shared steps the plan grows
+  // exponentially and the optimizer runs out of memory. A non-deterministic column keeps the
+  // shared steps as CTE references (planned once, exchanges reused).
+  const shared = new Set(['flows', 'cand', 'a5', 'addr_role', 'addr_info', 'host_hits', 'resolved', 'cls', 'matches', 'fm', 'fd']);
+  const finalCtes = d.name !== 'spark' ? ctes : ctes.map((c) => {
+    const m = /^([a-z0-9_]+) AS \(([\s\S]*)\)$/.exec(c);
+    if (!m || !shared.has(m[1]!)) return c;
+    return `${m[1]} AS (\n  SELECT shared_${m[1]}.*, rand() AS nd_${m[1]} FROM (${m[2]}) shared_${m[1]}\n)`;
+  });
   const header = `-- fwaudit ${o.output}: the matcher as one statement (${o.dialect}); generated from the rulesets and the inventory ${inventory.file}\n`;
-  return `${header}WITH\n${ctes.join(',\n')}\n${body}\n`;
+  return `${header}WITH\n${finalCtes.join(',\n')}\n${body}\n`;
 }
