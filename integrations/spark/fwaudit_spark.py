@@ -23,6 +23,7 @@ Output: OUT/findings.parquet/, OUT/findings.csv/, OUT/matrix.parquet/, OUT/matri
 directory of part files; CSV arrays and structs are JSON text; --csv-single-file writes one part).
 """
 import argparse
+import re
 import shlex
 import sys
 
@@ -54,6 +55,10 @@ FLOW_JSON_SCHEMA = StructType([
     StructField("line", IntegerType()),
 ])
 
+# Steps the job keeps as plain views (read once, or as large as the flows); the others are cached.
+VIEW_ONLY = {"fw_raw", "fw_flows", "fm", "a1", "a2", "a3", "a4"}
+STEP_RE = re.compile(r"^-- step: ([a-z0-9_]+)$", re.M)
+
 MATCH_COLUMNS = ["ts", "action", "transport", "src_ip", "dst_ip", "dst_port", "device", "rule", "host", "file", "line"]
 
 
@@ -72,6 +77,7 @@ def parse_args(argv):
     p.add_argument("--formats", default="parquet,csv", help="comma list of parquet, csv (default: both)")
     p.add_argument("--csv-single-file", action="store_true", help="write each CSV as one part file")
     p.add_argument("--mode", default="overwrite", choices=["overwrite", "errorifexists"], help="when OUT already has results")
+    p.add_argument("--no-materialize", action="store_true", help="run the statement as one spark.sql() call (CTEs inlined)")
     p.add_argument("--master", default=None, help="Spark master when not given by spark-submit (e.g. local[2])")
     a = p.parse_args(argv)
     if not a.flows and not a.raw:
@@ -104,6 +110,41 @@ def load_flows(spark, a):
     for f in frames[1:]:
         df = df.unionByName(f)
     return df
+
+
+def split_steps(sql):
+    """The named steps of a `fwaudit sql` statement ("-- step: NAME" markers) and its final SELECT, or None."""
+    parts = STEP_RE.split(sql)
+    if len(parts) < 3:
+        return None
+    steps = []
+    for name, body in zip(parts[1::2], parts[2::2]):
+        body = body.strip()
+        if name == "result":
+            steps.append((name, body))
+            continue
+        m = re.match(r"^" + re.escape(name) + r" AS \((.*)\),?$", body, re.S)
+        if not m:
+            return None
+        steps.append((name, m.group(1)))
+    return steps if steps and steps[-1][0] == "result" else None
+
+
+def run_statement(spark, sql, materialize=True):
+    """Runs the statement. Spark inlines a CTE at every reference, so the shared steps of the matcher would be
+    computed again for each use: with `materialize`, each named step becomes a temporary view, cached
+    (CACHE TABLE, eager) unless it is the flows themselves; the final SELECT then reads those views."""
+    steps = split_steps(sql) if materialize else None
+    if steps is None:
+        return spark.sql(sql)
+    for name, query in steps[:-1]:
+        spark.sql(f"UNCACHE TABLE IF EXISTS {name}")
+        spark.sql(f"DROP VIEW IF EXISTS {name}")
+        if name in VIEW_ONLY:
+            spark.sql(f"CREATE TEMPORARY VIEW {name} AS {query}")
+        else:
+            spark.sql(f"CACHE TABLE {name} AS {query}")
+    return spark.sql(steps[-1][1])
 
 
 def csv_ready(df):
@@ -143,7 +184,7 @@ def main(argv):
                 continue
             with open(path, encoding="utf-8") as fh:
                 sql = fh.read()
-            df = spark.sql(sql)
+            df = run_statement(spark, sql, materialize=not a.no_materialize)
             # The statement is used twice (Parquet, CSV): compute it once.
             df = df.persist()
             write(df, a, name)

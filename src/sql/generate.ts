@@ -112,13 +112,13 @@ export function generateSql(inventory: Inventory, o: GenerateOptions): string {
   const keyOn = (a: string, b: string) => ['transport', 'dport', 'src_ip', 'dst_ip'].map((c) => `${a}.${c} = ${b}.${c}`).join(' AND ');
   const ctes: string[] = [
     ...modelTables(d, m),
-    `raw AS (\n  SELECT ts, action, transport, src_ip, dst_ip, dst_port, device, rule, host, file, line\n  FROM ${src}\n)`,
-    `flows AS (
+    `fw_raw AS (\n  SELECT ts, action, transport, src_ip, dst_ip, dst_port, device, rule, host, file, line\n  FROM ${src}\n)`,
+    `fw_flows AS (
   SELECT ts, action, transport, src_ip, dst_ip, COALESCE(CAST(dst_port AS BIGINT), -1) AS dport, device, rule, file, line
-  FROM raw
+  FROM fw_raw
   WHERE action IN ('allow', 'deny') AND transport IN (${transports}) AND src_ip IS NOT NULL AND dst_ip IS NOT NULL
 )`,
-    `flow_keys AS (SELECT DISTINCT transport, dport, src_ip, dst_ip FROM flows)`,
+    `flow_keys AS (SELECT DISTINCT transport, dport, src_ip, dst_ip FROM fw_flows)`,
     `cand AS (
   SELECT k.transport, k.dport, k.src_ip, k.dst_ip, p.eid
   FROM flow_keys k JOIN entry_ports p ON p.transport = k.transport AND k.dport BETWEEN p.port_lo AND p.port_hi
@@ -175,7 +175,7 @@ export function generateSql(inventory: Inventory, o: GenerateOptions): string {
     // Host names from URL logs (any flow with a host and a destination), normalised like the matcher.
     `host_seen AS (
   SELECT ${normHost} AS h, dst_ip, MAX(${d.pos('file', 'line')}) AS p
-  FROM (SELECT lower(trim(host)) AS h0, dst_ip, file, line FROM raw WHERE host IS NOT NULL AND dst_ip IS NOT NULL) x
+  FROM (SELECT lower(trim(host)) AS h0, dst_ip, file, line FROM fw_raw WHERE host IS NOT NULL AND dst_ip IS NOT NULL) x
   GROUP BY ${normHost}, dst_ip
 )`,
     `host_hits AS (SELECT DISTINCT p.eid, s.h, s.dst_ip, s.p FROM host_seen s JOIN host_patterns p ON ${hostMatch})`,
@@ -230,7 +230,7 @@ export function generateSql(inventory: Inventory, o: GenerateOptions): string {
     `fm AS (
   SELECT f.ts, f.action, f.transport, f.src_ip, f.dst_ip, f.dport, f.device, f.rule, f.file, f.line,
          m.eid, m.confidence, m.finding, m.src_role, m.dst_role
-  FROM flows f JOIN matches m ON ${keyOn('m', 'f')}
+  FROM fw_flows f JOIN matches m ON ${keyOn('m', 'f')}
 )`,
   ];
 
@@ -312,15 +312,9 @@ ORDER BY product, CASE status WHEN 'violated' THEN 0 WHEN 'intermittent' THEN 1 
 FROM fnd
 ORDER BY CASE confidence WHEN 'confirmed' THEN 0 ELSE 1 END, n DESC, product, requirement, src_ip, dst_ip, COALESCE(dst_port, -1)`;
   }
-  // Spark inlines every deterministic CTE at each reference: with this many shared steps the plan grows
-  // exponentially and the optimizer runs out of memory. A non-deterministic column keeps the
-  // shared steps as CTE references (planned once, exchanges reused).
-  const shared = new Set(['flows', 'cand', 'a5', 'addr_role', 'addr_info', 'host_hits', 'resolved', 'cls', 'matches', 'fm', 'fd']);
-  const finalCtes = d.name !== 'spark' ? ctes : ctes.map((c) => {
-    const m = /^([a-z0-9_]+) AS \(([\s\S]*)\)$/.exec(c);
-    if (!m || !shared.has(m[1]!)) return c;
-    return `${m[1]} AS (\n  SELECT shared_${m[1]}.*, rand() AS nd_${m[1]} FROM (${m[2]}) shared_${m[1]}\n)`;
-  });
   const header = `-- fwaudit ${o.output}: the matcher as one statement (${o.dialect}); generated from the rulesets and the inventory ${inventory.file}\n`;
-  return `${header}WITH\n${finalCtes.join(',\n')}\n${body}\n`;
+  // `-- step: NAME` before each named step lets a runner materialise the steps one by one (the Spark job
+  // does: Spark inlines a CTE at every reference, which multiplies the work of the shared steps).
+  const steps = ctes.map((c) => `-- step: ${/^([a-z0-9_]+) AS/.exec(c)![1]}\n${c}`);
+  return `${header}WITH\n${steps.join(',\n')}\n-- step: result\n${body}\n`;
 }
