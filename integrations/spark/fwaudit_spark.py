@@ -26,6 +26,7 @@ import argparse
 import re
 import shlex
 import sys
+import time
 
 from pyspark.sql import SparkSession, functions as F
 from pyspark.sql.types import (ArrayType, IntegerType, LongType, MapType, StringType, StructField,
@@ -55,8 +56,8 @@ FLOW_JSON_SCHEMA = StructType([
     StructField("line", IntegerType()),
 ])
 
-# Steps the job keeps as plain views (read once, or as large as the flows); the others are cached.
-VIEW_ONLY = {"fw_raw", "fw_flows", "fm", "a1", "a2", "a3", "a4"}
+# Steps used more than once by later steps: cached (computed once). The others stay plain views.
+CACHED = {"cand", "a5", "addr_role", "addr_info", "host_hits", "cls", "fd"}
 STEP_RE = re.compile(r"^-- step: ([a-z0-9_]+)$", re.M)
 
 MATCH_COLUMNS = ["ts", "action", "transport", "src_ip", "dst_ip", "dst_port", "device", "rule", "host", "file", "line"]
@@ -77,6 +78,7 @@ def parse_args(argv):
     p.add_argument("--formats", default="parquet,csv", help="comma list of parquet, csv (default: both)")
     p.add_argument("--csv-single-file", action="store_true", help="write each CSV as one part file")
     p.add_argument("--mode", default="overwrite", choices=["overwrite", "errorifexists"], help="when OUT already has results")
+    p.add_argument("--shuffle-partitions", type=int, default=None, help="spark.sql.shuffle.partitions (small inputs: 2-8)")
     p.add_argument("--no-materialize", action="store_true", help="run the statement as one spark.sql() call (CTEs inlined)")
     p.add_argument("--master", default=None, help="Spark master when not given by spark-submit (e.g. local[2])")
     a = p.parse_args(argv)
@@ -133,17 +135,19 @@ def split_steps(sql):
 def run_statement(spark, sql, materialize=True):
     """Runs the statement. Spark inlines a CTE at every reference, so the shared steps of the matcher would be
     computed again for each use: with `materialize`, each named step becomes a temporary view, cached
-    (CACHE TABLE, eager) unless it is the flows themselves; the final SELECT then reads those views."""
+    (CACHE TABLE, eager) when later steps use it more than once; the final SELECT then reads those views."""
     steps = split_steps(sql) if materialize else None
     if steps is None:
         return spark.sql(sql)
     for name, query in steps[:-1]:
         spark.sql(f"UNCACHE TABLE IF EXISTS {name}")
         spark.sql(f"DROP VIEW IF EXISTS {name}")
-        if name in VIEW_ONLY:
-            spark.sql(f"CREATE TEMPORARY VIEW {name} AS {query}")
-        else:
+        if name in CACHED:
+            t = time.time()
             spark.sql(f"CACHE TABLE {name} AS {query}")
+            print(f"fwaudit_spark: step {name} cached in {time.time() - t:.1f} s", file=sys.stderr, flush=True)
+        else:
+            spark.sql(f"CREATE TEMPORARY VIEW {name} AS {query}")
     return spark.sql(steps[-1][1])
 
 
@@ -176,7 +180,11 @@ def main(argv):
     if a.master:
         b = b.master(a.master)
     # The SQL formats timestamps as UTC text; flows are stored in UTC.
-    spark = b.config("spark.sql.session.timeZone", "UTC").getOrCreate()
+    b = b.config("spark.sql.session.timeZone", "UTC")
+    if a.shuffle_partitions:
+        b = b.config("spark.sql.shuffle.partitions", str(a.shuffle_partitions))
+    spark = b.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
     try:
         load_flows(spark, a).createOrReplaceTempView(a.view)
         for name, path in (("findings", a.findings_sql), ("matrix", a.matrix_sql)):
