@@ -23,8 +23,10 @@ class TextWriter implements FlowWriter {
   private buf: string[] = [];
   private size = 0;
   private broken = false;
-  constructor(private readonly out: Writable, private readonly render: (f: Flow) => string, header?: string) {
-    out.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') this.broken = true; else throw e; });
+  /** The stream's error (a closed pipe, a full disk): thrown by the next drain() or close(). */
+  private error: Error | null = null;
+  constructor(private readonly out: Writable, private readonly render: (f: Flow) => string, header?: string, private readonly end = out !== process.stdout) {
+    out.on('error', (e: NodeJS.ErrnoException) => { this.broken = true; this.error ??= e; });
     if (header) this.push(header);
   }
   private push(s: string): void { this.buf.push(s); this.size += s.length; }
@@ -39,27 +41,35 @@ class TextWriter implements FlowWriter {
     return ok;
   }
   async drain(): Promise<void> {
+    if (this.error) throw this.error;
     if (this.size < FLUSH_AT) return;
     if (!this.flushSync() && !this.broken) await once(this.out, 'drain');
   }
   async close(): Promise<void> {
-    this.flushSync();
-    if (this.out !== process.stdout) {
-      (this.out as WriteStream).end();
+    const rest = this.buf.length && !this.broken ? this.buf.join('\n') + '\n' : '';
+    this.buf = []; this.size = 0;
+    if (this.error) throw this.error;
+    if (this.end) {
+      (this.out as WriteStream).end(rest);
       await once(this.out, 'finish');
-    } else if (process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
+    } else {
+      // Wait until the last chunk is written, so that a write error (EPIPE) reaches the caller.
+      await new Promise<void>((resolve, reject) => { this.out.write(rest, (e) => (e ? reject(e) : resolve())); });
+    }
+    if (this.error) throw this.error;
   }
 }
 
 export const NATIVE_COLUMNS = [...FLOW_COLUMNS, 'community_id'] as const;
 
-export function jsonlWriter(out: Writable, schema: SchemaName): FlowWriter {
+/** `end`: end the stream on close (default: every stream but process.stdout). */
+export function jsonlWriter(out: Writable, schema: SchemaName, o: { end?: boolean } = {}): FlowWriter {
   const map = schemaMapper(schema);
-  return new TextWriter(out, (f) => JSON.stringify(map(f)));
+  return new TextWriter(out, (f) => JSON.stringify(map(f)), undefined, o.end);
 }
 
-export function csvWriter(out: Writable): FlowWriter {
-  return new TextWriter(out, (f) => { const o = toNative(f); return NATIVE_COLUMNS.map((c) => csvCell(o[c])).join(','); }, NATIVE_COLUMNS.join(','));
+export function csvWriter(out: Writable, o: { end?: boolean } = {}): FlowWriter {
+  return new TextWriter(out, (f) => { const o = toNative(f); return NATIVE_COLUMNS.map((c) => csvCell(o[c])).join(','); }, NATIVE_COLUMNS.join(','), o.end);
 }
 
 export function fileStream(path: string): WriteStream {
