@@ -45,19 +45,24 @@ export function register(program: Command, ctx: CliContext): void {
       const progress = progressReporter(o.progress !== false && !o.quiet, ctx.io.stderr);
       let run: Awaited<ReturnType<typeof analyze>>;
       let storedLine: string | null = null;
+      let storeExit: number | null = null;
       let inputText: string;
       try {
         if (o.db) {
           // The store path: one ingest run (inputs already in the store are skipped).
-          const [{ loadContext }, ingest, { Store }] = await Promise.all([
-            import('../../app/context.js'), import('./ingest.js'), import('../../store/store.js')]);
+          const [{ loadContext }, { ingestInto }, text, { Store }] = await Promise.all([
+            import('../../app/context.js'), import('../../app/ingest.js'), import('../store-text.js'), import('../../store/store.js')]);
           const { rulesets, inventory } = await loadContext(o);
           const store = await Store.open(o.db);
           try {
-            const r = await ingest.ingestInto(store, inputs, { rulesets, inventory, read, keep: o.keep, onProgress: progress.update });
+            const r = await ingestInto(store, inputs, { rulesets, inventory, read, keep: o.keep, onProgress: progress.update });
             run = { result: r.result, summaries: r.summaries, rulesets, inventory };
-            storedLine = ingest.runLine(r, o.db);
-            inputText = ingest.formatIngestSummary(r);
+            // With --db the exit status follows what is failing now in the store, not only this run's inputs.
+            const { exitFromStatus, statusLine, storeStatus } = await import('../../app/run.js');
+            const status = await storeStatus(store);
+            storedLine = `${text.runLine(r, o.db)}\n${statusLine(status)}`;
+            storeExit = exitFromStatus(status, o.failOn);
+            inputText = text.formatIngestSummary(r);
           } finally {
             await store.close();
           }
@@ -82,6 +87,7 @@ export function register(program: Command, ctx: CliContext): void {
       }
       note(ctx, o, inputText + (storedLine ? `\n${storedLine}` : ''));
       if (o.verbose) note(ctx, o, totalsLine(run.summaries, Date.now() - started));
-      settle(ctx, exitVerdict({ summaries: run.summaries, strict: read.strict, result: run.result, failOn: o.failOn }));
+      const verdict = exitVerdict({ summaries: run.summaries, strict: read.strict, result: storeExit === null ? run.result : null, failOn: o.failOn });
+      settle(ctx, verdict.code === 0 && storeExit ? { code: storeExit, reason: `--fail-on ${o.failOn}: reached (failing now in the store)` } : verdict);
     });
 }

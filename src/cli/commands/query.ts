@@ -1,16 +1,23 @@
-/** `fwaudit query --db FILE "SQL"`: runs SQL against the store (read-only) and prints a table, JSON or CSV. */
+/**
+ * `fwaudit query --db FILE "SQL"`: runs SQL against the store and prints a table, JSON or CSV.
+ * It reads the store and nothing else: the store is opened read-only with DuckDB's external access disabled
+ * (no COPY … TO, EXPORT, read_text/read_csv/glob of files, ATTACH, INSTALL/LOAD) and its configuration locked.
+ */
 import type { Command } from 'commander';
 import { EXIT } from '../exit.js';
-import type { CliContext } from '../io.js';
 import { UsageError } from '../options.js';
 import { openExistingStore, StoreError } from '../../store/store.js';
 import { csvRow } from '../../reports/escape.js';
-import { sanitizeText } from '../../model/sanitize.js';
+import type { CliContext } from '../io.js';
+import { parseWait, waitOption } from '../store-text.js';
 
-export interface QueryCliOpts { db: string; json?: boolean; csv?: boolean; maxWidth?: string }
+export interface QueryCliOpts { db: string; json?: boolean; csv?: boolean; maxWidth?: string; wait?: string }
 
-/** Log text may carry terminal escape sequences: shown as \xNN (src/model/sanitize.ts). */
-const terminalSafe = (s: string): string => sanitizeText(s);
+/** Log text may carry terminal escape sequences: show control characters as \xNN. */
+function terminalSafe(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
 function cellText(v: unknown): string {
   if (v === null || v === undefined) return 'NULL';
   if (typeof v === 'object') return JSON.stringify(v);
@@ -33,7 +40,7 @@ export function formatTable(columns: string[], rows: unknown[][], maxWidth = 60)
 
 export async function queryText(sql: string, o: QueryCliOpts): Promise<string> {
   if (o.json && o.csv) throw new UsageError('--json and --csv exclude each other');
-  const store = await openExistingStore(o.db);
+  const store = await openExistingStore(o.db, { query: true, waitSeconds: parseWait(o.wait) });
   try {
     const { columns, rows } = await store.table(sql);
     if (o.json) {
@@ -51,12 +58,13 @@ export async function queryText(sql: string, o: QueryCliOpts): Promise<string> {
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('query')
-    .description('run SQL against a store (read-only) and print the result; tables: runs, inputs, flows, findings, matrix')
+    .description('run SQL against a store, read-only: no file, network or extension access. Tables: runs, inputs, flows, findings, matrix, checkpoints, device_coverage; views: complete_runs, stored_flows, requirement_flows, requirement_daily, current_status')
     .requiredOption('--db <file>', 'DuckDB store')
-    .argument('<sql>', 'the SQL to run, e.g. "SELECT dst_port, count(*) FROM flows WHERE action = \'deny\' GROUP BY ALL"')
+    .argument('<sql>', 'the SQL to run, e.g. "SELECT * FROM current_status WHERE status <> \'ok\'"')
     .option('--json', 'print rows as a JSON array of objects')
     .option('--csv', 'print CSV (formula-looking cells neutralised)')
     .option('--max-width <n>', 'truncate table cells to N characters', '60')
+    .addOption(waitOption())
     .action(async (sql: string, o: QueryCliOpts) => {
       try {
         ctx.io.stdout.write(await queryText(sql, o));
@@ -67,7 +75,7 @@ export function register(program: Command, ctx: CliContext): void {
           return;
         }
         if (e instanceof UsageError) throw e;
-        // SQL errors from DuckDB: the user's input, not a bug.
+        // SQL errors from DuckDB (including refused file access): the user's input, not a bug.
         ctx.io.stderr.write(`fwaudit: query failed: ${(e as Error).message}\n`);
         ctx.exitCode = EXIT.INPUT;
       }
