@@ -35,7 +35,7 @@ describe('ingest', () => {
 
   it('stores denied and requirement-matched flows, inputs, findings and the matrix as one run', () => {
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain('fixtures/demo/logs/pa-3220.log: panos-syslog (bsd): 106 lines, 106 flows, 0 skipped');
+    expect(first.stdout).toContain('fixtures/demo/logs/pa-3220.log: panos-syslog (bsd): 106 lines = 106 flows + 0 not-flow + 0 malformed');
     expect(first.stdout).toMatch(/^Run [0-9a-f-]{36} → .*demo\.duckdb: 3 new input\(s\), 0 resumed, 0 already ingested; 151 lines, 145 flows, 145 stored; findings 6 confirmed, 0 probable, 0 port-only\nStore: 5 requirement\(s\) failing now \(4 violated, 1 intermittent\): /m);
     expect(counts(db)).toEqual({ flows: 145, inputs: 3, runs: 1, findings: 6, matrix: 95 });
     expect(q(db, `SELECT action, count(*) AS n, count(matched) AS matched FROM flows GROUP BY action ORDER BY action`))
@@ -137,12 +137,12 @@ describe('analyze --db', () => {
     const r = runCli(['analyze', 'fixtures/history/day1', ...INV, '--db', db, '--fail-on', 'violated']);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('CONFIRMED  Ground Labs Enterprise Recon node-agent 10.40.0.7 cannot reach its master 10.10.0.11 on TCP 11117');
-    expect(r.stdout).toMatch(/^Run [0-9a-f-]{36} → .*b\.duckdb: 3 new input\(s\), 0 resumed, 0 already ingested; 14 lines, 9 flows, 8 stored/m);
-    expect(r.stdout).toMatch(/^Store: 1 requirement\(s\) failing now \(1 violated, 0 intermittent\): groundlabs-er\/node-agent-to-master$/m);
+    expect(r.stderr).toMatch(/^Run [0-9a-f-]{36} → .*b\.duckdb: 3 new input\(s\), 0 resumed, 0 already ingested; 14 lines, 9 flows, 8 stored/m);
+    expect(r.stderr).toMatch(/^Store: 1 requirement\(s\) failing now \(1 violated, 0 intermittent\): groundlabs-er\/node-agent-to-master$/m);
     // A second analyze --db with nothing new: still failing in the store, still exit 1.
     const again = runCli(['analyze', 'fixtures/history/day1', ...INV, '--db', db, '--fail-on', 'violated']);
     expect(again.code).toBe(1);
-    expect(again.stdout).toMatch(/nothing new \(3 input\(s\) already ingested\)\nStore: 1 requirement\(s\) failing now/);
+    expect(again.stderr).toMatch(/nothing new \(3 input\(s\) already ingested\)\nStore: 1 requirement\(s\) failing now/);
   });
 });
 
@@ -209,7 +209,7 @@ describe('ingest: bad input and bad stores', () => {
     const input = readFileSync('fixtures/history/day2/gw01-kern-day2.log');
     const r = runCli(['ingest', '-', '--db', db, ...INV], { input });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('-: iptables (bsd): 3 lines, 3 flows, 0 skipped');
+    expect(r.stdout).toContain('-: iptables (bsd): 3 lines = 3 flows + 0 not-flow + 0 malformed');
     expect(q(db, `SELECT DISTINCT file FROM flows`)).toEqual([{ file: '-' }]);
     const again = runCli(['ingest', '-', '--db', db, ...INV], { input });
     expect(again.stdout).toContain('-: already ingested, skipped');
