@@ -238,6 +238,8 @@ describe('help, versions, colour', () => {
     expect(forced.stdout.replace(/\x1b\[[0-9;]*m/g, '')).toBe(plain.stdout);
     const never = runCli(['analyze', ...DEMO, ...INV, '-q', '--color', 'never']);
     expect(never.stdout).toBe(plain.stdout);
+    const verdict = runCli(['diagnose', 'rpc', '--color', 'always', '-q', '--from', '10.10.0.5', '--to', '10.20.0.31', '--tz', 'UTC', 'fixtures/diagnose/target-pfirewall.log']);
+    expect(verdict.stdout.split('\n')[0]).toBe('Verdict: \x1b[31;1mdynamic-ports-blocked\x1b[0m');
   });
 
   it('NO_COLOR wins over a terminal in auto mode', async () => {
