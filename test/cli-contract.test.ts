@@ -98,7 +98,8 @@ describe('exit codes and errors (one mapping, in main)', () => {
     expect(exitVerdict({ summaries: [ok], result: failing, failOn: 'none' })).toEqual({ code: 0, reason: null });
     expect(exitVerdict({ summaries: [ok], result: { findings: [{ confidence: 'probable' }], requirements: [] }, failOn: 'violated' }).code).toBe(0);
     expect(exitVerdict({ summaries: [ok], result: { findings: [{ confidence: 'probable' }], requirements: [] }, failOn: 'probable' }).code).toBe(1);
-    expect(exitVerdict({ summaries: [ok], result: { findings: [{ confidence: 'probable' }], requirements: [] }, failOn: 'conditional' }).code).toBe(0);
+    expect(exitVerdict({ summaries: [ok], result: { findings: [{ confidence: 'probable' }], requirements: [] }, failOn: 'conditional' }).code).toBe(1);
+    expect(exitVerdict({ summaries: [ok], result: { findings: [{ confidence: 'conditional' }], requirements: [] }, failOn: 'probable' }).code).toBe(0);
     expect(exitVerdict({ summaries: [ok], result: { findings: [{ confidence: 'conditional' }], requirements: [] }, failOn: 'conditional' }).code).toBe(1);
   });
 });

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { Matcher } from '../src/matcher/matcher.js';
 import { parseInventory, type Inventory } from '../src/inventory/load.js';
 import { loadBuiltinRulesets, paramValues, requirementApplies } from '../src/rulesets/load.js';
-import { compileRequirements, isWellKnownPort } from '../src/requirements/index.js';
+import { compileRequirements, isWellKnownPort, requirementRows } from '../src/requirements/index.js';
 import { newFlow, type Action, type Flow } from '../src/model/flow.js';
 import type { Requirement, Ruleset } from '../src/model/ruleset.js';
 import { renderTerminal } from '../src/reports/terminal.js';
@@ -197,6 +197,10 @@ describe('one owner per port and well-known ports (eScan)', () => {
     const passive = idx.entries.find((e) => e.req.id === 'client-ftp-passive')!;
     expect(passive.owned).toEqual([[3023, 3332], [3334, 4023]]);
     expect(passive.wide).toBe(true);
+    const rows = requirementRows(idx);
+    expect(rows.find((r) => r.requirement === 'client-update-check')).toMatchObject({ product: 'escan', deployment: 0, from_role: 'client', to_role: 'server', owned: [[3333, 3333]], active: true, wide: false });
+    expect(rows.find((r) => r.requirement === 'server-self-events')).toMatchObject({ local_only: true });
+    expect(rows.find((r) => r.requirement === 'client-http-download')).toMatchObject({ active: false, when_param: 'http_mode', owned: [[2221, 2221]] });
   });
 });
 
@@ -228,5 +232,18 @@ describe('grouped findings', () => {
     expect(r.findings).toHaveLength(1000);
     expect(r.findings[0]!.hosts).toBeUndefined();
     expect(r.findings.every((f) => f.count === 1 && f.dst_ip === '10.10.0.5')).toBe(true);
+  });
+});
+
+describe('bounded memory without an inventory (issue 14 item 5)', () => {
+  it('keeps at most maxGroups port-only groups and counts the rest, exactly', () => {
+    const m = new Matcher([byId('escan')], null, { maxGroups: 100, by: 'host' });
+    for (let i = 0; i < 1000; i++) m.observe(flow('deny', 'tcp', `10.1.${i >> 8}.${i & 255}`, '10.2.0.1', 3333));
+    for (let i = 0; i < 5; i++) m.observe(flow('deny', 'tcp', '10.1.0.0', '10.2.0.1', 3333)); // an admitted pair keeps counting
+    const r = m.result();
+    expect(r.findings).toHaveLength(100);
+    expect(r.findings.reduce((s, f) => s + f.count, 0)).toBe(105);
+    expect(r.omitted).toEqual({ groups: 900, flows: 900 });
+    expect(renderTerminal(r)).toContain('900 denied flows of port-only/probable matches beyond the memory bound were counted but not grouped (900 more host pairs).');
   });
 });

@@ -44,7 +44,7 @@ export interface MatcherOptions {
   by?: FindingsBy;
   /** IANA zone of requirement `window`s (agent check-in 10:00-17:00 local), default UTC. */
   tz?: string;
-  /** Port-only and probable groups kept (bounded memory); flows beyond are counted in `omitted`. Default 200,000. */
+  /** Port-only and probable groups kept (bounded memory); flows beyond are counted in `omitted`. Default 10,000. */
   maxGroups?: number;
 }
 
@@ -146,7 +146,7 @@ export class Matcher {
     this.maxEvidence = opts.maxEvidence ?? 5;
     this.maxSet = opts.maxSet ?? 10;
     this.inferMinPeers = opts.inferMinPeers ?? 3;
-    this.maxGroups = opts.maxGroups ?? 200_000;
+    this.maxGroups = opts.maxGroups ?? 10_000;
     this.by = opts.by ?? 'requirement';
     this.tz = opts.tz ?? 'UTC';
     this.portOnly = inventory === null;
@@ -288,13 +288,22 @@ export class Matcher {
       if (g.first === null || ts < g.first) g.first = ts;
       if (g.last === null || ts > g.last) g.last = ts;
     }
-    const dv = f.device, rl = f.rule;
+    // A pfirewall.log names no device: the firewall that decided is the Windows host's own.
+    const dv = f.device ?? (f.format === 'winfw' ? this.winDevice(f) : null), rl = f.rule;
     if (dv !== null && g.devices.length < this.maxSet && !g.devices.includes(dv)) g.devices.push(dv);
     if (rl !== null && g.rules.length < this.maxSet && !g.rules.includes(rl)) g.rules.push(rl);
     if (g.formats.length < 4 && !g.formats.includes(f.format)) g.formats.push(f.format);
     const dir = f.direction;
     if (dir !== null && g.directions.length < 3 && !g.directions.includes(dir)) g.directions.push(dir);
     if (g.evidence.length < this.maxEvidence) g.evidence.push({ file: f.file, line: f.line });
+  }
+
+  private lastWinHost = '';
+  private lastWinDevice = '';
+  private winDevice(f: Flow): string {
+    const host = (f.direction === 'outbound' ? f.src_ip : f.dst_ip) ?? '?';
+    if (host !== this.lastWinHost) { this.lastWinHost = host; this.lastWinDevice = `Windows Firewall of ${host}`; }
+    return this.lastWinDevice;
   }
 
   private addPending(e: Entry, f: Flow): void {

@@ -75,7 +75,7 @@ function protoNumber(t: string): string {
 
 function blockedBy(f: Finding): string {
   const fmts = f.formats ?? [];
-  if (f.rules.length === 0 && fmts.length > 0 && fmts.every((x) => x === 'winfw' || x.startsWith('wfp'))) {
+  if (f.rules.length === 0 && fmts.length > 0 && fmts.every((x) => x === 'winfw' || x.startsWith('wfp')) && f.devices.every((d) => d.startsWith('Windows Firewall of '))) {
     const out = (f.directions ?? []).includes('outbound') && !(f.directions ?? []).includes('inbound');
     return `the Windows Firewall of ${out ? f.src_ip : f.dst_ip} itself (its own log, ${out ? 'outbound' : 'inbound'})`;
   }

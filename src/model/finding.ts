@@ -1,6 +1,6 @@
 /** What the matcher produces; consumed by the terminal/JSON output, the store and the reports. */
 export type Confidence = 'confirmed' | 'conditional' | 'probable' | 'port-only';
-/** `--fail-on` levels, weakest last: violated (confirmed findings, violated/intermittent rows) ⊂ conditional ⊂ probable. */
+/** `--fail-on` levels (decided by src/app/exit-policy.ts): violated ⊂ probable ⊂ conditional. */
 export type FailOn = 'violated' | 'conditional' | 'probable' | 'none';
 
 /** The other endpoints of a grouped finding (sources of an inbound requirement, destinations of an outbound one). */

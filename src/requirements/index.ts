@@ -486,3 +486,34 @@ function filterDeps(list: CompiledRequirement[], by: CompiledRequirement[], side
 export function compileRequirements(rulesets: Ruleset[], inventory: Inventory | null, opts: CompileOptions = {}): RequirementIndex {
   return new RequirementIndex(rulesets, inventory, opts);
 }
+
+/** One row per compiled requirement, as plain data (for generated SQL and `rulesets show`-like tooling). */
+export interface RequirementRow {
+  product: string;
+  requirement: string;
+  /** Deployment index in the inventory, -1 without an inventory. */
+  deployment: number;
+  from_role: string;
+  to_role: string | null;
+  hosts: string[] | null;
+  transport: string;
+  necessity: string;
+  active: boolean;
+  local_only: boolean;
+  /** Rule 4: more than WIDE_RANGE ports, no probable / port-only / conditional findings on well-known ports. */
+  wide: boolean;
+  /** The requirement's ports and the part it owns (rule 3) as closed intervals; [] for portless transports. */
+  ports: Array<[number, number]>;
+  owned: Array<[number, number]>;
+  /** Portless requirement whose transport an earlier requirement of the pair owns. */
+  shadowed: boolean;
+  when_param: string | null;
+}
+
+export function requirementRows(index: RequirementIndex): RequirementRow[] {
+  return index.entries.map((e) => ({
+    product: e.rs.id, requirement: e.req.id, deployment: e.dep, from_role: e.req.from, to_role: e.req.to ?? null,
+    hosts: e.hosts, transport: e.req.transport.toLowerCase(), necessity: e.req.necessity, active: e.active, local_only: e.localOnly,
+    wide: e.wide, ports: e.ports.map(([a, b]) => [a, b]), owned: e.owned.map(([a, b]) => [a, b]), shadowed: e.shadowed, when_param: e.when?.param ?? null,
+  }));
+}
