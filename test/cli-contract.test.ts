@@ -275,6 +275,16 @@ describe('help, versions, colour', () => {
   });
 });
 
+describe('the in-process runner', () => {
+  it('gives each call its own environment, also to code that reads process.env', () => {
+    const db = join(dir, 'mem.duckdb');
+    const bad = runCli(['ingest', ...DEMO, '--db', db], { env: { FWAUDIT_DUCKDB_MEMORY: 'lots' } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/mem\.duckdb: cannot open store/); // DuckDB refuses the memory limit "lots"
+    expect(runCli(['ingest', ...DEMO, '--db', db]).code).toBe(0);
+  });
+});
+
 describe('export --overwrite', () => {
   it('a non-empty target needs --overwrite, with the CLI\'s own message', () => {
     const db = join(dir, 'e.duckdb');
