@@ -98,7 +98,8 @@ describe('exit codes and errors (one mapping, in main)', () => {
     expect(exitVerdict({ summaries: [ok], result: failing, failOn: 'none' })).toEqual({ code: 0, reason: null });
     expect(exitVerdict({ summaries: [ok], result: { findings: [{ confidence: 'probable' }], requirements: [] }, failOn: 'violated' }).code).toBe(0);
     expect(exitVerdict({ summaries: [ok], result: { findings: [{ confidence: 'probable' }], requirements: [] }, failOn: 'probable' }).code).toBe(1);
-    expect(exitVerdict({ summaries: [ok], result: { findings: [{ confidence: 'probable' }], requirements: [] }, failOn: 'conditional' }).code).toBe(0);
+    expect(exitVerdict({ summaries: [ok], result: { findings: [{ confidence: 'probable' }], requirements: [] }, failOn: 'conditional' }).code).toBe(1);
+    expect(exitVerdict({ summaries: [ok], result: { findings: [{ confidence: 'conditional' }], requirements: [] }, failOn: 'probable' }).code).toBe(0);
     expect(exitVerdict({ summaries: [ok], result: { findings: [{ confidence: 'conditional' }], requirements: [] }, failOn: 'conditional' }).code).toBe(1);
   });
 });
@@ -238,6 +239,8 @@ describe('help, versions, colour', () => {
     expect(forced.stdout.replace(/\x1b\[[0-9;]*m/g, '')).toBe(plain.stdout);
     const never = runCli(['analyze', ...DEMO, ...INV, '-q', '--color', 'never']);
     expect(never.stdout).toBe(plain.stdout);
+    const verdict = runCli(['diagnose', 'rpc', '--color', 'always', '-q', '--from', '10.10.0.5', '--to', '10.20.0.31', '--tz', 'UTC', 'fixtures/diagnose/target-pfirewall.log']);
+    expect(verdict.stdout.split('\n')[0]).toBe('Verdict: \x1b[31;1mdynamic-ports-blocked\x1b[0m');
   });
 
   it('NO_COLOR wins over a terminal in auto mode', async () => {
@@ -269,6 +272,16 @@ describe('help, versions, colour', () => {
     silent.update({ file: 'f', fileIndex: 0, files: 1, bytes: 1, totalBytes: 2, lines: 1 });
     silent.done();
     expect(out).toBe('');
+  });
+});
+
+describe('the in-process runner', () => {
+  it('gives each call its own environment, also to code that reads process.env', () => {
+    const db = join(dir, 'mem.duckdb');
+    const bad = runCli(['ingest', ...DEMO, '--db', db], { env: { FWAUDIT_DUCKDB_MEMORY: 'lots' } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/mem\.duckdb: cannot open store/); // DuckDB refuses the memory limit "lots"
+    expect(runCli(['ingest', ...DEMO, '--db', db]).code).toBe(0);
   });
 });
 
