@@ -68,7 +68,7 @@ export function register(program: Command, ctx: CliContext): void {
           }
         } else {
           run = await analyze({ ...o, inputs, read, onProgress: progress.update });
-          inputText = formatSummary(run.summaries);
+          inputText = formatSummary(run.summaries, { preview: o.verbose === true && ctx.io.stderr.isTTY === true });
         }
       } finally {
         progress.done();
