@@ -10,14 +10,12 @@ import { openExistingStore, StoreError } from '../../store/store.js';
 import { csvRow } from '../../reports/escape.js';
 import type { CliContext } from '../io.js';
 import { parseWait, waitOption } from '../store-text.js';
+import { sanitizeText } from '../../model/sanitize.js';
 
 export interface QueryCliOpts { db: string; json?: boolean; csv?: boolean; maxWidth?: string; wait?: string }
 
-/** Log text may carry terminal escape sequences: show control characters as \xNN. */
-function terminalSafe(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
+/** Log text may carry terminal escape sequences: shown as \xNN, bidi controls as \uNNNN (src/model/sanitize.ts). */
+const terminalSafe = (s: string): string => sanitizeText(s);
 function cellText(v: unknown): string {
   if (v === null || v === undefined) return 'NULL';
   if (typeof v === 'object') return JSON.stringify(v);
