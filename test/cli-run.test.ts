@@ -99,7 +99,6 @@ describe('scheduled runs over two days', () => {
     const start = md.indexOf('## Changes since the previous run');
     const lines = md.slice(start, md.indexOf('\n## ', start + 3)).trim().split('\n').slice(2).map((l) => l.replace(/;.*$/, ''));
     expect(lines).toEqual([
-      // TCP 3333 belongs to the update check only (one owner per port): passive FTP is not violated
       '- **escan / client-update-check**: violated (was ok), failing since 2026-03-11T08:30:00.000Z',
       '- **groundlabs-er / node-agent-to-master**: ok (was violated), allowed again since 2026-03-11T09:00:05.000Z',
     ]);

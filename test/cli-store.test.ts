@@ -35,8 +35,8 @@ describe('ingest', () => {
 
   it('stores denied and requirement-matched flows, inputs, findings and the matrix as one run', () => {
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain('fixtures/demo/logs/pa-3220.log: panos-syslog (bsd): 106 lines, 106 flows, 0 skipped');
-    expect(first.stdout).toMatch(/^Run [0-9a-f-]{36} → .*demo\.duckdb: 3 new input\(s\), 0 resumed, 0 already ingested; 151 lines, 145 flows, 145 stored; findings 4 confirmed, 0 probable, 0 port-only\nStore: 4 requirement\(s\) failing now \(3 violated, 1 intermittent\): /m);
+    expect(first.stdout).toContain('fixtures/demo/logs/pa-3220.log: panos-syslog (bsd): 106 lines = 106 flows + 0 not-flow + 0 malformed');
+    expect(first.stdout).toMatch(/^Run [0-9a-f-]{36} → .*demo\.duckdb: 3 new input\(s\), 0 resumed, 0 already ingested; 151 lines, 145 flows, 145 stored; findings 4 confirmed, 0 probable, 0 port-only\nStore: 4 requirement\(s\) failing now \(3 violated, 1 intermittent\): escan\/client-update-check, finjan-vsos\/policy-updates, gfi-languard\/server-to-target-rpc-dynamic, groundlabs-er\/node-agent-to-master$/m);
     expect(counts(db)).toEqual({ flows: 145, inputs: 3, runs: 1, findings: 4, matrix: 95 });
     expect(q(db, `SELECT action, count(*) AS n, count(matched) AS matched FROM flows GROUP BY action ORDER BY action`))
       .toEqual([{ action: 'allow', n: 33, matched: 33 }, { action: 'deny', n: 112, matched: 95 }]);
@@ -127,7 +127,7 @@ describe('analyze --db', () => {
     const stored = q(db, `SELECT product, requirement, src_ip, count FROM findings ORDER BY product, requirement, src_ip`);
     expect(stored).toEqual(out.findings.map((f) => ({ product: f.product, requirement: f.requirement, src_ip: f.src_ip, count: f.count }))
       .sort((a, b) => `${a.product}/${a.requirement}/${a.src_ip}`.localeCompare(`${b.product}/${b.requirement}/${b.src_ip}`)));
-    expect(stored).toHaveLength(4); // grouped per requirement and destination
+    expect(stored).toHaveLength(4);
     expect(q(db, `SELECT status, denies, allows FROM matrix WHERE requirement = 'node-agent-to-master'`)).toEqual([{ status: 'intermittent', denies: 65, allows: 20 }]);
     expect(counts(db)).toEqual({ flows: 145, inputs: 3, runs: 1, findings: 4, matrix: 95 });
   });
@@ -137,12 +137,13 @@ describe('analyze --db', () => {
     const r = runCli(['analyze', 'fixtures/history/day1', ...INV, '--db', db, '--fail-on', 'violated']);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('CONFIRMED  Ground Labs Enterprise Recon node-agent 10.40.0.7 cannot reach its master 10.10.0.11 on TCP 11117');
-    expect(r.stdout).toMatch(/^Run [0-9a-f-]{36} → .*b\.duckdb: 3 new input\(s\), 0 resumed, 0 already ingested; 14 lines, 9 flows, 8 stored/m);
-    expect(r.stdout).toMatch(/^Store: 1 requirement\(s\) failing now \(1 violated, 0 intermittent\): groundlabs-er\/node-agent-to-master$/m);
+    expect(r.stderr).toMatch(/^Run [0-9a-f-]{36} → .*b\.duckdb: 3 new input\(s\), 0 resumed, 0 already ingested; 14 lines, 9 flows, 8 stored/m);
+    expect(r.stderr).toMatch(/^Store: 1 requirement\(s\) failing now \(1 violated, 0 intermittent\): groundlabs-er\/node-agent-to-master$/m);
     // A second analyze --db with nothing new: still failing in the store, still exit 1.
     const again = runCli(['analyze', 'fixtures/history/day1', ...INV, '--db', db, '--fail-on', 'violated']);
     expect(again.code).toBe(1);
-    expect(again.stdout).toMatch(/nothing new \(3 input\(s\) already ingested\)\nStore: 1 requirement\(s\) failing now/);
+    expect(again.stderr).toMatch(/nothing new \(3 input\(s\) already ingested\)\nStore: 1 requirement\(s\) failing now/);
+    expect(again.stderr).toContain('fwaudit: --fail-on violated: reached (failing now in the store)');
   });
 });
 
@@ -165,7 +166,6 @@ describe('history: two days, two runs', () => {
     const start = r.stdout.indexOf('## Changes since the previous run');
     expect(r.stdout.slice(start, r.stdout.indexOf('\n## ', start + 3)).trim()).toBe([
       '## Changes since the previous run', '',
-      // 3333 lies inside eScan's example passive FTP range but belongs to the update check only (one owner per port).
       '- **escan / client-update-check**: violated (was ok), failing since 2026-03-11T08:30:00.000Z; 10.60.0.15 → 10.10.0.6 tcp/3333 ×3',
       '- **groundlabs-er / node-agent-to-master**: ok (was violated), allowed again since 2026-03-11T09:00:05.000Z; 10.40.0.7 → 10.10.0.11 tcp/11117 ×2',
     ].join('\n'));
@@ -175,8 +175,7 @@ describe('history: two days, two runs', () => {
     const r = runCli(['report', '--db', db, '--format', 'json']);
     expect(r.code).toBe(0);
     const m = JSON.parse(r.stdout) as ReportModel;
-    expect(m.changes.new.map((c) => [c.product, c.requirement, c.previous_status, c.status])).toEqual([
-      ['escan', 'client-update-check', 'ok', 'violated']]);
+    expect(m.changes.new.map((c) => [c.product, c.requirement, c.previous_status, c.status])).toEqual([['escan', 'client-update-check', 'ok', 'violated']]);
     expect(m.changes.new[0]!.hosts).toEqual({ items: [{ src_ip: '10.60.0.15', dst_ip: '10.10.0.6', transport: 'tcp', dst_port: 3333, count: 3, last_seen: '2026-03-11T08:52:00.000Z' }], more: 0 });
     expect(m.changes.resolved.map((c) => [c.product, c.requirement, c.since])).toEqual([['groundlabs-er', 'node-agent-to-master', '2026-03-11T09:00:05.000Z']]);
     expect(m.summary).toMatchObject({ new: 1, resolved: 1 });
@@ -208,7 +207,7 @@ describe('ingest: bad input and bad stores', () => {
     const input = readFileSync('fixtures/history/day2/gw01-kern-day2.log');
     const r = runCli(['ingest', '-', '--db', db, ...INV], { input });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('-: iptables (bsd): 3 lines, 3 flows, 0 skipped');
+    expect(r.stdout).toContain('-: iptables (bsd): 3 lines = 3 flows + 0 not-flow + 0 malformed');
     expect(q(db, `SELECT DISTINCT file FROM flows`)).toEqual([{ file: '-' }]);
     const again = runCli(['ingest', '-', '--db', db, ...INV], { input });
     expect(again.stdout).toContain('-: already ingested, skipped');
