@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { findingFromRow, matrixRowFromRow, canonicalJson } from './dist/src/sql/rows.js';
+import { generateSql } from './dist/src/sql/generate.js';
+import { Matcher } from './dist/src/matcher/matcher.js';
+import { resolveRulesets } from './dist/src/rulesets/load.js';
+import { loadInventory } from './dist/src/inventory/load.js';
+import { readFlows } from './dist/src/pipeline/run.js';
+const [inv, pq, ...inputs] = process.argv.slice(2);
+const rulesets = resolveRulesets([]);
+const inventory = await loadInventory(inv, rulesets);
+const m = new Matcher(rulesets, inventory, { by: 'host' });
+await readFlows(inputs, { tz: 'UTC', year: 2026 }, (f) => m.observe(f));
+const want = m.result();
+const db = await DuckDBInstance.create(':memory:');
+const con = await db.connect();
+const q = async (output) => (await con.runAndReadAll(generateSql(inventory, { dialect: 'duckdb', output, flows: pq }))).getRowObjectsJson();
+const CORE = ['product','requirement','confidence','transport','src_ip','dst_ip','dst_port','dst_ports','src_role','dst_role','dst_host','count','first_seen','last_seen','devices','rules','symptom','purpose','source','evidence','product_name','necessity','ports','open'];
+const pick = (o) => Object.fromEntries(CORE.filter((k) => k in o).map((k) => [k, o[k]]));
+const A = want.findings.map((f) => canonicalJson(pick(f))).sort();
+const B = (await q('findings')).map(findingFromRow).map((f) => canonicalJson(pick(f))).sort();
+console.log('findings', A.length, B.length);
+let n = 0; for (const a of A) if (!B.includes(a) && n++ < 3) console.log('only matcher', a);
+n = 0; for (const b of B) if (!A.includes(b) && n++ < 3) console.log('only sql', b);
+const C = want.requirements.map((r) => { const { window, window_covered, ...x } = r; return canonicalJson(x); });
+const D = (await q('matrix')).map(matrixRowFromRow).map(canonicalJson);
+console.log('matrix', C.length, D.length, 'equal', JSON.stringify(C) === JSON.stringify(D));
+n = 0; for (let i = 0; i < C.length; i++) if (C[i] !== D[i] && n++ < 3) { console.log('M', C[i]); console.log('S', D[i]); }
