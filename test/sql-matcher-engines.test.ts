@@ -94,7 +94,7 @@ async function writeGenerated(path: string, n: number): Promise<void> {
     const ports = proto === 'ICMP' ? '- -' : `${ri(1024, 65535)} ${port}`;
     buf.push(`${t.slice(0, 10)} ${t.slice(11, 19)} ${action} ${proto} ${src} ${dst} ${ports} 60 S 0 0 0 ${proto === 'ICMP' ? '8 0' : '- -'} - RECEIVE\n`);
     if (buf.length === 10_000) {
-      if (!out.write(buf.join(''))) await new Promise((r) => out.once('drain', r));
+      if (!out.write(buf.join(''))) await new Promise<void>((r) => out.once('drain', () => r()));
       buf = [];
     }
   }
