@@ -7,12 +7,13 @@
  * 1. flows: allow/deny flows on a requirement transport, with both addresses.
  * 2. flow_keys: distinct (transport, dst_port, src_ip, dst_ip): every decision of the matcher depends
  *    only on these four values, so the expensive part runs on far fewer rows than there are flows.
- * 3. cand: keys × requirement entries whose transport and port interval cover the key.
+ * 3. cand: keys × requirement entries whose transport and owned port intervals cover the key (one owner per
+ *    port within a role pair, from the compiled requirement index).
  * 4. addresses → integers (IPv4 as BIGINT, IPv6 as 32-digit hex), public or not, and their role keys.
  * 5. per candidate: src holds `from`, dst holds `to` (or resolves to one of the hostnames: static hosts
  *    map + host names URL logs carry for that address) → confirmed; the matcher's probable rules when no
- *    entry is confirmed for the key; the narrowest confirmed entry of a role pair owns the finding.
- * 6. flows ⋈ matches → matrix counts (every match) and findings (denied, owned) grouped like the matcher.
+ *    entry of the deployment is confirmed for the key (not on well-known ports of wide ranges).
+ * 6. flows ⋈ matches → matrix counts (every match) and findings (denied) per requirement and host pair.
  * Stream-order details (first 5 evidence lines, first 10 devices/rules/ports) are decided by (file, line).
  */
 import { compileModel, KEY_ANY, KEY_INTERNET, WELL_KNOWN_PORTS, type SqlModel } from './compile.js';
