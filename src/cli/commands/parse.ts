@@ -32,7 +32,7 @@ export function register(program: Command, ctx: CliContext): void {
       } finally {
         progress.done();
       }
-      note(ctx, o, formatSummary(r.summaries));
+      note(ctx, o, formatSummary(r.summaries, { preview: o.verbose === true && ctx.io.stderr.isTTY === true }));
       if (o.verbose) note(ctx, o, totalsLine(r.summaries, Date.now() - started));
       settle(ctx, exitVerdict({ summaries: r.summaries, strict: read.strict }));
     });
