@@ -7,8 +7,8 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { FLOW_COLUMNS, type Flow } from '../model/flow.js';
-import { csvCell } from '../reports/escape.js';
-import { schemaMapper, toNative, type SchemaName } from './schemas.js';
+import { schemaMapper, type SchemaName } from './schemas.js';
+import { NativeCsvEncoder, NativeJsonEncoder } from './serialize.js';
 
 export interface FlowWriter {
   write(f: Flow): void;
@@ -19,27 +19,29 @@ export interface FlowWriter {
 
 const FLUSH_AT = 256 * 1024;
 
+/**
+ * Lines are appended to one string (V8 keeps it as a rope until it is written, so appending is cheap)
+ * and written as one chunk of at least FLUSH_AT characters.
+ */
 class TextWriter implements FlowWriter {
-  private buf: string[] = [];
-  private size = 0;
+  private text = '';
   private broken = false;
   constructor(private readonly out: Writable, private readonly render: (f: Flow) => string, header?: string) {
     out.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') this.broken = true; else throw e; });
-    if (header) this.push(header);
+    if (header) this.text = header + '\n';
   }
-  private push(s: string): void { this.buf.push(s); this.size += s.length; }
   write(f: Flow): void {
-    this.push(this.render(f));
-    if (this.size > FLUSH_AT * 4) this.flushSync();
+    this.text += this.render(f) + '\n';
+    if (this.text.length > FLUSH_AT * 4) this.flushSync();
   }
   private flushSync(): boolean {
-    if (this.buf.length === 0 || this.broken) { this.buf = []; this.size = 0; return true; }
-    const ok = this.out.write(this.buf.join('\n') + '\n');
-    this.buf = []; this.size = 0;
+    if (this.text.length === 0 || this.broken) { this.text = ''; return true; }
+    const ok = this.out.write(this.text);
+    this.text = '';
     return ok;
   }
   async drain(): Promise<void> {
-    if (this.size < FLUSH_AT) return;
+    if (this.text.length < FLUSH_AT) return;
     if (!this.flushSync() && !this.broken) await once(this.out, 'drain');
   }
   async close(): Promise<void> {
@@ -54,12 +56,17 @@ class TextWriter implements FlowWriter {
 export const NATIVE_COLUMNS = [...FLOW_COLUMNS, 'community_id'] as const;
 
 export function jsonlWriter(out: Writable, schema: SchemaName): FlowWriter {
+  if (schema === 'native') {
+    const enc = new NativeJsonEncoder();
+    return new TextWriter(out, (f) => enc.encode(f));
+  }
   const map = schemaMapper(schema);
   return new TextWriter(out, (f) => JSON.stringify(map(f)));
 }
 
 export function csvWriter(out: Writable): FlowWriter {
-  return new TextWriter(out, (f) => { const o = toNative(f); return NATIVE_COLUMNS.map((c) => csvCell(o[c])).join(','); }, NATIVE_COLUMNS.join(','));
+  const enc = new NativeCsvEncoder();
+  return new TextWriter(out, (f) => enc.encode(f), NATIVE_COLUMNS.join(','));
 }
 
 export function fileStream(path: string): WriteStream {
