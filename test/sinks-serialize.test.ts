@@ -133,3 +133,19 @@ describe('template JSON Lines and CSV = JSON.stringify and csvCell, byte for byt
     }
   });
 });
+
+describe('one-block SHA-1', () => {
+  it('equals node:crypto on messages of every length up to 55 bytes', async () => {
+    const { sha1Base64 } = await import('../src/sinks/community-id.js');
+    let seed = 12345;
+    const rnd = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed >>> 24; };
+    for (let len = 0; len <= 55; len++) {
+      for (let k = 0; k < 20; k++) {
+        const m = Buffer.alloc(len);
+        for (let i = 0; i < len; i++) m[i] = k === 0 ? 255 : rnd();
+        expect(sha1Base64(m, len)).toBe(createHash('sha1').update(m).digest('base64'));
+      }
+    }
+    expect(() => sha1Base64(Buffer.alloc(56), 56)).toThrow(RangeError);
+  });
+});
