@@ -23,6 +23,8 @@ export interface ReadOptions {
   onProgress?: (p: Progress) => void;
   /** Awaited after every chunk: lets a sink flush its buffer and honour back-pressure. */
   afterChunk?: () => Promise<void> | void;
+  /** Worker threads for large inputs (src/pipeline/pool.ts); default one per core, 1 = read on this thread. */
+  jobs?: number;
 }
 
 export interface Progress { file: string; fileIndex: number; files: number; bytes: number; totalBytes: number | null; lines: number }
@@ -71,6 +73,10 @@ export async function readFlows(inputs: string[], opts: ReadOptions, onFlow: (f:
   const zone = new ZoneConverter(opts.tz ?? defaultTimeZone());
   if (opts.format) detectFormat('', '', opts.format); // validate early: throws on unknown format
   const files = expandInputs(inputs);
+  if (opts.jobs !== 1) { // several cores: large inputs go to the worker pool (same flows, same order)
+    const pooled = await (await import('./pool.js')).readFlowsPooled(files, opts, onFlow);
+    if (pooled) return pooled;
+  }
   const summaries: InputSummary[] = [];
   for (let i = 0; i < files.length; i++) {
     const path = files[i]!;
