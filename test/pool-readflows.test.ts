@@ -128,3 +128,31 @@ describe('pool = single thread', () => {
     expect(await readFlowsPooled([f], { jobs: 1 }, () => {}, tiny(100))).toBeNull();
   });
 });
+
+describe('flow batches', () => {
+  it('carry every field exactly (addresses that are not canonical IPv4 stay text)', async () => {
+    const { FlowBatchWriter, readFlowBatch } = await import('../src/pipeline/flow-batch.js');
+    const { newFlow } = await import('../src/model/flow.js');
+    const base = newFlow('iptables', 'a.log', 1);
+    const variants: Array<Partial<Flow>> = [
+      {},
+      { ts: 1773133205007, action: 'deny', raw_action: 'DROP', transport: 'tcp', src_ip: '10.0.0.1', src_port: 0, dst_ip: '255.255.255.255', dst_port: 65535, direction: 'inbound' },
+      { src_ip: '010.0.0.1', dst_ip: '1.2.3.04' }, { src_ip: '0.0.0.0', dst_ip: '2001:db8::1' }, { src_ip: '1.2.3', dst_ip: '' },
+      { device: 'é漢😀', rule: 'a"b', app: '\ud800', end_reason: 'x', host: 'h', url: 'u', bytes: 2 ** 53, packets: -0, line: 123456789 },
+      { ts: -5, bytes: 1.5, src_port: 3.25 }, { format: 'winfw', file: 'b.log', action: 'allow' },
+    ];
+    const w = new FlowBatchWriter(4);
+    const got: Flow[] = [];
+    const want: Flow[] = [];
+    for (let i = 0; i < 3; i++) {
+      for (const v of variants) {
+        const f = { ...base, ...v, line: (v.line ?? 1) + i };
+        want.push(f);
+        if (w.add(f)) readFlowBatch(w.take(), 0, (x) => got.push(x));
+      }
+    }
+    if (w.n) readFlowBatch(w.take(), 0, (x) => got.push(x));
+    expect(got).toEqual(want);
+    for (let i = 0; i < want.length; i++) expect(Object.keys(got[i]!)).toEqual(Object.keys(want[i]!));
+  });
+});

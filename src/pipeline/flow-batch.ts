@@ -4,9 +4,24 @@
  * the main thread rebuilds Flow objects with the same field order as `newFlow`.
  */
 import type { Action, Direction, Flow } from '../model/flow.js';
+import { intToIpv4, ipv4ToInt } from '../model/ip.js';
 
-/** Numeric columns: ts, src_port, dst_port, bytes, packets, line (null flags in the mask). */
-const NUM = 6;
+/** The address as an integer when `s` is exactly the canonical text of an IPv4 address, else -1. */
+function canonicalV4(s: string): number {
+  if (s.length > 15 || s.length < 7) return -1;
+  const n = ipv4ToInt(s);
+  if (n < 0) return -1;
+  // ipv4ToInt accepts leading zeros ("010"): canonical iff the text is as long as the digits of the octets
+  const d = (x: number) => (x >= 100 ? 3 : x >= 10 ? 2 : 1);
+  return d(n >>> 24) + d((n >>> 16) & 255) + d((n >>> 8) & 255) + d(n & 255) + 3 === s.length ? n : -1;
+}
+
+/**
+ * Numeric columns: ts, src_port, dst_port, bytes, packets, line (null flags in the mask), then src_ip and
+ * dst_ip as 32-bit integers when they are canonical dotted-quad IPv4 (mask bits 32 and 64): no string
+ * table entry for the column with the most distinct values.
+ */
+const NUM = 8;
 /** Text columns, as ids into the string table; -1 = null. */
 const STR = 14;
 
@@ -26,6 +41,9 @@ export class FlowBatchWriter {
   private buf!: ArrayBuffer;
   private strings: string[] = [];
   private ids = new Map<string, number>();
+  /** Last value and id of each text column: runs of one device, rule or file skip the map. */
+  private readonly lastV: Array<string | null> = new Array<string | null>(STR).fill(null);
+  private readonly lastI = new Int32Array(STR).fill(-1);
   n = 0;
   constructor(private readonly rows = BATCH_ROWS) { this.reset(); }
 
@@ -36,13 +54,17 @@ export class FlowBatchWriter {
     this.mask = new Uint8Array(this.buf, this.rows * (NUM * 8 + STR * 4), this.rows);
     this.strings = [];
     this.ids = new Map();
+    this.lastV?.fill(null);
+    this.lastI?.fill(-1);
     this.n = 0;
   }
 
-  private id(s: string | null): number {
+  private id(col: number, s: string | null): number {
     if (s === null || s === undefined) return -1;
+    if (s === this.lastV[col]) return this.lastI[col]!;
     let i = this.ids.get(s);
     if (i === undefined) { i = this.strings.length; this.strings.push(String(s)); this.ids.set(s, i); }
+    this.lastV[col] = s; this.lastI[col] = i;
     return i;
   }
 
@@ -57,21 +79,23 @@ export class FlowBatchWriter {
     if (f.bytes === null) m |= 8; else num[o + 3] = f.bytes;
     if (f.packets === null) m |= 16; else num[o + 4] = f.packets;
     num[o + 5] = f.line;
+    const a = typeof f.src_ip === 'string' ? canonicalV4(f.src_ip) : -1;
+    if (a >= 0) { m |= 32; num[o + 6] = a; str[s + 3] = -1; } else str[s + 3] = this.id(3, f.src_ip);
+    const b = typeof f.dst_ip === 'string' ? canonicalV4(f.dst_ip) : -1;
+    if (b >= 0) { m |= 64; num[o + 7] = b; str[s + 4] = -1; } else str[s + 4] = this.id(4, f.dst_ip);
     this.mask[r] = m;
-    str[s] = this.id(f.action);
-    str[s + 1] = this.id(f.raw_action);
-    str[s + 2] = this.id(f.transport);
-    str[s + 3] = this.id(f.src_ip);
-    str[s + 4] = this.id(f.dst_ip);
-    str[s + 5] = this.id(f.direction);
-    str[s + 6] = this.id(f.device);
-    str[s + 7] = this.id(f.rule);
-    str[s + 8] = this.id(f.app);
-    str[s + 9] = this.id(f.end_reason);
-    str[s + 10] = this.id(f.host);
-    str[s + 11] = this.id(f.url);
-    str[s + 12] = this.id(f.format);
-    str[s + 13] = this.id(f.file);
+    str[s] = this.id(0, f.action);
+    str[s + 1] = this.id(1, f.raw_action);
+    str[s + 2] = this.id(2, f.transport);
+    str[s + 5] = this.id(5, f.direction);
+    str[s + 6] = this.id(6, f.device);
+    str[s + 7] = this.id(7, f.rule);
+    str[s + 8] = this.id(8, f.app);
+    str[s + 9] = this.id(9, f.end_reason);
+    str[s + 10] = this.id(10, f.host);
+    str[s + 11] = this.id(11, f.url);
+    str[s + 12] = this.id(12, f.format);
+    str[s + 13] = this.id(13, f.file);
     return this.n === this.rows;
   }
 
@@ -97,9 +121,9 @@ export function readFlowBatch(b: FlowBatch, lineOffset: number, onFlow: (f: Flow
       action: t[str[s]!] as Action,
       raw_action: S(str[s + 1]!),
       transport: S(str[s + 2]!),
-      src_ip: S(str[s + 3]!),
+      src_ip: m & 32 ? intToIpv4(num[o + 6]!) : S(str[s + 3]!),
       src_port: m & 2 ? null : num[o + 1]!,
-      dst_ip: S(str[s + 4]!),
+      dst_ip: m & 64 ? intToIpv4(num[o + 7]!) : S(str[s + 4]!),
       dst_port: m & 4 ? null : num[o + 2]!,
       direction: S(str[s + 5]!) as Direction,
       device: S(str[s + 6]!),

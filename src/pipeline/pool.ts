@@ -43,7 +43,7 @@ export interface PoolTuning {
 
 export interface PoolStats { workers: number; wholeTasks: number; ranges: number; reruns: number }
 
-export const DEFAULT_TUNING: PoolTuning = { rangeBytes: 8 << 20, splitMinBytes: 24 << 20, minTotalBytes: 16 << 20 };
+export const DEFAULT_TUNING: PoolTuning = { rangeBytes: 4 << 20, splitMinBytes: 24 << 20, minTotalBytes: 16 << 20 };
 
 /** Worker threads by default: one per core. */
 export function defaultJobs(): number {

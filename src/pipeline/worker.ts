@@ -45,7 +45,8 @@ export type FromWorker =
   | { type: 'done-range'; task: number; result: RangeResult }
   | { type: 'failed'; task: number; message: string; stack: string | undefined };
 
-export const MAX_UNACKED = 8;
+/** Batches a worker may have waiting in the main thread (≈ 2048 flows each) before it pauses. */
+export const MAX_UNACKED = 24;
 
 /** Year inference starting from a given state, recording what the main thread needs to check it. */
 export class TrackingYears extends YearInferrer {
