@@ -10,7 +10,7 @@
  * to JSON Lines, `analyze` of a directory of 8 files, and `ingest --keep all` of the iptables file.
  *
  * Options: --lines N (per family, default 1,000,000), --only iptables,winfw,panos, --runs N (best of N, default 1),
- * --jobs N (passed to fwaudit), --skip-dir, --skip-ingest, --store (also the DuckDB store bench of bench-store.ts).
+ * --jobs N (FWAUDIT_JOBS for fwaudit; default one worker per core), --skip-dir, --skip-ingest, --store (also the DuckDB store bench of bench-store.ts).
  * Numbers drift 20–40 % on a shared VM: compare the columns of one run, not runs.
  */
 import { spawnSync } from 'node:child_process';
@@ -124,9 +124,8 @@ function refJson(t: Timed): { lines?: number; records?: number; denies?: number 
   try { return JSON.parse(t.stdout.trim().split('\n').pop() ?? '{}') as { lines: number; records: number; denies: number }; } catch { return {}; }
 }
 
-function fwaudit(args: string[], out: string | null = null): Timed {
-  const extra = JOBS ? ['--jobs', JOBS] : [];
-  const t = best(RUNS, () => timed(process.execPath, [CLI, ...args, ...extra], { out: out ?? '/dev/null' }));
+function fwaudit(args: string[], out: string | null = null, jobs = JOBS): Timed {
+  const t = best(RUNS, () => timed(process.execPath, [CLI, ...args], { out: out ?? '/dev/null', env: jobs ? { FWAUDIT_JOBS: jobs } : {} }));
   if (!t.ok) console.log(`  fwaudit ${args.join(' ')} failed:\n${t.err}`);
   return t;
 }
@@ -148,7 +147,7 @@ async function main(): Promise<void> {
   const common = ['--tz', 'UTC', '--year', '2026', '--no-progress'];
   console.log(`fwaudit bench — node ${process.version}, ${cpus().length} cores, ${LINES.toLocaleString('en-US')} lines per family, best of ${RUNS}; files in ${DATA}; references from ${REFS}`);
   console.log('lines/s for each tool; "cores" = CPU time / wall time; ratios are fwaudit analyze against the reference (≥ 1 = faster)\n');
-  const rows: string[][] = [['family', 'MB', 'wc -l', 'node-count', 'scanner', 'analyze', 'cores', 'RSS', 'vs scanner', 'parse→jsonl', 'cores', 'RSS', 'parse/analyze']];
+  const rows: string[][] = [['family', 'MB', 'wc -l', 'node-count', 'scanner', 'analyze', 'cores', 'RSS', 'vs scanner', '1 thread', 'cores', 'RSS', 'parse→jsonl', 'cores', 'RSS', 'parse/analyze']];
   const peers: string[] = [];
   let iptFile: string | null = null;
   let iptAnalyze: Timed | null = null;
@@ -161,13 +160,14 @@ async function main(): Promise<void> {
     const nc = best(RUNS, () => timed(process.execPath, [join(REFS, 'node-count.mjs'), file], { cwd: REFS }));
     const sc = best(RUNS, () => timed(process.execPath, [join(REFS, fam.scanner), file], { cwd: REFS }));
     const an = fwaudit(['analyze', file, '--inventory', inventory, '--json', ...common]);
+    const an1 = fwaudit(['analyze', file, '--inventory', inventory, '--json', ...common], null, '1');
     const out = join(DATA, 'flows.jsonl');
     const pa = fwaudit(['parse', file, '-q', ...common], out);
     rmSync(out, { force: true });
     if (fam.id === 'iptables') iptAnalyze = an;
     const lps = (t: Timed) => lines / t.wall;
     rows.push([fam.id, mb.toFixed(0), fmt(lps(wc)), fmt(lps(nc)), fmt(lps(sc)), fmt(lps(an)), cores(an), mbs(an.rssMB), ratio(sc.wall / an.wall),
-      fmt(lps(pa)), cores(pa), mbs(pa.rssMB), ratio(pa.wall / an.wall)]);
+      fmt(lps(an1)), cores(an1), mbs(an1.rssMB), fmt(lps(pa)), cores(pa), mbs(pa.rssMB), ratio(pa.wall / an.wall)]);
     const sj = refJson(sc);
     if (sj.records !== undefined) peers.push(`${fam.id}: ${fam.scanner} read ${sj.records} records (${sj.denies} denies) in ${sc.wall.toFixed(2)} s`);
     if (fam.id === 'panos') {

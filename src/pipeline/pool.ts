@@ -45,8 +45,10 @@ export interface PoolStats { workers: number; wholeTasks: number; ranges: number
 
 export const DEFAULT_TUNING: PoolTuning = { rangeBytes: 4 << 20, splitMinBytes: 24 << 20, minTotalBytes: 16 << 20 };
 
-/** Worker threads by default: one per core. */
+/** Worker threads by default: FWAUDIT_JOBS when set, else one per core. */
 export function defaultJobs(): number {
+  const env = Number(process.env['FWAUDIT_JOBS']);
+  if (Number.isInteger(env) && env >= 1) return env;
   return Math.max(1, availableParallelism());
 }
 

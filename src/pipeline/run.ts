@@ -23,7 +23,7 @@ export interface ReadOptions {
   onProgress?: (p: Progress) => void;
   /** Awaited after every chunk: lets a sink flush its buffer and honour back-pressure. */
   afterChunk?: () => Promise<void> | void;
-  /** Worker threads for large inputs (src/pipeline/pool.ts); default one per core, 1 = read on this thread. */
+  /** Worker threads for large inputs (src/pipeline/pool.ts); default FWAUDIT_JOBS or one per core; 1 = this thread only. */
   jobs?: number;
 }
 
@@ -73,7 +73,7 @@ export async function readFlows(inputs: string[], opts: ReadOptions, onFlow: (f:
   const zone = new ZoneConverter(opts.tz ?? defaultTimeZone());
   if (opts.format) detectFormat('', '', opts.format); // validate early: throws on unknown format
   const files = expandInputs(inputs);
-  if (opts.jobs !== 1) { // several cores: large inputs go to the worker pool (same flows, same order)
+  if (opts.jobs !== 1 && process.env['FWAUDIT_JOBS'] !== '1') { // large inputs go to the worker pool (same flows, same order)
     const pooled = await (await import('./pool.js')).readFlowsPooled(files, opts, onFlow);
     if (pooled) return pooled;
   }
