@@ -45,10 +45,16 @@ export class FlowBatchWriter {
   private readonly lastV: Array<string | null> = new Array<string | null>(STR).fill(null);
   private readonly lastI = new Int32Array(STR).fill(-1);
   n = 0;
+  /** Buffers handed back by the reader (`recycle`), reused instead of allocating new ones. */
+  private readonly free: ArrayBuffer[] = [];
   constructor(private readonly rows = BATCH_ROWS) { this.reset(); }
 
+  recycle(buf: ArrayBuffer): void {
+    if (buf.byteLength === this.rows * (NUM * 8 + STR * 4 + 1) && this.free.length < 64) this.free.push(buf);
+  }
+
   private reset(): void {
-    this.buf = new ArrayBuffer(this.rows * (NUM * 8 + STR * 4 + 1));
+    this.buf = this.free?.pop() ?? new ArrayBuffer(this.rows * (NUM * 8 + STR * 4 + 1));
     this.num = new Float64Array(this.buf, 0, this.rows * NUM);
     this.str = new Int32Array(this.buf, this.rows * NUM * 8, this.rows * STR);
     this.mask = new Uint8Array(this.buf, this.rows * (NUM * 8 + STR * 4), this.rows);

@@ -12,8 +12,10 @@
  *   (replayed silently) and the year-inference state before it (`--year` and a December → January step).
  *   Where the state a range was started with turns out different from the one the ranges before it end
  *   with, the range is parsed again with the right state before any of its flows is delivered.
- * - Memory is flat: at most `2 × jobs` tasks are in flight, and a worker pauses after MAX_UNACKED batches
- *   that the main thread has not consumed yet.
+ * - Threads: `jobs` counts this thread, which runs `onFlow` (matching, writing), and `jobs - 1` parsing
+ *   workers (at least one).
+ * - Memory is flat: at most 2 tasks per worker (+1) are in flight, a worker pauses after MAX_UNACKED batches that
+ *   the main thread has not consumed yet, and batch buffers go back to their worker for reuse.
  * - Flows cross threads as columnar batches whose buffers are transferred (src/pipeline/flow-batch.ts).
  */
 import { Worker } from 'node:worker_threads';
@@ -224,13 +226,14 @@ export async function readFlowsPooled(
     }
   }
 
-  if (tuning.stats) Object.assign(tuning.stats, { workers: Math.min(jobs, tasks.length), wholeTasks: tasks.filter((t) => t.range < 0).length, ranges: tasks.filter((t) => t.range >= 0).length, reruns: 0 });
+  if (tuning.stats) Object.assign(tuning.stats, { workers: Math.max(1, Math.min(jobs - 1, tasks.length)), wholeTasks: tasks.filter((t) => t.range < 0).length, ranges: tasks.filter((t) => t.range >= 0).length, reruns: 0 });
   const url = workerUrl();
   const slots: Slot[] = [];
   let fatal: Error | null = null;
   let notify: (() => void) | null = null;
   const wakeMain = () => { const n = notify; notify = null; n?.(); };
-  const nWorkers = Math.min(jobs, tasks.length);
+  // `jobs` threads: this one (it runs onFlow: matching, writing) and jobs - 1 parsing workers
+  const nWorkers = Math.max(1, Math.min(jobs - 1, tasks.length));
   for (let i = 0; i < nWorkers; i++) {
     const slot: Slot = { w: new Worker(url), task: null };
     slot.w.on('message', (m: FromWorker) => {
@@ -248,7 +251,7 @@ export async function readFlowsPooled(
   }
   let finished = false;
 
-  const window = jobs * 2;
+  const window = nWorkers * 2 + 1;
   let head = 0;
   const pending: number[] = tasks.map((_, i) => i); // positions not yet dispatched, ascending
   const dispatch = (): void => {
@@ -320,7 +323,8 @@ export async function readFlowsPooled(
         readFlowBatch(b.batch, u.linesSoFar, onFlow, from);
         delivered.set(t.pos, (delivered.get(t.pos) ?? 0) + b.batch.n - from);
         if (u.summary) u.summary.flows += b.batch.n - from;
-        t.slot?.w.postMessage({ type: 'ack', task: t.id } satisfies ToWorker);
+        // the buffer goes back to the worker that filled it (no allocation churn, bounded memory)
+        if (t.slot) t.slot.w.postMessage({ type: 'ack', task: t.id, buf: b.batch.buf } satisfies ToWorker, [b.batch.buf]);
         if (msg.type === 'range') {
           onProgress?.({ file: msg.name, fileIndex: u.index, files: files.length, bytes: u.bytesSoFar + b.bytes, totalBytes: (u.plan as SplitPlan).size, lines: u.linesSoFar + b.lastLine });
         }

@@ -28,7 +28,7 @@ export type ToWorker =
     type: 'range'; task: number; path: string; name: string; start: number; end: number; last: boolean; det: Detection; mtimeMs: number;
     opts: WireReadOptions; context: string[]; contextPrefix: string | null; yearStart: YearState | null;
   }
-  | { type: 'ack'; task: number }
+  | { type: 'ack'; task: number; buf?: ArrayBuffer }
   | { type: 'cancel'; task: number };
 
 export interface RangeResult {
@@ -46,7 +46,7 @@ export type FromWorker =
   | { type: 'failed'; task: number; message: string; stack: string | undefined };
 
 /** Batches a worker may have waiting in the main thread (≈ 2048 flows each) before it pauses. */
-export const MAX_UNACKED = 24;
+export const MAX_UNACKED = 16;
 
 /** Year inference starting from a given state, recording what the main thread needs to check it. */
 export class TrackingYears extends YearInferrer {
@@ -78,8 +78,9 @@ if (port) {
 
   const queue: ToWorker[] = [];
   let running = false;
+  let writer: FlowBatchWriter | null = null; // of the running task: takes back the buffers the main thread returns
   port.on('message', (m: ToWorker) => {
-    if (m.type === 'ack') { unacked--; const w = wake; wake = null; w?.(); return; }
+    if (m.type === 'ack') { unacked--; if (m.buf) writer?.recycle(m.buf); const w = wake; wake = null; w?.(); return; }
     if (m.type === 'cancel') { cancelled.add(m.task); const w = wake; wake = null; w?.(); return; }
     queue.push(m);
     if (!running) void runQueue();
@@ -109,7 +110,7 @@ if (port) {
   };
 
   const runWhole = async (m: Extract<ToWorker, { type: 'whole' }>): Promise<void> => {
-    const w = new FlowBatchWriter();
+    const w = writer = new FlowBatchWriter();
     let lastLine = 0;
     const summaries = await readFlows([m.path], {
       ...(m.opts.format ? { format: m.opts.format } : {}), tz: m.opts.tz, ...(m.opts.year !== undefined ? { year: m.opts.year } : {}),
@@ -132,7 +133,7 @@ if (port) {
     if (!mod) throw new Error(`no parser for format ${m.det.format}`);
     const skips = new Map<string, SkipGroup>();
     const notes: Record<string, number> = {};
-    const w = new FlowBatchWriter();
+    const w = writer = new FlowBatchWriter();
     let mute = false;
     let lastLine = 0;
     let bytes = 0;
