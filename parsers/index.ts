@@ -3,7 +3,7 @@ import type { ParserModule } from './types.js';
 import { winfw } from './winfw.js';
 import { wfp } from './wfp.js';
 import { iptables } from './iptables.js';
-import { panos } from './panos.js';
+import { panos } from './panos/index.js';
 
 export const PARSERS: readonly ParserModule[] = [winfw, wfp, iptables, panos];
 

@@ -9,7 +9,10 @@
  */
 import { newFlow, normalizeTransport, type Action, type Direction } from '../src/model/flow.js';
 import { canonicalIp } from '../src/model/ip.js';
+import { civilToUtc, parseIsoTime, scanIsoTime, scanned, timeError, TERR_SYNTAX } from '../src/model/time.js';
 import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } from './types.js';
+import { guardSink } from './validate.js';
+import { ctime, dmesgTAt } from './syslog/envelope.js';
 
 const FORMAT_LINES = 'iptables';
 const FORMAT_JOURNALD = 'iptables-journald';
@@ -130,12 +133,24 @@ export function prefixVerdict(pre: string): Action {
     if (u.startsWith('[UFW AUDIT') || u.startsWith('[UFW MISC')) return 'unknown';
     return keywordVerdict(u);
   }
-  // Ubiquiti EdgeOS/USG: [<ruleset>-<rule>-A|D|R]
-  const L = u.length;
-  if (L >= 5 && u.charCodeAt(0) === 91 && u.charCodeAt(L - 1) === 93 && u.charCodeAt(L - 3) === 45) {
-    const d = u.charCodeAt(L - 2);
-    if (d === 65) return 'allow';
-    if (d === 68 || d === 82) return 'deny';
+  // Ubiquiti EdgeOS/USG `[<ruleset>-<rule>-A|D|R]` and UniFi `[<ruleset>-A|D|R-<rule id>]`, optionally
+  // followed by ` DESCR="…"` (the description is free text: its words never decide the verdict).
+  if (u.charCodeAt(0) === 91) {
+    const rb = u.indexOf(']');
+    if (rb > 3) {
+      const parts = u.slice(1, rb).split('-');
+      let v: Action | null = null, n = 0;
+      for (let i = 1; i < parts.length; i++) {
+        const x = parts[i]!;
+        if (x === 'A') { v = 'allow'; n++; } else if (x === 'D' || x === 'R') { v = 'deny'; n++; }
+      }
+      if (n === 1 && v !== null) return v;
+    }
+  }
+  // FireHOL: packets it drops are logged as `'IN-<name>:'`, `'OUT-<name>:'`, `'PASS-<name>:'` (quotes optional)
+  {
+    const q = u.charCodeAt(0) === 39 || u.charCodeAt(0) === 34 ? 1 : 0;
+    if ((u.startsWith('IN-', q) || u.startsWith('OUT-', q) || u.startsWith('PASS-', q)) && /^['"]?(?:IN|OUT|PASS)-[A-Z0-9_.-]+['"]?:?['"]?$/.test(u)) return 'deny';
   }
   // Shorewall:<chain>:<DISP>:
   if (u.startsWith('SHOREWALL:')) {
@@ -152,21 +167,73 @@ export function prefixVerdict(pre: string): Action {
 // Detection
 // ---------------------------------------------------------------------------------------------------
 
-const NF_LINE = /IN=\S*[^\n]*?\sSRC=[0-9A-Fa-f:.]+\s+DST=[0-9A-Fa-f:.]+[^\n]*?PROTO=|(?:^|\s)OUT=\S*[^\n]*?\sSRC=[0-9A-Fa-f:.]+\s+DST=[0-9A-Fa-f:.]+[^\n]*?PROTO=/;
-const NF_LINE_M = new RegExp(NF_LINE.source, 'm');
+function isIpChar(c: number): boolean {
+  return (c >= 48 && c <= 58) || c === 46 || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
+
+/** Index of `OUT=` at the start of the text or after whitespace, from p; -1 when none. */
+function outKey(l: string, p: number): number {
+  for (let k = l.indexOf('OUT=', p); k >= 0; k = l.indexOf('OUT=', k + 4)) {
+    const b = k === 0 ? 32 : l.charCodeAt(k - 1);
+    if (b === 32 || b === 9) return k;
+  }
+  return -1;
+}
+
+/**
+ * True when the line carries a netfilter LOG body: `IN=` (or a leading `OUT=`), later
+ * ` SRC=<addr> DST=<addr>`, later `PROTO=`. A linear scan (each character is visited a bounded number
+ * of times), where the regular expression it replaces took cubic time on hostile lines.
+ */
+export function isNetfilterLine(l: string): boolean {
+  const i = l.indexOf('IN=');
+  const o = outKey(l, 0);
+  const start = i < 0 ? o : o < 0 ? i : Math.min(i, o);
+  if (start < 0) return false;
+  const proto = l.lastIndexOf('PROTO=');
+  if (proto < start) return false;
+  const n = l.length;
+  for (let p = l.indexOf(' SRC=', start); p >= 0 && p < proto; p = l.indexOf(' SRC=', p + 5)) {
+    let q = p + 5;
+    const a = q;
+    while (q < n && isIpChar(l.charCodeAt(q))) q++;
+    if (q === a) continue;
+    const w = q;
+    while (q < n && (l.charCodeAt(q) === 32 || l.charCodeAt(q) === 9)) q++;
+    if (q === w || !l.startsWith('DST=', q)) continue;
+    q += 4;
+    const b = q;
+    while (q < n && isIpChar(l.charCodeAt(q))) q++;
+    if (q > b && q <= proto) return true;
+  }
+  return false;
+}
+
+/** True when any line of the text is a netfilter line. */
+function hasNetfilterLine(text: string): boolean {
+  let a = 0;
+  while (a < text.length) {
+    let e = text.indexOf('\n', a);
+    if (e < 0) e = text.length;
+    if (isNetfilterLine(text.slice(a, e))) return true;
+    a = e + 1;
+  }
+  return false;
+}
+
 const SYSLOG_HEAD = /^(?:<\d{1,3}>\s?)?(?:1 \S+ |[A-Z][a-z]{2} [ 0-3]\d \d\d:\d\d:\d\d[ .]|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)/;
 const WAZUH_LINE = /^log \d+ (?:pass|fail) = /m;
 const PROXMOX_LINE = /^\d+ \d+ \S+ \d{1,2}\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d [+-]\d{4} /;
 const PROXMOX_LINE_M = new RegExp(PROXMOX_LINE.source, 'm');
 
-function firstLine(head: string, re: RegExp): string | null {
-  for (const l of head.split('\n', 2000)) if (re.test(l)) return l;
+function firstNetfilterLine(head: string): string | null {
+  for (const l of head.split('\n', 2000)) if (isNetfilterLine(l)) return l;
   return null;
 }
 
 function detectIptables(head: string): Detection | null {
   const t = head.replace(/^\s+/, '');
-  const nf = NF_LINE_M.test(head);
+  const nf = hasNetfilterLine(head);
   const c0 = t.charCodeAt(0);
   if (c0 === 123 || c0 === 91) { // { or [
     const journal = head.indexOf('"MESSAGE"') >= 0 || head.indexOf('"__REALTIME_TIMESTAMP"') >= 0;
@@ -183,7 +250,7 @@ function detectIptables(head: string): Detection | null {
   }
   if (nf) {
     if (PROXMOX_LINE_M.test(head)) return { format: FORMAT_LINES, dialect: 'proxmox', framing: 'lines', confidence: 0.9 };
-    const l = firstLine(head, NF_LINE) ?? '';
+    const l = firstNetfilterLine(head) ?? '';
     let dialect = 'dmesg';
     if (/^<\d{1,3}>1 /.test(l)) dialect = 'rfc5424';
     else if (/^(?:<\d{1,3}>\s?)?\d{4}-\d\d-\d\dT/.test(l)) dialect = 'rfc3339';
@@ -211,6 +278,8 @@ class IptablesParser implements RecordParser {
   private eTs: number | null = null;
   private eHost: string | null = null;
   private eMsg = 0;
+  /** Non-zero (a TERR_* code) when the line's header carries a timestamp with an invalid field. */
+  private eErr = 0;
 
   // Caches.
   private bsdKey = '';
@@ -264,7 +333,7 @@ class IptablesParser implements RecordParser {
     } else if ('message' in o) {
       raw = o.message;
       const at = o['@timestamp'];
-      if (typeof at === 'string') { const t = Date.parse(at); ts = Number.isFinite(t) ? t : null; }
+      if (typeof at === 'string') { const t = parseIsoTime(at, 0, at.length, null); if (t < 0) { this.sink.skip(`${timeError(t)} (@timestamp)`, lineNo, 'malformed'); return; } ts = t; }
       const h = o.host;
       if (h && typeof h === 'object') {
         const hh = (h as Record<string, unknown>).hostname ?? (h as Record<string, unknown>).name;
@@ -341,7 +410,7 @@ class IptablesParser implements RecordParser {
 
   /** Recognizes a syslog header at p; sets eTs, eHost, eMsg. Returns false when there is none. */
   private envelope(s: string, p0: number): boolean {
-    this.eTs = null; this.eHost = null; this.eMsg = p0;
+    this.eTs = null; this.eHost = null; this.eMsg = p0; this.eErr = 0;
     let p = p0;
     let c = s.charCodeAt(p);
     if (c === 60) { // <PRI>
@@ -367,7 +436,17 @@ class IptablesParser implements RecordParser {
       const e = this.bsdTs(s, p, mo);
       if (e > 0) { this.afterTs(s, e); return true; }
     }
-    if (c === 91) return this.skipUptimeFrom(s, p) || pri;
+    if (c === 91) {
+      // `dmesg -T`: [Thu Mar 11 20:05:08 2021] (wall clock in --tz), else a kernel uptime stamp
+      const k = dmesgTAt(s, p, this.opts.zone);
+      if (k !== 0) {
+        if (k > 0) { this.eTs = ctime.ms; p = ctime.end; } else { this.eErr = k; p = s.indexOf(']', p) + 1; }
+        while (s.charCodeAt(p) === 32) p++;
+        this.eMsg = p;
+        return true;
+      }
+      return this.skipUptimeFrom(s, p) || pri;
+    }
     return pri;
   }
 
@@ -411,39 +490,17 @@ class IptablesParser implements RecordParser {
     return true;
   }
 
-  /** ISO-8601/RFC 3339 timestamp at p; sets eTs, returns the index after it or -1. */
+  /**
+   * ISO-8601/RFC 3339 timestamp at p (date `T` time); sets eTs, returns the index after it or -1 when
+   * the text is not shaped like one. A timestamp with an invalid field sets eErr (the line is malformed).
+   */
   private isoTs(s: string, p: number): number {
-    if (s.charCodeAt(p + 4) !== 45 || s.charCodeAt(p + 7) !== 45) return -1;
     const t = s.charCodeAt(p + 10);
     if (t !== 84 && t !== 116) return -1; // T
-    const y = uintAt(s, p);
-    const mo = d2(s, p + 5), d = d2(s, p + 8), h = d2(s, p + 11), mi = d2(s, p + 14), se = d2(s, p + 17);
-    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60) return -1;
-    if (s.charCodeAt(p + 13) !== 58 || s.charCodeAt(p + 16) !== 58) return -1;
-    let q = p + 19;
-    let ms = 0;
-    if (s.charCodeAt(q) === 46 || s.charCodeAt(q) === 44) {
-      q++;
-      let scale = 100;
-      while (q < s.length && isDigit(s.charCodeAt(q))) { ms += (s.charCodeAt(q) - 48) * scale; scale /= 10; q++; }
-      ms = Math.floor(ms);
-    }
-    const z = s.charCodeAt(q);
-    if (z === 90 || z === 122) { // Z
-      this.eTs = Date.UTC(y, mo - 1, d, h, mi, se, ms);
-      return q + 1;
-    }
-    if (z === 43 || z === 45) { // + / -
-      const oh = d2(s, q + 1);
-      let om: number, end: number;
-      if (s.charCodeAt(q + 3) === 58) { om = d2(s, q + 4); end = q + 6; } else { om = d2(s, q + 3); end = q + 5; }
-      if (oh < 0 || om < 0) return -1;
-      const off = (oh * 60 + om) * 60_000 * (z === 45 ? -1 : 1);
-      this.eTs = Date.UTC(y, mo - 1, d, h, mi, se, ms) - off;
-      return end;
-    }
-    this.eTs = this.opts.zone.toUtc(y, mo, d, h, mi, se, ms);
-    return q;
+    const v = scanIsoTime(s, p, this.opts.zone);
+    if (v === TERR_SYNTAX) return -1;
+    if (v < 0) { this.eErr = v; this.eTs = null; } else this.eTs = v;
+    return scanned.end;
   }
 
   /** `Mmm dd hh:mm:ss` (day space- or zero-padded, optional fraction); sets eTs, returns end or -1. */
@@ -459,16 +516,18 @@ class IptablesParser implements RecordParser {
       const d1 = s.charCodeAt(p + 5) - 48;
       const day = (dc === 32 ? 0 : dc - 48) * 10 + d1;
       const h = d2(s, p + 7), mi = d2(s, p + 10), se = d2(s, p + 13);
-      if (!(dc === 32 || isDigit(dc)) || d1 < 0 || d1 > 9 || day < 1 || day > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60) return -1;
-      const y = this.opts.years.yearFor(mo, day);
-      this.bsdVal = this.opts.zone.toUtc(y, mo, day, h, mi, se);
+      if (!(dc === 32 || isDigit(dc)) || d1 < 0 || d1 > 9 || h < 0 || mi < 0 || se < 0) return -1;
+      const y = this.opts.years.yearFor(mo, day >= 1 && day <= 31 ? day : 1);
+      const v = civilToUtc(this.opts.zone, y, mo, day, h, mi, se, 0, null);
+      if (v < 0) { this.eErr = v; this.eTs = null; return end; }
+      this.bsdVal = v;
       this.bsdKey = s.slice(p, p + 15);
       this.eTs = this.bsdVal;
     }
     if (ec === 46) { // fractional seconds
       let q = end + 1, ms = 0, scale = 100;
       while (q < s.length && isDigit(s.charCodeAt(q))) { ms += (s.charCodeAt(q) - 48) * scale; scale /= 10; q++; }
-      this.eTs += Math.floor(ms);
+      if (this.eTs !== null) this.eTs += Math.floor(ms);
       end = q;
     }
     return end;
@@ -515,8 +574,9 @@ class IptablesParser implements RecordParser {
     const sign = s.charCodeAt(z) === 45 ? -1 : 1;
     const oh = d2(s, z + 1), om = d2(s, z + 3);
     if (mo > 0 && h >= 0 && mi >= 0 && se >= 0 && oh >= 0 && om >= 0) {
-      this.eTs = Date.UTC(y, mo - 1, day, h, mi, se) - sign * (oh * 60 + om) * 60_000;
-    }
+      const v = civilToUtc(null, y, mo, day, h, mi, se, 0, sign * (oh * 60 + om));
+      if (v < 0) this.eErr = v; else this.eTs = v;
+    } else this.eErr = TERR_SYNTAX;
     this.eMsg = z + 6;
     return chain;
   }
@@ -579,13 +639,14 @@ class IptablesParser implements RecordParser {
     // addresses (DST= directly follows the SRC= value, LEN= the DST= value)
     const sa = srcKey + 5, se = valueEnd(s, sa);
     const src = this.ip(s, sa, se);
-    if (src === null) { this.sink.skip(se === sa ? 'empty SRC=' : 'bad SRC= address', lineNo, 'malformed'); return; }
+    if (src === null) { this.sink.skip(se === sa ? 'empty SRC=' : isMasked(s, sa, se) ? 'masked SRC= address (anonymised log)' : 'bad SRC= address', lineNo, 'malformed'); return; }
     const dstKey = key4(s, se, 68, 83, 84) ? se : findKey(s, se, 'DST=', 68, ' DST=');
     if (dstKey < 0) { this.sink.skip('netfilter line without DST=', lineNo, 'malformed'); return; }
     const da = dstKey + 5, de = valueEnd(s, da);
     const dst = this.ip(s, da, de);
-    if (dst === null) { this.sink.skip(de === da ? 'empty DST=' : 'bad DST= address', lineNo, 'malformed'); return; }
+    if (dst === null) { this.sink.skip(de === da ? 'empty DST=' : isMasked(s, da, de) ? 'masked DST= address (anonymised log)' : 'bad DST= address', lineNo, 'malformed'); return; }
 
+    if (this.eErr !== 0) { this.sink.skip(timeError(this.eErr), lineNo, 'malformed'); return; }
     const f = newFlow(this.format, this.file, lineNo);
     f.ts = this.eTs;
     f.device = this.eHost;
@@ -729,6 +790,17 @@ function isFacility(s: string, a: number, b: number): boolean {
   return dot > a && dot < b - 1;
 }
 
+/** An anonymised address: `xxx.xxx.xxx.xxx`, `x.x.x.x`, `XX:XX::`, `*.*.*.*` (only x, X, *, dots, colons). */
+function isMasked(s: string, a: number, b: number): boolean {
+  let mask = false;
+  for (let i = a; i < b; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 120 || c === 88 || c === 42) mask = true;
+    else if (c !== 46 && c !== 58 && !isDigit(c)) return false;
+  }
+  return mask;
+}
+
 function hasEq(s: string, a: number, b: number): boolean {
   for (let i = a; i < b; i++) if (s.charCodeAt(i) === 61) return true;
   return false;
@@ -785,6 +857,7 @@ export const iptables: ParserModule = {
     return { format: FORMAT_LINES, dialect: 'syslog', framing: 'lines', confidence: 1 };
   },
   create(det: Detection, opts: ParseOptions, sink: ParseSink): RecordParser {
+    sink = guardSink(sink);
     return new IptablesParser(det, opts, sink);
   },
 };

@@ -24,14 +24,15 @@
  */
 import { canonicalIp } from '../src/model/ip.js';
 import { newFlow, normalizeTransport, type Action, type Direction } from '../src/model/flow.js';
-import type { ZoneConverter } from '../src/model/time.js';
+import { isPlausibleTs, parseIsoTime, scanned, timeError, TERR_RANGE, TERR_SYNTAX, type ZoneConverter } from '../src/model/time.js';
 import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } from './types.js';
+import { guardSink } from './validate.js';
 
 type Data = Record<string, unknown>;
 
 interface WinEvent {
   id: number | null;
-  ts: number | null;
+  ts: { ts: number | null; error: string | null };
   device: string | null;
   data: Data;
 }
@@ -102,13 +103,71 @@ export function decodeXml(s: string): string {
   });
 }
 
-const XML_DATA = /<Data\s+Name\s*=\s*(["'])(.*?)\1\s*(?:\/>|>([\s\S]*?)<\/Data\s*>)/g;
+/** Index of the `>` that ends the tag opened at p (quoted attribute values may contain `>`), or -1. */
+function tagEnd(xml: string, p: number): number {
+  const n = xml.length;
+  for (let i = p; i < n; i++) {
+    const c = xml.charCodeAt(i);
+    if (c === 62) return i;
+    if (c === 34 || c === 39) { const q = xml.indexOf(c === 34 ? '"' : "'", i + 1); if (q < 0) return -1; i = q; }
+    else if (c === 60 && i > p) return -1; // a new tag before this one closed
+  }
+  return -1;
+}
 
+/** Value of attribute `name` inside the tag text xml[a, b), or null (linear: one pass over the tag). */
+function attr(xml: string, a: number, b: number, name: string): string | null {
+  let i = a;
+  while (i < b) {
+    const k = xml.indexOf(name, i);
+    if (k < 0 || k >= b) return null;
+    const before = xml.charCodeAt(k - 1);
+    let j = k + name.length;
+    while (j < b && (xml.charCodeAt(j) === 32 || xml.charCodeAt(j) === 9 || xml.charCodeAt(j) === 10 || xml.charCodeAt(j) === 13)) j++;
+    if ((before === 32 || before === 9 || before === 10 || before === 13) && xml.charCodeAt(j) === 61) {
+      j++;
+      while (j < b && (xml.charCodeAt(j) === 32 || xml.charCodeAt(j) === 9 || xml.charCodeAt(j) === 10 || xml.charCodeAt(j) === 13)) j++;
+      const q = xml.charCodeAt(j);
+      if (q !== 34 && q !== 39) return null;
+      const e = xml.indexOf(q === 34 ? '"' : "'", j + 1);
+      if (e < 0 || e > b) return null;
+      return xml.slice(j + 1, e);
+    }
+    i = k + name.length;
+  }
+  return null;
+}
+
+/**
+ * `<Data Name="…">value</Data>` / `<Data Name="…"/>` elements, scanned left to right in linear time
+ * (each character is looked at a bounded number of times; no backtracking regex on event text).
+ */
 function xmlData(xml: string): Data {
   const out: Data = {};
-  XML_DATA.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = XML_DATA.exec(xml)) !== null) out[decodeXml(m[2]!)] = decodeXml(m[3] ?? '');
+  let p = xml.indexOf('<Data');
+  let close = -2; // the next `</Data` at or after the current element (-1: none left), cached: linear
+  while (p >= 0) {
+    const after = xml.charCodeAt(p + 5);
+    if (!(after === 32 || after === 9 || after === 10 || after === 13 || after === 62 || after === 47)) { p = xml.indexOf('<Data', p + 5); continue; }
+    const te = tagEnd(xml, p + 1);
+    if (te < 0) break;
+    const name = attr(xml, p + 5, te, 'Name');
+    if (xml.charCodeAt(te - 1) === 47) { // <Data Name="x"/>
+      if (name !== null) out[decodeXml(name)] = '';
+      p = xml.indexOf('<Data', te + 1);
+      continue;
+    }
+    if (close !== -1 && close < te + 1) close = xml.indexOf('</Data', te + 1);
+    const next = xml.indexOf('<Data', te + 1);
+    if (close < 0 || (next >= 0 && next < close)) { // no end tag before the next element: skip this one
+      p = next;
+      continue;
+    }
+    if (name !== null) out[decodeXml(name)] = decodeXml(xml.slice(te + 1, close));
+    const ce = xml.indexOf('>', close);
+    if (ce < 0) break;
+    p = xml.indexOf('<Data', ce + 1);
+  }
   return out;
 }
 
@@ -124,48 +183,44 @@ function messageData(msg: string): Data {
   return out;
 }
 
-const ISO = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?\s*(Z|[+-]\d\d(?::?\d\d)?)?$/i;
-const MSDATE = /^\/Date\((-?\d+)(?:[+-]\d{4})?\)\/$/;
+interface TimeValue { ms: number; offset: boolean; error?: string }
 
-interface TimeValue { ms: number; offset: boolean }
-
-/** Parses a timestamp; offset-less wall-clock times are converted with `zone`. */
+/**
+ * Parses a timestamp; offset-less wall-clock times are converted with `zone`. Null when the value is
+ * not a time at all; `{error}` when it is one with an invalid field (no roll-over, ±14:00, 1990-2100).
+ */
 export function parseTime(v: unknown, zone: ZoneConverter): TimeValue | null {
-  if (typeof v === 'number' && Number.isFinite(v)) return { ms: v, offset: true };
+  if (typeof v === 'number') {
+    return isPlausibleTs(v) ? { ms: v, offset: true } : { ms: NaN, offset: true, error: timeError(TERR_RANGE) };
+  }
   const s = str(v)?.trim();
   if (!s) return null;
-  const md = MSDATE.exec(s);
-  if (md) return { ms: Number(md[1]), offset: true };
-  const m = ISO.exec(s);
-  if (!m) {
-    const p = Date.parse(s);
-    return Number.isFinite(p) && /(Z|[+-]\d\d:?\d\d|GMT|UTC)$/i.test(s) ? { ms: p, offset: true } : null;
+  if (s.startsWith('/Date(') && s.endsWith(')/')) { // PowerShell 5.1: /Date(ms)/ or /Date(ms+0100)/
+    let e = 6;
+    while (e < s.length && s.charCodeAt(e) >= 48 && s.charCodeAt(e) <= 57) e++;
+    const ms = Number(s.slice(6, e));
+    if (e === 6) return null;
+    return isPlausibleTs(ms) ? { ms, offset: true } : { ms: NaN, offset: true, error: timeError(TERR_RANGE) };
   }
-  const y = +m[1]!, mo = +m[2]!, d = +m[3]!, h = +m[4]!, mi = +m[5]!, sec = +m[6]!;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return null;
-  const ms = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000 + 1e-6) : 0;
-  const z = m[8];
-  if (!z) return { ms: zone.toUtc(y, mo, d, h, mi, sec, ms), offset: false };
-  let off = 0;
-  if (z !== 'Z' && z !== 'z') {
-    const sign = z[0] === '-' ? -1 : 1;
-    const digits = z.slice(1).replace(':', '');
-    off = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0')) * 60_000;
-  }
-  return { ms: Date.UTC(y, mo - 1, d, h, mi, sec, ms) - off, offset: true };
+  const t = parseIsoTime(s, 0, s.length, zone);
+  if (t === TERR_SYNTAX) return null;
+  if (t < 0) return { ms: NaN, offset: true, error: timeError(t) };
+  return { ms: t, offset: scanned.offset };
 }
 
-/** First candidate with an offset wins; else the first parseable offset-less one. */
-function pickTime(cands: unknown[], zone: ZoneConverter): number | null {
+/** First valid candidate with an offset wins; else the first valid offset-less one; else the first error. */
+function pickTime(cands: unknown[], zone: ZoneConverter): { ts: number | null; error: string | null } {
   let local: number | null = null;
+  let error: string | null = null;
   for (const c of cands) {
     if (c === undefined || c === null) continue;
     const t = parseTime(c, zone);
     if (!t) continue;
-    if (t.offset) return t.ms;
+    if (t.error !== undefined) { if (error === null) error = t.error; continue; }
+    if (t.offset) return { ts: t.ms, error: null };
     if (local === null) local = t.ms;
   }
-  return local;
+  return { ts: local, error: local === null ? error : null };
 }
 
 function get(o: unknown, ...path: string[]): unknown {
@@ -262,20 +317,52 @@ function fromJson(v: unknown, zone: ZoneConverter): WinEvent | null {
   };
 }
 
+/** Text content of the first `<tag …>text</tag>` element, or null (indexOf only: linear). */
+function elementText(xml: string, tag: string): string | null {
+  let p = xml.indexOf('<' + tag);
+  while (p >= 0) {
+    const c = xml.charCodeAt(p + 1 + tag.length);
+    if (c === 62 || c === 32 || c === 9 || c === 10 || c === 13) {
+      const te = tagEnd(xml, p + 1);
+      if (te < 0 || xml.charCodeAt(te - 1) === 47) return null;
+      const close = xml.indexOf('</' + tag, te + 1);
+      return close < 0 ? null : xml.slice(te + 1, close);
+    }
+    p = xml.indexOf('<' + tag, p + 1 + tag.length);
+  }
+  return null;
+}
+
+/** Attribute of the first `<tag …>` element, or null. */
+function elementAttr(xml: string, tag: string, name: string): string | null {
+  let p = xml.indexOf('<' + tag);
+  while (p >= 0) {
+    const c = xml.charCodeAt(p + 1 + tag.length);
+    if (c === 62 || c === 47 || c === 32 || c === 9 || c === 10 || c === 13) {
+      const te = tagEnd(xml, p + 1);
+      return te < 0 ? null : attr(xml, p + 1 + tag.length, te, name);
+    }
+    p = xml.indexOf('<' + tag, p + 1 + tag.length);
+  }
+  return null;
+}
+
 function fromXml(xml: string, zone: ZoneConverter): WinEvent {
-  const id = /<EventID\b[^>]*>\s*(\d+)\s*<\/EventID>/.exec(xml);
-  const tc = /<TimeCreated\b[^>]*?\bSystemTime\s*=\s*(["'])(.*?)\1/.exec(xml);
-  const comp = /<Computer>([^<]*)<\/Computer>/.exec(xml);
+  const idText = elementText(xml, 'EventID');
+  const idTrim = idText === null ? '' : idText.trim();
+  const id = /^\d{1,10}$/.test(idTrim) ? Number(idTrim) : null;
+  const tc = elementAttr(xml, 'TimeCreated', 'SystemTime');
+  const comp = elementText(xml, 'Computer');
   const edStart = xml.indexOf('<EventData');
   const data = xmlData(edStart >= 0 ? xml.slice(edStart) : xml);
   if (!hasAddress(data)) {
-    const msg = /<Message>([\s\S]*?)<\/Message>/.exec(xml);
-    if (msg) Object.assign(data, { ...messageData(decodeXml(msg[1]!)), ...data });
+    const msg = elementText(xml, 'Message');
+    if (msg !== null) Object.assign(data, { ...messageData(decodeXml(msg)), ...data });
   }
   return {
-    id: id ? Number(id[1]) : null,
-    ts: tc ? pickTime([decodeXml(tc[2]!)], zone) : null,
-    device: comp ? firstStr(decodeXml(comp[1]!.trim())) : null,
+    id,
+    ts: tc !== null ? pickTime([decodeXml(tc)], zone) : { ts: null, error: null },
+    device: comp !== null ? firstStr(decodeXml(comp.trim())) : null,
     data,
   };
 }
@@ -342,8 +429,9 @@ class WfpParser implements RecordParser {
     const dst = dstRaw === null ? null : canonicalIp(dstRaw.trim());
     if (dstRaw !== null && dst === null) { sink.skip('bad DestAddress', lineNo, 'malformed'); return; }
 
+    if (ev.ts.error !== null) { sink.skip(ev.ts.error, lineNo, 'malformed'); return; }
     const f = newFlow(this.det.format, this.opts.file, lineNo);
-    f.ts = ev.ts;
+    f.ts = ev.ts.ts;
     f.action = action;
     f.raw_action = String(ev.id);
     const proto = d['Protocol'];
@@ -372,7 +460,21 @@ class WfpParser implements RecordParser {
 // ---------------------------------------------------------------------------------------------- detection
 
 const WFP_ID_JSON = /"(?:EventID|Id|EventId|event_id|code)"\s*:\s*"?515[2-9]\b/;
-const WFP_ID_XML = /<EventID\b[^>]*>\s*515[2-9]\s*</;
+/** True when some `<EventID …>515x</EventID>` with x in 2-9 occurs (linear scan, no backtracking). */
+function hasWfpXmlId(t: string): boolean {
+  let gt = -1;
+  for (let p = t.indexOf('<EventID'); p >= 0; p = t.indexOf('<EventID', p + 8)) {
+    if (gt < p) { gt = t.indexOf('>', p); if (gt < 0) return false; }
+    let q = gt + 1;
+    while (q < t.length && (t.charCodeAt(q) === 32 || t.charCodeAt(q) === 10 || t.charCodeAt(q) === 13 || t.charCodeAt(q) === 9)) q++;
+    if (t.startsWith('515', q)) {
+      const d = t.charCodeAt(q + 3);
+      const e = t.charCodeAt(q + 4);
+      if (d >= 50 && d <= 57 && !(e >= 48 && e <= 57)) return true;
+    }
+  }
+  return false;
+}
 const WIN_JSON = /Microsoft-Windows-Security-Auditing|"winlog"\s*:|"EventID"\s*:|"EventData"\s*:|"Event"\s*:\s*\{\s*"System"/;
 
 function jsonDialect(head: string): string {
@@ -389,7 +491,7 @@ function detect(head: string, _fileName: string): Detection | null {
   const c = t.charCodeAt(0);
   if (c === 60 /* < */) {
     if (!/<Event[\s>]/.test(t)) return null;
-    if (WFP_ID_XML.test(t)) return { format: 'wfp-xml', dialect: 'event-xml', framing: 'xml-events', confidence: 0.9 };
+    if (hasWfpXmlId(t)) return { format: 'wfp-xml', dialect: 'event-xml', framing: 'xml-events', confidence: 0.9 };
     if (t.indexOf('Microsoft-Windows-Security-Auditing') >= 0) {
       return { format: 'wfp-xml', dialect: 'event-xml', framing: 'xml-events', confidence: 0.6 };
     }
@@ -413,6 +515,7 @@ export const wfp: ParserModule = {
     return { format: 'wfp-json', dialect: jsonDialect(head.trimStart()), framing: 'json', confidence: 1 };
   },
   create(det: Detection, opts: ParseOptions, sink: ParseSink): RecordParser {
+    sink = guardSink(sink);
     return new WfpParser(det, opts, sink);
   },
 };

@@ -16,11 +16,14 @@
  *   is where that shape puts it; anything else with a wrong token count is 'malformed'/'field count'.
  * - ICMP/ICMPv6 flows never carry ports (the type/code live in icmptype/icmpcode).
  * - DROP lines are one packet each: packets=1, bytes=size. ALLOW/OPEN/CLOSE lines leave both null.
- * - Unknown action tokens are kept in raw_action with action 'unknown'.
+ * - A token that is no pfirewall.log action (ALLOW, DROP, XP's OPEN/OPEN-INBOUND/CLOSE) makes the line
+ *   malformed; `-` addresses (no address) too (flows are validated by parsers/validate.ts).
  */
 import { canonicalIp, ipv4ToInt } from '../src/model/ip.js';
+import { civilToUtc, timeError } from '../src/model/time.js';
 import { newFlow, normalizeTransport, type Action, type Direction } from '../src/model/flow.js';
 import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } from './types.js';
+import { guardSink } from './validate.js';
 
 const STANDARD_FIELDS = [
   'date', 'time', 'action', 'protocol', 'src-ip', 'dst-ip', 'src-port', 'dst-port', 'size', 'tcpflags',
@@ -263,9 +266,10 @@ class WinfwParser implements RecordParser {
       this.sink.skip('bad timestamp', lineNo, 'malformed');
       return;
     }
-    const y = d2(text, ds) * 100 + d2(text, ds + 2), mo = d2(text, ds + 5), d = d2(text, ds + 8);
+    const yh = d2(text, ds), yl = d2(text, ds + 2);
+    const y = yh < 0 || yl < 0 ? -1 : yh * 100 + yl, mo = d2(text, ds + 5), d = d2(text, ds + 8);
     const h = d2(text, ts0), mi = d2(text, ts0 + 3), s = d2(text, ts0 + 6);
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) {
+    if ((y | mo | d | h | mi | s) < 0) {
       this.sink.skip('bad timestamp', lineNo, 'malformed');
       return;
     }
@@ -273,13 +277,15 @@ class WinfwParser implements RecordParser {
     let ts: number;
     if (key === this.lastKey) ts = this.lastTs;
     else {
-      ts = this.opts.zone.toUtc(y, mo, d, h, mi, s);
+      ts = civilToUtc(this.opts.zone, y, mo, d, h, mi, s, 0, null);
+      if (ts < 0) { this.sink.skip(timeError(ts), lineNo, 'malformed'); return; }
       this.lastKey = key; this.lastTs = ts;
     }
 
+    // A token that is no pfirewall.log action means a corrupt or shifted line: never a guessed verdict.
+    if (raw === null) { this.sink.skip('invalid action (not ALLOW, DROP, OPEN, OPEN-INBOUND or CLOSE)', lineNo, 'malformed'); return; }
     const f = newFlow(this.format, this.file, lineNo);
     f.ts = ts;
-    if (raw === null) raw = text.slice(aS, aE);
     f.action = verdict;
     f.raw_action = raw;
 
@@ -346,6 +352,7 @@ export const winfw: ParserModule = {
     return { format: 'winfw', dialect: dialectOf(head), framing: 'lines', confidence: 1 };
   },
   create(det: Detection, opts: ParseOptions, sink: ParseSink): RecordParser {
+    sink = guardSink(sink);
     return new WinfwParser(det, opts, sink);
   },
 };

@@ -193,7 +193,7 @@ async function reportChild(db: string, n: number): Promise<void> {
   process.stdout.write(JSON.stringify({
     flows: n, buildSeconds: built.seconds, dbBytes: statSync(db).size, modelSeconds: Number(t1 - t0) / 1e9, htmlSeconds: Number(t2 - t1) / 1e9,
     htmlBytes: Buffer.byteLength(html), findings: built.findings, requirements: model.requirements.length,
-    newViolations: model.new_violations.length, resolved: model.resolved_violations.length, topBlocked: model.top_blocked.length,
+    newViolations: model.changes.new.length, resolved: model.changes.resolved.length, topBlocked: model.top_blocked.items.length,
     maxRssMB: process.resourceUsage().maxRSS / 1024,
   } satisfies ReportResult) + '\n');
 }

@@ -2,3 +2,5 @@
 import { chmodSync, existsSync } from 'node:fs';
 const bin = new URL('../dist/src/cli/main.js', import.meta.url);
 if (existsSync(bin)) chmodSync(bin, 0o755);
+// Validate the built-in rulesets once and store them compiled (scripts/compile-rulesets.mjs).
+await import('./compile-rulesets.mjs');

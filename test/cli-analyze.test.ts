@@ -11,7 +11,7 @@ import { runCli } from './helpers/cli.js';
 
 const ARGS = ['analyze', 'fixtures/demo/logs', '--inventory', 'fixtures/demo/inventory.yaml', '--tz', 'UTC', '--year', '2026'];
 
-interface F { product: string; requirement: string; confidence: string; transport: string; src_ip: string; dst_ip: string; dst_port: number | null; count: number; first_seen: string; last_seen: string; devices: string[]; rules: string[]; symptom: string | null; evidence: Array<{ file: string; line: number }> }
+interface F { hosts?: { count: number; first: string[]; cidrs: string[] }; product: string; requirement: string; confidence: string; transport: string; src_ip: string; dst_ip: string; dst_port: number | null; count: number; first_seen: string; last_seen: string; devices: string[]; rules: string[]; symptom: string | null; evidence: Array<{ file: string; line: number }> }
 
 describe('analyze on the demo deployment', () => {
   const r = runCli([...ARGS, '--json']);
@@ -21,14 +21,14 @@ describe('analyze on the demo deployment', () => {
     expect(r.code).toBe(0);
     const confirmed = out.findings.filter((f) => f.confidence === 'confirmed')
       .map((f) => `${f.product}/${f.requirement} ${f.src_ip}->${f.dst_ip} ${f.transport}/${f.dst_port} x${f.count}`).sort();
+    // one finding per requirement and destination (rulesets/README.md rule 7), the clients in `hosts`
     expect(confirmed).toEqual([
-      'escan/client-update-check 10.60.0.15->10.10.0.6 tcp/3333 x4',
-      'escan/client-update-check 10.60.0.16->10.10.0.6 tcp/3333 x4',
-      'escan/client-update-check 10.60.0.17->10.10.0.6 tcp/3333 x4',
+      'escan/client-update-check 10.60.0.15->10.10.0.6 tcp/3333 x12',
       'finjan-vsos/policy-updates 10.10.0.20->203.0.113.10 tcp/443 x6',
       'gfi-languard/server-to-target-rpc-dynamic 10.10.0.5->10.20.0.33 tcp/49667 x12',
       'groundlabs-er/node-agent-to-master 10.40.0.7->10.10.0.11 tcp/11117 x65',
     ]);
+    expect(out.findings.find((f) => f.requirement === 'client-update-check')!.hosts).toEqual({ count: 3, first: ['10.60.0.15', '10.60.0.16', '10.60.0.17'], cidrs: ['10.60.0.15', '10.60.0.16/31'], side: 'src' });
     const er = out.findings.find((f) => f.requirement === 'node-agent-to-master')!;
     expect(er).toMatchObject({ first_seen: '2026-03-10T09:00:05.000Z', last_seen: '2026-03-10T12:14:40.000Z', devices: ['PA-3220'], rules: ['block-default'] });
     expect(er.evidence).toHaveLength(5);
@@ -85,13 +85,11 @@ describe('analyze on the demo deployment', () => {
     expect(r2.code).toBe(0);
     const o = JSON.parse(r2.stdout) as { findings: F[] };
     const fromCsv = o.findings.filter((f) => f.evidence[0]!.file === 'fixtures/scenario/pa-5220-export.csv');
-    expect(fromCsv.map((f) => `${f.confidence} ${f.product}/${f.requirement} ${f.src_ip}->${f.dst_ip}:${f.dst_port} x${f.count} ${f.devices.join()} ${f.rules.join()}`).sort()).toEqual([
-      'confirmed gfi-languard/agent-to-server 10.20.0.40->10.10.0.5:1072 x3 PA-5220 deny agents, temp',
-      'confirmed gfi-languard/agent-to-server 10.20.0.41->10.10.0.5:1072 x3 PA-5220 deny agents, temp',
-      'confirmed gfi-languard/agent-to-server 10.20.0.42->10.10.0.5:1072 x3 PA-5220 deny agents, temp',
+    expect(fromCsv.map((f) => `${f.confidence} ${f.product}/${f.requirement} ${f.src_ip}->${f.dst_ip}:${f.dst_port} x${f.count} ${f.devices.join()} ${f.rules.join()} ${f.hosts?.count}`).sort()).toEqual([
+      'confirmed gfi-languard/agent-to-server 10.20.0.40->10.10.0.5:1072 x9 PA-5220 deny agents, temp 3',
     ]);
     expect(o.findings.filter((f) => f.confidence !== 'confirmed')).toEqual([]);
-    expect(o.findings).toHaveLength(9);
+    expect(o.findings).toHaveLength(5);
   });
 
   it('a bad ruleset gives file:line and exit 2', () => {

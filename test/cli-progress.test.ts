@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { CLI, ROOT, runCli } from './helpers/cli.js';
+import { missingPath } from './helpers/prereqs.js';
 
 const SCRIPT = '/usr/bin/script';
 
@@ -16,9 +17,8 @@ describe('progress line', () => {
     expect(r.stderr).toBe('');
   });
 
-  it('shows files, lines and MB/s on a terminal', () => {
-    if (!existsSync(SCRIPT)) return;
-    const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} parse fixtures/demo/logs -q --tz UTC >/dev/null`;
+  it.skipIf(missingPath(SCRIPT))('shows files, lines and MB/s on a terminal', () => {
+    const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} parse fixtures/demo/logs --tz UTC >/dev/null`;
     const r = spawnSync(SCRIPT, ['-qec', cmd, '/dev/null'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/\[1\/3 files\] [\d,]+ lines, [\d.]+ MB\/s/);

@@ -29,14 +29,14 @@ describe('run with the example configuration', () => {
   it('ingests, analyzes, writes every report and exits 1 (fail_on: violated)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^Run [0-9a-f-]{36} → .*fwaudit\.duckdb: 3 new input\(s\), 0 already ingested; 151 lines, 145 flows, 112 stored; findings 6 confirmed/m);
+    expect(r.stdout).toMatch(/^Run [0-9a-f-]{36} → .*fwaudit\.duckdb: 3 new input\(s\), 0 resumed, 0 already ingested; 151 lines, 145 flows, 145 stored; findings 6 confirmed/m);
     expect(r.stdout.split('\n').filter((l) => l.startsWith('Report '))).toEqual([
       `Report html → ${dir}/reports/fwaudit.html (4 violated, 1 intermittent, 5 new, 0 resolved)`,
       `Report md → ${dir}/reports/fwaudit.md (4 violated, 1 intermittent, 5 new, 0 resolved)`,
       `Report junit → ${dir}/reports/fwaudit-junit.xml (4 violated, 1 intermittent, 5 new, 0 resolved)`,
       `Report json → ${dir}/reports/fwaudit.json (4 violated, 1 intermittent, 5 new, 0 resolved)`,
     ]);
-    expect(r.stdout).toContain('fail_on violated: reached');
+    expect(r.stdout).toContain('fail_on violated: reached; failing now in the store: escan/client-ftp-passive, escan/client-update-check, finjan-vsos/policy-updates, gfi-languard/server-to-target-rpc-dynamic, groundlabs-er/node-agent-to-master');
   });
 
   it('the reports hold the analysis', () => {
@@ -44,23 +44,25 @@ describe('run with the example configuration', () => {
     expect(junit).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="fwaudit" tests="95" failures="5" errors="0" skipped="85"/);
     expect(junit).toContain('<testcase classname="groundlabs-er" name="node-agent-to-master" time="0">\n      <failure type="intermittent"');
     const md = readFileSync(join(dir, 'reports/fwaudit.md'), 'utf8');
-    expect(md).toContain('**4 violated**, 1 intermittent, 5 ok, 85 unobserved · 5 new, 0 resolved');
+    expect(md).toContain('**4 violated**, 1 intermittent, 5 ok, 85 unobserved · 5 new, 0 resolved · 112 denied flows in the period');
     const html = readFileSync(join(dir, 'reports/fwaudit.html'), 'utf8');
     expect(html.startsWith('<!DOCTYPE html>') || html.startsWith('<!doctype html>')).toBe(true);
     expect(html).not.toMatch(/<script/i);
     const json = JSON.parse(readFileSync(join(dir, 'reports/fwaudit.json'), 'utf8')) as { summary: Record<string, number> };
-    expect(json.summary).toMatchObject({ violated: 4, intermittent: 1, ok: 5, unobserved: 85, denied_flows: 112 });
-    // keep: denied in the example
+    expect(json.summary).toMatchObject({ violated: 4, intermittent: 1, ok: 5, unobserved: 85, denied_flows: 112, allowed_flows: 33 });
+    // The default keep: denied flows and flows that matched a requirement (the allowed ones turn a requirement ok).
     const q = runCli(['query', '--db', join(dir, 'fwaudit.duckdb'), '--json', "SELECT count(*) AS n, count(*) FILTER (WHERE action <> 'deny') AS other FROM flows"]);
-    expect(JSON.parse(q.stdout)).toEqual([{ n: 112, other: 0 }]);
+    expect(JSON.parse(q.stdout)).toEqual([{ n: 145, other: 33 }]);
   });
 
-  it('a second run with nothing new keeps the status: no violation turns "resolved"', () => {
+  it('a second run with nothing new says so, keeps the status and exits 1 while violations remain', () => {
     const again = runCli(['run', '--config', join(dir, 'fwaudit.yaml')]);
-    expect(again.stdout).toMatch(/0 new input\(s\), 3 already ingested/);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toMatch(/^Run [0-9a-f-]{36} → .*: nothing new \(3 input\(s\) already ingested\)$/m);
     expect(again.stdout).toContain(`Report md → ${dir}/reports/fwaudit.md (4 violated, 1 intermittent, 5 new, 0 resolved)`);
+    expect(again.stdout).toContain('fail_on violated: reached; failing now in the store: ');
     const json = JSON.parse(readFileSync(join(dir, 'reports/fwaudit.json'), 'utf8')) as { summary: Record<string, number> };
-    expect(json.summary).toMatchObject({ violated: 4, intermittent: 1, new_violations: 5, resolved_violations: 0 });
+    expect(json.summary).toMatchObject({ violated: 4, intermittent: 1, new: 5, resolved: 0 });
   });
 });
 
@@ -89,20 +91,17 @@ describe('scheduled runs over two days', () => {
   it('paths are relative to the configuration file; exit codes follow fail_on', () => {
     expect([day1.code, day2.code]).toEqual([1, 0]);
     expect(existsSync(join(dir, 'state/history.duckdb'))).toBe(true);
-    expect(day2.stdout).toContain(`Report md → ${join(dir, 'out/report.md')} (2 violated, 0 intermittent, 1 new, 1 resolved)`);
+    expect(day2.stdout).toContain(`Report md → ${join(dir, 'out/report.md')} (2 violated, 0 intermittent, 2 new, 1 resolved)`);
   });
 
   it('the report of the second run lists A as resolved and B as new', () => {
     const md = readFileSync(join(dir, 'out/report.md'), 'utf8');
-    const section = (title: string) => {
-      const start = md.indexOf(`## ${title}`);
-      return md.slice(start, md.indexOf('\n## ', start + 3)).trim().split('\n').slice(4);
-    };
-    expect(section('New violations since the previous run')).toEqual([
-      '| escan | client-update-check | 10.60.0.15 | 10.10.0.6 | tcp/3333 | 3 | 2026-03-11T08:52:00.000Z |',
-    ]);
-    expect(section('Resolved since the previous run')).toEqual([
-      '| groundlabs-er | node-agent-to-master | 10.40.0.7 | 10.10.0.11 | tcp/11117 | 3 | 2026-03-10T09:06:09.000Z |',
+    const start = md.indexOf('## Changes since the previous run');
+    const lines = md.slice(start, md.indexOf('\n## ', start + 3)).trim().split('\n').slice(2).map((l) => l.replace(/;.*$/, ''));
+    expect(lines).toEqual([
+      '- **escan / client-ftp-passive**: violated (was ok), failing since 2026-03-11T08:30:00.000Z',
+      '- **escan / client-update-check**: violated (was ok), failing since 2026-03-11T08:30:00.000Z',
+      '- **groundlabs-er / node-agent-to-master**: ok (was violated), allowed again since 2026-03-11T09:00:05.000Z',
     ]);
   });
 
@@ -115,7 +114,7 @@ describe('scheduled runs over two days', () => {
   it('a third run with nothing new records a run and changes no other count', () => {
     const again = runCli(['run', '--config', config('day2', 'none')]);
     expect(again.code).toBe(0);
-    expect(again.stdout).toContain('0 new input(s), 3 already ingested; 0 lines, 0 flows, 0 stored');
+    expect(again.stdout).toContain('nothing new (3 input(s) already ingested)');
     const q = runCli(['query', '--db', join(dir, 'state/history.duckdb'), '--json',
       'SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM inputs) AS inputs, (SELECT count(*) FROM flows) AS flows']);
     expect(JSON.parse(q.stdout)).toEqual([{ runs: 3, inputs: 6, flows: 14 }]);

@@ -4,6 +4,7 @@
  * days of logs give NEW and RESOLVED violations in `fwaudit report`.
  */
 import { describe, expect, it } from 'vitest';
+import type { ReportModel } from '../src/reports/model.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +36,7 @@ describe('ingest', () => {
   it('stores denied and requirement-matched flows, inputs, findings and the matrix as one run', () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('fixtures/demo/logs/pa-3220.log: panos-syslog (bsd): 106 lines, 106 flows, 0 skipped');
-    expect(first.stdout).toMatch(/^Run [0-9a-f-]{36} → .*demo\.duckdb: 3 new input\(s\), 0 already ingested; 151 lines, 145 flows, 145 stored; findings 6 confirmed, 0 probable, 0 port-only; requirements 4 violated, 1 intermittent, 5 ok$/m);
+    expect(first.stdout).toMatch(/^Run [0-9a-f-]{36} → .*demo\.duckdb: 3 new input\(s\), 0 resumed, 0 already ingested; 151 lines, 145 flows, 145 stored; findings 6 confirmed, 0 probable, 0 port-only\nStore: 5 requirement\(s\) failing now \(4 violated, 1 intermittent\): /m);
     expect(counts(db)).toEqual({ flows: 145, inputs: 3, runs: 1, findings: 6, matrix: 95 });
     expect(q(db, `SELECT action, count(*) AS n, count(matched) AS matched FROM flows GROUP BY action ORDER BY action`))
       .toEqual([{ action: 'allow', n: 33, matched: 33 }, { action: 'deny', n: 112, matched: 95 }]);
@@ -64,7 +65,7 @@ describe('ingest', () => {
       'fixtures/demo/logs/pa-3220.log: already ingested, skipped',
       'fixtures/demo/logs/target-10.20.0.33-pfirewall.log: already ingested, skipped',
     ]);
-    expect(again.stdout).toContain('0 new input(s), 3 already ingested; 0 lines, 0 flows, 0 stored');
+    expect(again.stdout).toMatch(/^Run [0-9a-f-]{36} → .*demo\.duckdb: nothing new \(3 input\(s\) already ingested\)\nStore: 5 requirement\(s\) failing now/m);
     const c = counts(db);
     expect(c).toMatchObject({ flows: 145, inputs: 3, runs: 2, findings: 6 });
     expect(q(db, `SELECT inputs, flows, stored_flows FROM runs ORDER BY started_at`)).toEqual([
@@ -136,7 +137,12 @@ describe('analyze --db', () => {
     const r = runCli(['analyze', 'fixtures/history/day1', ...INV, '--db', db, '--fail-on', 'violated']);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('CONFIRMED  Ground Labs Enterprise Recon node-agent 10.40.0.7 cannot reach its master 10.10.0.11 on TCP 11117');
-    expect(r.stdout).toMatch(/^Run [0-9a-f-]{36} → .*b\.duckdb: 3 new input\(s\), 0 already ingested; 14 lines, 9 flows, 8 stored/m);
+    expect(r.stdout).toMatch(/^Run [0-9a-f-]{36} → .*b\.duckdb: 3 new input\(s\), 0 resumed, 0 already ingested; 14 lines, 9 flows, 8 stored/m);
+    expect(r.stdout).toMatch(/^Store: 1 requirement\(s\) failing now \(1 violated, 0 intermittent\): groundlabs-er\/node-agent-to-master$/m);
+    // A second analyze --db with nothing new: still failing in the store, still exit 1.
+    const again = runCli(['analyze', 'fixtures/history/day1', ...INV, '--db', db, '--fail-on', 'violated']);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toMatch(/nothing new \(3 input\(s\) already ingested\)\nStore: 1 requirement\(s\) failing now/);
   });
 });
 
@@ -153,42 +159,32 @@ describe('history: two days, two runs', () => {
     ]);
   });
 
-  it('the Markdown report lists A as resolved and B as new', () => {
+  it('the Markdown report lists A as resolved and B as new, at requirement level', () => {
     const r = runCli(['report', '--db', db, '--format', 'md']);
     expect(r.code).toBe(0);
-    const section = (title: string) => {
-      const start = r.stdout.indexOf(`## ${title}`);
-      return r.stdout.slice(start, r.stdout.indexOf('\n## ', start + 3)).trim();
-    };
-    expect(section('New violations since the previous run')).toBe([
-      '## New violations since the previous run', '',
-      '| Product | Requirement | Source | Destination | Transport/port | Denied | Last seen |',
-      '|---|---|---|---|---|---|---|',
-      '| escan | client-update-check | 10.60.0.15 | 10.10.0.6 | tcp/3333 | 3 | 2026-03-11T08:52:00.000Z |',
-    ].join('\n'));
-    expect(section('Resolved since the previous run')).toBe([
-      '## Resolved since the previous run', '',
-      '| Product | Requirement | Source | Destination | Transport/port | Denied | Last seen |',
-      '|---|---|---|---|---|---|---|',
-      '| groundlabs-er | node-agent-to-master | 10.40.0.7 | 10.10.0.11 | tcp/11117 | 3 | 2026-03-10T09:06:09.000Z |',
+    const start = r.stdout.indexOf('## Changes since the previous run');
+    expect(r.stdout.slice(start, r.stdout.indexOf('\n## ', start + 3)).trim()).toBe([
+      '## Changes since the previous run', '',
+      // 3333 is also the passive FTP range of eScan: the matcher labels the flow with both requirements.
+      '- **escan / client-ftp-passive**: violated (was ok), failing since 2026-03-11T08:30:00.000Z; 10.60.0.15 → 10.10.0.6 tcp/3333 ×3',
+      '- **escan / client-update-check**: violated (was ok), failing since 2026-03-11T08:30:00.000Z; 10.60.0.15 → 10.10.0.6 tcp/3333 ×3',
+      '- **groundlabs-er / node-agent-to-master**: ok (was violated), allowed again since 2026-03-11T09:00:05.000Z; 10.40.0.7 → 10.10.0.11 tcp/11117 ×2',
     ].join('\n'));
   });
 
   it('the JSON report lists A as resolved and B as new', () => {
     const r = runCli(['report', '--db', db, '--format', 'json']);
     expect(r.code).toBe(0);
-    const m = JSON.parse(r.stdout) as { summary: Record<string, number>; new_violations: unknown[]; resolved_violations: unknown[]; requirements: Array<{ product: string; requirement: string; status: string }> };
-    expect(m.new_violations).toEqual([{
-      product: 'escan', requirement: 'client-update-check', src_ip: '10.60.0.15', dst_ip: '10.10.0.6', transport: 'tcp', dst_port: 3333,
-      count: 3, first_seen: '2026-03-11T08:30:00.000Z', last_seen: '2026-03-11T08:52:00.000Z',
-    }]);
-    expect(m.resolved_violations).toEqual([{
-      product: 'groundlabs-er', requirement: 'node-agent-to-master', src_ip: '10.40.0.7', dst_ip: '10.10.0.11', transport: 'tcp', dst_port: 11117,
-      count: 3, first_seen: '2026-03-10T09:00:05.000Z', last_seen: '2026-03-10T09:06:09.000Z',
-    }]);
-    expect(m.summary).toMatchObject({ new_violations: 1, resolved_violations: 1 });
-    const status = (req: string) => m.requirements.find((x) => x.requirement === req)?.status;
-    expect([status('node-agent-to-master'), status('client-update-check')]).toEqual(['ok', 'violated']);
+    const m = JSON.parse(r.stdout) as ReportModel;
+    expect(m.changes.new.map((c) => [c.product, c.requirement, c.previous_status, c.status])).toEqual([
+      ['escan', 'client-ftp-passive', 'ok', 'violated'], ['escan', 'client-update-check', 'ok', 'violated']]);
+    expect(m.changes.new[1]!.hosts).toEqual({ items: [{ src_ip: '10.60.0.15', dst_ip: '10.10.0.6', transport: 'tcp', dst_port: 3333, count: 3, last_seen: '2026-03-11T08:52:00.000Z' }], more: 0 });
+    expect(m.changes.resolved.map((c) => [c.product, c.requirement, c.since])).toEqual([['groundlabs-er', 'node-agent-to-master', '2026-03-11T09:00:05.000Z']]);
+    expect(m.summary).toMatchObject({ new: 2, resolved: 1 });
+    const a = m.requirements.find((x) => x.requirement === 'node-agent-to-master')!;
+    expect(a).toMatchObject({ status: 'ok', outages: [{ from: '2026-03-10T09:00:05.000Z', to: '2026-03-10T09:06:09.000Z', denies: 3, ongoing: false }] });
+    expect(a.timeline).toEqual([{ date: '2026-03-10', denies: 3, allows: 0, status: 'violated' }, { date: '2026-03-11', denies: 0, allows: 2, status: 'ok' }]);
+    expect(m.requirements.find((x) => x.requirement === 'client-update-check')?.status).toBe('violated');
   });
 });
 

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseInventory, parseHostsFile, loadInventory, loadHostsFile } from '../src/inventory/load.js';
-import { parseAddrEntry } from '../src/inventory/addr.js';
+import { parseAddrEntry, parseV4Fast } from '../src/inventory/addr.js';
 import { ConfigError } from '../src/model/errors.js';
 import type { Ruleset } from '../src/model/ruleset.js';
 import { loadBuiltinRulesets } from '../src/rulesets/load.js';
@@ -163,5 +163,36 @@ describe('hosts file', () => {
     writeFileSync(join(dir, 'ok'), '10.0.0.1 a.example.com\n');
     expect((await loadHostsFile(join(dir, 'ok'))).get('a.example.com')).toEqual(['10.0.0.1']);
     await expect(loadHostsFile(join(dir, 'missing'))).rejects.toBeInstanceOf(ConfigError);
+  });
+});
+
+describe('long address lists (issue 14: enterprise inventories)', () => {
+  const big = (bad: string | null, after = '      target: [10.50.0.0/24]') => {
+    const lines = ['deployments:', '  - product: groundlabs-er', '    roles:', '      master: [10.10.0.11]', '      node-agent:'];
+    for (let i = 0; i < 40; i++) lines.push(`        - ${i === 20 && bad ? bad : `10.40.${i}.0/24`}`);
+    lines.push(after);
+    return lines.join('\n') + '\n';
+  };
+
+  it('reads a 40-entry block list exactly like the YAML would', () => {
+    const inv = parseInventory(big(null), 'big.yaml', loadBuiltinRulesets());
+    const set = inv.deployments[0]!.roles.get('node-agent')!;
+    expect(set.text).toHaveLength(40);
+    expect(set.v4).toEqual([[(10 << 24 | 40 << 16) >>> 0, ((10 << 24 | 40 << 16 | 39 << 8 | 255) >>> 0)]]);
+    expect(inv.deployments[0]!.roles.get('target')!.text).toEqual(['10.50.0.0/24']);
+  });
+
+  it('names the line of a bad entry inside the list, and of an error after it', () => {
+    const rs = loadBuiltinRulesets();
+    expect(configError(() => parseInventory(big('10.40.20.300'), 'big.yaml', rs)).toString()).toMatch(/^big\.yaml:26: deployments\[0\]\.roles\.node-agent: "10\.40\.20\.300" is not an IPv4 address/);
+    expect(configError(() => parseInventory(big('10.40.20.1/24'), 'big.yaml', rs)).toString()).toMatch(/^big\.yaml:26: .*host bits set/);
+    expect(configError(() => parseInventory(big(null, '      nonsense: [10.1.1.1]'), 'big.yaml', rs)).toString()).toMatch(/^big\.yaml:46: deployments\[0\]\.roles\.nonsense: unknown role/);
+  });
+
+  it('parses entries to integers directly, falling back to the validating parser for anything doubtful', () => {
+    expect(parseV4Fast('10.1.2.3')).toEqual([167838211, 167838211]);
+    expect(parseV4Fast('10.1.2.0/24')).toEqual([167838208, 167838463]);
+    expect(parseV4Fast('10.1.2.3-10.1.2.9')).toEqual([167838211, 167838217]);
+    for (const s of ['010.1.2.3', '10.1.2.1/24', '10.1.2.0/33', '10.1.2.0/024', '10.1.2.9-10.1.2.3', '10.1.2', 'a.b.c.d', '2001:db8::1']) expect(parseV4Fast(s), s).toBeNull();
   });
 });

@@ -3,7 +3,7 @@ import { Matcher } from '../src/matcher/matcher.js';
 import { parseInventory } from '../src/inventory/load.js';
 import { newFlow, type Action, type Flow } from '../src/model/flow.js';
 import type { Ruleset } from '../src/model/ruleset.js';
-import { failExitCode } from '../src/cli/commands/analyze.js';
+import { failExitCode } from '../src/app/exit-policy.js';
 import { renderTerminal } from '../src/reports/terminal.js';
 
 const src = (section: string) => ({ document: 'demo.txt', section });
@@ -46,8 +46,8 @@ function flow(action: Action, s: string, d: string, port: number | null, extra: 
   return f;
 }
 
-function run(flows: Flow[], inv: ReturnType<typeof inventory> | null = inventory(), rulesets = [ER]) {
-  const m = new Matcher(rulesets, inv);
+function run(flows: Flow[], inv: ReturnType<typeof inventory> | null = inventory(), rulesets = [ER], by: 'host' | 'requirement' = 'host') {
+  const m = new Matcher(rulesets, inv, { by });
   for (const f of flows) m.observe(f);
   return m.result();
 }
@@ -121,17 +121,20 @@ describe('matcher with an inventory', () => {
   it('evaluates `when` against params over defaults (version ≤ 11 → 1070)', () => {
     const flows = () => [flow('deny', '10.40.0.7', '10.10.0.11', 1070), flow('deny', '10.40.0.7', '10.10.0.11', 1072)];
     const v12 = run(flows());
-    expect(v12.findings.map((f) => f.requirement)).toEqual(['new-agent']);
+    // the 1070 deny between the roles is a conditional finding naming the parameter (rulesets/README.md rule 5)
+    expect(v12.findings.map((f) => [f.requirement, f.confidence])).toEqual([['new-agent', 'confirmed'], ['legacy-agent', 'conditional']]);
+    expect(v12.findings[1]!.parameter).toEqual({ name: 'version', value: 12, suggestion: 'set `version` to 11 or lower' });
     expect(v12.not_applicable.map((n) => n.requirement)).toContain('legacy-agent');
     const v11 = run(flows(), inventory('{version: 11}'));
-    expect(v11.findings.map((f) => f.requirement)).toEqual(['legacy-agent']);
+    expect(v11.findings.map((f) => [f.requirement, f.confidence])).toEqual([['legacy-agent', 'confirmed'], ['new-agent', 'conditional']]);
     expect(v11.requirements.map((x) => x.requirement)).not.toContain('new-agent');
   });
 
-  it('gives a deny to the most specific requirement of a role pair but counts it in both rows', () => {
+  it('gives a port to the most specific requirement of a role pair only, in findings and in the matrix', () => {
     const r = run([flow('deny', '10.40.0.7', '10.10.0.11', 1072), flow('deny', '10.40.0.7', '10.10.0.11', 1100)]);
     expect(r.findings.map((f) => `${f.requirement}:${f.dst_port}`).sort()).toEqual(['new-agent-fallback:1100', 'new-agent:1072']);
-    expect(r.requirements.find((x) => x.requirement === 'new-agent-fallback')).toMatchObject({ denies: 2, status: 'violated' });
+    expect(r.requirements.find((x) => x.requirement === 'new-agent-fallback')).toMatchObject({ denies: 1, status: 'violated' });
+    expect(r.requirements.find((x) => x.requirement === 'new-agent')).toMatchObject({ denies: 1, status: 'violated' });
   });
 
   it('matches port-less transports (GRE) on transport alone', () => {
@@ -214,7 +217,7 @@ describe('matcher without an inventory (port-only)', () => {
       flow('deny', '10.1.0.7', '10.2.0.1', 50000),     // dynamic range (16384 ports) is too wide for port-only
     ], null);
     expect(r.findings.map((f) => [f.confidence, f.dst_ip, f.dst_port, f.candidates])).toEqual([
-      ['port-only', '10.2.0.1', 1072, ['demo-er/new-agent', 'demo-er/new-agent-fallback']],
+      ['port-only', '10.2.0.1', 1072, ['demo-er/new-agent']],
       ['port-only', '198.51.100.1', 8843, ['demo-er/update']],
     ]);
     expect(r.requirements).toEqual([]);
@@ -250,7 +253,7 @@ describe('terminal report', () => {
     const p = lines.findIndex((l) => l.startsWith('PROBABLE'));
     expect(c).toBeGreaterThan(0);
     expect(p).toBeGreaterThan(c);
-    expect(lines[c]).toBe('CONFIRMED  Demo Recon node-agent 10.40.0.7 cannot reach its master 10.10.0.11 on TCP 11117 — 2 denies, 2026-03-10 09:00 UTC, rules block?[31m-default, block-default on PA-3220.');
+    expect(lines[c]).toBe('CONFIRMED  Demo Recon node-agent 10.40.0.7 cannot reach its master 10.10.0.11 on TCP 11117 — 2 denies, 2026-03-10 09:00 UTC, rules block\\x1b[31m-default, block-default on PA-3220.');
     expect(text).toContain('Symptom: Agent offline');
     expect(text).toContain('Open: TCP 11117 from 10.40.0.0/24, 2001:db8:40::/64 to 10.10.0.11, 2001:db8:10::11 (demo.txt § Node Agent)');
     expect(text).toContain('Evidence: fw.log:2, fw.log:3');

@@ -6,6 +6,7 @@ import { iptables, prefixVerdict } from '../parsers/iptables.js';
 import type { Action, Flow } from '../src/model/flow.js';
 import { flowToJsonLine } from '../src/sinks/serialize.js';
 import { parseText, type Collected } from './helpers/parse-text.js';
+import { missingPath } from './helpers/prereqs.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CORPUS = join(ROOT, '..', 'shared', 'corpus', 'iptables');
@@ -429,8 +430,7 @@ function rawField(line: string, key: string): string | null {
 }
 
 describe('iptables corpus', () => {
-  it('every corpus file except *.assert yields at least one flow and never throws', () => {
-    if (!existsSync(CORPUS)) return;
+  it.skipIf(missingPath(CORPUS))('every corpus file except *.assert yields at least one flow and never throws', () => {
     const files = readdirSync(CORPUS).filter((f) => !f.endsWith('.assert'));
     expect(files.length).toBeGreaterThan(0);
     for (const f of files) {
@@ -442,9 +442,8 @@ describe('iptables corpus', () => {
     }
   });
 
-  it('teliten syslog: non-netfilter lines are not-flow skips', () => {
+  it.skipIf(missingPath(join(CORPUS, 'teliten__log.plemma__syslog')))('teliten syslog: non-netfilter lines are not-flow skips', () => {
     const p = join(CORPUS, 'teliten__log.plemma__syslog');
-    if (!existsSync(p)) return;
     const text = readFileSync(p, 'utf8');
     const r = parseText(iptables, text, { file: 'syslog', tz: 'UTC' });
     const nonNf = text.split('\n').filter((l) => l !== '' && l.indexOf('IN=') < 0).length;
@@ -458,8 +457,7 @@ describe('iptables corpus', () => {
     ['crowdsecurity__hub__.tests-iptables-logs-iptables-logs.log', 'crowdsecurity__hub__.tests-iptables-logs-parser.assert', 's01-parse'],
     ['crowdsecurity__hub__.tests-proxmox-iptables-logs-proxmox-iptables.log', 'crowdsecurity__hub__.tests-proxmox-iptables-logs-parser.assert', 's01-parse'],
   ] as const) {
-    it(`agrees with CrowdSec ${assertName}`, () => {
-      if (!existsSync(join(CORPUS, assertName))) return;
+    it.skipIf(missingPath(join(CORPUS, assertName)))(`agrees with CrowdSec ${assertName}`, () => {
       const logText = readFileSync(join(CORPUS, logName), 'utf8');
       const entries = readAssert(readFileSync(join(CORPUS, assertName), 'utf8'), stage);
       const rawLines = logText.split('\n').filter((l) => l !== '');
@@ -491,11 +489,52 @@ describe('iptables corpus', () => {
     });
   }
 
-  it('CrowdSec iptables-logs: the line with XX= instead of IN= is skipped as malformed', () => {
+  it.skipIf(missingPath(join(CORPUS, 'crowdsecurity__hub__.tests-iptables-logs-iptables-logs.log')))('CrowdSec iptables-logs: the line with XX= instead of IN= is skipped as malformed', () => {
     const p = join(CORPUS, 'crowdsecurity__hub__.tests-iptables-logs-iptables-logs.log');
-    if (!existsSync(p)) return;
     const r = parseText(iptables, readFileSync(p, 'utf8'), { file: 'x', tz: 'UTC' });
     expect(r.flows.map((f) => f.line)).toEqual([1, 2, 4]);
     expect(r.skips).toEqual([{ reason: 'netfilter line without IN=', line: 3, kind: 'malformed' }]);
+  });
+});
+
+describe('iptables: validated times, masked addresses and the new dialects', () => {
+  const body = 'IN=eth0 OUT= SRC=203.0.113.9 DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=50 ID=1 DF PROTO=TCP SPT=40000 DPT=22 WINDOW=1 RES=0x00 SYN URGP=0';
+  it('an impossible date or offset in any header is malformed with the field, never rolled over', () => {
+    const lines = [
+      `2026-02-31T10:00:00+00:00 gw kernel: [UFW BLOCK] ${body}`,
+      `2026-03-10T10:00:00+99:99 gw kernel: [UFW BLOCK] ${body}`,
+      `Feb 30 10:00:00 gw kernel: [UFW BLOCK] ${body}`,
+      `[Mon Feb 29 10:00:00 2021] [UFW BLOCK] ${body}`,
+      `<4>1 1989-12-31T23:59:59Z gw kernel - - - [UFW BLOCK] ${body}`,
+      `2026-03-10T10:00:00.5Z gw kernel: [UFW BLOCK] ${body}`,
+    ];
+    const r = parseText(iptables, lines.join('\n'), { year: 2026 });
+    expect(r.skips.map((s) => [s.line, s.reason, s.kind])).toEqual([
+      [1, 'invalid timestamp day out of range for the month', 'malformed'],
+      [2, 'invalid timestamp UTC offset out of range (±14:00)', 'malformed'],
+      [3, 'invalid timestamp day out of range for the month', 'malformed'],
+      [4, 'invalid timestamp day out of range for the month', 'malformed'],
+      [5, 'invalid timestamp year out of range (1990-2100)', 'malformed'],
+    ]);
+    expect(r.flows.map((f) => new Date(f.ts!).toISOString())).toEqual(['2026-03-10T10:00:00.500Z']);
+  });
+  it('masked addresses are counted with that reason', () => {
+    const r = parseText(iptables, [`Mar 11 22:00:00 h kernel: [UFW BLOCK] ${body}`, `Mar 11 22:00:01 h kernel: [UFW BLOCK] ${body.replace('203.0.113.9', 'xxx.xxx.xxx.xxx')}`].join('\n'), { year: 2026 });
+    expect(r.flows).toHaveLength(1);
+    expect(r.skips).toEqual([{ reason: 'masked SRC= address (anonymised log)', line: 2, kind: 'malformed' }]);
+  });
+  it('UniFi -A- is accept whatever DESCR says; FireHOL drops; nftables : separators', () => {
+    expect(prefixVerdict('[WAN_LOCAL-A-2147483647] DESCR="[WAN_LOCAL]Block All Traffic"')).toBe('allow');
+    expect(prefixVerdict('[WAN_IN-D-3001] DESCR="allow web"')).toBe('deny');
+    expect(prefixVerdict('[LAN_LOCAL-default-A]')).toBe('allow');
+    expect(prefixVerdict("'IN-internet':")).toBe('deny');
+    expect(prefixVerdict('[nftables] : drop : output :')).toBe('deny');
+    expect(prefixVerdict('RULE 2 -- ACCEPT')).toBe('allow');
+    expect(prefixVerdict('FINAL_REJECT:')).toBe('deny');
+  });
+  it('ICMP errors never carry the quoted packet\'s ports', () => {
+    const l = 'Mar 11 22:00:00 h kernel: DROP: IN=eth0 OUT= SRC=198.51.100.7 DST=192.0.2.10 LEN=84 TOS=0x00 PREC=0x00 TTL=60 ID=0 PROTO=ICMP TYPE=3 CODE=3 [SRC=192.0.2.10 DST=198.51.100.7 LEN=40 TOS=0x00 PREC=0x00 TTL=64 ID=1 PROTO=UDP SPT=53 DPT=40000 LEN=20 ]';
+    const f = parseText(iptables, l, { year: 2026 }).flows[0]!;
+    expect([f.transport, f.src_port, f.dst_port]).toEqual(['icmp', null, null]);
   });
 });

@@ -6,6 +6,7 @@ import { decodeXml, parseTime, toInt, wfp } from '../parsers/wfp.js';
 import { ZoneConverter } from '../src/model/time.js';
 import { flowToJsonLine } from '../src/sinks/serialize.js';
 import { parseText } from './helpers/parse-text.js';
+import { missingPath } from './helpers/prereqs.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -184,8 +185,7 @@ describe('wfp detection', () => {
 });
 
 describe('wfp corpus (../shared/corpus/wfp-events)', () => {
-  it('agrees with the Elastic expected outputs on addresses, ports, transport and verdict', () => {
-    if (!existsSync(corpusDir)) return; // corpus not present on this machine
+  it.skipIf(missingPath(corpusDir))('agrees with the Elastic expected outputs on addresses, ports, transport and verdict', () => {
     const expectedFiles = readdirSync(corpusDir).filter((f) => f.endsWith('-expected.json'));
     expect(expectedFiles.length).toBeGreaterThan(0);
     for (const ef of expectedFiles) {
@@ -208,8 +208,7 @@ describe('wfp corpus (../shared/corpus/wfp-events)', () => {
     }
   });
 
-  it('OTRF flat JSON line files yield flows', () => {
-    if (!existsSync(corpusDir)) return;
+  it.skipIf(missingPath(corpusDir))('OTRF flat JSON line files yield flows', () => {
     const files = readdirSync(corpusDir).filter((f) => f.startsWith('OTRF') && f.endsWith('.json'));
     expect(files.length).toBeGreaterThan(0);
     for (const f of files) {

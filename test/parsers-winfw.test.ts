@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { winfw } from '../parsers/winfw.js';
 import { flowToJsonLine } from '../src/sinks/serialize.js';
 import { parseText } from './helpers/parse-text.js';
+import { missingPath } from './helpers/prereqs.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -125,11 +126,31 @@ describe('winfw layout handling', () => {
     ]);
   });
 
-  it('canonicalizes addresses and keeps unknown action tokens as unknown', () => {
+  it('canonicalizes addresses; an unknown action token or a missing address makes the line malformed', () => {
     const text = [HEADER17,
-      '2024-06-01 10:00:00 BLOCK TCP 192.0.2.010 2001:DB8:0:0:0:0:0:1 50000 443 0 - - - - - - - SEND'].join('\n');
+      '2024-06-01 10:00:00 BLOCK TCP 192.0.2.010 2001:DB8:0:0:0:0:0:1 50000 443 0 - - - - - - - SEND',
+      '2024-06-01 10:00:00 ALLOW TCP 192.0.2.010 2001:DB8:0:0:0:0:0:1 50000 443 0 - - - - - - - SEND',
+      '2024-06-01 10:00:00 DROP TCP - - 50000 443 0 - - - - - - - RECEIVE',
+      '2024-06-01 10:00:00 DROP TCP 192.0.2.1 - 50000 443 0 - - - - - - - RECEIVE'].join('\n');
     const r = parseText(winfw, text, { tz: 'UTC' });
-    expect(r.flows[0]).toMatchObject({ action: 'unknown', raw_action: 'BLOCK', src_ip: '192.0.2.10', dst_ip: '2001:db8::1' });
+    expect(r.flows.map((f) => [f.line, f.action, f.raw_action, f.src_ip, f.dst_ip])).toEqual([[3, 'allow', 'ALLOW', '192.0.2.10', '2001:db8::1']]);
+    expect(r.skips.filter((s) => s.kind === 'malformed')).toEqual([
+      { reason: 'invalid action (not ALLOW, DROP, OPEN, OPEN-INBOUND or CLOSE)', line: 2, kind: 'malformed' },
+      { reason: 'missing src_ip', line: 4, kind: 'malformed' },
+      { reason: 'missing dst_ip', line: 5, kind: 'malformed' },
+    ]);
+  });
+
+  it('invalid calendar dates and times are malformed, never rolled over', () => {
+    const rows = ['2026-02-30 10:00:00', '2026-02-29 10:00:00', '2024-04-31 10:00:00', '2024-06-01 24:00:00', '1989-12-31 23:59:59', '2024-02-29 10:00:00'];
+    const text = [HEADER17, ...rows.map((d) => `${d} DROP TCP 192.0.2.1 192.0.2.2 1 2 40 - - - - - - - RECEIVE`)].join('\n');
+    const r = parseText(winfw, text, { tz: 'UTC' });
+    expect(r.skips.filter((s) => s.kind === 'malformed').map((s) => [s.line, s.reason])).toEqual([
+      [2, 'invalid timestamp day out of range for the month'], [3, 'invalid timestamp day out of range for the month'],
+      [4, 'invalid timestamp day out of range for the month'], [5, 'invalid timestamp hour out of range'],
+      [6, 'invalid timestamp year out of range (1990-2100)'],
+    ]);
+    expect(r.flows.map((f) => new Date(f.ts!).toISOString())).toEqual(['2024-02-29T10:00:00.000Z']);
   });
 
   it('counts INFO-EVENTS-LOST without a numeric info as one lost event', () => {
@@ -159,7 +180,7 @@ describe('winfw layout handling', () => {
     const r = parseText(winfw, text, { tz: 'UTC' });
     expect(r.skips).toEqual([
       { reason: 'header', line: 1, kind: 'not-flow' },
-      { reason: 'bad timestamp', line: 3, kind: 'malformed' },
+      { reason: 'invalid timestamp month out of range', line: 3, kind: 'malformed' },
       { reason: 'bad timestamp', line: 4, kind: 'malformed' },
       { reason: 'field count (14, expected 17)', line: 5, kind: 'malformed' },
       { reason: 'bad dst-ip', line: 6, kind: 'malformed' },
@@ -196,8 +217,7 @@ describe('winfw detection', () => {
 });
 
 describe('winfw corpus (../shared/corpus/winfw)', () => {
-  it('every corpus file yields flows, with few malformed lines', () => {
-    if (!existsSync(corpusDir)) return; // corpus not present on this machine
+  it.skipIf(missingPath(corpusDir))('every corpus file yields flows, with few malformed lines', () => {
     const files = readdirSync(corpusDir);
     expect(files.length).toBeGreaterThan(0);
     for (const f of files) {
@@ -212,10 +232,8 @@ describe('winfw corpus (../shared/corpus/winfw)', () => {
     }
   });
 
-  it('real samples: lost-event counts and the plaso XP sample', () => {
-    if (!existsSync(corpusDir)) return;
+  it.skipIf(missingPath(path.join(corpusDir, 'log2timeline__plaso__test_data-windows_firewall.log')))('real samples: lost-event counts and the plaso XP sample', () => {
     const plaso = path.join(corpusDir, 'log2timeline__plaso__test_data-windows_firewall.log');
-    if (!existsSync(plaso)) return;
     const r = parseText(winfw, readFileSync(plaso, 'utf8'), { tz: 'UTC' });
     expect(r.notes['lost-events']).toBe(59);
     expect(r.flows.filter((f) => f.raw_action === 'OPEN').every((f) => f.action === 'allow')).toBe(true);

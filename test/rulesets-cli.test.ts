@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { Command } from 'commander';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Readable, Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { CliContext } from '../src/cli/io.js';
 import { register } from '../src/cli/commands/rulesets.js';
 import { ConfigError } from '../src/model/errors.js';
 
@@ -8,25 +10,13 @@ const FIX = path.resolve(import.meta.dirname, '../fixtures/rulesets');
 
 async function run(args: string[]): Promise<{ out: string; code: number }> {
   const program = new Command().exitOverride();
-  register(program);
   let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    process.exitCode = undefined;
-    await program.parseAsync(args, { from: 'user' });
-    return { out, code: typeof process.exitCode === 'number' ? process.exitCode : 0 };
-  } finally {
-    spy.mockRestore();
-    process.exitCode = undefined;
-  }
+  const capture = new Writable({ write(chunk, _enc, cb) { out += String(chunk); cb(); } });
+  const ctx: CliContext = { io: { stdout: capture, stderr: capture, stdin: Readable.from([]), env: {} }, exitCode: 0 };
+  register(program, ctx);
+  await program.parseAsync(args, { from: 'user' });
+  return { out, code: ctx.exitCode };
 }
-
-afterEach(() => {
-  process.exitCode = undefined;
-});
 
 describe('fwaudit rulesets', () => {
   it('list shows the four built-ins with counts', async () => {

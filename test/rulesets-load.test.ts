@@ -12,6 +12,7 @@ import {
   validateRulesetFile,
 } from '../src/rulesets/load.js';
 import { resolvePorts } from '../src/rulesets/ports.js';
+import { missingPath } from './helpers/prereqs.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const VENDOR_DOCS = path.resolve(ROOT, '../shared/vendor-docs');
@@ -69,8 +70,7 @@ describe('built-in rulesets', () => {
     }
   });
 
-  it('quotes are the words of the vendor documents (when the shared docs are present)', () => {
-    if (!existsSync(VENDOR_DOCS)) return; // the documents live outside the repository
+  it.skipIf(missingPath(VENDOR_DOCS))('quotes are the words of the vendor documents (when the shared docs are present)', () => {
     const norm = (s: string) => s.replace(/\s+/g, ' ').trim();
     const missing: string[] = [];
     for (const r of loadBuiltinRulesets()) {

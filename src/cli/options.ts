@@ -1,8 +1,9 @@
-/** Reading options shared by every command that reads logs (parse, analyze, ingest, diagnose). */
+/** Options shared by commands: reading options (parse, analyze, ingest, diagnose) and output options (all). */
 import { Option, type Command } from 'commander';
 import type { Action } from '../model/flow.js';
-import { assertTimeZone } from '../model/time.js';
 import type { ReadOptions } from '../pipeline/run.js';
+import { resolveReadOptions } from '../app/context.js';
+import type { CliContext } from './io.js';
 
 export { UsageError } from '../model/errors.js';
 import { UsageError } from '../model/errors.js';
@@ -10,11 +11,20 @@ import { UsageError } from '../model/errors.js';
 export function addReadOptions(cmd: Command): Command {
   return cmd
     .option('--format <format>', 'force the input format instead of detecting it per file (winfw, wfp-json, wfp-xml, iptables, iptables-journald, panos-syslog, panos-csv, panos-json, or a family name)')
-    .option('--tz <zone>', 'IANA time zone of timestamps without an offset (default: this machine\'s zone)')
+    .option('--tz <zone>', 'IANA time zone of timestamps without an offset (default: $TZ, else this machine\'s zone)')
     .option('--year <year>', 'year of the first line of year-less syslog (default: inferred from the file\'s modification time)')
     .addOption(new Option('--action-map <PREFIX=allow|deny...>', 'verdict for an iptables log prefix; repeatable').argParser(collectActionMap))
+    .option('--follow-symlinks', 'follow symbolic links when walking directories')
     .option('--strict', 'treat unreadable flow lines as an error (exit 2)')
     .option('--no-progress', 'never show the progress line on stderr');
+}
+
+/** -q, -v and --color: every command has them. */
+export function addOutputOptions(cmd: Command): Command {
+  return cmd
+    .option('-q, --quiet', 'no summaries or warnings on stderr (errors still)')
+    .option('-v, --verbose', 'more detail on stderr')
+    .addOption(new Option('--color <when>', 'colour statuses and confidences').choices(['auto', 'always', 'never']).default('auto'));
 }
 
 function collectActionMap(value: string, prev: Map<string, Action> | undefined): Map<string, Action> {
@@ -28,16 +38,41 @@ function collectActionMap(value: string, prev: Map<string, Action> | undefined):
   return m;
 }
 
-export interface CliReadOpts { format?: string; tz?: string; year?: string; actionMap?: Map<string, Action>; strict?: boolean; progress?: boolean }
-
-export function readOptionsFrom(o: CliReadOpts): ReadOptions {
-  if (o.tz) {
-    try { assertTimeZone(o.tz); } catch (e) { throw new UsageError((e as Error).message); }
-  }
-  let year: number | undefined;
-  if (o.year !== undefined) {
-    year = Number(o.year);
-    if (!Number.isInteger(year) || year < 1970 || year > 2200) throw new UsageError(`--year expects a year such as 2026, got "${o.year}"`);
-  }
-  return { format: o.format, tz: o.tz, year, actionMap: o.actionMap, strict: !!o.strict };
+export function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
 }
+
+export interface CliReadOpts { format?: string; tz?: string; year?: string; actionMap?: Map<string, Action>; strict?: boolean; progress?: boolean; followSymlinks?: boolean }
+
+/**
+ * Validated reading options; the invocation's stdin is what `-` reads, and without --tz a `TZ` in the
+ * invocation's environment names the zone (as it does for the process).
+ */
+export async function readOptionsFrom(o: CliReadOpts, ctx?: CliContext): Promise<ReadOptions> {
+  const ro = await resolveReadOptions(o);
+  const envTz = ctx?.io.env['TZ'];
+  if (!o.tz && envTz) {
+    try { await resolveReadOptions({ tz: envTz }); ro.tz = envTz; } catch { /* an unusable $TZ (":/etc/localtime"): the machine's zone */ }
+  }
+  const extra: Partial<ReadOptions> & { stdin?: AsyncIterable<Buffer | string>; followSymlinks?: boolean } = {};
+  if (ctx) extra.stdin = ctx.io.stdin;
+  if (o.followSymlinks) extra.followSymlinks = true;
+  return { ...ro, ...extra } as ReadOptions;
+}
+
+/** The common "Exit codes / Environment" part of every --help. */
+export function helpFooter(examples: string[], exitCodes: string[], env: string[] = []): string {
+  const out = ['', 'Examples:', ...examples.map((e) => `  $ ${e}`), '', 'Exit codes:', ...exitCodes.map((e) => `  ${e}`)];
+  const vars = [...env, 'NO_COLOR       no colour when set (same as --color never)', 'TZ             zone of timestamps without an offset when --tz is not given'];
+  out.push('', 'Environment:', ...vars.map((v) => `  ${v}`));
+  return out.join('\n') + '\n';
+}
+
+export const EXIT_HELP = {
+  ok: '0    success',
+  findings: '1    --fail-on level reached',
+  input: '2    usage error, unreadable input, bad configuration, store or output error (or --strict and malformed lines)',
+  bug: '70   a bug in fwaudit (the message carries the stack; please report it)',
+  pipe: '141  the reader of stdout went away (e.g. | head); nothing else is printed',
+};
+export const DUCKDB_ENV = 'FWAUDIT_DUCKDB_MEMORY  DuckDB memory limit of the store (default 1GB)';

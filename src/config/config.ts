@@ -15,13 +15,13 @@
  *   reports:
  *     - { format: html, out: reports/fwaudit.html, since: 7d }
  *     - { out: reports/fwaudit.xml }            # format from the extension (.html .md .csv .json .xml)
- *   fail_on: violated                           # violated | probable | none (default none)
+ *   fail_on: violated                           # violated | conditional | probable | none (default none)
  *
  * Relative paths (inputs, inventory, ruleset files, hosts, store, report outputs) are relative to the directory of
  * the configuration file. Errors are ConfigErrors with the file and line of the offending value.
  */
 import { readFile } from 'node:fs/promises';
-import { dirname, extname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { lineOfPath, parseYamlLocated } from '../model/yaml.js';
 import { z } from 'zod';
 import { ConfigError } from '../model/errors.js';
@@ -30,8 +30,10 @@ import { assertTimeZone } from '../model/time.js';
 import { parseWhen } from '../reports/model.js';
 import type { Keep } from '../store/store.js';
 
-export type ReportFormat = 'html' | 'md' | 'csv' | 'json' | 'junit';
-export type FailOn = 'violated' | 'probable' | 'none';
+import { REPORT_FORMATS, reportFormatOfPath, type ReportFormat } from '../reports/formats.js';
+export type { ReportFormat } from '../reports/formats.js';
+export type { FailOn } from '../model/finding.js';
+import type { FailOn } from '../model/finding.js';
 
 export interface ReportSpec {
   format: ReportFormat;
@@ -62,7 +64,7 @@ export interface FwauditConfig {
 
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
 const reportSchema = z.strictObject({
-  format: z.enum(['html', 'md', 'csv', 'json', 'junit']).optional(),
+  format: z.enum(REPORT_FORMATS).optional(),
   out: nonEmpty,
   since: z.union([nonEmpty, z.date()]).optional(),
   until: z.union([nonEmpty, z.date()]).optional(),
@@ -81,12 +83,9 @@ const configSchema = z.strictObject({
   action_map: z.record(z.string(), z.enum(['allow', 'deny'])).optional(),
   strict: z.boolean().optional(),
   reports: z.array(reportSchema).optional(),
-  fail_on: z.enum(['violated', 'probable', 'none']).optional(),
+  fail_on: z.enum(['violated', 'conditional', 'probable', 'none']).optional(),
 });
 
-const BY_EXT: Record<string, ReportFormat> = {
-  '.html': 'html', '.htm': 'html', '.md': 'md', '.markdown': 'md', '.csv': 'csv', '.json': 'json', '.xml': 'junit',
-};
 
 import type { PathSeg } from '../model/yaml.js';
 
@@ -129,8 +128,8 @@ export function parseConfig(text: string, file: string): FwauditConfig {
     try { assertTimeZone(c.tz); } catch (e) { fail((e as Error).message, ['tz']); }
   }
   const reports: ReportSpec[] = (c.reports ?? []).map((r, i) => {
-    const format = r.format ?? BY_EXT[extname(r.out).toLowerCase()];
-    if (!format) fail(`cannot tell the format from "${r.out}": add format: html|md|csv|json|junit`, ['reports', i, 'out']);
+    const format = r.format ?? reportFormatOfPath(r.out);
+    if (!format) fail(`cannot tell the format from "${r.out}": add format: ${REPORT_FORMATS.join('|')}`, ['reports', i, 'out']);
     const when = (v: string | Date | undefined, key: 'since' | 'until'): string | undefined => {
       if (v === undefined) return undefined;
       const s = v instanceof Date ? v.toISOString() : v;

@@ -11,9 +11,10 @@ import { emptyAddrSet, type AddrSet, v4InSet } from '../inventory/addr.js';
 import type { Deployment, Inventory } from '../inventory/load.js';
 import { formatIntervals, resolvePorts } from '../rulesets/ports.js';
 import { paramValues } from '../rulesets/load.js';
+import { UsageError } from '../model/errors.js';
 
 /** A bad command-line argument of `diagnose` (exit 2 with the message). */
-export class DiagnoseArgError extends Error {}
+export class DiagnoseArgError extends UsageError {}
 
 // ---------------------------------------------------------------------------------------------------
 // Endpoints
@@ -251,6 +252,18 @@ export class DenyGroups {
     if (f.src_ip && g.srcs.size < 20) g.srcs.add(f.src_ip);
     if (f.dst_ip && g.dsts.size < 20) g.dsts.add(f.dst_ip);
     if (g.ev.length < 6) g.ev.push(evidenceOf(f));
+  }
+  /** Adds another set of groups (aggregates decided later, e.g. hostname candidates). */
+  merge(other: DenyGroups): void {
+    for (const [key, g] of other.groups) {
+      const mine = this.groups.get(key);
+      if (!mine) { this.groups.set(key, { ...g, ports: new Set(g.ports), srcs: new Set(g.srcs), dsts: new Set(g.dsts), ev: [...g.ev] }); continue; }
+      mine.count += g.count;
+      for (const p of g.ports) if (mine.ports.size < 50) mine.ports.add(p);
+      for (const x of g.srcs) if (mine.srcs.size < 20) mine.srcs.add(x);
+      for (const x of g.dsts) if (mine.dsts.size < 20) mine.dsts.add(x);
+      for (const e of g.ev) if (mine.ev.length < 6) mine.ev.push(e);
+    }
   }
   get size(): number { return this.groups.size; }
   list(): DenyGroup[] { return [...this.groups.values()].sort((a, b) => b.count - a.count); }

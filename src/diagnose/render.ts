@@ -1,12 +1,12 @@
 /** Terminal text of the diagnose results (the JSON form is the result objects themselves). */
+import { sanitizeText } from '../model/sanitize.js';
 import { evidenceLine, plural, windowText, type TimeWindow } from './common.js';
 import type { RpcResult } from './rpc.js';
 import type { SymptomResult, listSymptoms } from './symptom.js';
 
 /** Log text is attacker-controlled: no control characters (terminal escapes) reach the terminal. */
 function clean(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '\uFFFD');
+  return sanitizeText(text, { newlines: true });
 }
 
 function bullets(lines: string[]): string[] {

@@ -22,10 +22,10 @@
 import type { Flow } from '../model/flow.js';
 import type { Ruleset } from '../model/ruleset.js';
 import type { Inventory } from '../inventory/load.js';
-import { portInIntervals, resolvePorts } from '../rulesets/ports.js';
-import { requirementApplies } from '../rulesets/load.js';
+import { portInIntervals } from '../rulesets/ports.js';
+import { compileRequirements, type RequirementIndex } from '../requirements/index.js';
 import {
-  blockedSentence, DenyGroups, EVIDENCE_CAP, effectiveParams, evidenceOf, inWindow, openSentence, plural, portsText, refsText, requirementRef, roleMatcher,
+  blockedSentence, DenyGroups, EVIDENCE_CAP, effectiveParams, evidenceOf, inWindow, openSentence, plural, portsText, refsText, requirementRef,
   type Endpoint, type Evidence, type RequirementRef, type TimeWindow, windowJson,
 } from './common.js';
 
@@ -258,36 +258,42 @@ export class RpcDiagnosis {
     return this.stats.get(k)!.groups.list().map((g) => openSentence(g, g.transport ?? 'tcp', ports, g.windows ? netshPort : null, g.windows || k === 'dynamic' ? tail : ''));
   }
 
-  /** Requirements of the loaded rulesets this traffic serves (RPC/DCOM/WMI/SMB, same transport, one of the ports). */
+  /** Requirements of the loaded rulesets this traffic serves (RPC/DCOM/WMI/SMB, same transport, one of the ports), from the compiled index. */
   private requirements(transport: string, ports: number[]): RequirementRef[] {
     if (ports.length === 0) return [];
     const all: Array<{ ref: RequirementRef; roleOk: boolean }> = [];
     // The products whose documents name this symptom (LanGuard, Enterprise Recon); every ruleset if none does.
     const naming = this.o.rulesets.filter((rs) => (rs.symptoms ?? []).some((x) => /RPC server is unavailable/i.test(x.text)));
-    for (const rs of naming.length > 0 ? naming : this.o.rulesets) {
-      const params = effectiveParams(rs, this.o.inventory, {
-        ...(this.o.params ?? {}), ...(this.o.legacy && rs.parameters.some((p) => p.id === 'legacy_targets') ? { legacy_targets: true } : {}),
-      });
-      const dep = this.o.inventory?.deployments.find((d) => d.product === rs.id) ?? null;
-      for (const req of rs.requirements) {
-        if (req.transport !== transport || req.local_only || !requirementApplies(req, params)) continue;
-        if (!/\b(RPC|DCOM|WMI|EPMAP|SMB)\b/.test(`${req.purpose} ${req.symptom ?? ''}`)) continue;
-        let ivs;
-        try { ivs = resolvePorts(req.ports, params); } catch { continue; }
-        if (!ports.some((p) => portInIntervals(p, ivs))) continue;
-        let roleOk = false;
-        if (dep && req.to) roleOk = this.inRole(this.o.from, dep, req.from) && this.inRole(this.o.to, dep, req.to);
-        all.push({ ref: requirementRef(rs, req, params), roleOk });
-      }
+    const pool = naming.length > 0 ? naming : this.o.rulesets;
+    const overrides: Record<string, Record<string, number | string | boolean>> = {};
+    for (const rs of pool) {
+      overrides[rs.id] = { ...(this.o.params ?? {}), ...(this.o.legacy && rs.parameters.some((p) => p.id === 'legacy_targets') ? { legacy_targets: true } : {}) };
+    }
+    const inv = this.o.inventory;
+    const index = inv && inv.deployments.length
+      ? compileRequirements(inv.deployments.map((d) => d.ruleset), inv, { paramOverrides: overrides })
+      : compileRequirements(pool, null, { evaluateWhen: true, portOnlyMaxPorts: Infinity, paramOverrides: overrides });
+    const poolIds = new Set(pool.map((r) => r.id));
+    const seen = new Set<string>();
+    for (const e of index.entries) {
+      const req = e.req;
+      if (!poolIds.has(e.rs.id) || !e.active || e.localOnly || req.transport !== transport) continue;
+      if (!/\b(RPC|DCOM|WMI|EPMAP|SMB)\b/.test(`${req.purpose} ${req.symptom ?? ''}`)) continue;
+      if (!ports.some((p) => portInIntervals(p, e.owned))) continue;
+      const key = `${e.rs.id}/${req.id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const dep = e.dep >= 0 && inv ? inv.deployments[e.dep]! : null;
+      const roleOk = !!dep && !!req.to && this.inRole(this.o.from, dep, req.from, index, e.fromKey) && this.inRole(this.o.to, dep, req.to, index, e.toKey);
+      all.push({ ref: requirementRef(e.rs, req, e.params), roleOk });
     }
     const inRole = all.filter((x) => x.roleOk);
     return (inRole.length > 0 ? inRole : all).map((x) => x.ref);
   }
 
-  private inRole(ep: Endpoint, dep: NonNullable<Inventory>['deployments'][number], role: string): boolean {
+  private inRole(ep: Endpoint, dep: NonNullable<Inventory>['deployments'][number], role: string, index: RequirementIndex, key: number): boolean {
     if (ep.role) return ep.role.deployment === dep && ep.role.role === role;
-    const m = roleMatcher(dep, role);
-    return !!m && ep.single !== null && m(ep.single);
+    if (ep.single === null || key < 0) return false;
+    return index.roleKeys(ep.single)?.includes(key) ?? false;
   }
 }
-

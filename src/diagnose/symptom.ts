@@ -11,15 +11,13 @@
  * flows matching them are reported so a wrong parameter shows up.
  */
 import type { Flow } from '../model/flow.js';
-import { ipv4ToInt, ipv6ToBigInt, isPublicIpv4 } from '../model/ip.js';
 import type { PortIntervals, Requirement, Ruleset } from '../model/ruleset.js';
-import type { Deployment, Inventory } from '../inventory/load.js';
-import { hostMatches, isPublicIpv6 } from '../matcher/matcher.js';
-import { formatIntervals, portInIntervals, resolvePorts } from '../rulesets/ports.js';
-import { requirementApplies } from '../rulesets/load.js';
+import type { Inventory } from '../inventory/load.js';
+import { formatIntervals, resolvePorts } from '../rulesets/ports.js';
+import { Classification, compileRequirements, type CompiledRequirement, type RequirementIndex } from '../requirements/index.js';
 import {
   blockedSentence, DenyGroups, DiagnoseArgError, EVIDENCE_CAP, effectiveParams, evidenceOf, inWindow, openSentence, plural, refsText,
-  requirementRef, roleMatcher, type Evidence, type RequirementRef, type TimeWindow, windowJson,
+  requirementRef, type Evidence, type RequirementRef, type TimeWindow, windowJson,
 } from './common.js';
 
 export type SymptomDef = NonNullable<Ruleset['symptoms']>[number];
@@ -52,19 +50,23 @@ export function findSymptom(rulesets: Ruleset[], product: string | undefined, na
   return hits[0]!;
 }
 
-interface Entry {
+/** Aggregates of the flows of one requirement (never the flows themselves). */
+interface Tally {
+  allows: number; denies: number; unknown: number;
+  denyEv: Evidence[]; allowEv: Evidence[];
+  groups: DenyGroups;
+}
+
+function newTally(): Tally {
+  return { allows: 0, denies: 0, unknown: 0, denyEv: [], allowEv: [], groups: new DenyGroups() };
+}
+
+interface Entry extends Tally {
   req: Requirement;
   active: boolean;
   ports: PortIntervals | null;
   portError: string | null;
-  srcOk: (ip: string | null) => boolean;
-  dstOk: (ip: string | null) => boolean;
-  hosts: string[] | null;
-  staticHostIps: Set<string>;
   notes: string[];
-  allows: number; denies: number; unknown: number;
-  denyEv: Evidence[]; allowEv: Evidence[];
-  groups: DenyGroups;
 }
 
 export interface RequirementVerdict extends RequirementRef {
@@ -106,40 +108,30 @@ export interface SymptomOptions {
   params?: Record<string, number | string | boolean>;
 }
 
-function isPublic(ip: string): boolean {
-  if (ip.indexOf(':') < 0) { const n = ipv4ToInt(ip); return n >= 0 && isPublicIpv4(n); }
-  const b = ipv6ToBigInt(ip);
-  return b !== null && isPublicIpv6(b);
-}
-
-const ANY = (ip: string | null): boolean => ip !== null;
-
-/** The addresses a role end may have: the role's addresses, public ones for `internet`, else any address in no role of the deployment. */
-function roleConstraint(dep: Deployment | null, role: string, notes: string[]): (ip: string | null) => boolean {
-  if (!dep) return role === 'internet' ? (ip) => ip !== null && isPublic(ip) : ANY;
-  const m = roleMatcher(dep, role);
-  if (m) return m;
-  if (role === 'internet') return (ip) => ip !== null && isPublic(ip);
-  notes.push(`role "${role}" is not in the inventory: any address outside the deployment's roles is taken for it`);
-  const others = [...dep.roles.keys()].map((r) => roleMatcher(dep, r)!);
-  return (ip) => ip !== null && !others.some((o) => o(ip));
-}
-
-const CANDIDATE_CAP = 50_000;
+/** Hostname-requirement flows whose destination is not yet known to be one of the hosts: decided at the end. */
+const PENDING_CAP = 10_000;
 
 export class SymptomDiagnosis {
   private readonly entries: Entry[] = [];
+  private readonly byReq = new Map<string, Entry>();
   private readonly params: Record<string, number | string | boolean>;
-  private readonly hostEntries: Entry[];
-  /** Destination addresses learned from flows carrying a hostname (PAN-OS URL logs), per pattern. */
-  private readonly learned = new Map<string, Set<string>>();
-  private readonly candidates: Array<{ e: Entry; f: Flow }> = [];
-  private candidatesDropped = 0;
+  /** The compiled requirement index shared with the matcher: same roles, ports, owners and confidences as `analyze`. */
+  private readonly index: RequirementIndex;
+  private readonly cls = new Classification();
+  private readonly pending = new Map<string, { e: Entry; ce: CompiledRequirement; dst: string; t: Tally }>();
+  private pendingDropped = 0;
   private outside = 0;
 
   constructor(private readonly o: SymptomOptions) {
     const { rs, symptom, inventory } = o;
     this.params = effectiveParams(rs, inventory, o.params ?? {});
+    const deployed = inventory?.deployments.some((d) => d.product === rs.id) ?? false;
+    const overrides = { [rs.id]: { ...(o.params ?? {}) } };
+    // With a deployment: the analyze index (confirmed, probable, conditional). Without one: ports alone
+    // between internal addresses (analyze's port-only), with `when` evaluated and no range-size limit.
+    this.index = deployed
+      ? compileRequirements(inventory!.deployments.map((d) => d.ruleset), inventory, { paramOverrides: overrides })
+      : compileRequirements([rs], null, { evaluateWhen: true, portOnlyMaxPorts: Infinity, paramOverrides: overrides });
     const dep = inventory?.deployments.find((d) => d.product === rs.id) ?? null;
     for (const id of symptom.requirements) {
       const req = rs.requirements.find((r) => r.id === id);
@@ -147,66 +139,61 @@ export class SymptomDiagnosis {
       const notes: string[] = [];
       let ports: PortIntervals | null = null, portError: string | null = null;
       try { ports = req.ports === null ? null : resolvePorts(req.ports, this.params); } catch (e) { portError = (e as Error).message; }
-      const staticHostIps = new Set<string>();
-      if (req.hosts && inventory) {
-        for (const [name, ips] of inventory.hosts) if (req.hosts.some((p) => hostMatches(name, p))) for (const ip of ips) staticHostIps.add(ip);
+      if (dep) {
+        for (const role of [req.from, req.to]) {
+          if (role && role !== 'internet' && !dep.roles.has(role)) {
+            notes.push(`role "${role}" is not in the inventory: only private addresses outside the inventory are taken for it (as analyze's probable findings)`);
+          }
+        }
+      } else if (inventory) {
+        notes.push(`${rs.id} has no deployment in the inventory: matched on transport and port between internal addresses (as analyze without an inventory)`);
       }
-      this.entries.push({
-        req, active: requirementApplies(req, this.params) && !req.local_only, ports, portError,
-        srcOk: roleConstraint(dep, req.from, notes),
-        dstOk: req.hosts ? ANY : roleConstraint(dep, req.to ?? 'internet', notes),
-        hosts: req.hosts ? req.hosts.map((h) => h.toLowerCase()) : null, staticHostIps, notes,
-        allows: 0, denies: 0, unknown: 0, denyEv: [], allowEv: [], groups: new DenyGroups(),
-      });
+      const e: Entry = { ...newTally(), req, active: !!req && !req.local_only && this.isActive(req), ports, portError, notes };
+      this.entries.push(e);
+      this.byReq.set(req.id, e);
     }
-    this.hostEntries = this.entries.filter((e) => e.hosts);
+  }
+
+  private isActive(req: Requirement): boolean {
+    const ce = this.index.entries.find((x) => x.rs.id === this.o.rs.id && x.req.id === req.id);
+    return ce ? ce.active : false;
   }
 
   observe(f: Flow): void {
     if (this.o.host !== null && f.src_ip !== this.o.host && f.dst_ip !== this.o.host) return;
-    if (f.host && this.hostEntries.length > 0 && f.dst_ip) {
-      for (const e of this.hostEntries) for (const p of e.hosts!) if (hostMatches(f.host, p)) {
-        let s = this.learned.get(p);
-        if (!s) this.learned.set(p, (s = new Set()));
-        if (s.size < 1000) s.add(f.dst_ip);
-      }
-    }
+    if (f.host && f.dst_ip && this.index.hostEntries.length > 0) this.index.learnHost(f.host, f.dst_ip);
+    const c = this.cls;
+    if (!this.index.classify(f, c)) return;
     let counted = false;
-    for (const e of this.entries) {
-      if (e.portError) continue;
-      if (e.req.transport !== f.transport) continue;
-      if (e.ports !== null && (f.dst_port === null || !portInIntervals(f.dst_port, e.ports))) continue;
-      if (!e.srcOk(f.src_ip) || !e.dstOk(f.dst_ip)) continue;
-      if (!inWindow(this.o.window, f.ts)) { if (!counted) { this.outside++; counted = true; } continue; }
-      if (e.hosts) {
-        if (!this.hostKnown(e, f)) {
-          if (this.candidates.length < CANDIDATE_CAP) this.candidates.push({ e, f }); else this.candidatesDropped++;
-          continue;
-        }
-      }
-      this.count(e, f);
+    const inW = inWindow(this.o.window, f.ts);
+    const take = (ce: CompiledRequirement, pendingHost: boolean) => {
+      if (ce.rs.id !== this.o.rs.id) return;
+      const e = this.byReq.get(ce.req.id);
+      if (!e || e.portError) return;
+      if (!inW) { if (!counted) { this.outside++; counted = true; } return; }
+      if (pendingHost) { this.addPending(e, ce, f); return; }
+      count(e, f);
+    };
+    for (const ce of c.confirmed) take(ce, false);
+    for (const ce of c.probable) take(ce, false);
+    for (const ce of c.portOnly) take(ce, !!ce.hosts && !ce.resolved!.has(f.dst_ip!));
+    for (const ce of c.conditional) take(ce, false);
+    for (const ce of c.hostCandidates) take(ce, true);
+  }
+
+  private addPending(e: Entry, ce: CompiledRequirement, f: Flow): void {
+    const key = `${ce.id}|${f.dst_ip}`;
+    let p = this.pending.get(key);
+    if (!p) {
+      if (this.pending.size >= PENDING_CAP) { this.pendingDropped++; return; }
+      p = { e, ce, dst: f.dst_ip!, t: newTally() };
+      this.pending.set(key, p);
     }
-  }
-
-  private hostKnown(e: Entry, f: Flow): boolean {
-    if (f.host && e.hosts!.some((p) => hostMatches(f.host!, p))) return true;
-    if (f.dst_ip && e.staticHostIps.has(f.dst_ip)) return true;
-    return e.hosts!.some((p) => this.learned.get(p)?.has(f.dst_ip ?? '') ?? false);
-  }
-
-  private count(e: Entry, f: Flow): void {
-    if (f.action === 'deny') {
-      e.denies++;
-      if (e.denyEv.length < EVIDENCE_CAP) e.denyEv.push(evidenceOf(f));
-      e.groups.add(f);
-    } else if (f.action === 'allow') {
-      e.allows++;
-      if (e.allowEv.length < EVIDENCE_CAP) e.allowEv.push(evidenceOf(f));
-    } else e.unknown++;
+    count(p.t, f);
   }
 
   result(): SymptomResult {
-    for (const { e, f } of this.candidates) if (this.hostKnown(e, f)) this.count(e, f);
+    for (const p of this.pending.values()) if (p.ce.resolved!.has(p.dst)) merge(p.e, p.t);
     const { rs, symptom } = this.o;
     const verdicts = this.entries.map((e) => this.verdictOf(e));
     const active = verdicts.filter((v) => v.active);
@@ -246,7 +233,7 @@ export class SymptomDiagnosis {
       advice.push(`The logs that would show it: the host firewall log of the destination (Windows: pfirewall.log with "netsh advfirewall set allprofiles logging droppedconnections enable") or the traffic log of the firewall on the path.`);
     }
     if (this.outside > 0) advice.push(`Note: ${plural(this.outside, 'matching flow')} fall outside the window; widen --window or drop --at to include them.`);
-    if (this.candidatesDropped > 0) advice.push(`Note: ${this.candidatesDropped} flows towards unresolved hostnames were not examined (too many); list the update hosts under hosts: in the inventory.`);
+    if (this.pendingDropped > 0) advice.push(`Note: ${this.pendingDropped} flows towards unresolved hostnames were not examined (too many destinations); list the update hosts under hosts: in the inventory.`);
     if (symptom.advice) advice.push(`Vendor advice (${rs.id}): ${symptom.advice.trim()}`);
 
     const seen = new Set<string>();
@@ -277,6 +264,24 @@ export class SymptomDiagnosis {
       notes: e.notes, evidence: [...e.denyEv, ...e.allowEv].slice(0, EVIDENCE_CAP),
     };
   }
+}
+
+function count(t: Tally, f: Flow): void {
+  if (f.action === 'deny') {
+    t.denies++;
+    if (t.denyEv.length < EVIDENCE_CAP) t.denyEv.push(evidenceOf(f));
+    t.groups.add(f);
+  } else if (f.action === 'allow') {
+    t.allows++;
+    if (t.allowEv.length < EVIDENCE_CAP) t.allowEv.push(evidenceOf(f));
+  } else t.unknown++;
+}
+
+function merge(into: Tally, t: Tally): void {
+  into.allows += t.allows; into.denies += t.denies; into.unknown += t.unknown;
+  for (const e of t.denyEv) if (into.denyEv.length < EVIDENCE_CAP) into.denyEv.push(e);
+  for (const e of t.allowEv) if (into.allowEv.length < EVIDENCE_CAP) into.allowEv.push(e);
+  into.groups.merge(t.groups);
 }
 
 function paramText(params: Record<string, number | string | boolean>, rs: Ruleset, reqId: string): string {

@@ -37,6 +37,52 @@ function v6(s: string): bigint {
 
 const IPV4_RE = /^\d{1,3}(\.\d{1,3}){3}$/;
 
+/** A dotted quad with no leading zeros, as an integer; -1 otherwise (the ip-num path then explains). */
+function quad(s: string, from: number, to: number): number {
+  let n = 0, part = 0, digits = 0, dots = 0, lead = false;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (digits === 0) lead = c === 48; else if (lead) return -1;
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else if (c === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
+      n = n * 256 + part; part = 0; digits = 0;
+    } else return -1;
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return n * 256 + part;
+}
+
+/**
+ * Fast path for IPv4 entries (issue 14: 100,000 inventory entries in well under a second): an address, a
+ * CIDR without host bits, or a range a-b, parsed straight to integers. Returns null for anything else or
+ * anything doubtful, and the caller falls back to `parseAddrEntry`, which validates with ip-num and words
+ * the error.
+ */
+export function parseV4Fast(s: string): [number, number] | null {
+  const slash = s.indexOf('/');
+  if (slash >= 0) {
+    const a = quad(s, 0, slash);
+    if (a < 0 || slash + 1 >= s.length || s.length - slash - 1 > 2) return null;
+    let bits = 0;
+    for (let i = slash + 1; i < s.length; i++) { const c = s.charCodeAt(i); if (c < 48 || c > 57) return null; bits = bits * 10 + c - 48; }
+    if (bits > 32 || (s.length - slash - 1 === 2 && s.charCodeAt(slash + 1) === 48)) return null;
+    const size = 2 ** (32 - bits);
+    if (a % size !== 0) return null; // host bits set: the slow path words it
+    return [a, a + size - 1];
+  }
+  const dash = s.indexOf('-');
+  if (dash >= 0) {
+    const a = quad(s, 0, dash), b = quad(s, dash + 1, s.length);
+    if (a < 0 || b < 0 || a > b) return null;
+    return [a, b];
+  }
+  const a = quad(s, 0, s.length);
+  return a < 0 ? null : [a, a];
+}
+
 /** True when `s` looks like an address, CIDR or range (rather than a hostname). */
 export function looksLikeAddress(s: string): boolean {
   return /^[0-9.]+(\/\d+)?$/.test(s) || /^[0-9.]+\s*-\s*[0-9.]+$/.test(s) || s.includes(':');

@@ -72,3 +72,97 @@ export function normalizeTransport(p: string | number | null | undefined): strin
   const l = s.toLowerCase();
   return NAME_ALIASES[l] ?? l;
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Validation: the checks every flow passes before it leaves a parser (parsers/validate.ts applies them
+// to every parser's output). Cheap integer and character checks only: no regex, no allocation.
+// ---------------------------------------------------------------------------------------------------
+
+/** Transport names a flow may carry (besides the decimal numbers 0-255 of unnamed protocols). */
+const KNOWN_TRANSPORTS = new Set([
+  ...Object.values(PROTO_NAMES), 'hopopt', 'ggp', 'st', 'egp', 'igp', 'pup', 'idp', 'rdp', 'dccp', 'rsvp',
+  'ipv6-route', 'ipv6-frag', 'ipv6-nonxt', 'ipv6-opts', 'eigrp', 'etherip', 'encap', 'l2tp', 'isis',
+  'mpls-in-ip', 'ipcomp', 'ipv4', 'mobility-header', 'hip', 'shim6', 'wesp', 'rohc', 'ethernet',
+]);
+
+/** Transports whose flows carry ports; every other transport has null ports. */
+const PORT_TRANSPORTS = new Set(['tcp', 'udp', 'sctp', 'udplite', 'dccp']);
+
+export function isKnownTransport(t: string): boolean {
+  if (KNOWN_TRANSPORTS.has(t)) return true;
+  const n = t.length;
+  if (n === 0 || n > 3) return false;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const c = t.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return false;
+    v = v * 10 + c;
+  }
+  return v <= 255 && (n === 1 || t.charCodeAt(0) !== 48);
+}
+
+export function hasPorts(transport: string | null): boolean {
+  return transport === null || PORT_TRANSPORTS.has(transport);
+}
+
+/** Canonical address text as the parsers write it: IPv4 dotted quad or lower-case IPv6 (≤ 45 chars). */
+function addrShape(a: string | null): boolean {
+  if (a === null) return false;
+  const n = a.length;
+  if (n < 2 || n > 45) return false;
+  let colon = false, dot = 0;
+  for (let i = 0; i < n; i++) {
+    const c = a.charCodeAt(i);
+    if (c === 58) colon = true;
+    else if (c === 46) dot++;
+    else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return colon || dot === 3;
+}
+
+function portOk(p: number | null): boolean {
+  return p === null || (Number.isInteger(p) && p >= 0 && p <= 65535);
+}
+
+function counterOk(n: number | null): boolean {
+  return n === null || (Number.isSafeInteger(n) && n >= 0);
+}
+
+const ACTIONS = new Set<string>(['allow', 'deny', 'unknown']);
+const DIRECTIONS = new Set<string | null>(['inbound', 'outbound', 'forward', null]);
+/** 1990-01-01 .. 2101-01-01 (src/model/time.ts MIN_TS/MAX_TS; repeated here to keep model/flow standalone). */
+const TS_MIN = 631_152_000_000, TS_MAX = 4_133_980_800_000;
+
+/**
+ * Null when the flow may leave a parser, else the reason (naming the field) that makes the line
+ * malformed. Counters are not checked here: `repairFlow` nulls bad ones first (with a note).
+ */
+export function validateFlow(f: Flow): string | null {
+  if (f.ts !== null && !(Number.isInteger(f.ts) && f.ts >= TS_MIN && f.ts < TS_MAX)) return 'invalid ts (outside 1990-2100)';
+  if (!ACTIONS.has(f.action)) return 'invalid action';
+  if (f.raw_action !== null && typeof f.raw_action !== 'string') return 'invalid raw_action';
+  if (f.transport !== null && !isKnownTransport(f.transport)) return 'invalid transport (not a protocol name or number 0-255)';
+  if (!addrShape(f.src_ip)) return f.src_ip === null ? 'missing src_ip' : 'invalid src_ip';
+  if (!addrShape(f.dst_ip)) return f.dst_ip === null ? 'missing dst_ip' : 'invalid dst_ip';
+  if (!portOk(f.src_port)) return 'invalid src_port';
+  if (!portOk(f.dst_port)) return 'invalid dst_port';
+  if (!hasPorts(f.transport) && (f.src_port !== null || f.dst_port !== null)) return `ports on a ${f.transport} flow`;
+  if (!DIRECTIONS.has(f.direction)) return 'invalid direction';
+  if (!counterOk(f.bytes)) return 'invalid bytes';
+  if (!counterOk(f.packets)) return 'invalid packets';
+  if (!(Number.isInteger(f.line) && f.line >= 0)) return 'invalid line';
+  return null;
+}
+
+/**
+ * Normalizes what has one right answer before validation: ports of a protocol without ports (ICMP's
+ * quoted packet, PAN-OS's 0/0) become null; counters that are not non-negative safe integers
+ * (`1e+308`, -1, 2^63) become null. Returns the name of a note to count, or null.
+ */
+export function repairFlow(f: Flow): string | null {
+  if (f.transport !== null && !PORT_TRANSPORTS.has(f.transport)) { f.src_port = null; f.dst_port = null; }
+  let note: string | null = null;
+  if (!counterOk(f.bytes)) { f.bytes = null; note = 'counter-out-of-range'; }
+  if (!counterOk(f.packets)) { f.packets = null; note = 'counter-out-of-range'; }
+  return note;
+}

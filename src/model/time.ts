@@ -106,3 +106,217 @@ export class YearInferrer {
     return y;
   }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// The one validated civil-time → UTC conversion used by every parser.
+//
+// Scanning functions return epoch ms (always > 0 inside the plausible window) or a negative error code
+// (TERR_*); `timeError(code)` names the field for the skip reason. No allocation on the hot path: the end
+// of the scanned text and whether an offset was present are left in `scanned`.
+// ---------------------------------------------------------------------------------------------------
+
+/** Plausible years for a firewall log timestamp (inclusive). */
+export const MIN_YEAR = 1990;
+export const MAX_YEAR = 2100;
+/** Epoch ms bounds of the plausible window: [1990-01-01, 2101-01-01). */
+export const MIN_TS = Date.UTC(MIN_YEAR, 0, 1);
+export const MAX_TS = Date.UTC(MAX_YEAR + 1, 0, 1);
+/** Largest UTC offset in use anywhere (Line Islands +14:00; -12:00 at the other end). */
+export const MAX_OFFSET_MIN = 14 * 60;
+
+export const TERR_SYNTAX = -1;
+export const TERR_YEAR = -2;
+export const TERR_MONTH = -3;
+export const TERR_DAY = -4;
+export const TERR_HOUR = -5;
+export const TERR_MINUTE = -6;
+export const TERR_SECOND = -7;
+export const TERR_FRACTION = -8;
+export const TERR_OFFSET = -9;
+export const TERR_RANGE = -10;
+
+const TERR_NAMES = ['', 'timestamp syntax', 'timestamp year out of range (1990-2100)', 'timestamp month out of range',
+  'timestamp day out of range for the month', 'timestamp hour out of range', 'timestamp minute out of range',
+  'timestamp second out of range', 'timestamp fraction invalid', 'timestamp UTC offset out of range (±14:00)',
+  'timestamp outside the plausible window (1990-2100)'];
+
+/** Reason text of a negative code from the functions below ("invalid timestamp: …"). */
+export function timeError(code: number): string {
+  return 'invalid ' + (TERR_NAMES[-code] ?? 'timestamp');
+}
+
+export function isLeapYear(y: number): boolean {
+  return y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+}
+
+const DIM = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+export function daysInMonth(y: number, mo: number): number {
+  return mo === 2 && isLeapYear(y) ? 29 : DIM[mo] ?? 0;
+}
+
+/**
+ * 0 when the civil date-time is valid (no roll-over: 2026-02-31 is an error, a leap second 60 is read
+ * as 59), else the TERR_* code naming the first bad field. Expects integers (-1 for "not digits").
+ */
+export function civilError(y: number, mo: number, d: number, h: number, mi: number, s: number): number {
+  if (!(y >= MIN_YEAR && y <= MAX_YEAR)) return TERR_YEAR;
+  if (!(mo >= 1 && mo <= 12)) return TERR_MONTH;
+  if (!(d >= 1 && d <= (mo === 2 && isLeapYear(y) ? 29 : DIM[mo]!))) return TERR_DAY;
+  if (!(h >= 0 && h <= 23)) return TERR_HOUR;
+  if (!(mi >= 0 && mi <= 59)) return TERR_MINUTE;
+  if (!(s >= 0 && s <= 60)) return TERR_SECOND;
+  return 0;
+}
+
+/**
+ * Civil date-time → epoch ms, validated. `offsetMin` is the UTC offset in minutes written in the log;
+ * null = wall-clock time in `zone`. Returns ms or a negative TERR_* code.
+ */
+export function civilToUtc(zone: ZoneConverter | null, y: number, mo: number, d: number, h: number, mi: number,
+  s: number, ms: number, offsetMin: number | null): number {
+  const e = civilError(y, mo, d, h, mi, s);
+  if (e !== 0) return e;
+  if (!(ms >= 0 && ms < 1000)) return TERR_FRACTION;
+  const sec = s === 60 ? 59 : s;
+  let t: number;
+  if (offsetMin !== null) {
+    if (!(offsetMin >= -MAX_OFFSET_MIN && offsetMin <= MAX_OFFSET_MIN)) return TERR_OFFSET;
+    t = Date.UTC(y, mo - 1, d, h, mi, sec, ms) - offsetMin * 60_000;
+  } else t = zone ? zone.toUtc(y, mo, d, h, mi, sec, ms) : Date.UTC(y, mo - 1, d, h, mi, sec, ms);
+  return t >= MIN_TS && t < MAX_TS ? t : TERR_RANGE;
+}
+
+/** Result details of the last scan: index after the timestamp, whether it carried an offset or Z. */
+export const scanned = { end: 0, offset: false, offsetMin: 0 };
+
+function dg(s: string, i: number, n: number): number {
+  let v = 0;
+  for (let k = i; k < i + n; k++) {
+    const c = s.charCodeAt(k) - 48;
+    if (!(c >= 0 && c <= 9)) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/**
+ * ISO-8601 / RFC 3339 / PAN-OS date-time at `a`: `YYYY-MM-DD` or `YYYY/MM/DD`, then `T`, `t` or one space,
+ * `HH:MM:SS`, optional `.fff…` or `,fff…` (any number of digits; truncated to ms), optional `Z`, `±HH:MM`,
+ * `±HHMM` or `±HH`. The scan stops there (`scanned.end`); the caller decides what may follow. Without an
+ * offset the time is wall-clock in `zone`. Returns ms or a negative TERR_* code (TERR_SYNTAX when the
+ * text does not have the shape of a timestamp at all).
+ */
+export function scanIsoTime(s: string, a: number, zone: ZoneConverter | null, lim = s.length): number {
+  const sep = s.charCodeAt(a + 4);
+  if (!(sep === 45 || sep === 47) || s.charCodeAt(a + 7) !== sep) return TERR_SYNTAX;
+  const t = s.charCodeAt(a + 10);
+  if (!(t === 84 || t === 116 || t === 32) || s.charCodeAt(a + 13) !== 58 || s.charCodeAt(a + 16) !== 58) return TERR_SYNTAX;
+  const y = dg(s, a, 4), mo = dg(s, a + 5, 2), d = dg(s, a + 8, 2);
+  const h = dg(s, a + 11, 2), mi = dg(s, a + 14, 2), se = dg(s, a + 17, 2);
+  if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || se < 0) return TERR_SYNTAX;
+  let k = a + 19;
+  let ms = 0;
+  const n = lim;
+  const fc = k < n ? s.charCodeAt(k) : -1;
+  const fd = s.charCodeAt(k + 1);
+  if ((fc === 46 || fc === 44) && fd >= 48 && fd <= 57) {
+    k++;
+    const f0 = k;
+    let scale = 100;
+    for (let c = s.charCodeAt(k) - 48; k < n && c >= 0 && c <= 9; c = s.charCodeAt(++k) - 48) {
+      if (scale >= 1) ms += c * scale;
+      scale /= 10;
+    }
+    if (k === f0) return TERR_FRACTION;
+  } else if (fc === 46) {
+    return TERR_FRACTION;
+  }
+  let off: number | null = null;
+  const z = k < n ? s.charCodeAt(k) : -1;
+  if (z === 90 || z === 122) { off = 0; k++; }
+  else if (z === 43 || z === 45) {
+    const oh = dg(s, k + 1, 2);
+    if (oh < 0) return TERR_OFFSET;
+    let om = 0;
+    k += 3;
+    if (s.charCodeAt(k) === 58) {
+      om = dg(s, k + 1, 2);
+      if (om < 0) return TERR_OFFSET;
+      k += 3;
+    } else {
+      const m2 = dg(s, k, 2);
+      if (m2 >= 0) { om = m2; k += 2; }
+    }
+    if (om > 59 || oh > 14) return TERR_OFFSET;
+    off = (oh * 60 + om) * (z === 45 ? -1 : 1);
+  }
+  scanned.end = k;
+  scanned.offset = off !== null;
+  scanned.offsetMin = off ?? 0;
+  return civilToUtc(zone, y, mo, d, h, mi, se, ms, off);
+}
+
+/** scanIsoTime over exactly s[a,b): anything left after the timestamp is TERR_SYNTAX. */
+export function parseIsoTime(s: string, a: number, b: number, zone: ZoneConverter | null): number {
+  if (b - a < 19) return TERR_SYNTAX;
+  const v = scanIsoTime(s, a, zone, b);
+  if (v >= 0 && scanned.end !== b) return TERR_SYNTAX;
+  return v;
+}
+
+/**
+ * Epoch number (s, ms, µs or ns chosen by magnitude) → ms within the plausible window, or TERR_RANGE.
+ */
+export function epochToMs(n: number): number {
+  if (!Number.isFinite(n) || n <= 0) return TERR_RANGE;
+  let t: number;
+  if (n < 1e11) t = Math.round(n * 1000);
+  else if (n < 1e14) t = Math.round(n);
+  else if (n < 1e17) t = Math.round(n / 1000);
+  else t = Math.round(n / 1e6);
+  return t >= MIN_TS && t < MAX_TS ? t : TERR_RANGE;
+}
+
+/** True when `ms` is a valid flow timestamp (integer inside the plausible window). */
+export function isPlausibleTs(ms: number): boolean {
+  return Number.isInteger(ms) && ms >= MIN_TS && ms < MAX_TS;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// User-typed times (--since, --until, --at): one reading for every option.
+// ---------------------------------------------------------------------------------------------------
+
+const REL_UNITS: Record<string, number> = {
+  s: 1000, sec: 1000, min: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000,
+};
+
+/**
+ * Reads a time typed by the user. Accepted:
+ * - relative, before `now`: `30d`, `12h`, `2w`, `90min`, `45s` (`m` alone is refused: minutes or months?);
+ * - `YYYY-MM-DD` (midnight), `YYYY-MM-DD HH:MM[:SS[.fff]]` or with `T`: wall-clock in `tz` unless the
+ *   text carries `Z` or an offset.
+ * Throws an Error whose message says what is accepted; callers wrap it as a usage error.
+ */
+export function parseUserTime(text: string, tz: string, now: number): number {
+  const t = text.trim();
+  const rel = /^(\d{1,6})\s*([a-z]+)$/i.exec(t);
+  if (rel) {
+    const unit = rel[2]!.toLowerCase();
+    if (unit === 'm') throw new Error(`ambiguous time "${text}": write ${rel[1]}min for minutes or ${rel[1]}d for days`);
+    const mul = REL_UNITS[unit];
+    if (mul === undefined) throw new Error(`unknown time unit in "${text}" (use s, min, h, d or w)`);
+    return now - Number(rel[1]) * mul;
+  }
+  const zone = new ZoneConverter(tz);
+  let s = t;
+  if (/^\d{4}-\d\d-\d\d$/.test(s)) s += 'T00:00:00';
+  else if (/^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?:Z|[+-]\d\d(?::?\d\d)?)?$/i.test(s)) s = s.slice(0, 16) + ':00' + s.slice(16);
+  const v = s.length >= 19 ? parseIsoTime(s, 0, s.length, zone) : TERR_SYNTAX;
+  if (v < 0) {
+    throw new Error(v === TERR_SYNTAX
+      ? `cannot read time "${text}" (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM], or a relative 30d, 12h, 2w, 90min)`
+      : `${timeError(v)} in "${text}"`);
+  }
+  return v;
+}

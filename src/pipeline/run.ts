@@ -25,6 +25,8 @@ export interface ReadOptions {
   afterChunk?: () => Promise<void> | void;
   /** Worker threads for large inputs (src/pipeline/pool.ts); default FWAUDIT_JOBS or one per core; 1 = this thread only. */
   jobs?: number;
+  /** What the input `-` reads (default: process.stdin). */
+  stdin?: AsyncIterable<Buffer | string>;
 }
 
 export interface Progress { file: string; fileIndex: number; files: number; bytes: number; totalBytes: number | null; lines: number }
@@ -80,7 +82,7 @@ export async function readFlows(inputs: string[], opts: ReadOptions, onFlow: (f:
   const summaries: InputSummary[] = [];
   for (let i = 0; i < files.length; i++) {
     const path = files[i]!;
-    const opened = await openInput(path);
+    const opened = await openInput(path, opts.stdin);
     if ('error' in opened) {
       summaries.push(emptySummary(path, `cannot read: ${opened.error}`));
       continue;
@@ -138,7 +140,7 @@ async function readSource(
     summary.format = det.format;
     summary.dialect = det.dialect;
     const parser = st.parser = mod.create(det, { file: src.name, zone, years: new YearInferrer(opts.year, src.mtimeMs), actionMap: opts.actionMap ?? new Map() }, sink);
-    if (det.framing === 'lines') st.framer = new LineFramer((l, n) => parser.line!(l, n), sink);
+    if (det.framing === 'lines' || det.framing === 'csv') st.framer = new LineFramer((l, n) => parser.line!(l, n), sink);
     else if (det.framing === 'xml-events') st.framer = new XmlEventFramer(parser, sink);
     else {
       const t = probe.trimStart();

@@ -51,9 +51,9 @@ function gunzip(src: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
 const isGzip = (b: Buffer) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 const isZip = (b: Buffer) => b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04;
 
-export async function openInput(path: string): Promise<OpenResult> {
+export async function openInput(path: string, stdin: AsyncIterable<Buffer | string> = process.stdin): Promise<OpenResult> {
   if (path === '-') {
-    const it = (process.stdin as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    const it = (stdin as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     const first = await it.next();
     const head = first.done ? Buffer.alloc(0) : Buffer.from(first.value);
     const stream = prepend(head, it);

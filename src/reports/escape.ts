@@ -48,15 +48,14 @@ export function csvRow(cells: unknown[]): string {
 }
 
 /**
- * Markdown text or table cell: `&`, `<`, `>` as entities (no raw HTML gets through), Markdown punctuation and
- * pipes backslash-escaped, line breaks folded into spaces.
+ * Markdown text or table cell, escaped for Markdown (CommonMark backslash escapes, not HTML entities): the
+ * characters that start emphasis, code, links, images, raw HTML, entities, strikethrough and table cells are
+ * backslash-escaped, so `<script>` shows as text and `a|b` stays in its cell; line breaks fold into spaces.
  */
 export function escapeMarkdownCell(v: unknown): string {
   if (v === null || v === undefined) return '';
   return stripControl(String(v))
-    .replace(/\\/g, '\\\\')
-    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-    .replace(/[|`*_[\]]/g, (c) => `\\${c}`)
+    .replace(/[\\`*_[\]<>|&~!#]/g, (c) => `\\${c}`)
     .replace(/\r?\n|\r/g, ' ');
 }
 

@@ -1,4 +1,4 @@
-/** JSON report: the report model as it is (stable key order, 2-space indent). */
+/** JSON report: the report model as it is (`schema_version` first, 2-space indent). */
 import type { ReportModel } from './model.js';
 
 export function renderJson(m: ReportModel): string {

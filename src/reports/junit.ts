@@ -1,5 +1,6 @@
 /**
- * JUnit XML: one <testsuite> per product, one <testcase> per requirement (classname = product, name = requirement).
+ * JUnit XML: one <testsuite> per product, one <testcase> per requirement (classname = product, name = requirement),
+ * from the requirement's current status in the store (see model.ts).
  * - violated     → <failure type="violated">
  * - intermittent → <failure type="intermittent">: the required flow is blocked part of the time (another path,
  *                  rule order, a window), which breaks the product for those hosts just the same; CI should see it.
@@ -7,7 +8,12 @@
  * - ok           → passes.
  */
 import { escapeXml as x } from './escape.js';
+import { isFailing } from '../model/status.js';
 import type { ReportModel, RequirementReport } from './model.js';
+
+function cap(x: { items: string[]; more: number }): string {
+  return (x.items.join(', ') || '-') + (x.more ? ` (+${x.more} more)` : '');
+}
 
 function failureBody(r: RequirementReport): string {
   const lines = [
@@ -15,14 +21,14 @@ function failureBody(r: RequirementReport): string {
     `purpose: ${r.purpose}`,
     `necessity: ${r.necessity}`,
     `source: ${r.source}`,
-    `first seen: ${r.first_seen ?? '-'}; last seen: ${r.last_seen ?? '-'}`,
-    `hosts: ${r.src_hosts.join(', ') || '-'} -> ${r.dst_hosts.join(', ') || '-'}`,
+    `status since: ${r.status_date ?? '-'}; last evidence: ${r.last_evidence ?? '-'}; last deny: ${r.last_deny ?? '-'}; last allow: ${r.last_allow ?? '-'}`,
+    `hosts: ${cap(r.src_hosts)} -> ${cap(r.dst_hosts)}`,
   ];
-  if (r.devices.length) lines.push(`devices: ${r.devices.join(', ')}`);
-  if (r.rules.length) lines.push(`rules: ${r.rules.join(', ')}`);
-  if (r.symptom) lines.push(`symptom: ${r.symptom}`);
+  for (const o of r.outages.slice(-5)) lines.push(`outage: ${o.from} .. ${o.to}${o.ongoing ? ' (ongoing)' : ''}`);
+  if (r.devices.items.length) lines.push(`devices: ${cap(r.devices)}`);
+  if (r.silent_devices.length) lines.push(`silent since last evidence: ${r.silent_devices.join(', ')}`);
+  if (r.rules.items.length) lines.push(`rules: ${cap(r.rules)}`);
   for (const o of r.openings) lines.push(`suggested opening: ${o}`);
-  for (const e of r.evidence) lines.push(`evidence: ${e.file}:${e.line}`);
   return lines.join('\n');
 }
 
@@ -37,12 +43,12 @@ export function renderJunit(m: ReportModel): string {
   let tests = 0, failures = 0, skipped = 0;
   const suites: string[] = [];
   for (const [product, reqs] of [...byProduct].sort((a, b) => a[0].localeCompare(b[0]))) {
-    const f = reqs.filter((r) => r.status === 'violated' || r.status === 'intermittent').length;
+    const f = reqs.filter((r) => isFailing(r.status)).length;
     const s = reqs.filter((r) => r.status === 'unobserved').length;
     tests += reqs.length; failures += f; skipped += s;
     const cases = [...reqs].sort((a, b) => a.requirement.localeCompare(b.requirement)).map((r) => {
       const open = `    <testcase classname="${x(product)}" name="${x(r.requirement)}" time="0">`;
-      if (r.status === 'violated' || r.status === 'intermittent') {
+      if (isFailing(r.status)) {
         const msg = `${r.status}: ${r.denies} denied flow(s) for ${r.purpose}`;
         return `${open}\n      <failure type="${r.status}" message="${x(msg)}">${x(failureBody(r))}</failure>\n    </testcase>`;
       }

@@ -1,17 +1,31 @@
 /**
- * Report data assembled from the store. Every renderer (HTML, Markdown, CSV, JSON, JUnit) reads only this.
+ * The report model, computed from the stored flows (never from the latest run alone). Every renderer (HTML,
+ * Markdown, CSV, JSON, JUnit) reads only this.
  *
- * Semantics:
- * - The period (`since`/`until`) selects runs by start time and flows by their timestamp.
- * - Requirement status comes from the LATEST finished run in the period (its matrix rows);
- *   first/last seen span every run in the period; hosts, devices and rules come from the latest run's findings.
- * - NEW / RESOLVED compare the latest run's violation keys (product, requirement, src, dst) with those of the run
- *   just before it (which may start before `since`). A key counts as a violation when its requirement is
- *   `violated` in that run's matrix, or the run has no matrix row for it.
- * - Top blocked flows and denies-over-time read the flows table (denied flows in the period).
+ * Semantics (README "Reports"):
+ * - Only complete runs count. The period (`since`/`until`) selects flows by their log time, everywhere.
+ * - Per requirement and per bucket of log time (`day` or `hour`, in `displayTz`, UTC by default): the denied and
+ *   allowed flows that matched it, and the bucket's status (denies only: violated; both: intermittent; allows only: ok).
+ * - The current status of a requirement is the status of its most recent bucket with evidence. It is `ok` only when
+ *   that bucket saw allowed traffic and no deny; absence of data never makes it ok. `last_evidence` is its last
+ *   flow, `silent_devices` the devices that carried its evidence and have sent no log in the latest bucket any device
+ *   covered. A requirement deployed (in a run's matrix) without any evidence in the period is `unobserved`.
+ * - Outages: contiguous stretches of failing buckets (buckets without evidence do not end a stretch; an ok bucket
+ *   does); `from`/`to` are the first and last deny of the stretch.
+ * - Changes, relative to the previous run: the status from every complete run's flows is compared with the status
+ *   from the flows of the runs before the latest run that read something. `new`: failing now, not failing before;
+ *   `resolved`: failing before, ok now (allowed traffic since the last deny). Host detail is capped at `top`.
+ * - Every list is capped with the count of the rest, so the size of a report does not grow with the store.
  */
-import type { MatrixRow, RequirementStatus } from '../model/finding.js';
+import type { RequirementStatus } from '../model/finding.js';
+import { compareStatus, isFailing } from '../model/status.js';
+import { UsageError } from '../model/errors.js';
+import { assertTimeZone, tzOffsetAt } from '../model/time.js';
 import type { Row, Store } from '../store/store.js';
+
+export const REPORT_SCHEMA_VERSION = 2;
+
+export type Bucket = 'day' | 'hour';
 
 export interface RunInfo {
   run_id: string;
@@ -25,31 +39,67 @@ export interface RunInfo {
   findings: number;
 }
 
-/** A matrix row of the latest run, with what the findings add. */
-export interface RequirementReport extends MatrixRow {
-  product_name: string | null;
-  /** Findings (src → dst groups) in the latest run. */
-  findings: number;
-  src_hosts: string[];
-  dst_hosts: string[];
-  devices: string[];
-  rules: string[];
-  /** Suggested openings from the findings, where the matcher gave them. */
-  openings: string[];
-  symptom: string | null;
-  evidence: Array<{ file: string; line: number }>;
+/** A capped list: the first items and how many more there are. */
+export interface Capped<T> { items: T[]; more: number }
+
+export interface TimelinePoint {
+  /** Bucket start: `YYYY-MM-DD` for days, `YYYY-MM-DDTHH:00` (+ `Z` in UTC) for hours, in the display zone. */
+  date: string;
+  denies: number;
+  allows: number;
+  status: RequirementStatus;
 }
 
-export interface ViolationKey {
+export interface Outage {
+  from: string;
+  to: string;
+  denies: number;
+  /** The requirement is still failing (this is its current stretch). */
+  ongoing: boolean;
+}
+
+export interface RequirementReport {
+  product: string;
+  product_name: string | null;
+  requirement: string;
+  necessity: string;
+  purpose: string;
+  source: string;
+  status: RequirementStatus;
+  /** Bucket of the current status (the most recent with evidence). */
+  status_date: string | null;
+  last_evidence: string | null;
+  last_deny: string | null;
+  last_allow: string | null;
+  first_seen: string | null;
+  /** Totals in the period. */
+  denies: number;
+  allows: number;
+  timeline: TimelinePoint[];
+  outages: Outage[];
+  /** Devices that logged its flows (most flows first). */
+  devices: Capped<string>;
+  silent_devices: string[];
+  /** Rules that denied it (most denies first). */
+  rules: Capped<string>;
+  src_hosts: Capped<string>;
+  dst_hosts: Capped<string>;
+  /** Suggested openings from the latest findings. */
+  openings: string[];
+  /** New or resolved relative to the previous run. */
+  change: 'new' | 'resolved' | null;
+}
+
+export interface HostGroup { src_ip: string | null; dst_ip: string | null; transport: string | null; dst_port: number | null; count: number; last_seen: string | null }
+
+export interface Change {
   product: string;
   requirement: string;
-  src_ip: string;
-  dst_ip: string;
-  transport: string;
-  dst_port: number | null;
-  count: number;
-  first_seen: string | null;
-  last_seen: string | null;
+  status: RequirementStatus;
+  previous_status: RequirementStatus;
+  /** new: first deny of the current failing stretch; resolved: first allow after the last deny. */
+  since: string | null;
+  hosts: Capped<HostGroup>;
 }
 
 export interface BlockedFlow {
@@ -64,14 +114,17 @@ export interface BlockedFlow {
   devices: string[];
 }
 
-export interface DenySeries {
-  product: string;
-  requirement: string;
-  counts: number[];
-  total: number;
+export interface DeviceCoverage {
+  device: string;
+  first: string | null;
+  last: string | null;
+  flows: number;
+  /** Buckets (as in `buckets`) in which the device logged flows. */
+  dates: string[];
+  silent: boolean;
 }
 
-export interface CoverageRow {
+export interface InputCoverage {
   input_id: string;
   path: string | null;
   format: string | null;
@@ -85,35 +138,47 @@ export interface CoverageRow {
 }
 
 export interface ReportModel {
+  schema_version: number;
   generated_at: string;
   store: string;
   period: { since: string | null; until: string | null };
+  bucket: Bucket;
+  display_tz: string;
+  /** Every bucket from the first to the last flow in the period (capped to the most recent MAX_BUCKETS). */
+  buckets: string[];
   latest_run: RunInfo | null;
   previous_run: RunInfo | null;
-  runs: RunInfo[];
+  runs: Capped<RunInfo>;
   summary: {
     requirements: number; violated: number; intermittent: number; ok: number; unobserved: number;
-    new_violations: number; resolved_violations: number; denied_flows: number;
+    new: number; resolved: number; denied_flows: number; allowed_flows: number;
   };
   requirements: RequirementReport[];
-  new_violations: ViolationKey[];
-  resolved_violations: ViolationKey[];
-  top_blocked: BlockedFlow[];
-  denies_over_time: { bucket: 'day' | 'hour'; buckets: string[]; series: DenySeries[] };
-  coverage: CoverageRow[];
+  changes: { new: Change[]; resolved: Change[] };
+  top_blocked: Capped<BlockedFlow>;
+  coverage: DeviceCoverage[];
+  inputs: Capped<InputCoverage>;
 }
 
 export interface ReportOptions {
   since?: Date | null;
   until?: Date | null;
-  /** How many blocked flow groups to list (default 20). */
+  /** Cap of host groups, rules, devices per list (default 20 for tables, 5 per requirement). */
   top?: number;
+  bucket?: Bucket;
+  /** IANA zone of the buckets and the dates shown (default UTC). */
+  displayTz?: string;
   /** Clock for `generated_at` (tests). */
   now?: Date;
 }
 
+export const MAX_BUCKETS = 400;
+const PER_REQ = 5;
+const MAX_RUNS = 20;
+const MAX_INPUTS = 50;
+const MAX_DEVICES = 50;
+
 const ISO = (col: string) => `strftime(${col}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
-const STATUS_ORDER: Record<string, number> = { violated: 0, intermittent: 1, unobserved: 2, ok: 3 };
 
 function num(v: unknown): number {
   const n = Number(v ?? 0);
@@ -126,10 +191,6 @@ function parseJson<T>(v: unknown, fallback: T): T {
   if (typeof v !== 'string') return fallback;
   try { return JSON.parse(v) as T; } catch { return fallback; }
 }
-function uniqSorted(xs: Iterable<string | null | undefined>): string[] {
-  return [...new Set([...xs].filter((x): x is string => typeof x === 'string' && x !== ''))].sort();
-}
-
 function toRun(r: Row): RunInfo {
   return {
     run_id: String(r.run_id), started_at: String(r.started_at), finished_at: strOrNull(r.finished_at),
@@ -137,39 +198,54 @@ function toRun(r: Row): RunInfo {
     inputs: num(r.inputs), lines: num(r.lines), flows: num(r.flows), findings: num(r.findings),
   };
 }
-
 const RUN_COLS = `run_id, ${ISO('started_at')} AS started_at, ${ISO('finished_at')} AS finished_at, fwaudit_version,
   ruleset_versions, inputs, lines, flows, findings`;
+const key = (p: string, r: string) => `${p}\u0000${r}`;
 
-function key(r: Row): string {
-  return `${String(r.product)}\u0000${String(r.requirement)}`;
+export function bucketStatus(denies: number, allows: number): RequirementStatus {
+  return denies > 0 ? (allows > 0 ? 'intermittent' : 'violated') : allows > 0 ? 'ok' : 'unobserved';
 }
 
-async function violationKeys(store: Store, runId: string): Promise<Map<string, ViolationKey>> {
-  const rows = await store.all(
-    `SELECT f.product, f.requirement, f.src_ip, f.dst_ip, f.transport, min(f.dst_port) AS dst_port, sum(f.count) AS count,
-            ${ISO('min(f.first_seen)')} AS first_seen, ${ISO('max(f.last_seen)')} AS last_seen
-       FROM findings f
-       LEFT JOIN matrix m ON m.run_id = f.run_id AND m.product = f.product AND m.requirement = f.requirement
-      WHERE f.run_id = $1 AND (m.status IS NULL OR m.status = 'violated')
-      GROUP BY f.product, f.requirement, f.src_ip, f.dst_ip, f.transport
-      ORDER BY f.product, f.requirement, f.src_ip, f.dst_ip`, [runId]);
-  const out = new Map<string, ViolationKey>();
-  for (const r of rows) {
-    const v: ViolationKey = {
-      product: String(r.product), requirement: String(r.requirement), src_ip: String(r.src_ip), dst_ip: String(r.dst_ip),
-      transport: String(r.transport), dst_port: r.dst_port === null ? null : num(r.dst_port), count: num(r.count),
-      first_seen: strOrNull(r.first_seen), last_seen: strOrNull(r.last_seen),
-    };
-    out.set([v.product, v.requirement, v.src_ip, v.dst_ip].join('\u0000'), v);
+interface Agg { product: string; requirement: string; b: string; denies: number; allows: number; latestDenies: number; latestAllows: number;
+  firstDeny: string | null; lastDeny: string | null; firstAllow: string | null; lastAllow: string | null; first: string | null; last: string | null;
+  prevLastDeny: string | null; prevLastAllow: string | null }
+
+/** The status of one requirement from its buckets (sorted by date): current status, outages. */
+function statusOf(points: Array<{ b: string; denies: number; allows: number; firstDeny: string | null; lastDeny: string | null }>): { status: RequirementStatus; date: string | null; outages: Outage[] } {
+  const outages: Outage[] = [];
+  let cur: Outage | null = null;
+  let status: RequirementStatus = 'unobserved';
+  let date: string | null = null;
+  for (const p of points) {
+    const s = bucketStatus(p.denies, p.allows);
+    if (s === 'unobserved') continue;
+    status = s; date = p.b;
+    if (isFailing(s)) {
+      if (!cur) { cur = { from: p.firstDeny ?? p.b, to: p.lastDeny ?? p.b, denies: 0, ongoing: false }; outages.push(cur); }
+      cur.to = p.lastDeny ?? cur.to;
+      cur.denies += p.denies;
+    } else cur = null;
   }
-  return out;
+  if (cur && isFailing(status)) cur.ongoing = true;
+  return { status, date, outages };
 }
 
 export async function buildReportModel(store: Store, opts: ReportOptions = {}): Promise<ReportModel> {
   const since = opts.since ?? null;
   const until = opts.until ?? null;
-  const top = opts.top ?? 20;
+  if (since && until && since.getTime() >= until.getTime()) {
+    throw new UsageError(`empty period: --since ${since.toISOString()} is not before --until ${until.toISOString()}`);
+  }
+  const top = Math.max(1, Math.trunc(opts.top ?? 20));
+  const bucket: Bucket = opts.bucket ?? 'day';
+  const tz = opts.displayTz ?? 'UTC';
+  try { assertTimeZone(tz); } catch (e) { throw new UsageError((e as Error).message); }
+  const utc = tz === 'UTC' || tz === 'Etc/UTC';
+  // Bucket text in the display zone. TIMESTAMP columns hold UTC.
+  const local = (col: string) => (utc ? col : `timezone('${tz.replace(/'/g, "''")}', ${col} AT TIME ZONE 'UTC')`);
+  const bucketExpr = (col: string) => bucket === 'day'
+    ? `strftime(date_trunc('day', ${local(col)}), '%Y-%m-%d')`
+    : `strftime(date_trunc('hour', ${local(col)}), '%Y-%m-%dT%H:00${utc ? 'Z' : ''}')`;
   const period = (col: string, first: number): { sql: string; params: string[] } => {
     const parts: string[] = [];
     const params: string[] = [];
@@ -178,200 +254,285 @@ export async function buildReportModel(store: Store, opts: ReportOptions = {}): 
     return { sql: parts.length ? parts.join(' AND ') : 'TRUE', params };
   };
 
-  const rp = period('started_at', 1);
-  const runs = (await store.all(
-    `SELECT ${RUN_COLS} FROM runs WHERE finished_at IS NOT NULL AND ${rp.sql} ORDER BY started_at DESC, run_id DESC`, rp.params)).map(toRun);
-  // A scheduled run that found no new input observed nothing: it must not turn earlier violations
-  // into "resolved". Status comes from the latest run that read something.
-  const latest = runs.find((r) => r.inputs > 0) ?? runs[0] ?? null;
-  let previous: RunInfo | null = null;
-  if (latest) {
-    const prev = await store.all(
-      `SELECT ${RUN_COLS} FROM runs
-        WHERE finished_at IS NOT NULL AND run_id <> $1 AND coalesce(inputs, 1) > 0
-          AND (started_at < CAST($2 AS TIMESTAMP) OR (started_at = CAST($2 AS TIMESTAMP) AND run_id < $1))
-        ORDER BY started_at DESC, run_id DESC LIMIT 1`, [latest.run_id, latest.started_at.replace('Z', '')]);
-    previous = prev[0] ? toRun(prev[0]) : null;
-  }
+  // Runs: the latest complete run that read something is "latest"; the one before it "previous".
+  const runsAll = (await store.all(`SELECT ${RUN_COLS} FROM complete_runs ORDER BY started_at DESC, run_id DESC`)).map(toRun);
+  const latestIdx = runsAll.findIndex((r) => r.inputs > 0);
+  const latest = latestIdx >= 0 ? runsAll[latestIdx]! : runsAll[0] ?? null;
+  const previous = latestIdx >= 0 ? runsAll.slice(latestIdx + 1).find((r) => r.inputs > 0) ?? null : null;
+  const latestId = latest && latestIdx >= 0 ? latest.run_id : '';
 
-  // Requirements: the latest run's matrix, plus requirements that only appear in its findings.
-  const requirements: RequirementReport[] = [];
-  if (latest) {
-    const matrix = await store.all(
-      `SELECT product, requirement, necessity, status, allows, denies, ${ISO('first_seen')} AS first_seen,
-              ${ISO('last_seen')} AS last_seen, purpose, source FROM matrix WHERE run_id = $1`, [latest.run_id]);
-    const rpm = period('r.started_at', 1);
-    const history = await store.all(
-      `SELECT m.product, m.requirement, ${ISO('min(m.first_seen)')} AS first_seen, ${ISO('max(m.last_seen)')} AS last_seen
-         FROM matrix m JOIN runs r USING (run_id)
-        WHERE r.finished_at IS NOT NULL AND ${rpm.sql}
-        GROUP BY m.product, m.requirement`, rpm.params);
-    const hist = new Map(history.map((h) => [key(h), h]));
-    const findings = await store.all(
-      `SELECT product, product_name, requirement, necessity, src_ip, dst_ip, count, ${ISO('first_seen')} AS first_seen,
-              ${ISO('last_seen')} AS last_seen, devices, rules, symptom, purpose, source, evidence, opening
-         FROM findings WHERE run_id = $1 ORDER BY product, requirement, count DESC, src_ip, dst_ip`, [latest.run_id]);
-    const byReq = new Map<string, Row[]>();
-    for (const f of findings) {
-      const k = key(f);
-      const list = byReq.get(k) ?? [];
-      list.push(f);
-      byReq.set(k, list);
-    }
-    const seen = new Set<string>();
-    const add = (base: Row, status: RequirementStatus, allows: number, denies: number) => {
-      const k = key(base);
-      seen.add(k);
-      const fs = byReq.get(k) ?? [];
-      const h = hist.get(k);
-      const evidence: Array<{ file: string; line: number }> = [];
-      for (const f of fs) for (const e of parseJson<Array<{ file: string; line: number }>>(f.evidence, [])) if (evidence.length < 5) evidence.push(e);
-      requirements.push({
-        product: String(base.product), product_name: strOrNull(fs[0]?.product_name), requirement: String(base.requirement),
-        necessity: String(base.necessity ?? fs[0]?.necessity ?? ''), status, allows, denies,
-        first_seen: strOrNull(h?.first_seen ?? base.first_seen), last_seen: strOrNull(h?.last_seen ?? base.last_seen),
-        purpose: String(base.purpose ?? ''), source: String(base.source ?? ''), findings: fs.length,
-        src_hosts: uniqSorted(fs.map((f) => f.src_ip as string)), dst_hosts: uniqSorted(fs.map((f) => f.dst_ip as string)),
-        devices: uniqSorted(fs.flatMap((f) => (f.devices as string[] | null) ?? [])),
-        rules: uniqSorted(fs.flatMap((f) => (f.rules as string[] | null) ?? [])),
-        openings: uniqSorted(fs.map((f) => f.opening as string | null)),
-        symptom: strOrNull(fs.find((f) => f.symptom)?.symptom), evidence,
-      });
+  // Per requirement and bucket; the latest run's share apart, for the state before it.
+  const fp = period('ts', 2);
+  const aggRows = await store.all(
+    `SELECT product, requirement, ${bucketExpr('ts')} AS b,
+            count(*) FILTER (WHERE action = 'deny') AS denies, count(*) FILTER (WHERE action = 'allow') AS allows,
+            count(*) FILTER (WHERE action = 'deny' AND run_id = $1) AS latest_denies,
+            count(*) FILTER (WHERE action = 'allow' AND run_id = $1) AS latest_allows,
+            ${ISO("min(ts) FILTER (WHERE action = 'deny')")} AS first_deny, ${ISO("max(ts) FILTER (WHERE action = 'deny')")} AS last_deny,
+            ${ISO("min(ts) FILTER (WHERE action = 'allow')")} AS first_allow, ${ISO("max(ts) FILTER (WHERE action = 'allow')")} AS last_allow,
+            ${ISO("max(ts) FILTER (WHERE action = 'deny' AND run_id <> $1)")} AS prev_last_deny,
+            ${ISO("max(ts) FILTER (WHERE action = 'allow' AND run_id <> $1)")} AS prev_last_allow,
+            ${ISO('min(ts)')} AS first, ${ISO('max(ts)')} AS last
+       FROM requirement_flows WHERE ts IS NOT NULL AND ${fp.sql}
+      GROUP BY ALL ORDER BY product, requirement, b`, [latestId, ...fp.params]);
+  const byReq = new Map<string, Agg[]>();
+  for (const r of aggRows) {
+    const a: Agg = {
+      product: String(r.product), requirement: String(r.requirement), b: String(r.b), denies: num(r.denies), allows: num(r.allows),
+      latestDenies: num(r.latest_denies), latestAllows: num(r.latest_allows), firstDeny: strOrNull(r.first_deny), lastDeny: strOrNull(r.last_deny),
+      firstAllow: strOrNull(r.first_allow), lastAllow: strOrNull(r.last_allow), first: strOrNull(r.first), last: strOrNull(r.last),
+      prevLastDeny: strOrNull(r.prev_last_deny), prevLastAllow: strOrNull(r.prev_last_allow),
     };
-    for (const m of matrix) add(m, m.status as RequirementStatus, num(m.allows), num(m.denies));
-    for (const [k, fs] of byReq) {
-      if (seen.has(k)) continue;
-      const f = fs[0]!;
-      const denies = fs.reduce((a, x) => a + num(x.count), 0);
-      add({ ...f, first_seen: null, last_seen: null }, 'violated', 0, denies);
+    const k = key(a.product, a.requirement);
+    const l = byReq.get(k) ?? [];
+    l.push(a);
+    byReq.set(k, l);
+  }
+
+  // Buckets from the first to the last flow in the period (any flow, so silent days show as gaps).
+  const [span] = await store.all(`SELECT ${bucketExpr('min(ts)')} AS lo, ${bucketExpr('max(ts)')} AS hi FROM stored_flows WHERE ts IS NOT NULL AND ${period('ts', 1).sql}`, period('ts', 1).params);
+  const buckets = enumerateBuckets(strOrNull(span?.lo), strOrNull(span?.hi), bucket, utc);
+
+  // Requirements known from runs (matrix rows: deployed, maybe unobserved), newest metadata first.
+  const meta = await store.all(
+    `SELECT DISTINCT ON (m.product, m.requirement) m.product, m.requirement, m.necessity, m.purpose, m.source
+       FROM matrix m JOIN complete_runs r USING (run_id) ORDER BY m.product, m.requirement, r.started_at DESC`);
+  const names = await store.all(
+    `SELECT DISTINCT ON (f.product) f.product, f.product_name FROM findings f JOIN complete_runs r USING (run_id)
+      WHERE f.product_name IS NOT NULL ORDER BY f.product, r.started_at DESC`);
+  const productName = new Map(names.map((n) => [String(n.product), String(n.product_name)]));
+  const openingRows = await store.all(
+    `SELECT product, requirement, opening FROM (
+       SELECT f.product, f.requirement, f.opening, row_number() OVER (PARTITION BY f.product, f.requirement ORDER BY r.started_at DESC, f.count DESC) AS rn
+         FROM findings f JOIN complete_runs r USING (run_id) WHERE f.opening IS NOT NULL) WHERE rn <= 2`);
+  const openings = new Map<string, string[]>();
+  for (const o of openingRows) {
+    const k = key(String(o.product), String(o.requirement));
+    const l = openings.get(k) ?? [];
+    if (!l.includes(String(o.opening))) l.push(String(o.opening));
+    openings.set(k, l);
+  }
+
+  // Top values per requirement (devices, rules, hosts), capped, with the count of the rest.
+  const capped = async (col: string, where: string): Promise<Map<string, Capped<string>>> => {
+    const p = period('ts', 1);
+    const rows = await store.all(
+      `WITH c AS (SELECT product, requirement, ${col} AS v, count(*) AS n FROM requirement_flows
+                   WHERE ${col} IS NOT NULL AND ${where} AND ${p.sql} GROUP BY ALL)
+       SELECT product, requirement, v, n, count(*) OVER (PARTITION BY product, requirement) AS total FROM c
+       QUALIFY row_number() OVER (PARTITION BY product, requirement ORDER BY n DESC, v) <= ${PER_REQ}
+       ORDER BY product, requirement, n DESC, v`, p.params);
+    const out = new Map<string, Capped<string>>();
+    for (const r of rows) {
+      const k = key(String(r.product), String(r.requirement));
+      const c = out.get(k) ?? { items: [], more: 0 };
+      c.items.push(String(r.v));
+      c.more = num(r.total) - c.items.length;
+      out.set(k, c);
     }
-    requirements.sort((a, b) => (STATUS_ORDER[a.status]! - STATUS_ORDER[b.status]!) || b.denies - a.denies
-      || a.product.localeCompare(b.product) || a.requirement.localeCompare(b.requirement));
+    return out;
+  };
+  const devicesBy = await capped('log_device', 'TRUE');
+  const rulesBy = await capped('rule', `action = 'deny'`);
+  const srcBy = await capped('src_ip', `action = 'deny'`);
+  const dstBy = await capped('dst_ip', `action = 'deny'`);
+
+  // Device coverage (logs of complete runs overlapping the period).
+  const covWhere: string[] = [];
+  const covParams: string[] = [];
+  if (since) { covParams.push(since.toISOString().replace('Z', '')); covWhere.push(`c.last_ts >= CAST($${covParams.length} AS TIMESTAMP)`); }
+  if (until) { covParams.push(until.toISOString().replace('Z', '')); covWhere.push(`c.first_ts <= CAST($${covParams.length} AS TIMESTAMP)`); }
+  const covRows = await store.all(
+    `SELECT c.device, ${ISO('min(c.first_ts)')} AS first, ${ISO('max(c.last_ts)')} AS last, ${bucketExpr('max(c.last_ts)')} AS last_b, sum(c.flows) AS flows
+       FROM device_coverage c JOIN complete_runs r USING (run_id)
+      WHERE c.last_ts IS NOT NULL AND ${covWhere.length ? covWhere.join(' AND ') : 'TRUE'}
+      GROUP BY c.device ORDER BY c.device`, covParams);
+  const dateRows = await store.all(
+    `SELECT log_device AS device, ${bucketExpr('ts')} AS b FROM stored_flows
+      WHERE ts IS NOT NULL AND log_device IS NOT NULL AND ${period('ts', 1).sql} GROUP BY ALL ORDER BY 1, 2`, period('ts', 1).params);
+  const datesBy = new Map<string, string[]>();
+  for (const r of dateRows) {
+    const l = datesBy.get(String(r.device)) ?? [];
+    l.push(String(r.b));
+    datesBy.set(String(r.device), l);
+  }
+  // Silent: no log in the latest bucket that any device covered.
+  const latestLogBucket = covRows.reduce<string | null>((m, r) => (r.last_b !== null && (m === null || String(r.last_b) > m) ? String(r.last_b) : m), null);
+  const coverageAll: DeviceCoverage[] = covRows.map((r) => ({
+    device: String(r.device), first: strOrNull(r.first), last: strOrNull(r.last), flows: num(r.flows), dates: datesBy.get(String(r.device)) ?? [],
+    silent: latestLogBucket !== null && r.last_b !== null && String(r.last_b) < latestLogBucket,
+  }));
+  const silentDevices = new Set(coverageAll.filter((c) => c.silent).map((c) => c.device));
+
+  // Requirements: those deployed (matrix) and those with evidence in the period.
+  const reqKeys = new Map<string, { product: string; requirement: string; meta: Row | null }>();
+  for (const m of meta) reqKeys.set(key(String(m.product), String(m.requirement)), { product: String(m.product), requirement: String(m.requirement), meta: m });
+  for (const [k, list] of byReq) if (!reqKeys.has(k)) reqKeys.set(k, { product: list[0]!.product, requirement: list[0]!.requirement, meta: null });
+
+  const requirements: RequirementReport[] = [];
+  const changeCandidates: Array<{ r: RequirementReport; before: RequirementStatus; since: string | null }> = [];
+  for (const [k, { product, requirement, meta: m }] of reqKeys) {
+    const points = byReq.get(k) ?? [];
+    const now = statusOf(points);
+    const beforePoints = points.map((p) => ({ b: p.b, denies: p.denies - p.latestDenies, allows: p.allows - p.latestAllows, firstDeny: p.firstDeny, lastDeny: p.prevLastDeny }));
+    const before = statusOf(beforePoints);
+    const sum = (f: (a: Agg) => number) => points.reduce((n, p) => n + f(p), 0);
+    const maxOf = (f: (a: Agg) => string | null) => points.reduce<string | null>((x, p) => { const v = f(p); return v !== null && (x === null || v > x) ? v : x; }, null);
+    const devices = devicesBy.get(k) ?? { items: [], more: 0 };
+    const lastEvidence = maxOf((p) => p.last);
+    let change: RequirementReport['change'] = null;
+    if (latestId && isFailing(now.status) && !isFailing(before.status)) change = 'new';
+    else if (latestId && previous && isFailing(before.status) && now.status === 'ok') change = 'resolved';
+    const r: RequirementReport = {
+      product, product_name: productName.get(product) ?? null, requirement,
+      necessity: String(m?.necessity ?? ''), purpose: String(m?.purpose ?? ''), source: String(m?.source ?? ''),
+      status: now.status, status_date: now.date, last_evidence: lastEvidence, last_deny: maxOf((p) => p.lastDeny), last_allow: maxOf((p) => p.lastAllow),
+      first_seen: points.reduce<string | null>((x, p) => (p.first !== null && (x === null || p.first < x) ? p.first : x), null),
+      denies: sum((p) => p.denies), allows: sum((p) => p.allows),
+      timeline: points.map((p) => ({ date: p.b, denies: p.denies, allows: p.allows, status: bucketStatus(p.denies, p.allows) })),
+      outages: now.outages,
+      devices, silent_devices: devices.items.filter((d) => silentDevices.has(d)),
+      rules: rulesBy.get(k) ?? { items: [], more: 0 }, src_hosts: srcBy.get(k) ?? { items: [], more: 0 }, dst_hosts: dstBy.get(k) ?? { items: [], more: 0 },
+      openings: openings.get(k) ?? [], change,
+    };
+    requirements.push(r);
+    if (change === 'new') changeCandidates.push({ r, before: before.status, since: now.outages[now.outages.length - 1]?.from ?? null });
+    if (change === 'resolved') {
+      const lastDeny = r.last_deny;
+      const firstAllowAfter = points.filter((p) => p.lastAllow !== null && (lastDeny === null || p.lastAllow > lastDeny)).map((p) => (p.firstAllow !== null && (lastDeny === null || p.firstAllow > lastDeny) ? p.firstAllow : p.lastAllow))[0] ?? null;
+      changeCandidates.push({ r, before: before.status, since: firstAllowAfter });
+    }
+  }
+  requirements.sort((a, b) => compareStatus(a.status, b.status) || b.denies - a.denies
+    || a.product.localeCompare(b.product) || a.requirement.localeCompare(b.requirement));
+
+  // Host detail of the changes: the latest run's denied (new) or allowed (resolved) flows of the requirement.
+  const changes: ReportModel['changes'] = { new: [], resolved: [] };
+  for (const c of changeCandidates) {
+    const action = c.r.change === 'new' ? 'deny' : 'allow';
+    const p = period('ts', 5);
+    const rows = await store.all(
+      `WITH g AS (SELECT src_ip, dst_ip, transport, dst_port, count(*) AS n, max(ts) AS hi FROM requirement_flows
+                   WHERE product = $1 AND requirement = $2 AND action = $3 AND run_id = $4 AND ${p.sql} GROUP BY ALL)
+       SELECT src_ip, dst_ip, transport, dst_port, n, ${ISO('hi')} AS hi, count(*) OVER () AS total FROM g
+       ORDER BY n DESC, src_ip, dst_ip, dst_port LIMIT ${top}`, [c.r.product, c.r.requirement, action, latestId, ...p.params]);
+    const items = rows.map((h) => ({ src_ip: strOrNull(h.src_ip), dst_ip: strOrNull(h.dst_ip), transport: strOrNull(h.transport),
+      dst_port: h.dst_port === null ? null : num(h.dst_port), count: num(h.n), last_seen: strOrNull(h.hi) }));
+    const change: Change = { product: c.r.product, requirement: c.r.requirement, status: c.r.status, previous_status: c.before,
+      since: c.since, hosts: { items, more: Math.max(0, num(rows[0]?.total) - items.length) } };
+    changes[c.r.change === 'new' ? 'new' : 'resolved'].push(change);
   }
 
-  let newViolations: ViolationKey[] = [];
-  let resolved: ViolationKey[] = [];
-  if (latest) {
-    const now = await violationKeys(store, latest.run_id);
-    const before = previous ? await violationKeys(store, previous.run_id) : new Map<string, ViolationKey>();
-    newViolations = [...now].filter(([k]) => !before.has(k)).map(([, v]) => v);
-    resolved = previous ? [...before].filter(([k]) => !now.has(k)).map(([, v]) => v) : [];
-  }
-
-  // Top blocked flows: count first, then gather rules and devices for the top groups only (lists
-  // over every group of a large store would not fit a bounded memory budget).
-  const fp = period('ts', 1);
-  const jp2 = period('fl.ts', 1 + fp.params.length);
+  // Top blocked flows in the period (every stored denied flow), capped.
+  const tp = period('ts', 1);
+  const tp2 = period('fl.ts', 1 + tp.params.length);
   const topRows = await store.all(
-    `WITH t AS (
+    `WITH g AS (
        SELECT src_ip, dst_ip, transport, dst_port, count(*) AS count, min(ts) AS lo, max(ts) AS hi
-         FROM flows WHERE action = 'deny' AND ${fp.sql}
-        GROUP BY src_ip, dst_ip, transport, dst_port
-        ORDER BY count DESC, src_ip, dst_ip, transport, dst_port LIMIT ${Math.max(1, Math.trunc(top))})
-     SELECT t.src_ip, t.dst_ip, t.transport, t.dst_port, t.count, ${ISO('t.lo')} AS first_seen, ${ISO('t.hi')} AS last_seen,
+         FROM stored_flows WHERE action = 'deny' AND ${tp.sql}
+        GROUP BY src_ip, dst_ip, transport, dst_port),
+     t AS (SELECT *, count(*) OVER () AS total FROM g ORDER BY count DESC, src_ip, dst_ip, transport, dst_port LIMIT ${top})
+     SELECT t.src_ip, t.dst_ip, t.transport, t.dst_port, t.count, t.total, ${ISO('t.lo')} AS first_seen, ${ISO('t.hi')} AS last_seen,
             list(DISTINCT fl.rule ORDER BY fl.rule) FILTER (WHERE fl.rule IS NOT NULL) AS rules,
-            list(DISTINCT fl.device ORDER BY fl.device) FILTER (WHERE fl.device IS NOT NULL) AS devices
-       FROM t JOIN flows fl
+            list(DISTINCT fl.log_device ORDER BY fl.log_device) FILTER (WHERE fl.log_device IS NOT NULL) AS devices
+       FROM t JOIN stored_flows fl
          ON fl.src_ip IS NOT DISTINCT FROM t.src_ip AND fl.dst_ip IS NOT DISTINCT FROM t.dst_ip
         AND fl.transport IS NOT DISTINCT FROM t.transport AND fl.dst_port IS NOT DISTINCT FROM t.dst_port
-        AND fl.action = 'deny' AND ${jp2.sql}
-      GROUP BY t.src_ip, t.dst_ip, t.transport, t.dst_port, t.count, t.lo, t.hi
-      ORDER BY t.count DESC, t.src_ip, t.dst_ip, t.transport, t.dst_port`, [...fp.params, ...jp2.params]);
-  const topBlocked: BlockedFlow[] = topRows.map((r) => ({
+        AND fl.action = 'deny' AND ${tp2.sql}
+      GROUP BY ALL ORDER BY t.count DESC, t.src_ip, t.dst_ip, t.transport, t.dst_port`, [...tp.params, ...tp2.params]);
+  const blocked: BlockedFlow[] = topRows.map((r) => ({
     src_ip: strOrNull(r.src_ip), dst_ip: strOrNull(r.dst_ip), transport: strOrNull(r.transport),
     dst_port: r.dst_port === null ? null : num(r.dst_port), count: num(r.count), first_seen: strOrNull(r.first_seen),
-    last_seen: strOrNull(r.last_seen), rules: (r.rules as string[] | null) ?? [], devices: (r.devices as string[] | null) ?? [],
+    last_seen: strOrNull(r.last_seen), rules: ((r.rules as string[] | null) ?? []).slice(0, PER_REQ), devices: ((r.devices as string[] | null) ?? []).slice(0, PER_REQ),
   }));
-  const [denied] = await store.all(`SELECT count(*) AS n FROM flows WHERE action = 'deny' AND ${fp.sql}`, fp.params);
+  const [counts] = await store.all(
+    `SELECT count(*) FILTER (WHERE action = 'deny') AS d, count(*) FILTER (WHERE action = 'allow') AS a FROM stored_flows WHERE ${tp.sql}`, tp.params);
 
-  // Denies over time per violated requirement: denied flows joined to the latest run's findings on the flow key.
-  let overTime: ReportModel['denies_over_time'] = { bucket: 'day', buckets: [], series: [] };
-  if (latest) {
-    const jp = period('fl.ts', 2);
-    // Flows carry the requirements they matched (`matched`, "product/requirement;…"), so a finding
-    // over a whole port range (dynamic RPC) counts every port it covers; flows stored without that
-    // column filled fall back to the finding's port.
-    const joined = `FROM flows fl JOIN (
-          SELECT DISTINCT f.product, f.requirement, f.transport, f.src_ip, f.dst_ip, f.dst_port
-            FROM findings f JOIN matrix m ON m.run_id = f.run_id AND m.product = f.product AND m.requirement = f.requirement
-           WHERE f.run_id = $1 AND m.status IN ('violated', 'intermittent')) v
-        ON fl.transport = v.transport AND fl.src_ip = v.src_ip AND fl.dst_ip = v.dst_ip
-       AND (list_contains(string_split(coalesce(fl.matched, ''), ';'), v.product || '/' || v.requirement)
-            OR (fl.matched IS NULL AND fl.dst_port IS NOT DISTINCT FROM v.dst_port))
-       WHERE fl.action = 'deny' AND fl.ts IS NOT NULL AND ${jp.sql}`;
-    const [span] = await store.all(`SELECT epoch_ms(min(fl.ts)) AS lo, epoch_ms(max(fl.ts)) AS hi ${joined}`, [latest.run_id, ...jp.params]);
-    if (span && span.lo !== null) {
-      const bucket: 'day' | 'hour' = num(span.hi) - num(span.lo) <= 2 * 86_400_000 ? 'hour' : 'day';
-      const rows = await store.all(
-        `SELECT v.product, v.requirement, ${ISO(`date_trunc('${bucket}', fl.ts)`)} AS b, count(*) AS n ${joined}
-          GROUP BY ALL ORDER BY b`, [latest.run_id, ...jp.params]);
-      const step = bucket === 'day' ? 86_400_000 : 3_600_000;
-      const lo = Math.floor(num(span.lo) / step) * step;
-      const hi = Math.floor(num(span.hi) / step) * step;
-      const buckets: string[] = [];
-      for (let t = lo; t <= hi && buckets.length < 2000; t += step) buckets.push(new Date(t).toISOString());
-      const index = new Map(buckets.map((b, i) => [b, i]));
-      const series = new Map<string, DenySeries>();
-      for (const r of rows) {
-        const k = key(r);
-        let s = series.get(k);
-        if (!s) { s = { product: String(r.product), requirement: String(r.requirement), counts: buckets.map(() => 0), total: 0 }; series.set(k, s); }
-        const i = index.get(String(r.b));
-        if (i !== undefined) { s.counts[i]! += num(r.n); s.total += num(r.n); }
-      }
-      overTime = { bucket, buckets, series: [...series.values()].sort((a, b) => b.total - a.total) };
-    }
-  }
-
-  const cp = period('r.started_at', 1);
-  const coverageRows = await store.all(
-    `SELECT i.input_id, i.path, i.format, i.dialect, i.lines, i.flows, i.skipped, i.error, i.first_run_id
-       FROM inputs i JOIN runs r ON r.run_id = i.first_run_id
-      WHERE ${cp.sql} ORDER BY r.started_at, i.path`, cp.params);
-  const coverage: CoverageRow[] = coverageRows.map((r) => {
+  // Inputs read (parse coverage): the most recent, capped.
+  const inputRows = await store.all(
+    `SELECT i.input_id, i.path, i.format, i.dialect, i.lines, i.flows, i.skipped, i.error, i.first_run_id, count(*) OVER () AS total
+       FROM inputs i JOIN complete_runs r ON r.run_id = i.first_run_id
+      ORDER BY r.started_at DESC, i.path LIMIT ${MAX_INPUTS}`);
+  const inputs: InputCoverage[] = inputRows.map((r) => {
     const detail = parseJson<Array<{ reason: string; kind: string; count: number }>>(r.skipped, [])
       .map((s) => ({ reason: String(s.reason), kind: String(s.kind), count: num(s.count) }));
     return {
       input_id: String(r.input_id), path: strOrNull(r.path), format: strOrNull(r.format), dialect: strOrNull(r.dialect),
-      lines: num(r.lines), flows: num(r.flows), skipped: detail.reduce((a, s) => a + s.count, 0), skipped_detail: detail,
+      lines: num(r.lines), flows: num(r.flows), skipped: detail.reduce((a, s) => a + s.count, 0), skipped_detail: detail.slice(0, PER_REQ),
       error: strOrNull(r.error), run_id: strOrNull(r.first_run_id),
     };
   });
 
   const count = (s: RequirementStatus) => requirements.filter((r) => r.status === s).length;
   return {
+    schema_version: REPORT_SCHEMA_VERSION,
     generated_at: (opts.now ?? new Date()).toISOString(),
     store: store.path,
     period: { since: since ? since.toISOString() : null, until: until ? until.toISOString() : null },
+    bucket, display_tz: tz,
+    buckets: buckets.slice(-MAX_BUCKETS),
     latest_run: latest,
     previous_run: previous,
-    runs,
+    runs: { items: runsAll.slice(0, MAX_RUNS), more: Math.max(0, runsAll.length - MAX_RUNS) },
     summary: {
       requirements: requirements.length, violated: count('violated'), intermittent: count('intermittent'), ok: count('ok'),
-      unobserved: count('unobserved'), new_violations: newViolations.length, resolved_violations: resolved.length,
-      denied_flows: num(denied?.n),
+      unobserved: count('unobserved'), new: changes.new.length, resolved: changes.resolved.length,
+      denied_flows: num(counts?.d), allowed_flows: num(counts?.a),
     },
     requirements,
-    new_violations: newViolations,
-    resolved_violations: resolved,
-    top_blocked: topBlocked,
-    denies_over_time: overTime,
-    coverage,
+    changes,
+    top_blocked: { items: blocked, more: Math.max(0, num(topRows[0]?.total) - blocked.length) },
+    coverage: coverageAll.sort((a, b) => Number(b.silent) - Number(a.silent) || a.device.localeCompare(b.device)).slice(0, MAX_DEVICES),
+    inputs: { items: inputs, more: Math.max(0, num(inputRows[0]?.total) - inputs.length) },
   };
 }
 
-/** `7d`, `24h`, `90m`, `2w` (relative to now) or an ISO date/time (`2026-03-01`, `2026-03-01T08:00:00Z`). */
-export function parseWhen(text: string, now: Date = new Date()): Date {
-  const rel = /^(\d+)\s*([mhdw])$/i.exec(text.trim());
+/** Every bucket label from lo to hi (labels as bucketExpr makes them; local calendar arithmetic). */
+function enumerateBuckets(lo: string | null, hi: string | null, bucket: Bucket, utc: boolean): string[] {
+  if (!lo || !hi) return [];
+  const out: string[] = [];
+  if (bucket === 'day') {
+    let t = Date.parse(`${lo}T00:00:00Z`);
+    const end = Date.parse(`${hi}T00:00:00Z`);
+    for (; t <= end && out.length <= 20_000; t += 86_400_000) out.push(new Date(t).toISOString().slice(0, 10));
+  } else {
+    let t = Date.parse(`${lo.slice(0, 13)}:00:00Z`);
+    const end = Date.parse(`${hi.slice(0, 13)}:00:00Z`);
+    for (; t <= end && out.length <= 200_000; t += 3_600_000) out.push(`${new Date(t).toISOString().slice(0, 13)}:00${utc ? 'Z' : ''}`);
+  }
+  return out;
+}
+
+/**
+ * A user-typed time for --since/--until: `12h`, `7d`, `2w`, `30min` before now, or a date/time (ISO 8601; read in
+ * `tz`, UTC by default, unless it carries an offset). `m` alone is refused (minutes or months?).
+ */
+export function parseWhen(text: string, now: Date = new Date(), tz = 'UTC'): Date {
+  const t = text.trim();
+  const rel = /^(\d{1,7})\s*(min|h|d|w)$/i.exec(t);
   if (rel) {
     const n = Number(rel[1]);
-    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 }[rel[2]!.toLowerCase() as 'm' | 'h' | 'd' | 'w'];
+    const unit = { min: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 }[rel[2]!.toLowerCase() as 'min' | 'h' | 'd' | 'w'];
     return new Date(now.getTime() - n * unit);
   }
-  const t = text.trim();
-  // A bare date or a time without zone is read as UTC (the store keeps UTC).
-  const withZone = /^\d{4}-\d{2}-\d{2}$/.test(t) ? `${t}T00:00:00Z` : /[zZ]|[+-]\d{2}:?\d{2}$/.test(t) ? t : `${t}Z`;
-  const ms = Date.parse(withZone);
-  if (!Number.isFinite(ms)) throw new Error(`not a date or duration: ${JSON.stringify(text)} (use e.g. 7d, 24h, 2026-03-01)`);
-  return new Date(ms);
+  if (/^\d+\s*m$/i.test(t)) throw new UsageError(`ambiguous duration ${JSON.stringify(text)}: write minutes as "min" (e.g. 30min)`);
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i.exec(t);
+  if (!m) throw new UsageError(`not a date or duration: ${JSON.stringify(text)} (use e.g. 7d, 24h, 30min, 2026-03-01, 2026-03-01T08:00)`);
+  const [, y, mo, d, h = '00', mi = '00', s = '00', ms = '0', off] = m;
+  const iso = `${y}-${mo}-${d}T${h}:${mi}:${s}.${ms.padEnd(3, '0')}`;
+  let out: number;
+  if (off) out = Date.parse(`${iso}${off.toUpperCase() === 'Z' ? 'Z' : off.length === 5 ? `${off.slice(0, 3)}:${off.slice(3)}` : off}`);
+  else if (tz === 'UTC' || tz === 'Etc/UTC') out = Date.parse(`${iso}Z`);
+  else {
+    // Wall-clock time in tz: the offset at that instant (two passes settle DST edges).
+    const guess = Date.parse(`${iso}Z`);
+    const off1 = tzOffsetAt(tz, guess);
+    out = guess - off1;
+    const off2 = tzOffsetAt(tz, out);
+    if (off2 !== off1) out = guess - off2;
+  }
+  if (!Number.isFinite(out)) throw new UsageError(`not a valid date: ${JSON.stringify(text)}`);
+  const back = new Date(Date.parse(`${iso}Z`));
+  if (back.getUTCMonth() + 1 !== Number(mo) || back.getUTCDate() !== Number(d)) throw new UsageError(`not a valid date: ${JSON.stringify(text)}`);
+  return new Date(out);
 }

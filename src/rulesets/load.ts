@@ -48,9 +48,60 @@ export function builtinRulesetFiles(): string[] {
 
 let builtinCache: Ruleset[] | null = null;
 
-/** All built-in rulesets (loaded once per process). A broken built-in file throws its ConfigError. */
+/** Where the build writes the built-in rulesets, validated and compiled to JSON (scripts/compile-rulesets.mjs). */
+export function compiledRulesetsPath(): string {
+  return path.join(packageRoot(), 'dist', 'rulesets.compiled.json');
+}
+
+interface CompiledRulesets {
+  version: 1;
+  sources: Array<{ file: string; size: number; mtimeMs: number }>;
+  rulesets: Ruleset[];
+}
+
+/** The build-time compilation of the built-in rulesets, when it matches the YAML files (name, size, mtime); else null. */
+function loadCompiledBuiltins(files: string[]): Ruleset[] | null {
+  const p = compiledRulesetsPath();
+  if (!existsSync(p)) return null;
+  try {
+    const c = JSON.parse(readFileSync(p, 'utf8')) as CompiledRulesets;
+    if (c.version !== 1 || c.sources.length !== files.length) return null;
+    const root = packageRoot();
+    for (let i = 0; i < files.length; i++) {
+      const src = c.sources[i]!;
+      if (path.join(root, src.file) !== files[i]) return null;
+      const st = statSync(files[i]!);
+      if (st.size !== src.size || st.mtimeMs !== src.mtimeMs) return null;
+    }
+    return c.rulesets.map((r) => ({ ...r, file: path.join(root, r.file) }));
+  } catch {
+    return null; // unreadable or from another version: parse the YAML
+  }
+}
+
+/** Validates the built-in YAML files and returns the JSON the build stores (throws the first ConfigError). */
+export function compileBuiltinRulesets(): string {
+  const root = packageRoot();
+  const files = builtinRulesetFiles();
+  const rulesets = files.map((f) => loadRuleset(f));
+  const c: CompiledRulesets = {
+    version: 1,
+    sources: files.map((f) => { const st = statSync(f); return { file: path.relative(root, f), size: st.size, mtimeMs: st.mtimeMs }; }),
+    rulesets: rulesets.map((r) => ({ ...r, file: path.relative(root, r.file) })),
+  };
+  return JSON.stringify(c);
+}
+
+/**
+ * All built-in rulesets (loaded once per process). Read from the build's compiled JSON when it matches the
+ * YAML files (validated once at build time), else parsed and validated from the YAML. A broken built-in file
+ * throws its ConfigError.
+ */
 export function loadBuiltinRulesets(): Ruleset[] {
-  if (!builtinCache) builtinCache = builtinRulesetFiles().map((f) => loadRuleset(f));
+  if (!builtinCache) {
+    const files = builtinRulesetFiles();
+    builtinCache = loadCompiledBuiltins(files) ?? files.map((f) => loadRuleset(f));
+  }
   return builtinCache;
 }
 

@@ -3,11 +3,11 @@ import path from 'node:path';
 import type { Requirement, Ruleset } from '../model/ruleset.js';
 import { formatIntervals, resolvePorts } from './ports.js';
 import { paramValues } from './load.js';
+import { sanitizeText } from '../model/sanitize.js';
 
-/** Ruleset text is user-controlled: drop terminal control characters. */
+/** Ruleset text is user-controlled: terminal control characters are shown as escapes. */
 function clean(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
+  return sanitizeText(s, { newlines: true, tabs: true });
 }
 
 function displayPath(file: string): string {

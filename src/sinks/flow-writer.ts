@@ -1,7 +1,8 @@
 /**
  * Flow sinks for `fwaudit parse`: JSON Lines (any schema), CSV (native columns) and Parquet (through
  * DuckDB). Writers buffer output and flush between input chunks, honouring back-pressure, so memory
- * stays flat however large the input.
+ * stays flat however large the input. Native JSON Lines and CSV use the template encoders of
+ * serialize.ts (byte for byte what JSON.stringify / csvCell give, about 2.5 × faster).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
@@ -26,8 +27,10 @@ const FLUSH_AT = 256 * 1024;
 class TextWriter implements FlowWriter {
   private text = '';
   private broken = false;
-  constructor(private readonly out: Writable, private readonly render: (f: Flow) => string, header?: string) {
-    out.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') this.broken = true; else throw e; });
+  /** The stream's error (a closed pipe, a full disk): thrown by the next drain() or close(). */
+  private error: Error | null = null;
+  constructor(private readonly out: Writable, private readonly render: (f: Flow) => string, header?: string, private readonly end = out !== process.stdout) {
+    out.on('error', (e: NodeJS.ErrnoException) => { this.broken = true; this.error ??= e; });
     if (header) this.text = header + '\n';
   }
   write(f: Flow): void {
@@ -41,32 +44,40 @@ class TextWriter implements FlowWriter {
     return ok;
   }
   async drain(): Promise<void> {
+    if (this.error) throw this.error;
     if (this.text.length < FLUSH_AT) return;
     if (!this.flushSync() && !this.broken) await once(this.out, 'drain');
   }
   async close(): Promise<void> {
-    this.flushSync();
-    if (this.out !== process.stdout) {
-      (this.out as WriteStream).end();
+    const rest = this.broken ? '' : this.text;
+    this.text = '';
+    if (this.error) throw this.error;
+    if (this.end) {
+      (this.out as WriteStream).end(rest);
       await once(this.out, 'finish');
-    } else if (process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
+    } else {
+      // Wait until the last chunk is written, so that a write error (EPIPE) reaches the caller.
+      await new Promise<void>((resolve, reject) => { this.out.write(rest, (e) => (e ? reject(e) : resolve())); });
+    }
+    if (this.error) throw this.error;
   }
 }
 
 export const NATIVE_COLUMNS = [...FLOW_COLUMNS, 'community_id'] as const;
 
-export function jsonlWriter(out: Writable, schema: SchemaName): FlowWriter {
+/** `end`: end the stream on close (default: every stream but process.stdout). */
+export function jsonlWriter(out: Writable, schema: SchemaName, o: { end?: boolean } = {}): FlowWriter {
   if (schema === 'native') {
     const enc = new NativeJsonEncoder();
-    return new TextWriter(out, (f) => enc.encode(f));
+    return new TextWriter(out, (f) => enc.encode(f), undefined, o.end);
   }
   const map = schemaMapper(schema);
-  return new TextWriter(out, (f) => JSON.stringify(map(f)));
+  return new TextWriter(out, (f) => JSON.stringify(map(f)), undefined, o.end);
 }
 
-export function csvWriter(out: Writable): FlowWriter {
+export function csvWriter(out: Writable, o: { end?: boolean } = {}): FlowWriter {
   const enc = new NativeCsvEncoder();
-  return new TextWriter(out, (f) => enc.encode(f), NATIVE_COLUMNS.join(','));
+  return new TextWriter(out, (f) => enc.encode(f), NATIVE_COLUMNS.join(','), o.end);
 }
 
 export function fileStream(path: string): WriteStream {

@@ -3,7 +3,7 @@
  * Every value that comes from logs or config is bound or appended, never spliced into SQL text.
  */
 import {
-  BIGINT, DuckDBTimestampValue, INTEGER, LIST, TIMESTAMP, VARCHAR,
+  BIGINT, BOOLEAN, DOUBLE, DuckDBTimestampValue, INTEGER, LIST, TIMESTAMP, VARCHAR,
   listValue, timestampValue,
   type DuckDBAppender, type DuckDBConnection, type DuckDBInstance, type DuckDBValue,
 } from '@duckdb/node-api';
@@ -52,6 +52,52 @@ export interface InputSummaryLike {
 }
 
 export type Keep = 'all' | 'denied' | 'matched';
+
+/** One checkpoint: what a run read of one input (see src/store/checkpoints.ts). */
+export interface CheckpointRow {
+  input_id: string | null;
+  path: string;
+  /** SHA-256 of the first 4 KiB of the (decompressed) content. */
+  fingerprint: string;
+  /** Lines before this run's part (0 when read from the start). */
+  start_line: number;
+  /** Bytes of (decompressed) content covered, up to the end of the last complete line read. */
+  end_offset: number;
+  end_line: number;
+  /** SHA-256 of the content [0, end_offset). */
+  prefix_hash: string;
+  size: number;
+  compressed: boolean;
+  dev: string | null;
+  ino: string | null;
+  mtime_ms: number | null;
+}
+
+function strOrNullValue(v: unknown): string | null {
+  return v === null || v === undefined ? null : String(v);
+}
+
+/** DuckDB's message when another process holds the file lock. */
+function isLockError(msg: string): boolean {
+  return /Could not set lock on file|Conflicting lock is held/i.test(msg);
+}
+
+/** Deletes everything of runs that never finished (a read-write open does it before anything else). */
+async function dropUnfinishedRuns(c: DuckDBConnection, path: string): Promise<void> {
+  const r = (await c.runAndReadAll(`SELECT count(*) AS n FROM runs WHERE finished_at IS NULL`)).getRowObjectsJS();
+  if (Number(r[0]?.n ?? 0) === 0) return;
+  const unfinished = `(SELECT run_id FROM runs WHERE finished_at IS NULL)`;
+  await c.run('BEGIN TRANSACTION');
+  try {
+    for (const t of ['flows', 'findings', 'matrix', 'checkpoints', 'device_coverage']) await c.run(`DELETE FROM ${t} WHERE run_id IN ${unfinished}`);
+    await c.run(`DELETE FROM inputs WHERE first_run_id IN ${unfinished}`);
+    await c.run(`DELETE FROM runs WHERE finished_at IS NULL`);
+    await c.run('COMMIT');
+  } catch (e) {
+    await c.run('ROLLBACK');
+    throw new StoreError(`cannot remove unfinished runs: ${(e as Error).message}`, path);
+  }
+}
 
 /**
  * Which flows go into the store. Default (no `keep`): denied flows plus flows that matched a requirement
@@ -105,6 +151,9 @@ export class Store {
   private fileInputs = new Map<string, string>();
   private currentRun: string | null = null;
   private appended = 0;
+  private inTransaction = false;
+  private runStart = 0;
+  private failure: StoreError | null = null;
 
   private constructor(
     readonly path: string,
@@ -114,21 +163,46 @@ export class Store {
     readonly migratedFrom: number | null,
   ) {}
 
-  /** Opens (creating or migrating) a store. `:memory:` gives a throwaway one. */
-  static async open(path: string, opts: { readOnly?: boolean } = {}): Promise<Store> {
-    let instance: DuckDBInstance;
-    try {
-      // A bounded memory budget: DuckDB spills large aggregations to temp files instead of growing
-      // (its default is 80 % of RAM). FWAUDIT_DUCKDB_MEMORY overrides it, e.g. "4GB".
-      const settings: Record<string, string> = { memory_limit: process.env['FWAUDIT_DUCKDB_MEMORY'] ?? '1GB' };
-      if (opts.readOnly) settings['access_mode'] = 'READ_ONLY';
-      instance = await Instance.create(path, settings);
-    } catch (e) {
-      throw new StoreError(`cannot open store: ${(e as Error).message}`, path);
+  /**
+   * Opens (creating or migrating) a store. `:memory:` gives a throwaway one.
+   * DuckDB allows one writing process per file (it takes a file lock): another process's open fails with
+   * "store busy", after retrying for `waitSeconds` (default 0). A read-write open deletes runs that never
+   * finished (stores written before runs were transactions, or a crash between statements).
+   * `query: true` opens read-only with file access, extension loading and configuration changes disabled.
+   */
+  static async open(path: string, opts: { readOnly?: boolean; waitSeconds?: number; query?: boolean } = {}): Promise<Store> {
+    let instance: DuckDBInstance | null = null;
+    // A bounded memory budget: DuckDB spills large aggregations to temp files instead of growing
+    // (its default is 80 % of RAM). FWAUDIT_DUCKDB_MEMORY overrides it, e.g. "4GB".
+    const settings: Record<string, string> = { memory_limit: process.env['FWAUDIT_DUCKDB_MEMORY'] ?? '1GB' };
+    const readOnly = !!(opts.readOnly || opts.query);
+    if (readOnly) settings['access_mode'] = 'READ_ONLY';
+    if (opts.query) {
+      Object.assign(settings, {
+        enable_external_access: 'false', autoinstall_known_extensions: 'false', autoload_known_extensions: 'false',
+        allow_community_extensions: 'false', lock_configuration: 'true',
+      });
+    }
+    const deadline = Date.now() + Math.max(0, opts.waitSeconds ?? 0) * 1000;
+    for (;;) {
+      try {
+        instance = await Instance.create(path, settings);
+        break;
+      } catch (e) {
+        const msg = (e as Error).message;
+        if (!isLockError(msg)) throw new StoreError(`cannot open store: ${msg}`, path);
+        if (Date.now() >= deadline) {
+          const pid = /PID (\d+)/.exec(msg)?.[1];
+          throw new StoreError(`store busy: another fwaudit process${pid ? ` (pid ${pid})` : ''} is using it; `
+            + `try again later or pass --wait SECONDS`, path);
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
     }
     const connection = await instance.connect();
     try {
-      const { version, from } = await migrate(connection, path, !!opts.readOnly);
+      const { version, from } = await migrate(connection, path, readOnly);
+      if (!readOnly) await dropUnfinishedRuns(connection, path);
       return new Store(path, instance, connection, version, from);
     } catch (e) {
       connection.closeSync();
@@ -151,8 +225,14 @@ export class Store {
     return { columns: reader.columnNames(), rows: reader.getRowsJS().map((r) => r.map(plainValue)) };
   }
 
+  /**
+   * Starts a run: one transaction until finishRun commits it (or abortRun / a crash rolls it back), so a run is
+   * all or nothing for every reader.
+   */
   async beginRun(meta: RunMeta): Promise<string> {
     const runId = meta.runId ?? crypto.randomUUID();
+    await this.connection.run('BEGIN TRANSACTION');
+    this.inTransaction = true;
     const st = await this.connection.prepare(
       `INSERT INTO runs (run_id, started_at, fwaudit_version, ruleset_versions) VALUES ($1, $2, $3, $4)`);
     st.bind([runId, tsValue(toMs(meta.startedAt ?? Date.now())), meta.fwauditVersion, JSON.stringify(meta.rulesetVersions ?? {})],
@@ -160,6 +240,7 @@ export class Store {
     await st.run();
     await this.prepareAppender();
     this.currentRun = runId;
+    this.runStart = this.appendedFlows;
     return runId;
   }
 
@@ -175,15 +256,16 @@ export class Store {
     this.fileInputs.set(identity.path, identity.id);
   }
 
-  async addInput(summary: InputSummaryLike, identity: InputIdentity, runId: string): Promise<void> {
+  async addInput(summary: InputSummaryLike, identity: InputIdentity, runId: string, lines?: { start: number; end: number }): Promise<void> {
     this.trackInput(identity);
     const st = await this.connection.prepare(
-      `INSERT INTO inputs (input_id, path, format, dialect, size, lines, flows, skipped, notes, error, first_run_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`);
+      `INSERT INTO inputs (input_id, path, format, dialect, size, lines, flows, skipped, notes, error, first_run_id, start_line, end_line)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`);
     st.bind([
       identity.id, summary.file, summary.format, summary.dialect, bigValue(identity.size), bigValue(summary.lines),
       bigValue(summary.flows), JSON.stringify(summary.skipped ?? []), JSON.stringify(summary.notes ?? {}), summary.error, runId,
-    ], [VARCHAR, VARCHAR, VARCHAR, VARCHAR, BIGINT, BIGINT, BIGINT, VARCHAR, VARCHAR, VARCHAR, VARCHAR]);
+      bigValue(lines?.start ?? null), bigValue(lines?.end ?? null),
+    ], [VARCHAR, VARCHAR, VARCHAR, VARCHAR, BIGINT, BIGINT, BIGINT, VARCHAR, VARCHAR, VARCHAR, VARCHAR, BIGINT, BIGINT]);
     await st.run();
   }
 
@@ -193,6 +275,21 @@ export class Store {
    * `matched` is e.g. "product/requirement;…". Values go straight from the record to typed appends: no SQL text.
    */
   appendFlow(f: Flow, inputId?: string | null, matched?: string | null): void {
+    if (this.failure) return;
+    try {
+      this.appendFlowRow(f, inputId, matched);
+    } catch (e) {
+      // Not thrown through the reader's callback: the ingest checks throwIfFailed() after each input.
+      this.failure = e instanceof StoreError ? e : new StoreError(`cannot write flows: ${(e as Error).message}`, this.path);
+    }
+  }
+
+  /** The first error of appendFlow, as a StoreError (full disk, I/O error). */
+  throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  private appendFlowRow(f: Flow, inputId?: string | null, matched?: string | null): void {
     const ap = this.flowAppender;
     if (!ap) throw new StoreError('flow appender not ready (call beginRun first)', this.path);
     if (f.ts === null || !Number.isFinite(f.ts)) ap.appendNull();
@@ -243,6 +340,16 @@ export class Store {
   }
 
   async finishRun(runId: string, findings: Finding[], matrix: MatrixRow[], counts: RunCounts): Promise<void> {
+    this.throwIfFailed();
+    try {
+      await this.finishRunUnguarded(runId, findings, matrix, counts);
+    } catch (e) {
+      if (e instanceof StoreError) throw e;
+      throw new StoreError(`cannot finish the run: ${(e as Error).message}`, this.path);
+    }
+  }
+
+  private async finishRunUnguarded(runId: string, findings: Finding[], matrix: MatrixRow[], counts: RunCounts): Promise<void> {
     this.flushFlows();
     if (findings.length > 0) {
       const ap = await this.connection.createAppender('findings');
@@ -267,7 +374,7 @@ export class Store {
       }
       ap.closeSync();
     }
-    const stored = await this.all(`SELECT count(*) AS n FROM flows WHERE run_id = $1`, [runId]);
+    const stored = [{ n: this.appendedFlows - this.runStart }];
     const st = await this.connection.prepare(
       `UPDATE runs SET finished_at = $2, inputs = $3, lines = $4, flows = $5, findings = $6, skipped = $7, stored_flows = $8
        WHERE run_id = $1`);
@@ -275,7 +382,74 @@ export class Store {
       findings.length, bigValue(counts.skipped ?? 0), bigValue(Number(stored[0]?.n ?? 0))],
     [VARCHAR, TIMESTAMP, INTEGER, BIGINT, BIGINT, INTEGER, BIGINT, BIGINT]);
     await st.run();
+    if (this.flowAppender) {
+      this.flowAppender.closeSync();
+      this.flowAppender = null;
+    }
+    if (this.inTransaction) {
+      await this.connection.run('COMMIT');
+      this.inTransaction = false;
+    }
     if (this.currentRun === runId) this.currentRun = null;
+  }
+
+  /** Rolls back the run in progress (nothing of it stays in the store). Never throws. */
+  async abortRun(): Promise<void> {
+    this.failure = null;
+    try { this.flowAppender?.closeSync(); } catch { /* the rollback discards it */ }
+    this.flowAppender = null;
+    this.buffered = 0;
+    if (this.inTransaction) {
+      this.inTransaction = false;
+      try { await this.connection.run('ROLLBACK'); } catch { /* a failed transaction is discarded on close */ }
+    }
+    this.currentRun = null;
+  }
+
+  /** Records what was read of one input (see checkpoints in schema v3). Part of the run's transaction. */
+  async addCheckpoint(runId: string, c: CheckpointRow): Promise<void> {
+    const st = await this.connection.prepare(
+      `INSERT INTO checkpoints (run_id, input_id, path, fingerprint, start_line, end_offset, end_line, prefix_hash, size, compressed, dev, ino, mtime_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`);
+    st.bind([runId, c.input_id, c.path, c.fingerprint, bigValue(c.start_line), bigValue(c.end_offset), bigValue(c.end_line),
+      c.prefix_hash, bigValue(c.size), c.compressed, c.dev, c.ino, c.mtime_ms],
+    [VARCHAR, VARCHAR, VARCHAR, VARCHAR, BIGINT, BIGINT, BIGINT, VARCHAR, BIGINT, BOOLEAN, VARCHAR, VARCHAR, DOUBLE]);
+    await st.run();
+  }
+
+  /** Checkpoints of complete runs under any of these fingerprints, longest first. */
+  async checkpointsFor(fingerprints: string[]): Promise<CheckpointRow[]> {
+    if (fingerprints.length === 0) return [];
+    const rows = await this.all(
+      `SELECT input_id, path, fingerprint, start_line, end_offset, end_line, prefix_hash, size, compressed, dev, ino, mtime_ms
+         FROM checkpoints WHERE list_contains($1::VARCHAR[], fingerprint) AND run_id IN (SELECT run_id FROM runs WHERE finished_at IS NOT NULL)
+        ORDER BY end_offset DESC`, [listValue(fingerprints)]);
+    return rows.map((r) => ({
+      input_id: strOrNullValue(r.input_id), path: String(r.path ?? ''), fingerprint: String(r.fingerprint),
+      start_line: Number(r.start_line ?? 0), end_offset: Number(r.end_offset), end_line: Number(r.end_line),
+      prefix_hash: String(r.prefix_hash), size: Number(r.size ?? 0), compressed: !!r.compressed,
+      dev: strOrNullValue(r.dev), ino: strOrNullValue(r.ino), mtime_ms: r.mtime_ms === null ? null : Number(r.mtime_ms),
+    }));
+  }
+
+  /** Checkpoint lengths under the fingerprint size in use (small inputs). */
+  async shortCheckpointLengths(limit: number): Promise<number[]> {
+    const rows = await this.all(`SELECT DISTINCT end_offset AS n FROM checkpoints WHERE end_offset < $1 ORDER BY n`, [limit]);
+    return rows.map((r) => Number(r.n));
+  }
+
+  /** Log time span per device seen in one input of this run. */
+  async addDeviceCoverage(runId: string, inputId: string, rows: Array<{ device: string; first: number | null; last: number | null; flows: number }>): Promise<void> {
+    if (rows.length === 0) return;
+    const ap = await this.connection.createAppender('device_coverage');
+    for (const r of rows) {
+      str(ap, runId); str(ap, inputId); str(ap, r.device);
+      if (r.first === null) ap.appendNull(); else ap.appendValue(tsValue(r.first), TIMESTAMP);
+      if (r.last === null) ap.appendNull(); else ap.appendValue(tsValue(r.last), TIMESTAMP);
+      big(ap, r.flows);
+      ap.endRow();
+    }
+    ap.closeSync();
   }
 
   /**
@@ -295,6 +469,7 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    if (this.inTransaction) await this.abortRun();
     if (this.flowAppender) {
       this.writeChunk();
       this.flowAppender.closeSync();
@@ -319,19 +494,22 @@ export function sqlStringLiteral(text: string): string {
  * Opens a store that must already exist (report, query, export). Read-only by default; a store written by an
  * older fwaudit is migrated first (that needs one read-write open).
  */
-export async function openExistingStore(path: string, opts: { readOnly?: boolean } = {}): Promise<Store> {
+export async function openExistingStore(path: string, opts: { readOnly?: boolean; waitSeconds?: number; query?: boolean } = {}): Promise<Store> {
   const { existsSync } = await import('node:fs');
   if (path !== ':memory:' && !existsSync(path)) throw new StoreError('no such store (create one with `fwaudit analyze --db FILE` or `fwaudit ingest`)', path);
   const readOnly = opts.readOnly ?? true;
-  if (!readOnly) return Store.open(path);
+  if (!readOnly) return Store.open(path, { waitSeconds: opts.waitSeconds });
   try {
-    return await Store.open(path, { readOnly: true });
+    return await Store.open(path, { readOnly: true, waitSeconds: opts.waitSeconds, query: opts.query });
   } catch (e) {
-    if (!(e instanceof StoreError) || !/older than/.test(e.message)) throw e;
-    await (await Store.open(path)).close();
-    return Store.open(path, { readOnly: true });
+    if (!(e instanceof OlderSchemaError)) throw e;
+    await (await Store.open(path, { waitSeconds: opts.waitSeconds })).close();
+    return Store.open(path, { readOnly: true, waitSeconds: opts.waitSeconds, query: opts.query });
   }
 }
+
+/** A store with an older schema opened read-only: one read-write open migrates it. */
+export class OlderSchemaError extends StoreError {}
 
 function str(ap: DuckDBAppender, v: string | null | undefined): void {
   if (v === null || v === undefined) ap.appendNull(); else ap.appendVarchar(v);
@@ -364,7 +542,7 @@ async function migrate(c: DuckDBConnection, path: string, readOnly: boolean): Pr
   }
   if (current === SCHEMA_VERSION) return { version: current, from: null };
   if (readOnly) {
-    throw new StoreError(`store schema version ${current} is older than ${SCHEMA_VERSION}; open it read-write once to migrate`, path);
+    throw new OlderSchemaError(`store schema version ${current} is older than ${SCHEMA_VERSION}; open it read-write once to migrate`, path);
   }
   const from = current === 0 ? null : current;
   for (const m of MIGRATIONS) {

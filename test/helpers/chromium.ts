@@ -16,7 +16,7 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', 
 
 export interface Rendered { dom: string; pageRequests: string[]; screenshot: string; screenshotBytes: number }
 
-export function render(htmlFile: string): Rendered {
+export function render(htmlFile: string, size: { width: number; height: number } = { width: 1280, height: 2400 }): Rendered {
   const dir = mkdtempSync(join(tmpdir(), 'fwaudit-chromium-'));
   const url = `file://${htmlFile}`;
   const net = join(dir, 'net.json');
@@ -24,7 +24,7 @@ export function render(htmlFile: string): Rendered {
     { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000 });
   if (dump.status !== 0) throw new Error(`chromium --dump-dom failed: ${dump.stderr}`);
   const shot = join(dir, 'report.png');
-  const s = spawnSync(CHROMIUM, [...FLAGS, `--user-data-dir=${join(dir, 'p2')}`, `--screenshot=${shot}`, '--window-size=1280,2400', url],
+  const s = spawnSync(CHROMIUM, [...FLAGS, `--user-data-dir=${join(dir, 'p2')}`, `--screenshot=${shot}`, `--window-size=${size.width},${size.height}`, url],
     { encoding: 'utf8', timeout: 120_000 });
   if (s.status !== 0) throw new Error(`chromium --screenshot failed: ${s.stderr}`);
   return { dom: dump.stdout, pageRequests: pageRequests(net), screenshot: shot, screenshotBytes: existsSync(shot) ? statSync(shot).size : 0 };

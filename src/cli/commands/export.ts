@@ -1,38 +1,24 @@
 /** `fwaudit export --db FILE --parquet DIR`: the flows table as Parquet, partitioned by UTC day (hive layout). */
 import type { Command } from 'commander';
-import { EXIT } from '../exit.js';
-import { openExistingStore, StoreError } from '../../store/store.js';
+import { note, type CliContext, type OutputFlags } from '../io.js';
+import { addOutputOptions, DUCKDB_ENV, EXIT_HELP, helpFooter } from '../options.js';
 
-export interface ExportCliOpts { db: string; parquet: string; overwrite?: boolean }
+interface ExportCliOpts extends OutputFlags { db: string; parquet: string; overwrite?: boolean }
 
-export async function exportParquet(o: ExportCliOpts): Promise<number> {
-  const store = await openExistingStore(o.db);
-  try {
-    return await store.exportParquet(o.parquet, { overwrite: o.overwrite });
-  } finally {
-    await store.close();
-  }
-}
-
-export function register(program: Command): void {
-  program
+export function register(program: Command, ctx: CliContext): void {
+  const cmd = program
     .command('export')
     .description('write the stored flows as Parquet partitioned by day: DIR/day=YYYY-MM-DD/*.parquet (see docs/sql-matcher.md)')
     .requiredOption('--db <file>', 'DuckDB store')
     .requiredOption('--parquet <dir>', 'target directory')
-    .option('--overwrite', 'write into a directory that already has files (existing partitions may be replaced)')
+    .option('--overwrite', 'write into a directory that already has files (existing partitions may be replaced)');
+  addOutputOptions(cmd)
+    .addHelpText('after', helpFooter(['fwaudit export --db fwaudit.duckdb --parquet /data/flows', 'fwaudit export --db fwaudit.duckdb --parquet /data/flows --overwrite'],
+      [EXIT_HELP.ok, '2    store missing or unreadable, target directory not empty without --overwrite, or not writable', EXIT_HELP.bug], [DUCKDB_ENV]))
     .action(async (o: ExportCliOpts) => {
-      try {
-        const n = await exportParquet(o);
-        process.stderr.write(`exported ${n} flow(s) to ${o.parquet}\n`);
-      } catch (e) {
-        if (e instanceof StoreError) {
-          process.stderr.write(`fwaudit: ${e.path}: ${e.message}\n`);
-          process.exitCode = EXIT.INPUT;
-          return;
-        }
-        process.stderr.write(`fwaudit: export failed: ${(e as Error).message}\n`);
-        process.exitCode = EXIT.INPUT;
-      }
+      const { exportParquet } = await import('../../app/export.js');
+      const { plural } = await import('../summary.js');
+      const r = await exportParquet(o);
+      note(ctx, o, `exported ${plural(r.flows, 'flow')} to ${r.dir}`);
     });
 }

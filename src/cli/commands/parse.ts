@@ -1,46 +1,38 @@
-/** `fwaudit parse`: normalized flows as JSON Lines (stdout or .jsonl), CSV or Parquet. */
+/** `fwaudit parse`: normalized flows as JSON Lines (stdout or a file), CSV or Parquet. */
 import { Option, type Command } from 'commander';
-import { extname } from 'node:path';
-import { addReadOptions, readOptionsFrom, type CliReadOpts } from '../options.js';
-import { readFlows, malformedCount } from '../../pipeline/run.js';
-import { csvWriter, fileStream, jsonlWriter, type FlowWriter } from '../../sinks/flow-writer.js';
-import { parquetWriter } from '../../sinks/parquet.js';
+import type { CliContext, OutputFlags } from '../io.js';
+import { note, settle } from '../io.js';
+import { addOutputOptions, addReadOptions, EXIT_HELP, helpFooter, readOptionsFrom, type CliReadOpts } from '../options.js';
 import type { SchemaName } from '../../sinks/schemas.js';
-import { formatSummary, inputErrors, progressReporter } from '../summary.js';
-import { EXIT } from '../exit.js';
 
-interface ParseOpts extends CliReadOpts { out?: string; schema: SchemaName; quiet?: boolean }
+interface ParseOpts extends CliReadOpts, OutputFlags { out?: string; outFormat?: string; schema: SchemaName }
 
-export function register(program: Command): void {
+export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('parse')
     .description('read firewall logs and write normalized flows (JSON Lines on stdout by default)')
     .argument('<inputs...>', 'files, directories, globs, or - for stdin (gzip and zip are read directly)')
-    .option('-o, --out <file>', 'write to FILE: .jsonl, .csv or .parquet')
-    .addOption(new Option('--schema <schema>', 'field names of JSON Lines output').choices(['native', 'ecs', 'ocsf']).default('native'))
-    .option('-q, --quiet', 'no per-input summary on stderr');
-  addReadOptions(cmd).action(async (inputs: string[], o: ParseOpts) => {
-    const ro = readOptionsFrom(o);
-    let writer: FlowWriter;
-    const ext = o.out ? extname(o.out).toLowerCase() : '.jsonl';
-    if (ext === '.parquet') {
-      if (o.schema !== 'native') throw new Error('Parquet output uses the native columns; drop --schema');
-      writer = await parquetWriter(o.out!);
-    } else if (ext === '.csv') {
-      if (o.schema !== 'native') throw new Error('CSV output uses the native columns; drop --schema');
-      writer = csvWriter(fileStream(o.out!));
-    } else if (ext === '.jsonl' || ext === '.json' || ext === '.ndjson') {
-      writer = jsonlWriter(o.out ? fileStream(o.out) : process.stdout, o.schema);
-    } else throw new Error(`--out: unknown extension "${ext}" (use .jsonl, .csv or .parquet)`);
-    const progress = progressReporter(o.progress !== false);
-    const summaries = await readFlows(inputs, { ...ro, onProgress: progress.update, afterChunk: () => writer.drain() }, (f) => writer.write(f));
-    progress.done();
-    await writer.close();
-    if (!o.quiet) process.stderr.write(formatSummary(summaries) + '\n');
-    if (inputErrors(summaries).length) process.exitCode = EXIT.INPUT;
-    else if (ro.strict && malformedCount(summaries) > 0) {
-      process.stderr.write(`--strict: ${malformedCount(summaries)} flow line(s) could not be read\n`);
-      process.exitCode = EXIT.INPUT;
-    }
-  });
+    .option('-o, --out <file>', 'write to FILE (- for stdout); the format follows its extension: .jsonl/.ndjson/.json, .csv, .parquet')
+    .addOption(new Option('--out-format <format>', 'output format, whatever the file name').choices(['jsonl', 'csv', 'parquet']))
+    .addOption(new Option('--schema <schema>', 'field names of JSON Lines output').choices(['native', 'ecs', 'ocsf']).default('native'));
+  addOutputOptions(addReadOptions(cmd))
+    .addHelpText('after', helpFooter(
+      ['fwaudit parse /var/log/kern.log | jq -c \'select(.action == "deny")\'', 'fwaudit parse pfirewall.log --schema ecs -o flows.jsonl', 'zcat fw.log.gz | fwaudit parse - --format iptables -o -'],
+      [EXIT_HELP.ok, EXIT_HELP.input, EXIT_HELP.bug, EXIT_HELP.pipe]))
+    .action(async (inputs: string[], o: ParseOpts) => {
+      const started = Date.now();
+      const [{ parseLogs }, { exitVerdict }, { formatSummary, progressReporter, totalsLine }] = await Promise.all([
+        import('../../app/parse.js'), import('../../app/exit-policy.js'), import('../summary.js')]);
+      const read = await readOptionsFrom(o, ctx);
+      const progress = progressReporter(o.progress !== false && !o.quiet, ctx.io.stderr);
+      let r;
+      try {
+        r = await parseLogs({ inputs, read, out: o.out ?? null, outFormat: o.outFormat, schema: o.schema, stdout: ctx.io.stdout, onProgress: progress.update });
+      } finally {
+        progress.done();
+      }
+      note(ctx, o, formatSummary(r.summaries));
+      if (o.verbose) note(ctx, o, totalsLine(r.summaries, Date.now() - started));
+      settle(ctx, exitVerdict({ summaries: r.summaries, strict: read.strict }));
+    });
 }

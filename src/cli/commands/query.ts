@@ -1,11 +1,17 @@
-/** `fwaudit query --db FILE "SQL"`: runs SQL against the store (read-only) and prints a table, JSON or CSV. */
+/**
+ * `fwaudit query --db FILE "SQL"`: runs SQL against the store and prints a table, JSON or CSV.
+ * It reads the store and nothing else: the store is opened read-only with DuckDB's external access disabled
+ * (no COPY … TO, EXPORT, read_text/read_csv/glob of files, ATTACH, INSTALL/LOAD) and its configuration locked.
+ */
 import type { Command } from 'commander';
 import { EXIT } from '../exit.js';
 import { UsageError } from '../options.js';
 import { openExistingStore, StoreError } from '../../store/store.js';
 import { csvRow } from '../../reports/escape.js';
+import type { CliContext } from '../io.js';
+import { parseWait, waitOption } from './ingest.js';
 
-export interface QueryCliOpts { db: string; json?: boolean; csv?: boolean; maxWidth?: string }
+export interface QueryCliOpts { db: string; json?: boolean; csv?: boolean; maxWidth?: string; wait?: string }
 
 /** Log text may carry terminal escape sequences: show control characters as \xNN. */
 function terminalSafe(s: string): string {
@@ -34,7 +40,7 @@ export function formatTable(columns: string[], rows: unknown[][], maxWidth = 60)
 
 export async function queryText(sql: string, o: QueryCliOpts): Promise<string> {
   if (o.json && o.csv) throw new UsageError('--json and --csv exclude each other');
-  const store = await openExistingStore(o.db);
+  const store = await openExistingStore(o.db, { query: true, waitSeconds: parseWait(o.wait) });
   try {
     const { columns, rows } = await store.table(sql);
     if (o.json) {
@@ -49,28 +55,29 @@ export async function queryText(sql: string, o: QueryCliOpts): Promise<string> {
   }
 }
 
-export function register(program: Command): void {
+export function register(program: Command, ctx: CliContext): void {
   program
     .command('query')
-    .description('run SQL against a store (read-only) and print the result; tables: runs, inputs, flows, findings, matrix')
+    .description('run SQL against a store, read-only: no file, network or extension access. Tables: runs, inputs, flows, findings, matrix, checkpoints, device_coverage; views: complete_runs, stored_flows, requirement_flows, requirement_daily, current_status')
     .requiredOption('--db <file>', 'DuckDB store')
-    .argument('<sql>', 'the SQL to run, e.g. "SELECT dst_port, count(*) FROM flows WHERE action = \'deny\' GROUP BY ALL"')
+    .argument('<sql>', 'the SQL to run, e.g. "SELECT * FROM current_status WHERE status <> \'ok\'"')
     .option('--json', 'print rows as a JSON array of objects')
     .option('--csv', 'print CSV (formula-looking cells neutralised)')
     .option('--max-width <n>', 'truncate table cells to N characters', '60')
+    .addOption(waitOption())
     .action(async (sql: string, o: QueryCliOpts) => {
       try {
-        process.stdout.write(await queryText(sql, o));
+        ctx.io.stdout.write(await queryText(sql, o));
       } catch (e) {
         if (e instanceof StoreError) {
-          process.stderr.write(`fwaudit: ${e.path}: ${e.message}\n`);
-          process.exitCode = EXIT.INPUT;
+          ctx.io.stderr.write(`fwaudit: ${e.path}: ${e.message}\n`);
+          ctx.exitCode = EXIT.INPUT;
           return;
         }
         if (e instanceof UsageError) throw e;
-        // SQL errors from DuckDB: the user's input, not a bug.
-        process.stderr.write(`fwaudit: query failed: ${(e as Error).message}\n`);
-        process.exitCode = EXIT.INPUT;
+        // SQL errors from DuckDB (including refused file access): the user's input, not a bug.
+        ctx.io.stderr.write(`fwaudit: query failed: ${(e as Error).message}\n`);
+        ctx.exitCode = EXIT.INPUT;
       }
     });
 }

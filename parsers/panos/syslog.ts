@@ -1,0 +1,349 @@
+/**
+ * PAN-OS syslog CSV (`panos-syslog`): the CSV body behind any envelope (BSD with/without PRI or
+ * hostname, IETF with one or two spaces, RFC 6587 octet counting incl. several frames on one line,
+ * relay double headers, no header, Wazuh test-file wrapping; parsers/syslog/envelope.ts). The CSV start
+ * is located by the `type` value (TRAFFIC, THREAT, SYSTEM …), then the layout is decided from the line:
+ *
+ * - standard (PAN-OS 4.x–11.x): leading FUTURE_USE (`1`), receive_time, serial, type … protocol at 29,
+ *   action at 30;
+ * - no leading FUTURE_USE (some relays): the same columns shifted by one;
+ * - Prisma Access / Strata Logging Service / Cortex Data Lake forwarded layout: no leading `1,`, no
+ *   "Time Logged" column (21) and no flags column (28): protocol at 27 and action at 28 in standard
+ *   numbering, counters shifted by three; device_name is not read (the serial is the device).
+ *
+ * A TRAFFIC or THREAT line whose protocol column does not hold a protocol or whose action column does
+ * not hold an action in any of these layouts is malformed — never a flow read from shifted columns.
+ *
+ * Hot path: a CSV boundary scanner (parsers/csv.ts) reads fields only up to the ones needed; strings are
+ * built for the kept fields; common tokens are interned.
+ * Time: high_res_timestamp (TRAFFIC 102 / THREAT 107; ISO with offset, located without counting fields,
+ * see findHiRes) when it agrees with time_generated within 5 minutes, else time_generated (6; ISO with
+ * Z/offset as given, otherwise wall-clock in --tz), else receive_time (1) when time_generated is empty.
+ * A present but invalid date (e.g. `2020/00/00`, `2026/02/31`) makes the line malformed.
+ */
+import { parseIsoTime, scanIsoTime, scanned, timeError, TERR_SYNTAX } from '../../src/model/time.js';
+import { CsvFields } from '../csv.js';
+import { splitOctetFrames, wazuhBodyStart } from '../syslog/envelope.js';
+import type { Detection, ParseOptions, ParseSink, RecordParser } from '../types.js';
+import { ACTION_TOKENS, END_REASONS, OTHER_TYPES, PanRecord, TRANSPORTS, emitPanRecord, isPanAction, isPanProtocol } from './common.js';
+
+// Field positions (0-based, standard syslog order).
+const F_RECEIVE = 1, F_SERIAL = 2, F_TYPE = 3, F_SUBTYPE = 4, F_TIME = 6, F_SRC = 7, F_DST = 8;
+const F_RULE = 11, F_APP = 14;
+const T_DEVICE = 52, H_DEVICE = 59;
+
+interface Layout {
+  name: string;
+  sport: number; dport: number; proto: number; action: number;
+  bytes: number; packets: number; endReason: number; misc: number;
+  /** device_name column, -1 when the layout's is not known (then the serial is the device). */
+  tDevice: number; hDevice: number;
+}
+const STANDARD: Layout = {
+  name: 'standard', sport: 24, dport: 25, proto: 29, action: 30, bytes: 31, packets: 34, endReason: 46, misc: 31,
+  tDevice: T_DEVICE, hDevice: H_DEVICE,
+};
+const PRISMA: Layout = {
+  name: 'prisma', sport: 23, dport: 24, proto: 27, action: 28, bytes: 29, packets: 32, endReason: 44, misc: 29,
+  tDevice: -1, hDevice: -1,
+};
+
+/** Largest distance between high_res_timestamp and time_generated accepted as the same event. */
+const HIRES_TOLERANCE_MS = 300_000;
+
+function isTypeToken(s: string, a: number, b: number): boolean {
+  if (b - a < 3 || b - a > 20) return false;
+  for (let k = a; k < b; k++) {
+    const c = s.charCodeAt(k);
+    if (!((c >= 65 && c <= 90) || c === 45)) return false;
+  }
+  return true;
+}
+
+function isDigitAt(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  return c >= 48 && c <= 57;
+}
+
+/** Whitespace or `>` (end of `<pri>`), the characters that can precede the CSV body. */
+function isBodyBoundary(c: number): boolean {
+  return c === 32 || c === 9 || c === 62;
+}
+
+/** `YYYY/MM/DD` or `YYYY-MM-DD` at p (digits and separators only). */
+function dateShapeAt(s: string, p: number): boolean {
+  const a = s.charCodeAt(p + 4);
+  if (!(a === 47 || a === 45) || s.charCodeAt(p + 7) !== a) return false;
+  for (const k of [0, 1, 2, 3, 5, 6, 8, 9]) if (!isDigitAt(s, p + k)) return false;
+  return true;
+}
+
+/**
+ * Fallback locator: `[FU,]receive_time,serial,TYPE,` anywhere in the line, found by scanning the
+ * commas once (linear): a field that starts with a date, followed by one field and a type token.
+ * Sets `located` to the start of the body and whether it has the leading FUTURE_USE column.
+ */
+const located = { at: 0, fu: false };
+function locateByScan(s: string): boolean {
+  let a = 0; // start of the current field
+  let prevStart = -1; // start of the previous field
+  const n = s.length;
+  while (a < n) {
+    let e = s.indexOf(',', a);
+    if (e < 0) e = n;
+    // a field at [a, e): does a date start here or after the last boundary inside it?
+    let d = a;
+    for (let k = e - 1; k >= a; k--) if (isBodyBoundary(s.charCodeAt(k))) { d = k + 1; break; }
+    if (e - d >= 10 && dateShapeAt(s, d) && e < n) {
+      const c2 = s.indexOf(',', e + 1);
+      if (c2 > 0) {
+        let c3 = s.indexOf(',', c2 + 1);
+        if (c3 < 0) c3 = n;
+        if (isTypeToken(s, c2 + 1, c3)) {
+          if (d === a && prevStart >= 0 && a - 1 - prevStart <= 8) {
+            located.at = prevStart; located.fu = true; // a short FUTURE_USE value (`1`) before it
+            return true;
+          }
+          located.at = d; located.fu = false;
+          return true;
+        }
+      }
+    }
+    prevStart = a;
+    // the next field's start: for the FUTURE_USE check keep where the token after a boundary starts
+    for (let k = e - 1; k >= a; k--) if (isBodyBoundary(s.charCodeAt(k))) { prevStart = k + 1; break; }
+    a = e + 1;
+  }
+  return false;
+}
+
+/**
+ * Finds high_res_timestamp (`YYYY-MM-DDTHH:MM:SS.fff±HH:MM` or `…Z`, its own CSV field) after position
+ * `from` (the end of the last field read). Instead of counting 40+ more fields to reach position
+ * 102/107, the first ISO field with an offset whose time agrees with time_generated within 5 minutes
+ * (`ref`: wall clock, or the instant when `instant`) is taken. Returns epoch ms or NaN.
+ */
+function findHiRes(s: string, from: number, ref: number, instant: boolean): number {
+  let t = s.indexOf('T', from + 11);
+  while (t >= 0) {
+    const a = t - 10;
+    if (s.charCodeAt(a - 1) === 44 && s.charCodeAt(a + 4) === 45 && s.charCodeAt(a + 7) === 45
+      && s.charCodeAt(t + 3) === 58 && s.charCodeAt(t + 6) === 58) {
+      const v = scanIsoTime(s, a, null);
+      if (v >= 0 && scanned.offset && (scanned.end === s.length || s.charCodeAt(scanned.end) === 44)) {
+        const wall = v + scanned.offsetMin * 60_000;
+        if (Math.abs((instant ? v : wall) - ref) <= HIRES_TOLERANCE_MS) return v;
+      }
+    }
+    t = s.indexOf('T', t + 1);
+  }
+  return NaN;
+}
+
+export class SyslogParser implements RecordParser {
+  private readonly f = new CsvFields(128);
+  private readonly r = new PanRecord();
+  private readonly format: string;
+  private lastStamp = '';
+  private lastMs = NaN;
+  private lastWall = NaN;
+  private lastIso = false;
+  private lineNo = 0;
+  private readonly frameFn = (t: string): void => this.frame(t, this.lineNo);
+
+  constructor(det: Detection, private readonly opts: ParseOptions, private readonly sink: ParseSink) {
+    this.format = det.format;
+  }
+
+  line(text: string, lineNo: number): void {
+    if (text.length === 0) return;
+    let s = text;
+    const c0 = s.charCodeAt(0);
+    if (c0 === 108 /* l */ && s.startsWith('log ')) {
+      const w = wazuhBodyStart(s);
+      if (w < 0) { this.sink.skip('not a PAN-OS log line', lineNo, 'not-flow'); return; }
+      s = s.slice(w);
+    } else if (c0 >= 48 && c0 <= 57 && s.length > 4) {
+      this.lineNo = lineNo;
+      if (splitOctetFrames(s, this.frameFn)) return;
+    }
+    if (s.trim() === '') { this.sink.skip('blank line', lineNo, 'not-flow'); return; }
+    this.frame(s, lineNo);
+  }
+
+  /** Positions the field reader on the CSV body; false when the line is not a PAN-OS CSV log. */
+  private locate(s: string): boolean {
+    const f = this.f;
+    const n = s.length;
+    const c1 = s.indexOf(',');
+    if (c1 < 0) return false;
+    const c2 = s.indexOf(',', c1 + 1);
+    if (c2 < 0) return false;
+    const c3 = s.indexOf(',', c2 + 1);
+    if (c3 < 0) return false;
+    let c4 = s.indexOf(',', c3 + 1);
+    if (c4 < 0) c4 = n;
+    if (isDigitAt(s, c1 + 1) && isTypeToken(s, c3 + 1, c4)) {
+      let a = c1;
+      while (a > 0 && !isBodyBoundary(s.charCodeAt(a - 1))) a--;
+      f.reset(s, a, 0);
+      return true;
+    }
+    if (isTypeToken(s, c2 + 1, c3)) {
+      // No leading FUTURE_USE: the line's first comma ends receive_time (`YYYY/MM/DD HH:MM:SS` or ISO).
+      let a = c1;
+      while (a > 0 && !isBodyBoundary(s.charCodeAt(a - 1))) a--;
+      if (c1 - a === 8 && s.charCodeAt(a + 2) === 58 && a >= 11) {
+        const d = a - 11;
+        if (s.charCodeAt(a - 1) === 32 && dateShapeAt(s, d) && (d === 0 || isBodyBoundary(s.charCodeAt(d - 1)))) a = d;
+      }
+      if (isDigitAt(s, a)) {
+        f.reset(s, a, 1);
+        return true;
+      }
+    }
+    if (!locateByScan(s)) return false;
+    f.reset(s, located.at, located.fu ? 0 : 1);
+    return true;
+  }
+
+  /** The layout whose protocol and action columns hold a protocol and an action, or null. */
+  private layout(): Layout | null {
+    const f = this.f;
+    f.readTo(STANDARD.action);
+    if (this.protoAt(STANDARD.proto) && this.actionAt(STANDARD.action)) return STANDARD;
+    if (this.protoAt(PRISMA.proto) && this.actionAt(PRISMA.action)) return PRISMA;
+    return null;
+  }
+
+  private protoAt(i: number): boolean {
+    const f = this.f;
+    for (let k = 0; k < TRANSPORTS.length; k++) if (f.is(i, TRANSPORTS[k]!)) return true;
+    const v = f.opt(i);
+    return v !== null && isPanProtocol(v);
+  }
+
+  private actionAt(i: number): boolean {
+    const f = this.f;
+    for (let k = 0; k < ACTION_TOKENS.length; k++) if (f.is(i, ACTION_TOKENS[k]!)) return true;
+    const v = f.opt(i);
+    return v !== null && isPanAction(v);
+  }
+
+  private frame(s: string, lineNo: number): void {
+    const f = this.f;
+    const sink = this.sink;
+    if (!this.locate(s)) { sink.skip('not a PAN-OS log line', lineNo, 'not-flow'); return; }
+    f.readTo(F_SUBTYPE);
+    let threat: boolean;
+    if (f.is(F_TYPE, 'TRAFFIC')) threat = false;
+    else if (f.is(F_TYPE, 'THREAT')) threat = true;
+    else {
+      const t = f.get(F_TYPE);
+      sink.skip(OTHER_TYPES.has(t) ? `panos ${t} log` : 'panos other log', lineNo, 'not-flow');
+      return;
+    }
+    const cnt = f.readTo(STANDARD.action);
+    if (cnt <= STANDARD.action && !(cnt > PRISMA.action && this.protoAt(PRISMA.proto) && this.actionAt(PRISMA.action))) {
+      sink.skip(threat ? 'panos THREAT line too short' : 'panos TRAFFIC line too short', lineNo, 'malformed');
+      return;
+    }
+    const L = this.layout();
+    if (L === null) {
+      sink.skip(threat ? 'panos THREAT columns match no known layout (protocol/action)' : 'panos TRAFFIC columns match no known layout (protocol/action)', lineNo, 'malformed');
+      return;
+    }
+    const dev = threat ? L.hDevice : L.tDevice;
+    const total = f.readTo(Math.max(dev, L.endReason));
+
+    const r = this.r;
+    r.reset();
+    r.kind = threat ? 'threat' : 'traffic';
+    r.subtype = f.is(F_SUBTYPE, 'end') ? 'end' : f.is(F_SUBTYPE, 'start') ? 'start' : f.is(F_SUBTYPE, 'url') ? 'url' : f.get(F_SUBTYPE).toLowerCase();
+    r.actionRequired = true;
+    r.src = f.get(F_SRC);
+    r.dst = f.get(F_DST);
+
+    // Time: high_res_timestamp, else time_generated, else receive_time.
+    const tf = f.len(F_TIME) > 0 ? F_TIME : F_RECEIVE;
+    if (f.len(tf) > 0) {
+      const a = f.start(tf), b = f.end(tf);
+      let ts: number;
+      // Consecutive lines mostly share their time_generated: reuse the last conversion.
+      if (b - a === this.lastStamp.length && s.startsWith(this.lastStamp, a)) ts = this.lastMs;
+      else {
+        ts = parseIsoTime(s, a, b, this.opts.zone);
+        this.lastStamp = s.slice(a, b);
+        this.lastMs = ts;
+        this.lastIso = ts >= 0 && scanned.offset;
+        // high_res_timestamp is compared with the instant when time_generated has an offset, else with
+        // its wall clock (read as if UTC)
+        const w = ts >= 0 && !this.lastIso ? parseIsoTime(s, a, b, null) : ts;
+        this.lastWall = w >= 0 ? w : NaN;
+      }
+      if (ts < 0) {
+        r.tsError = `panos ${timeError(ts === TERR_SYNTAX ? -1 : ts)} (${tf === F_TIME ? 'time_generated' : 'receive_time'})`;
+      } else {
+        r.ts = ts;
+        if (total > dev && dev > 0) {
+          const hr = findHiRes(s, f.end(total - 1), this.lastWall, this.lastIso);
+          if (!Number.isNaN(hr)) r.ts = hr;
+        }
+      }
+    }
+    const sp = f.uint(L.sport), dp = f.uint(L.dport);
+    r.sport = f.len(L.sport) === 0 ? null : sp >= 0 && sp <= 65535 ? sp : -1;
+    r.dport = f.len(L.dport) === 0 ? null : dp >= 0 && dp <= 65535 ? dp : -1;
+    r.proto = this.transport(L.proto);
+    r.action = this.rawAction(L.action);
+    r.rule = f.opt(F_RULE);
+    r.app = f.opt(F_APP);
+    r.device = (dev >= 0 ? f.opt(dev) : null) ?? f.opt(F_SERIAL);
+    if (threat) {
+      if (r.subtype === 'url') r.url = f.opt(L.misc);
+    } else {
+      r.bytes = f.len(L.bytes) === 0 ? null : f.uint(L.bytes);
+      r.packets = f.len(L.packets) === 0 ? null : f.uint(L.packets);
+      const er = f.opt(L.endReason);
+      r.endReason = er !== null && (L === STANDARD || END_REASONS.has(er)) ? er : null;
+    }
+    emitPanRecord(r, this.format, this.opts.file, lineNo, sink);
+  }
+
+  private transport(i: number): string | null {
+    const f = this.f;
+    for (let k = 0; k < TRANSPORTS.length; k++) if (f.is(i, TRANSPORTS[k]!)) return TRANSPORTS[k]!;
+    return f.opt(i);
+  }
+
+  private rawAction(i: number): string | null {
+    const f = this.f;
+    for (let k = 0; k < ACTION_TOKENS.length; k++) if (f.is(i, ACTION_TOKENS[k]!)) return ACTION_TOKENS[k]!;
+    return f.opt(i);
+  }
+}
+
+
+/** The log type token of a PAN-OS syslog CSV line (`TRAFFIC`, `SYSTEM`, …), or null (detection). */
+export function lineType(s: string): string | null {
+  const n = s.length;
+  const c1 = s.indexOf(',');
+  if (c1 < 0) return null;
+  const c2 = s.indexOf(',', c1 + 1);
+  if (c2 < 0) return null;
+  const c3 = s.indexOf(',', c2 + 1);
+  if (c3 < 0) return null;
+  let c4 = s.indexOf(',', c3 + 1);
+  if (c4 < 0) c4 = n;
+  // leading FUTURE_USE: `…1,<date>,serial,TYPE,`
+  let a = c1;
+  while (a > 0 && !isBodyBoundary(s.charCodeAt(a - 1))) a--;
+  if (c1 - a <= 8 && dateShapeAt(s, c1 + 1) && isTypeToken(s, c3 + 1, c4)) return s.slice(c3 + 1, c4);
+  if (!locateByScan(s)) return null;
+  // from the located body: skip [FU,] receive_time, serial
+  let p = located.at;
+  for (let k = located.fu ? 3 : 2; k > 0; k--) { const c = s.indexOf(',', p); if (c < 0) return null; p = c + 1; }
+  let e = s.indexOf(',', p);
+  if (e < 0) e = n;
+  return isTypeToken(s, p, e) ? s.slice(p, e) : null;
+}

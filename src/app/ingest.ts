@@ -1,0 +1,227 @@
+/**
+ * Ingest use case: reads inputs into the DuckDB store as one run (shared by `ingest`, `analyze --db` and `run`).
+ *
+ * - A run is one transaction: a crash, a full disk or any store error leaves the store as it was before it.
+ * - Per input file a checkpoint decision (src/store/checkpoints.ts): skip what was read before (also a renamed
+ *   or gzip-rotated copy), read only the lines after the checkpoint of a log that grew, read a replaced file
+ *   anew. Lines outside the decided range are neither matched nor stored.
+ * - Every flow of the range goes through the matcher; the `keep` filter decides which flows are stored
+ *   (default: denied flows plus flows that matched a requirement, labelled in `flows.matched`).
+ * - Per input the log time span of each device that logged (device_coverage) is stored.
+ * - An input that could not be read at all is recorded for coverage with no checkpoint, so it is retried.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { FwauditError, StoreError } from '../model/errors.js';
+import type { Flow } from '../model/flow.js';
+import type { Ruleset } from '../model/ruleset.js';
+import type { Inventory } from '../inventory/load.js';
+import { loadContext } from './context.js';
+import { Matcher, type MatchResult } from '../matcher/matcher.js';
+import { expandInputs } from '../pipeline/inputs.js';
+import { readFlows, type InputSummary, type Progress, type ReadOptions } from '../pipeline/run.js';
+import { flowFilter, Store, type InputIdentity, type Keep } from '../store/store.js';
+import { candidateFingerprints, decide, fileFacts, FINGERPRINT_BYTES, readHead, type Decision } from '../store/checkpoints.js';
+import { VERSION } from '../version.js';
+
+export interface IngestContext {
+  rulesets: Ruleset[];
+  inventory: Inventory | null;
+  read: ReadOptions;
+  keep?: Keep;
+  onProgress?: (p: Progress) => void;
+  /** stdin for the input `-` (copied to a temporary file first). */
+  stdin?: NodeJS.ReadableStream;
+  /** Clock for the settle rule of a last line without newline (tests). */
+  now?: number;
+}
+
+export interface InputOutcome {
+  file: string;
+  decision: 'anew' | 'resume' | 'skip' | 'unreadable';
+  /** Lines of the input before this run's part, and the last line read (both 0 when nothing read). */
+  startLine: number;
+  endLine: number;
+}
+
+export interface IngestResult {
+  runId: string;
+  result: MatchResult;
+  /** Summaries of the inputs read in this run (archives give one per member). */
+  summaries: InputSummary[];
+  /** Input files skipped because their content is already in the store. */
+  alreadyIngested: string[];
+  /** What was decided per input file. */
+  outcomes: InputOutcome[];
+  /** Flows written to the store in this run. */
+  stored: number;
+  /** Lines and flows in the part read (lines before a checkpoint are not counted). */
+  lines: number;
+  flows: number;
+}
+
+/** The device that logged a flow: its device, else for host firewall logs the local address. */
+export function logDevice(f: Flow): string | null {
+  if (f.device) return f.device;
+  if (f.format.startsWith('winfw') || f.format.startsWith('wfp')) {
+    if (f.direction === 'inbound') return f.dst_ip;
+    if (f.direction === 'outbound') return f.src_ip;
+  }
+  return null;
+}
+
+/** A store write or read: DuckDB's own errors (I/O, full disk) become StoreErrors (exit 2). */
+async function storeStep<T>(store: Store, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof FwauditError) throw e;
+    throw new StoreError(`store write failed: ${(e as Error).message}`, store.path);
+  }
+}
+
+/** One summary for the inputs table from the summaries of one input file (several for an archive). */
+function mergeSummaries(path: string, list: InputSummary[]): InputSummary {
+  if (list.length === 1) return list[0]!;
+  const uniq = (xs: Array<string | null>) => [...new Set(xs.filter((x): x is string => x !== null))].join(',') || null;
+  const notes: Record<string, number> = {};
+  for (const s of list) for (const [k, v] of Object.entries(s.notes)) notes[k] = (notes[k] ?? 0) + v;
+  return {
+    file: path, format: uniq(list.map((s) => s.format)), dialect: uniq(list.map((s) => s.dialect)),
+    encoding: uniq(list.map((s) => s.encoding)), container: uniq(list.map((s) => s.container)),
+    lines: list.reduce((n, s) => n + s.lines, 0), flows: list.reduce((n, s) => n + s.flows, 0),
+    bytes: list.reduce((n, s) => n + s.bytes, 0), skipped: list.flatMap((s) => s.skipped), notes,
+    error: list.map((s) => s.error && `${s.file}: ${s.error}`).filter(Boolean).join('; ') || null,
+  };
+}
+
+/** Copies stdin to a temporary file so that it gets a checkpoint like any file. */
+async function spoolStdin(stdin: NodeJS.ReadableStream): Promise<{ path: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'fwaudit-stdin-'));
+  const path = join(dir, 'stdin');
+  await pipeline(stdin, createWriteStream(path));
+  return { path, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+async function decideFor(store: Store, path: string, now: number): Promise<{ decision: Decision; facts: Awaited<ReturnType<typeof fileFacts>>; head: Buffer } | null> {
+  let facts;
+  try { facts = await fileFacts(path); } catch { return null; /* the reader reports why */ }
+  let head: Buffer;
+  try { head = await readHead(path, facts.container); } catch { return null; /* corrupt gzip: the reader reports it */ }
+  const fps = candidateFingerprints(head, facts.container, await storeStep(store, () => store.shortCheckpointLengths(FINGERPRINT_BYTES)));
+  const candidates = await storeStep(store, () => store.checkpointsFor(fps));
+  try {
+    return { decision: await decide(path, facts, head, candidates, now), facts, head };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Ingests `inputs` into `store` as one run. Never throws for bad input (see the summaries); throws StoreError
+ * (and anything else) after rolling the run back.
+ */
+export async function ingestInto(store: Store, inputs: string[], ctx: IngestContext): Promise<IngestResult> {
+  const rulesetVersions = Object.fromEntries(ctx.rulesets.map((r) => [r.id, r.version ?? '']));
+  const runId = await storeStep(store, () => store.beginRun({ fwauditVersion: VERSION, rulesetVersions }));
+  try {
+    return await ingestRun(store, runId, inputs, ctx);
+  } catch (e) {
+    await store.abortRun();
+    throw e;
+  }
+}
+
+async function ingestRun(store: Store, runId: string, inputs: string[], ctx: IngestContext): Promise<IngestResult> {
+  const matcher = new Matcher(ctx.rulesets, ctx.inventory);
+  const before = store.appendedFlows;
+  const summaries: InputSummary[] = [];
+  const alreadyIngested: string[] = [];
+  const outcomes: InputOutcome[] = [];
+  let inputsRead = 0, lines = 0, flows = 0;
+  const files = expandInputs(inputs);
+  for (let i = 0; i < files.length; i++) {
+    const file = files[i]!;
+    let readPath = file;
+    let cleanup: (() => Promise<void>) | null = null;
+    if (file === '-') ({ path: readPath, cleanup } = await spoolStdin(ctx.stdin ?? process.stdin));
+    try {
+      const d = await decideFor(store, readPath, ctx.now ?? Date.now());
+      if (d?.decision.kind === 'skip') {
+        alreadyIngested.push(file);
+        outcomes.push({ file, decision: 'skip', startLine: d.decision.checkpoint.end_line, endLine: d.decision.checkpoint.end_line });
+        continue;
+      }
+      const scan = d ? d.decision.scan : null;
+      const startLine = d?.decision.kind === 'resume' ? d.decision.checkpoint.end_line : 0;
+      // Archives are read whole; other inputs up to the scanned end (a line still being written waits).
+      const endLine = scan && d!.facts.container !== 'zip' ? scan.endLine : Infinity;
+      const inputId = scan ? `${scan.prefixHash.slice(0, 32)}:${startLine}-${scan.endLine}` : `unreadable:${file}#${runId}`;
+      const ident: InputIdentity = { id: inputId, size: d?.facts.size ?? 0, path: file };
+      store.trackInput(ident);
+      let matched: string | null = null;
+      const keep = flowFilter(ctx.keep, () => matched !== null);
+      const devices = new Map<string, { device: string; first: number | null; last: number | null; flows: number }>();
+      let inRange = 0;
+      const onProgress = ctx.onProgress ? (p: Progress) => ctx.onProgress!({ ...p, fileIndex: i, files: files.length }) : undefined;
+      const onFlow = (f: Flow) => {
+        if (f.line <= startLine || f.line > endLine) return;
+        inRange++;
+        if (cleanup) f.file = '-';
+        const dev = logDevice(f) ?? '(unknown device)';
+        let c = devices.get(dev);
+        if (!c) devices.set(dev, (c = { device: dev, first: null, last: null, flows: 0 }));
+        c.flows++;
+        if (f.ts !== null && Number.isFinite(f.ts)) {
+          if (c.first === null || f.ts < c.first) c.first = f.ts;
+          if (c.last === null || f.ts > c.last) c.last = f.ts;
+        }
+        matched = matcher.observeMatched(f);
+        if (keep(f)) store.appendFlow(f, inputId, matched);
+      };
+      const got = await readFlows([readPath], { ...ctx.read, onProgress }, onFlow);
+      store.throwIfFailed();
+      if (cleanup) {
+        for (const s of got) {
+          s.file = '-';
+          for (const g of s.skipped) g.first.file = '-';
+        }
+      }
+      const merged = mergeSummaries(file, got);
+      const linesRead = Number.isFinite(endLine) ? Math.max(0, Math.min(merged.lines, endLine) - startLine) : merged.lines;
+      const partSummary: InputSummary = { ...merged, lines: linesRead, flows: inRange };
+      summaries.push(...(got.length === 1 ? [partSummary] : got));
+      inputsRead++;
+      lines += linesRead;
+      flows += inRange;
+      const unreadable = merged.error !== null && merged.flows === 0;
+      outcomes.push({ file, decision: unreadable || !scan ? 'unreadable' : d!.decision.kind as 'anew' | 'resume', startLine, endLine: scan ? scan.endLine : 0 });
+      // Nothing read and an error: recorded for coverage under a per-run id and no checkpoint, so the next run retries.
+      const recordAs = unreadable ? { ...ident, id: `${inputId}#error-${runId}` } : ident;
+      await storeStep(store, () => store.addInput(partSummary, recordAs, runId, { start: startLine, end: scan ? scan.endLine : 0 }));
+      await storeStep(store, () => store.addDeviceCoverage(runId, recordAs.id, [...devices.values()]));
+      if (scan && !unreadable) {
+        await storeStep(store, () => store.addCheckpoint(runId, {
+          input_id: recordAs.id, path: file, fingerprint: scan.fingerprint, start_line: startLine, end_offset: scan.endOffset,
+          end_line: scan.endLine, prefix_hash: scan.prefixHash, size: d!.facts.size, compressed: d!.facts.container !== 'plain',
+          dev: d!.facts.dev, ino: d!.facts.ino, mtime_ms: d!.facts.mtimeMs,
+        }));
+      }
+    } finally {
+      if (cleanup) await cleanup();
+    }
+  }
+  const result = matcher.result();
+  const skipped = summaries.reduce((n, s) => n + s.skipped.reduce((m, g) => m + g.count, 0), 0);
+  const storedNow = store.appendedFlows - before;
+  await store.finishRun(runId, result.findings, result.requirements, { inputs: inputsRead, lines, flows, skipped });
+  return { runId, result, summaries, alreadyIngested, outcomes, stored: storedNow, lines, flows };
+}
+
+/** Rulesets, inventory and hosts from the usual options (ConfigError on bad files): the one context loader. */
+export async function loadAnalysisConfig(o: { ruleset?: string[]; inventory?: string; hosts?: string }): Promise<{ rulesets: Ruleset[]; inventory: Inventory | null }> {
+  return loadContext(o);
+}
