@@ -9,10 +9,11 @@
  */
 import { newFlow, normalizeTransport, type Action, type Direction } from '../src/model/flow.js';
 import { canonicalIp } from '../src/model/ip.js';
-import { civilToUtc, parseIsoTime, scanIsoTime, scanned, timeError, TERR_SYNTAX } from '../src/model/time.js';
+import { civilToUtc, parseIsoTime, timeError, TERR_SYNTAX } from '../src/model/time.js';
 import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } from './types.js';
 import { guardSink } from './validate.js';
-import { ctime, dmesgTAt } from './syslog/envelope.js';
+import { splitOctetFrames, wazuhBodyStart } from './syslog/envelope.js';
+import { SyslogHeader, at, d2, hasEq, isDigit, monthAt, valueEnd } from './syslog/header.js';
 
 const FORMAT_LINES = 'iptables';
 const FORMAT_JOURNALD = 'iptables-journald';
@@ -21,38 +22,8 @@ const FORMAT_JOURNALD = 'iptables-journald';
 // Small scanning helpers
 // ---------------------------------------------------------------------------------------------------
 
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
 
-function d2(s: string, p: number): number {
-  const a = s.charCodeAt(p) - 48, b = s.charCodeAt(p + 1) - 48;
-  if (a < 0 || a > 9 || b < 0 || b > 9) return -1;
-  return a * 10 + b;
-}
 
-/** Month number (1-12) of a three-letter English month name at p, else 0. */
-function monthAt(s: string, p: number): number {
-  const a = s.charCodeAt(p), b = s.charCodeAt(p + 1), c = s.charCodeAt(p + 2);
-  switch (a) {
-    case 74: // J
-      if (b === 97 && c === 110) return 1; // Jan
-      if (b === 117 && c === 110) return 6; // Jun
-      if (b === 117 && c === 108) return 7; // Jul
-      return 0;
-    case 70: return b === 101 && c === 98 ? 2 : 0; // Feb
-    case 77: return b === 97 ? (c === 114 ? 3 : c === 121 ? 5 : 0) : 0; // Mar, May
-    case 65: // A
-      if (b === 112 && c === 114) return 4; // Apr
-      if (b === 117 && c === 103) return 8; // Aug
-      return 0;
-    case 83: return b === 101 && c === 112 ? 9 : 0; // Sep
-    case 79: return b === 99 && c === 116 ? 10 : 0; // Oct
-    case 78: return b === 111 && c === 118 ? 11 : 0; // Nov
-    case 68: return b === 101 && c === 99 ? 12 : 0; // Dec
-    default: return 0;
-  }
-}
 
 /** Unsigned decimal at p (up to the first non-digit), or -1 when there is no digit / it is too long. */
 function uintAt(s: string, p: number): number {
@@ -68,16 +39,15 @@ function uintAt(s: string, p: number): number {
   return n;
 }
 
+/** Port value at p: digits up to a space or the end of the text, 0-65535; null otherwise (`4x`, `70000`, ``). */
 function portAt(s: string, p: number): number | null {
   const n = uintAt(s, p);
-  return n >= 0 && n <= 65535 ? n : null;
+  if (n < 0 || n > 65535) return null;
+  let e = p;
+  while (isDigit(s.charCodeAt(e))) e++;
+  return e >= s.length || s.charCodeAt(e) === 32 ? n : null;
 }
 
-/** End of the value that starts at p: the next space (or the end of the text). */
-function valueEnd(s: string, p: number): number {
-  const e = s.indexOf(' ', p);
-  return e < 0 ? s.length : e;
-}
 
 /**
  * Checks s[a,b) as dotted-quad IPv4: 0 = not IPv4, 1 = valid and canonical, 2 = valid with leading zeros.
@@ -274,17 +244,10 @@ class IptablesParser implements RecordParser {
   private readonly wazuh: boolean;
   private readonly exportMode: boolean;
 
-  // Envelope results of the current line (kept in fields: no object per line).
-  private eTs: number | null = null;
-  private eHost: string | null = null;
-  private eMsg = 0;
-  /** Non-zero (a TERR_* code) when the line's header carries a timestamp with an invalid field. */
-  private eErr = 0;
+  // The syslog header of the current line (parsers/syslog/header.ts; results kept in its fields).
+  private readonly h: SyslogHeader;
 
   // Caches.
-  private bsdKey = '';
-  private bsdVal = 0;
-  private hostCache = '';
   private preRaw = '';
   private preTrim: string | null = null;
   private preAction: Action = 'unknown';
@@ -305,6 +268,7 @@ class IptablesParser implements RecordParser {
     this.file = opts.file;
     this.wazuh = det.dialect === 'wazuh-ini';
     this.exportMode = det.dialect === 'journal-export';
+    this.h = new SyslogHeader(opts.zone, opts.years);
   }
 
   // ---- framing entry points ----------------------------------------------------------------------
@@ -312,10 +276,21 @@ class IptablesParser implements RecordParser {
   line(text: string, lineNo: number): void {
     if (this.exportMode) { this.exportLine(text, lineNo); return; }
     let p = 0;
-    if (this.wazuh) p = this.wazuhStart(text);
+    if (this.wazuh) p = Math.max(0, wazuhBodyStart(text));
     if (p >= text.length || isBlank(text, p)) { this.sink.skip('blank line', lineNo, 'not-flow'); return; }
+    // RFC 6587 octet counting (`123 <4>…`, several frames per line possible), as for every syslog format
+    if (p === 0 && isDigit(text.charCodeAt(0))) {
+      this.octetLine = lineNo;
+      if (splitOctetFrames(text, this.octetFrame)) return;
+    }
     this.fullLine(text, p, lineNo, false, null, null);
   }
+
+  private octetLine = 0;
+  private readonly octetFrame = (t: string): void => {
+    if (isBlank(t, 0)) this.sink.skip('blank line', this.octetLine, 'not-flow');
+    else this.fullLine(t, 0, this.octetLine, false, null, null);
+  };
 
   record(value: unknown, lineNo: number): void {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -357,16 +332,6 @@ class IptablesParser implements RecordParser {
 
   // ---- wrappers ----------------------------------------------------------------------------------
 
-  /** `log N pass = <line>` / `log N fail = <line>` → start of <line>; other lines unchanged. */
-  private wazuhStart(s: string): number {
-    if (!s.startsWith('log ')) return 0;
-    let p = 4;
-    while (p < s.length && isDigit(s.charCodeAt(p))) p++;
-    if (p === 4) return 0;
-    if (s.startsWith(' pass = ', p) || s.startsWith(' fail = ', p)) return p + 8;
-    return 0;
-  }
-
   private exportLine(s: string, lineNo: number): void {
     if (s === '') { this.exportFlush(); return; }
     if (!this.jAny) { this.jAny = true; this.jFirst = lineNo; }
@@ -396,165 +361,16 @@ class IptablesParser implements RecordParser {
    */
   private fullLine(s: string, p: number, lineNo: number, override: boolean, ts: number | null, host: string | null): void {
     let chain: string | null = null;
-    if (!this.envelope(s, p)) {
+    if (!this.h.parse(s, p)) {
       const c = s.charCodeAt(p);
       if (isDigit(c)) chain = this.proxmox(s, p);
       else if (c !== 91 /* [ */) this.filenamePrefix(s, p);
     }
     if (override) {
-      if (ts !== null) this.eTs = ts;
-      if (host !== null) this.eHost = host;
+      if (ts !== null) this.h.ts = ts;
+      if (host !== null) this.h.host = host;
     }
-    this.body(s, this.eMsg, lineNo, chain);
-  }
-
-  /** Recognizes a syslog header at p; sets eTs, eHost, eMsg. Returns false when there is none. */
-  private envelope(s: string, p0: number): boolean {
-    this.eTs = null; this.eHost = null; this.eMsg = p0; this.eErr = 0;
-    let p = p0;
-    let c = s.charCodeAt(p);
-    if (c === 60) { // <PRI>
-      let q = p + 1;
-      while (q < p + 5 && isDigit(s.charCodeAt(q))) q++;
-      if (q > p + 1 && s.charCodeAt(q) === 62) {
-        p = q + 1;
-        if (s.charCodeAt(p) === 32) p++;
-        this.eMsg = p;
-        c = s.charCodeAt(p);
-        if (c === 49 && s.charCodeAt(p + 1) === 32) return this.rfc5424(s, p + 2);
-      }
-    }
-    const pri = p !== p0; // a bare <PRI> counts as a header
-    if (isDigit(c)) {
-      const e = this.isoTs(s, p);
-      if (e >= 0 && s.charCodeAt(e) === 32) { this.afterTs(s, e); return true; }
-      this.eTs = null;
-      return pri ? (this.skipUptimeFrom(s, p), true) : false;
-    }
-    const mo = monthAt(s, p);
-    if (mo !== 0) {
-      const e = this.bsdTs(s, p, mo);
-      if (e > 0) { this.afterTs(s, e); return true; }
-    }
-    if (c === 91) {
-      // `dmesg -T`: [Thu Mar 11 20:05:08 2021] (wall clock in --tz), else a kernel uptime stamp
-      const k = dmesgTAt(s, p, this.opts.zone);
-      if (k !== 0) {
-        if (k > 0) { this.eTs = ctime.ms; p = ctime.end; } else { this.eErr = k; p = s.indexOf(']', p) + 1; }
-        while (s.charCodeAt(p) === 32) p++;
-        this.eMsg = p;
-        return true;
-      }
-      return this.skipUptimeFrom(s, p) || pri;
-    }
-    return pri;
-  }
-
-  private skipUptimeFrom(s: string, p: number): boolean {
-    const q = skipUptime(s, p);
-    this.eMsg = q;
-    return q !== p;
-  }
-
-  /** RFC 5424 after `<pri>1 `: TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG. */
-  private rfc5424(s: string, p: number): boolean {
-    if (s.charCodeAt(p) === 45) p += 1; // nil timestamp
-    else {
-      const e = this.isoTs(s, p);
-      if (e < 0) { this.eTs = null; p = valueEnd(s, p); } else p = e;
-    }
-    if (s.charCodeAt(p) !== 32) return false;
-    p++;
-    const he = valueEnd(s, p);
-    this.eHost = he - p === 1 && s.charCodeAt(p) === 45 ? null : this.host(s, p, he);
-    p = he + 1;
-    p = valueEnd(s, p) + 1; // APP-NAME
-    p = valueEnd(s, p) + 1; // PROCID
-    p = valueEnd(s, p) + 1; // MSGID
-    if (p >= s.length) { this.eMsg = s.length; return true; }
-    if (s.charCodeAt(p) === 45) p += 2;
-    else if (s.charCodeAt(p) === 91) { // structured data: one or more [..], `\]` escaped inside values
-      while (p < s.length && s.charCodeAt(p) === 91) {
-        let q = p + 1;
-        for (; q < s.length; q++) {
-          const c = s.charCodeAt(q);
-          if (c === 92) q++;
-          else if (c === 93) break;
-        }
-        p = q + 1;
-      }
-      if (s.charCodeAt(p) === 32) p++;
-    }
-    if (s.charCodeAt(p) === 0xfeff) p++;
-    this.eMsg = skipUptime(s, p);
-    return true;
-  }
-
-  /**
-   * ISO-8601/RFC 3339 timestamp at p (date `T` time); sets eTs, returns the index after it or -1 when
-   * the text is not shaped like one. A timestamp with an invalid field sets eErr (the line is malformed).
-   */
-  private isoTs(s: string, p: number): number {
-    const t = s.charCodeAt(p + 10);
-    if (t !== 84 && t !== 116) return -1; // T
-    const v = scanIsoTime(s, p, this.opts.zone);
-    if (v === TERR_SYNTAX) return -1;
-    if (v < 0) { this.eErr = v; this.eTs = null; } else this.eTs = v;
-    return scanned.end;
-  }
-
-  /** `Mmm dd hh:mm:ss` (day space- or zero-padded, optional fraction); sets eTs, returns end or -1. */
-  private bsdTs(s: string, p: number, mo: number): number {
-    if (s.charCodeAt(p + 3) !== 32 || s.charCodeAt(p + 9) !== 58 || s.charCodeAt(p + 12) !== 58) return -1;
-    let end = p + 15;
-    const ec = s.charCodeAt(end);
-    if (ec !== 32 && ec !== 46) return -1;
-    if (this.bsdKey !== '' && at(s, p, this.bsdKey)) {
-      this.eTs = this.bsdVal;
-    } else {
-      const dc = s.charCodeAt(p + 4);
-      const d1 = s.charCodeAt(p + 5) - 48;
-      const day = (dc === 32 ? 0 : dc - 48) * 10 + d1;
-      const h = d2(s, p + 7), mi = d2(s, p + 10), se = d2(s, p + 13);
-      if (!(dc === 32 || isDigit(dc)) || d1 < 0 || d1 > 9 || h < 0 || mi < 0 || se < 0) return -1;
-      const y = this.opts.years.yearFor(mo, day >= 1 && day <= 31 ? day : 1);
-      const v = civilToUtc(this.opts.zone, y, mo, day, h, mi, se, 0, null);
-      if (v < 0) { this.eErr = v; this.eTs = null; return end; }
-      this.bsdVal = v;
-      this.bsdKey = s.slice(p, p + 15);
-      this.eTs = this.bsdVal;
-    }
-    if (ec === 46) { // fractional seconds
-      let q = end + 1, ms = 0, scale = 100;
-      while (q < s.length && isDigit(s.charCodeAt(q))) { ms += (s.charCodeAt(q) - 48) * scale; scale /= 10; q++; }
-      if (this.eTs !== null) this.eTs += Math.floor(ms);
-      end = q;
-    }
-    return end;
-  }
-
-  /** After the timestamp: optional host, optional `facility.level`, tag `kernel:` / `name[pid]:`, uptime. */
-  private afterTs(s: string, p: number): void {
-    while (s.charCodeAt(p) === 32) p++;
-    let q = valueEnd(s, p);
-    const first = s.charCodeAt(p);
-    if (q > p && s.charCodeAt(q - 1) !== 58 && first !== 91 && !hasEq(s, p, q)) {
-      this.eHost = this.host(s, p, q);
-      p = q;
-      while (s.charCodeAt(p) === 32) p++;
-      q = valueEnd(s, p);
-    }
-    if (s.charCodeAt(p) === 107 && s.charCodeAt(p + 6) === 58 && at(s, p, 'kernel:')) p += 7;
-    else if (q - p > 2 && s.charCodeAt(q - 1) === 58 && s.charCodeAt(q - 2) === 93 && s.lastIndexOf('[', q) > p) p = q; // name[pid]:
-    else if (q < s.length && at(s, q + 1, 'kernel:') && isFacility(s, p, q)) p = q + 8; // user.info kernel:
-    while (s.charCodeAt(p) === 32) p++;
-    this.eMsg = skipUptime(s, p);
-  }
-
-  private host(s: string, a: number, b: number): string {
-    const h = this.hostCache;
-    if (h.length === b - a && at(s, a, h)) return h;
-    return (this.hostCache = s.slice(a, b));
+    this.body(s, this.h.msg, lineNo, chain);
   }
 
   /** Proxmox pve-firewall.log: `VMID LEVEL CHAIN dd/Mon/yyyy:hh:mm:ss +zzzz <prefix>IN=…`. Returns the chain. */
@@ -575,9 +391,9 @@ class IptablesParser implements RecordParser {
     const oh = d2(s, z + 1), om = d2(s, z + 3);
     if (mo > 0 && h >= 0 && mi >= 0 && se >= 0 && oh >= 0 && om >= 0) {
       const v = civilToUtc(null, y, mo, day, h, mi, se, 0, sign * (oh * 60 + om));
-      if (v < 0) this.eErr = v; else this.eTs = v;
-    } else this.eErr = TERR_SYNTAX;
-    this.eMsg = z + 6;
+      if (v < 0) this.h.err = v; else this.h.ts = v;
+    } else this.h.err = TERR_SYNTAX;
+    this.h.msg = z + 6;
     return chain;
   }
 
@@ -590,8 +406,8 @@ class IptablesParser implements RecordParser {
     const q = colon + 1;
     const c = s.charCodeAt(q);
     if (!(isDigit(c) || monthAt(s, q) !== 0 || c === 60)) return;
-    const saved = this.eMsg;
-    if (!this.envelope(s, q)) { this.eTs = null; this.eHost = null; this.eMsg = saved; }
+    const saved = this.h.msg;
+    if (!this.h.parse(s, q)) { this.h.ts = null; this.h.host = null; this.h.msg = saved; }
   }
 
   // ---- netfilter body ----------------------------------------------------------------------------
@@ -619,6 +435,7 @@ class IptablesParser implements RecordParser {
     if (srcKey < 0) {
       if (s.indexOf('ARP HTYPE=', k) >= 0 || s.indexOf(' ARP ', k) >= 0) this.sink.skip('arp', lineNo, 'not-flow');
       else if (s.indexOf(' PROTO=', k) >= 0 || s.indexOf(' DST=', k) >= 0) this.sink.skip('netfilter line without SRC=', lineNo, 'malformed');
+      else if (hasIn && findKey(s, k, 'OUT=', 79, ' OUT=') >= 0) this.sink.skip('truncated netfilter line (no SRC=)', lineNo, 'malformed');
       else this.sink.skip('not a netfilter line', lineNo, 'not-flow');
       return;
     }
@@ -646,10 +463,10 @@ class IptablesParser implements RecordParser {
     const dst = this.ip(s, da, de);
     if (dst === null) { this.sink.skip(de === da ? 'empty DST=' : isMasked(s, da, de) ? 'masked DST= address (anonymised log)' : 'bad DST= address', lineNo, 'malformed'); return; }
 
-    if (this.eErr !== 0) { this.sink.skip(timeError(this.eErr), lineNo, 'malformed'); return; }
+    if (this.h.err !== 0) { this.sink.skip(timeError(this.h.err), lineNo, 'malformed'); return; }
     const f = newFlow(this.format, this.file, lineNo);
-    f.ts = this.eTs;
-    f.device = this.eHost;
+    f.ts = this.h.ts;
+    f.device = this.h.host;
     f.src_ip = src;
     f.dst_ip = dst;
     f.direction = direction;
@@ -672,10 +489,14 @@ class IptablesParser implements RecordParser {
       if (spk >= 0 && spk < end) {
         const sa2 = spk + 5;
         f.src_port = portAt(s, sa2);
+        if (f.src_port === null) { this.sink.skip('bad SPT= port', lineNo, 'malformed'); return; }
         const sv = valueEnd(s, sa2);
         dpk = key4(s, sv, 68, 80, 84) ? sv : findKey(s, sa2, 'DPT=', 68, ' DPT=');
       } else dpk = findKey(s, pa, 'DPT=', 68, ' DPT=');
-      if (dpk >= 0 && dpk < end) f.dst_port = portAt(s, dpk + 5);
+      if (dpk >= 0 && dpk < end) {
+        f.dst_port = portAt(s, dpk + 5);
+        if (f.dst_port === null) { this.sink.skip('bad DPT= port', lineNo, 'malformed'); return; }
+      }
     }
 
     // prefix → verdict
@@ -763,10 +584,6 @@ function key4(s: string, p: number, a: number, b: number, c: number): boolean {
   return s.charCodeAt(p) === 32 && s.charCodeAt(p + 1) === a && s.charCodeAt(p + 2) === b && s.charCodeAt(p + 3) === c && s.charCodeAt(p + 4) === 61;
 }
 
-/** s.startsWith(lit, p) for p ≥ 0. */
-function at(s: string, p: number, lit: string): boolean {
-  return p >= 0 && s.startsWith(lit, p);
-}
 
 function isEnd(s: string, p: number): boolean {
   return p >= s.length || s.charCodeAt(p) === 32;
@@ -780,15 +597,6 @@ function isBlank(s: string, p: number): boolean {
   return true;
 }
 
-/** `facility.level` token (letters, one dot), as some embedded syslogds print before the tag. */
-function isFacility(s: string, a: number, b: number): boolean {
-  let dot = -1;
-  for (let i = a; i < b; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) { if (dot >= 0) return false; dot = i; } else if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90))) return false;
-  }
-  return dot > a && dot < b - 1;
-}
 
 /** An anonymised address: `xxx.xxx.xxx.xxx`, `x.x.x.x`, `XX:XX::`, `*.*.*.*` (only x, X, *, dots, colons). */
 function isMasked(s: string, a: number, b: number): boolean {
@@ -801,26 +609,7 @@ function isMasked(s: string, a: number, b: number): boolean {
   return mask;
 }
 
-function hasEq(s: string, a: number, b: number): boolean {
-  for (let i = a; i < b; i++) if (s.charCodeAt(i) === 61) return true;
-  return false;
-}
 
-/** Skips a kernel uptime stamp `[ 4374.583353] ` at p (digits, spaces and one dot inside brackets). */
-function skipUptime(s: string, p: number): number {
-  if (s.charCodeAt(p) !== 91) return p;
-  let q = p + 1, digits = 0;
-  for (; q < s.length; q++) {
-    const c = s.charCodeAt(q);
-    if (c === 93) break;
-    if (isDigit(c)) digits++;
-    else if (c !== 32 && c !== 46) return p;
-  }
-  if (q >= s.length || digits === 0) return p;
-  q++;
-  while (s.charCodeAt(q) === 32) q++;
-  return q;
-}
 
 /** `__REALTIME_TIMESTAMP` (µs since the epoch, string or number) → ms, or null. */
 function journalMicros(v: unknown): number | null {

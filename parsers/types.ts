@@ -11,8 +11,9 @@ export type Framing =
   | 'lines'       // parser.line(text, lineNo) for every line (CR, NUL stripped; no newline)
   | 'json'        // parser.record(value, lineNo) for every JSON record: JSON Lines, a top-level array, or
                   // the elements of a wrapper array ({"events": [...]}, {"records": [...]}, …); streamed.
-  | 'xml-events' // parser.line(text, lineNo) once per <Event>…</Event> element (lineNo = its first line)
-  | 'csv';        // parser.line(text, lineNo) once per logical CSV record (quoted newlines kept; lineNo = its first line)
+  | 'xml-events'  // parser.line(text, lineNo) once per <Event>…</Event> element (lineNo = its first line)
+  | 'csv';        // parser.line(text, firstLineNo) once per CSV record; quoted fields may hold newlines
+                  // (kept in text), a record is bounded in size
 
 export interface Detection {
   /** Value of Flow.format, e.g. 'winfw', 'wfp-json', 'iptables', 'panos-syslog'. */

@@ -202,7 +202,15 @@ export function parseTime(v: unknown, zone: ZoneConverter): TimeValue | null {
     if (e === 6) return null;
     return isPlausibleTs(ms) ? { ms, offset: true } : { ms: NaN, offset: true, error: timeError(TERR_RANGE) };
   }
-  const t = parseIsoTime(s, 0, s.length, zone);
+  let t = parseIsoTime(s, 0, s.length, zone);
+  if (t === TERR_SYNTAX && s.length > 20) { // `2021-03-11 20:05:08.123 +01:00` (Hayabusa): a space before the offset
+    const sp = s.lastIndexOf(' ');
+    const c = s.charCodeAt(sp + 1);
+    if (sp > 18 && (c === 43 || c === 45)) {
+      const j = s.slice(0, sp) + s.slice(sp + 1);
+      t = parseIsoTime(j, 0, j.length, zone);
+    }
+  }
   if (t === TERR_SYNTAX) return null;
   if (t < 0) return { ms: NaN, offset: true, error: timeError(t) };
   return { ms: t, offset: scanned.offset };
@@ -261,9 +269,32 @@ function hasAddress(d: Data): boolean {
   return d['SourceAddress'] !== undefined || d['DestAddress'] !== undefined;
 }
 
+/** Hayabusa's abbreviated Details names → EventData names. */
+const HAYABUSA_NAMES: Record<string, string> = {
+  SrcIP: 'SourceAddress', SrcPort: 'SourcePort', TgtIP: 'DestAddress', TgtPort: 'DestPort', Proto: 'Protocol',
+  Proc: 'Application', Direction: 'Direction', PID: 'ProcessID', FilterOrigin: 'FilterOrigin',
+};
+
+function hayabusaData(v: Data): Data {
+  const out: Data = {};
+  for (const k of ['Details', 'ExtraFieldInfo', 'AllFieldInfo']) {
+    const o = v[k];
+    if (!isObj(o)) continue;
+    for (const [name, val] of Object.entries(o)) {
+      const n = HAYABUSA_NAMES[name] ?? name;
+      if (!(n in out)) out[n] = val;
+    }
+  }
+  // Details' protocol is a name (`TCP`), EventData's a number: both normalize to the same transport
+  return out;
+}
+
 /** Normalizes any supported JSON record shape. */
 function fromJson(v: unknown, zone: ZoneConverter): WinEvent | null {
   if (!isObj(v)) return null;
+  // chainsaw hunt/search documents wrap the evtx record: {"document": {"kind": "evtx", "data": {...}}}
+  const doc = v['document'];
+  if (isObj(doc) && isObj(doc['data'])) return fromJson(doc['data'], zone);
   const ev = v['Event'];
   if (isObj(ev) && isObj(ev['System'])) { // evtx_dump
     const sys = ev['System'] as Data;
@@ -305,12 +336,14 @@ function fromJson(v: unknown, zone: ZoneConverter): WinEvent | null {
       const fo = extra ? str(extra['Value']) : null;
       if (fo && !/^\d*$/.test(fo) && !fo.startsWith('%%') && !fo.startsWith('S-1-')) data['FilterOrigin'] = fo;
     }
+  } else if (isObj(v['AllFieldInfo']) || isObj(v['ExtraFieldInfo']) || isObj(v['Details'])) {
+    data = hayabusaData(v); // Hayabusa json-timeline: Details (abbreviated names) + AllFieldInfo/ExtraFieldInfo
   } else data = v; // NXLog / Logstash: EventData keys at top level
   if (!hasAddress(data) && typeof v['Message'] === 'string') data = { ...messageData(v['Message']), ...data };
   return {
     id,
     ts: pickTime([v['TimeCreated'], v['@timestamp'], v['TimeGenerated'], v['EventTime'], v['timestamp'],
-      v['EventReceivedTime']], zone),
+      v['Timestamp'], v['EventReceivedTime']], zone),
     device: firstStr(v['Computer'], v['MachineName'], v['Hostname'], v['computer_name'],
       isObj(v['host']) ? (v['host'] as Data)['name'] : undefined),
     data,
@@ -487,7 +520,9 @@ function jsonDialect(head: string): string {
 }
 
 function detect(head: string, _fileName: string): Detection | null {
-  const t = head.trimStart();
+  let t = head.trimStart();
+  // Event Viewer "copy" of the XML view: each expandable element is prefixed with a `- ` collapse marker
+  if (t.startsWith('- <')) t = t.slice(2);
   const c = t.charCodeAt(0);
   if (c === 60 /* < */) {
     if (!/<Event[\s>]/.test(t)) return null;

@@ -17,7 +17,7 @@ import { compareStatus, isFailing, STATUSES } from '../src/model/status.js';
 import { reportFormatOfPath, REPORT_FORMATS } from '../src/reports/formats.js';
 import { exitVerdict } from '../src/app/exit-policy.js';
 import { formatSummary, progressReporter } from '../src/cli/summary.js';
-import type { InputSummary } from '../src/pipeline/run.js';
+import { emptySummary, type InputSummary } from '../src/pipeline/run.js';
 
 const DEMO = ['fixtures/demo/logs', '--tz', 'UTC', '--year', '2026'];
 const INV = ['--inventory', 'fixtures/demo/inventory.yaml'];
@@ -89,7 +89,7 @@ describe('exit codes and errors (one mapping, in main)', () => {
   });
 
   it('the exit policy: unreadable input first, then --strict, then --fail-on', () => {
-    const ok: InputSummary = { file: 'a', format: 'iptables', dialect: null, encoding: null, container: null, lines: 2, flows: 1, bytes: 9, skipped: [{ reason: 'x', kind: 'malformed', count: 1, first: { file: 'a', line: 2 } }], notes: {}, error: null };
+    const ok: InputSummary = { ...emptySummary('', null), file: 'a', format: 'iptables', dialect: null, encoding: null, container: null, lines: 2, flows: 1, bytes: 9, skipped: [{ reason: 'x', kind: 'malformed', count: 1, first: { file: 'a', line: 2 } }], notes: {}, error: null };
     const broken: InputSummary = { ...ok, file: 'b', error: 'cannot read: ENOENT', format: null, skipped: [] };
     const failing = { findings: [{ confidence: 'confirmed' as const }], requirements: [{ status: 'violated' as const }] };
     expect(exitVerdict({ summaries: [ok, broken], strict: true, result: failing, failOn: 'violated' })).toEqual({ code: 2, reason: '1 input could not be read' });
@@ -98,7 +98,8 @@ describe('exit codes and errors (one mapping, in main)', () => {
     expect(exitVerdict({ summaries: [ok], result: failing, failOn: 'none' })).toEqual({ code: 0, reason: null });
     expect(exitVerdict({ summaries: [ok], result: { findings: [{ confidence: 'probable' }], requirements: [] }, failOn: 'violated' }).code).toBe(0);
     expect(exitVerdict({ summaries: [ok], result: { findings: [{ confidence: 'probable' }], requirements: [] }, failOn: 'probable' }).code).toBe(1);
-    expect(exitVerdict({ summaries: [ok], result: { findings: [{ confidence: 'probable' }], requirements: [] }, failOn: 'conditional' }).code).toBe(0);
+    expect(exitVerdict({ summaries: [ok], result: { findings: [{ confidence: 'probable' }], requirements: [] }, failOn: 'conditional' }).code).toBe(1);
+    expect(exitVerdict({ summaries: [ok], result: { findings: [{ confidence: 'conditional' }], requirements: [] }, failOn: 'probable' }).code).toBe(0);
     expect(exitVerdict({ summaries: [ok], result: { findings: [{ confidence: 'conditional' }], requirements: [] }, failOn: 'conditional' }).code).toBe(1);
   });
 });
@@ -180,8 +181,8 @@ describe('streams: data on stdout, diagnostics on stderr', () => {
 
 describe('summaries add up and read right', () => {
   it('lines = flows + not-flow + malformed (+ blank, once counted), plurals right', () => {
-    const one: InputSummary = { file: 'x.log', format: 'iptables', dialect: 'bsd', encoding: 'utf-8', container: null, lines: 1, flows: 1, bytes: 10, skipped: [], notes: {}, error: null };
-    expect(formatSummary([one])).toBe('x.log: iptables (bsd): 1 line = 1 flow + 0 not-flow + 0 malformed');
+    const one: InputSummary = { ...emptySummary('', null), file: 'x.log', format: 'iptables', dialect: 'bsd', encoding: 'utf-8', container: null, lines: 1, flows: 1, bytes: 10, skipped: [], notes: {}, error: null };
+    expect(formatSummary([one])).toBe('x.log: iptables (bsd): 1 line = 1 flow + 0 not-flow + 0 malformed + 0 blank');
     const more = { ...one, lines: 5, flows: 2, blank: 1, skipped: [{ reason: 'r', kind: 'malformed' as const, count: 2, first: { file: 'x.log', line: 3 } }] };
     expect(formatSummary([more]).split('\n')[0]).toBe('x.log: iptables (bsd): 5 lines = 2 flows + 0 not-flow + 2 malformed + 1 blank');
     for (const line of runCli(['parse', ...DEMO]).stderr.split('\n')) {
@@ -194,7 +195,7 @@ describe('summaries add up and read right', () => {
   });
 
   it('summary text is sanitised: a file name cannot drive the terminal', () => {
-    const evil: InputSummary = { file: 'a\x1b]0;pwned\x07\u202eb.log', format: null, dialect: null, encoding: null, container: null, lines: 0, flows: 0, bytes: 0, skipped: [], notes: {}, error: 'cannot read: \x1b[2J' };
+    const evil: InputSummary = { ...emptySummary('', null), file: 'a\x1b]0;pwned\x07\u202eb.log', format: null, dialect: null, encoding: null, container: null, lines: 0, flows: 0, bytes: 0, skipped: [], notes: {}, error: 'cannot read: \x1b[2J' };
     const s = formatSummary([evil]);
     expect(s).not.toMatch(/[\x1b\x07\u202e]/);
     expect(s).toBe('a\\x1b]0;pwned\\x07\\u202eb.log: ERROR cannot read: \\x1b[2J');
@@ -238,6 +239,8 @@ describe('help, versions, colour', () => {
     expect(forced.stdout.replace(/\x1b\[[0-9;]*m/g, '')).toBe(plain.stdout);
     const never = runCli(['analyze', ...DEMO, ...INV, '-q', '--color', 'never']);
     expect(never.stdout).toBe(plain.stdout);
+    const verdict = runCli(['diagnose', 'rpc', '--color', 'always', '-q', '--from', '10.10.0.5', '--to', '10.20.0.31', '--tz', 'UTC', 'fixtures/diagnose/target-pfirewall.log']);
+    expect(verdict.stdout.split('\n')[0]).toBe('Verdict: \x1b[31;1mdynamic-ports-blocked\x1b[0m');
   });
 
   it('NO_COLOR wins over a terminal in auto mode', async () => {
@@ -269,6 +272,16 @@ describe('help, versions, colour', () => {
     silent.update({ file: 'f', fileIndex: 0, files: 1, bytes: 1, totalBytes: 2, lines: 1 });
     silent.done();
     expect(out).toBe('');
+  });
+});
+
+describe('the in-process runner', () => {
+  it('gives each call its own environment, also to code that reads process.env', () => {
+    const db = join(dir, 'mem.duckdb');
+    const bad = runCli(['ingest', ...DEMO, '--db', db], { env: { FWAUDIT_DUCKDB_MEMORY: 'lots' } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/mem\.duckdb: cannot open store/); // DuckDB refuses the memory limit "lots"
+    expect(runCli(['ingest', ...DEMO, '--db', db]).code).toBe(0);
   });
 });
 

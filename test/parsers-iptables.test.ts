@@ -538,3 +538,20 @@ describe('iptables: validated times, masked addresses and the new dialects', () 
     expect([f.transport, f.src_port, f.dst_port]).toEqual(['icmp', null, null]);
   });
 });
+
+describe('iptables: RFC 6587 octet counting', () => {
+  it('reads octet-counted frames, several per line', () => {
+    const m = '<4>1 2026-03-10T10:00:00Z gw kernel - - - [UFW BLOCK] IN=eth0 OUT= SRC=203.0.113.9 DST=192.0.2.1 LEN=60 PROTO=TCP SPT=40000 DPT=22';
+    const r = parseText(iptables, `${m.length} ${m} ${m.length} ${m.replace('DPT=22', 'DPT=23')}`, { format: 'iptables' });
+    expect(r.flows.map((f) => [f.line, f.device, f.dst_port, new Date(f.ts!).toISOString()])).toEqual([
+      [1, 'gw', 22, '2026-03-10T10:00:00.000Z'], [1, 'gw', 23, '2026-03-10T10:00:00.000Z']]);
+  });
+});
+
+describe('iptables: relay double header (parsers/syslog/header.ts)', () => {
+  it('the inner header names the device and the time', () => {
+    const l = 'Mar 11 22:00:05 relay01 Mar 11 22:00:03 gw07 kernel: [UFW BLOCK] IN=eth0 OUT= SRC=203.0.113.9 DST=192.0.2.1 LEN=60 PROTO=TCP SPT=40000 DPT=22';
+    const f = parseText(iptables, l, { year: 2026 }).flows[0]!;
+    expect([f.device, new Date(f.ts!).toISOString(), f.raw_action]).toEqual(['gw07', '2026-03-11T22:00:03.000Z', '[UFW BLOCK]']);
+  });
+});

@@ -396,3 +396,55 @@ describe('panos corpus (../shared/corpus/panos)', () => {
     }
   });
 });
+
+describe('panos: layouts, THREAT subtypes, quoting, validation', () => {
+  it('a standard line missing one column before the protocol is malformed, never read shifted', () => {
+    const fields = traffic(65).split(',');
+    fields.splice(20, 1); // drop "log action"
+    const r = parse(fields.join(','));
+    expect(r.flows).toEqual([]);
+    expect(r.skips).toEqual([{ reason: 'panos TRAFFIC columns match no known layout (protocol/action)', line: 1, kind: 'malformed' }]);
+  });
+  it('Prisma Access / SLS layout (no leading 1, no Time Logged, no flags) is detected from the columns', () => {
+    const r = parse(readFileSync(join(FIX, 'prisma-access.log'), 'utf8'));
+    expect(r.flows.map((f) => [f.transport, f.dst_port, f.action, f.bytes, f.packets])).toEqual([
+      ['tcp', 80, 'allow', 892, 9], ['tcp', 11117, 'deny', 60, 1], ['tcp', 443, 'deny', null, null]]);
+    expect(r.skips.map((s) => s.kind)).toEqual(['malformed']);
+  });
+  it('THREAT subtypes that carry a flow are flows (url keeps the URL, the others none)', () => {
+    for (const sub of ['vulnerability', 'spyware', 'wildfire', 'file', 'virus']) {
+      const f = parse(threat(79, { 4: sub, 30: 'reset-both', 31: 'evil.bin' })).flows[0]!;
+      expect([sub, f.action, f.url, f.host]).toEqual([sub, 'deny', null, null]);
+    }
+    expect(parse(threat(79, { 4: 'url', 30: 'alert' })).flows[0]).toMatchObject({ action: 'allow', url: 'example.com/x', host: 'example.com' });
+  });
+  it('commas, quotes and braces inside quoted fields do not shift columns', () => {
+    const line = traffic(80, { 11: 'rule, "quoted" {a,b}', 14: 'app', 75: '{"k":"v,w"}' });
+    const f = parse(line).flows[0]!;
+    expect([f.rule, f.dst_port, f.transport, f.action, f.bytes]).toEqual(['rule, "quoted" {a,b}', 443, 'tcp', 'allow', 100]);
+  });
+  it('counters beyond int64 are null with a note; ports out of range are malformed', () => {
+    const r = parse(traffic(65, { 31: '1e+308', 34: '99999999999999999999' }));
+    expect([r.flows[0]!.bytes, r.flows[0]!.packets]).toEqual([null, null]);
+    expect(r.notes['counter-out-of-range']).toBe(1);
+    expect(parse(traffic(65, { 24: '65536' })).skips[0]!.reason).toBe('panos invalid source port');
+  });
+  it('web UI export: a quoted newline inside a cell keeps the record whole (csv framing or line framing)', () => {
+    const header = 'Receive Time,Type,Threat/Content Type,Generate Time,Source address,Destination address,Rule,Application,Source Port,Destination Port,IP Protocol,Action,Bytes,Packets';
+    const text = `${header}\n2026/03/10 09:00:00,TRAFFIC,end,2026/03/10 09:00:00,10.0.0.1,10.0.0.2,"multi\nline rule",ssl,50000,443,tcp,deny,60,1\n`;
+    const r = parse(text);
+    expect(r.detection).toMatchObject({ format: 'panos-csv', framing: 'csv' });
+    expect(r.flows.map((f) => [f.line, f.rule, f.action, f.dst_port])).toEqual([[2, 'multi\nline rule', 'deny', 443]]);
+    const open = parse(`${header}\n2026/03/10 09:00:00,TRAFFIC,end,2026/03/10 09:00:00,10.0.0.1,10.0.0.2,"never closed,ssl,1,2,tcp,deny,1,1\n`);
+    expect(open.flows).toEqual([]);
+    expect(open.skips.at(-1)).toMatchObject({ reason: 'panos csv record ends inside a quoted field', kind: 'malformed' });
+  });
+  it('JSON and web CSV: impossible dates and foreign actions are malformed', () => {
+    const j = parse(JSON.stringify([{ SourceAddress: '10.0.0.1', DestinationAddress: '10.0.0.2', LogType: 'TRAFFIC', TimeGenerated: '2026-02-31T10:00:00Z', Action: 'allow' },
+      { SourceAddress: '10.0.0.1', DestinationAddress: '10.0.0.2', LogType: 'TRAFFIC', TimeGenerated: '2026-03-01T10:00:00Z', Action: 'maybe' },
+      { SourceAddress: '10.0.0.1', DestinationAddress: '10.0.0.2', LogType: 'TRAFFIC', TimeGenerated: '2026-03-01T10:00:00Z', Action: 'allow', Protocol: 'tcpx' }]));
+    expect(j.flows).toEqual([]);
+    expect(j.skips.map((s) => s.reason)).toEqual(['panos invalid timestamp day out of range for the month (time)',
+      'panos action column holds no action', 'panos protocol column holds no protocol']);
+  });
+});

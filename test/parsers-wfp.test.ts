@@ -190,7 +190,7 @@ describe('wfp corpus (../shared/corpus/wfp-events)', () => {
     expect(expectedFiles.length).toBeGreaterThan(0);
     for (const ef of expectedFiles) {
       const input = path.join(corpusDir, ef.replace(/-expected\.json$/, ''));
-      if (!existsSync(input)) continue;
+      expect(existsSync(input), input).toBe(true);
       const r = parseText(wfp, readFileSync(input, 'utf8'), { file: ef, tz: 'UTC' });
       const want = (JSON.parse(readFileSync(path.join(corpusDir, ef), 'utf8')) as { expected: Array<Record<string, any>> }).expected;
       expect(r.flows.length, ef).toBe(want.length);

@@ -78,7 +78,7 @@ describe('renderers', () => {
     const failing = html.slice(html.indexOf('<h2>Failing now'), html.indexOf('<h2>Status per'));
     expect(failing).toContain('<th>Device</th><th>Rule</th><th>Open</th>');
     expect((failing.match(/<tr><td><span class="badge"/g) ?? []).length).toBe(3);
-    expect(failing).toContain('TCP 445 from 10.50.0.5 to 10.60.0.6');
+    expect(failing).toContain('<span class="nw">445</span> <span class="nw">from</span> <span class="nw">10.50.0.5</span>');
     // Unobserved collapsed per product.
     expect(html).toContain('<details><summary>GFI: 1 unobserved</summary>');
     // Addresses and rule names do not wrap inside a token.

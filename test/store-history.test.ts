@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestInto, loadAnalysisConfig } from '../src/app/ingest.js';
-import { storeStatusExit } from '../src/app/run.js';
+import { exitFromStatus, storeStatusExit } from '../src/app/run.js';
+import { failExitCode } from '../src/app/exit-policy.js';
 import { buildReportModel, type ReportModel } from '../src/reports/model.js';
 import { renderJson } from '../src/reports/json.js';
 import { Store } from '../src/store/store.js';
@@ -141,6 +142,19 @@ describe('the fixture week, one run per day', () => {
     expect((await storeStatusExit(store, 'violated')).code).toBe(1);
     expect((await storeStatusExit(store, 'none')).code).toBe(0);
     expect((await storeStatusExit(store, 'violated')).status.failing).toEqual([C, D, A]);
+  });
+
+  it('fail_on levels over the store status follow the one exit policy', () => {
+    const clean = { failing: [], violated: 0, intermittent: 0, probable: 0, conditional: 0 };
+    expect(exitFromStatus({ ...clean, failing: [A], violated: 1 }, 'violated')).toBe(1);
+    expect(exitFromStatus({ ...clean, failing: [A], violated: 1 }, 'none')).toBe(0);
+    expect(exitFromStatus(clean, 'conditional')).toBe(0);
+    for (const failOn of ['violated', 'probable', 'conditional'] as const) {
+      for (const kind of ['probable', 'conditional'] as const) {
+        expect(exitFromStatus({ ...clean, [kind]: 1 }, failOn), `${kind} under ${failOn}`)
+          .toBe(failExitCode({ findings: [{ confidence: kind }], requirements: [] }, failOn));
+      }
+    }
   });
 
   it('the current_status view agrees with the report', async () => {

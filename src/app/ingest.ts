@@ -22,7 +22,7 @@ import type { Inventory } from '../inventory/load.js';
 import { loadContext } from './context.js';
 import { Matcher, type MatchResult } from '../matcher/matcher.js';
 import { expandInputs } from '../pipeline/inputs.js';
-import { readFlows, type InputSummary, type Progress, type ReadOptions } from '../pipeline/run.js';
+import { emptySummary, readFlows, type InputSummary, type Progress, type ReadOptions } from '../pipeline/run.js';
 import { flowFilter, Store, type InputIdentity, type Keep } from '../store/store.js';
 import { candidateFingerprints, decide, fileFacts, FINGERPRINT_BYTES, readHead, type Decision } from '../store/checkpoints.js';
 import { VERSION } from '../version.js';
@@ -90,6 +90,7 @@ function mergeSummaries(path: string, list: InputSummary[]): InputSummary {
   const notes: Record<string, number> = {};
   for (const s of list) for (const [k, v] of Object.entries(s.notes)) notes[k] = (notes[k] ?? 0) + v;
   return {
+    ...emptySummary(path, null), blank: list.reduce((n, s) => n + s.blank, 0), compressed: list.some((s) => s.compressed),
     file: path, format: uniq(list.map((s) => s.format)), dialect: uniq(list.map((s) => s.dialect)),
     encoding: uniq(list.map((s) => s.encoding)), container: uniq(list.map((s) => s.container)),
     lines: list.reduce((n, s) => n + s.lines, 0), flows: list.reduce((n, s) => n + s.flows, 0),

@@ -50,6 +50,8 @@ export interface ParseOptions {
   /** File to write, or null / "-" for `stdout`. */
   out: string | null;
   outFormat?: string;
+  /** `day`: `out` is a directory of hive-partitioned Parquet (out/day=YYYY-MM-DD/*.parquet). */
+  partition?: 'day';
   schema: SchemaName;
   /** Where standard-output data goes. */
   stdout: Writable;
@@ -75,14 +77,22 @@ async function openOutput(path: string): Promise<Writable> {
 }
 
 export async function parseLogs(o: ParseOptions): Promise<ParseResult> {
-  const format = flowOutputFormat(o.out, o.outFormat);
+  if (o.partition && (isStdout(o.out) || (o.outFormat && o.outFormat !== 'parquet'))) throw new UsageError('--partition day writes Parquet into a directory: --out DIR');
+  const format = o.partition ? 'parquet' : flowOutputFormat(o.out, o.outFormat);
   const path = isStdout(o.out) ? null : o.out;
   if (format !== 'jsonl' && o.schema !== 'native') {
     throw new UsageError(`${format === 'csv' ? 'CSV' : 'Parquet'} output uses the native columns; drop --schema`);
   }
   const { readFlows } = await import('../pipeline/run.js');
   let writer: FlowWriter;
-  if (format === 'parquet') {
+  if (o.partition) {
+    const { partitionedParquetWriter } = await import('../sinks/parquet.js');
+    try {
+      writer = await partitionedParquetWriter(path!);
+    } catch (e) {
+      throw new OutputError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, path);
+    }
+  } else if (format === 'parquet') {
     if (path === null) throw new UsageError('Parquet output needs a file: --out FILE.parquet');
     await (await openOutput(path)).end(); // fails early, naming the path, when it cannot be written
     const { parquetWriter } = await import('../sinks/parquet.js');

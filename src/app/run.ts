@@ -6,7 +6,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import type { FwauditConfig } from '../config/config.js';
-import type { FailOn } from './exit-policy.js';
+import { failExitCode, type FailOn } from './exit-policy.js';
+import type { Finding } from '../model/finding.js';
 import { EXIT } from '../model/errors.js';
 import { malformedCount, type Progress } from '../pipeline/run.js';
 import { Store } from '../store/store.js';
@@ -20,26 +21,36 @@ export interface StoreStatus {
   intermittent: number;
   /** Probable findings of the latest run that read something (fail_on probable). */
   probable: number;
+  /** Conditional findings of that run (fail_on conditional). */
+  conditional: number;
 }
 
 /** What is failing now in the store, from every complete run's flows (the `current_status` view). */
 export async function storeStatus(store: Store): Promise<StoreStatus> {
   const rows = await store.all(`SELECT product, requirement, status FROM current_status WHERE status IN ('violated', 'intermittent') ORDER BY product, requirement`);
   const [p] = await store.all(
-    `SELECT count(*) AS n FROM findings WHERE confidence = 'probable' AND run_id = (
+    `SELECT count(*) FILTER (WHERE confidence = 'probable') AS n, count(*) FILTER (WHERE confidence = 'conditional') AS c
+       FROM findings WHERE run_id = (
        SELECT run_id FROM complete_runs WHERE inputs > 0 ORDER BY started_at DESC, run_id DESC LIMIT 1)`);
   return {
     failing: rows.map((r) => `${String(r.product)}/${String(r.requirement)}`),
     violated: rows.filter((r) => r.status === 'violated').length,
     intermittent: rows.filter((r) => r.status === 'intermittent').length,
     probable: Number(p?.n ?? 0),
+    conditional: Number(p?.c ?? 0),
   };
 }
 
-/** Exit status under fail_on from a store's current state: 1 when reached, else 0. */
+/**
+ * Exit status under fail_on from a store's current state: 1 when reached, else 0. The levels are those of the one
+ * exit policy (src/app/exit-policy.ts), fed with the store's failing requirements and the latest run's findings.
+ */
 export function exitFromStatus(status: StoreStatus, failOn: FailOn): number {
-  if (failOn === 'none') return EXIT.OK;
-  return status.failing.length > 0 || ((failOn === 'probable' || failOn === 'conditional') && status.probable > 0) ? EXIT.FINDINGS : EXIT.OK;
+  const findings: Array<{ confidence: Finding['confidence'] }> = [];
+  if (status.probable > 0) findings.push({ confidence: 'probable' });
+  if (status.conditional > 0) findings.push({ confidence: 'conditional' });
+  const requirements = status.failing.map(() => ({ status: 'violated' as const }));
+  return failExitCode({ findings, requirements }, failOn);
 }
 
 /** One line for the user: what is failing now in the store. */

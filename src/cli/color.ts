@@ -20,5 +20,8 @@ export function painter(enabled: boolean): Paint {
  * colour-free; sanitised text has no ESC of its own, so the only escapes are these).
  */
 export function colorize(text: string, paint: Paint): string {
+  // diagnose: the verdict word (…-blocked → red, partly → yellow, reachable/ok → green, no-evidence → dim)
+  text = text.replace(/^(Verdict: )(\S+)/gm, (_m, head: string, v: string) => head + paint(v,
+    /blocked$/.test(v) ? 'violated' : /partly/.test(v) ? 'intermittent' : /^(reachable|ok)$/.test(v) ? 'ok' : 'unobserved'));
   return text.replace(/\b(VIOLATED|INTERMITTENT|UNOBSERVED|CONFIRMED|PROBABLE|CONDITIONAL|PORT-ONLY|violated|intermittent|confirmed|probable|port-only)\b/g, (w) => paint(w));
 }

@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   diagnose: () => import('./commands/diagnose.js'),
   ingest: () => import('./commands/ingest.js'),
   run: () => import('./commands/run.js'),
+  sql: () => import('./commands/sql.js'),
 };
 
 const ROOT_HELP = `

@@ -18,11 +18,16 @@ function blankOf(s: InputSummary): number | null {
  * One line per input: `file: format (dialect): N lines = F flows + X not-flow + M malformed + B blank`,
  * then one line per kind of skipped line with its first occurrence. Every piece of text is sanitised.
  */
-export function formatSummary(summaries: InputSummary[]): string {
+export function formatSummary(summaries: InputSummary[], o: { preview?: boolean } = {}): string {
   const out: string[] = [];
   for (const s of summaries) {
     const file = sanitizeText(s.file);
-    if (s.error && s.format === null) { out.push(`${file}: ERROR ${sanitizeText(s.error)}`); continue; }
+    if (s.error && s.format === null) {
+      out.push(`${file}: ERROR ${sanitizeText(s.error)}`);
+      // an unrecognised input's first line, escaped, for a human at a terminal with --verbose only
+      if (o.preview && s.preview) out.push(`    first line (escaped): ${s.preview}`);
+      continue;
+    }
     let notFlow = 0, malformed = 0;
     for (const g of s.skipped) { if (g.kind === 'malformed') malformed += g.count; else notFlow += g.count; }
     const blank = blankOf(s);

@@ -15,7 +15,7 @@
  *   reports:
  *     - { format: html, out: reports/fwaudit.html, since: 7d }
  *     - { out: reports/fwaudit.xml }            # format from the extension (.html .md .csv .json .xml)
- *   fail_on: violated                           # violated | conditional | probable | none (default none)
+ *   fail_on: violated                           # violated | probable | conditional | none (default none)
  *
  * Relative paths (inputs, inventory, ruleset files, hosts, store, report outputs) are relative to the directory of
  * the configuration file. Errors are ConfigErrors with the file and line of the offending value.
@@ -83,7 +83,7 @@ const configSchema = z.strictObject({
   action_map: z.record(z.string(), z.enum(['allow', 'deny'])).optional(),
   strict: z.boolean().optional(),
   reports: z.array(reportSchema).optional(),
-  fail_on: z.enum(['violated', 'conditional', 'probable', 'none']).optional(),
+  fail_on: z.enum(['violated', 'probable', 'conditional', 'none']).optional(),
 });
 
 

@@ -13,7 +13,7 @@ import type { CompiledRequirement } from '../requirements/index.js';
 import { rangeToCidrs } from './group.js';
 
 /** Addresses shown per side before the rest is summarised. */
-const MAX_ADDRS = 64;
+const MAX_ADDRS = 16;
 
 const SAFE_RULE = /^[A-Za-z0-9 ._-]{1,63}$/;
 

@@ -7,8 +7,18 @@ export function defaultTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
 
-/** Throws a readable error for an unknown IANA zone name. */
+/** Fixed UTC offset of a zone written as `+09:30`, `-0200`, `UTC+01:00` (minutes), or null. */
+export function fixedOffsetOf(tz: string): number | null {
+  const m = /^(?:UTC|GMT)?([+-])(\d\d):?(\d\d)$/.exec(tz);
+  if (!m) return null;
+  const min = Number(m[2]) * 60 + Number(m[3]);
+  if (Number(m[3]) > 59 || min > MAX_OFFSET_MIN) return null;
+  return m[1] === '-' ? -min : min;
+}
+
+/** Throws a readable error for an unknown IANA zone name (fixed offsets such as +09:30 are accepted). */
 export function assertTimeZone(tz: string): void {
+  if (fixedOffsetOf(tz) !== null) return;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
   } catch {
@@ -42,15 +52,20 @@ const UTC_NAMES = new Set(['UTC', 'Etc/UTC', 'GMT', 'Etc/GMT', 'Z', 'Universal',
 /** Converts wall-clock times in one zone to UTC, caching the offset per local hour. */
 export class ZoneConverter {
   private readonly utc: boolean;
+  /** Offset in ms of a fixed-offset zone (`+09:30`), else null. */
+  private readonly fixed: number | null;
   private readonly cache = new Map<number, number>();
   constructor(readonly tz: string) {
     this.utc = UTC_NAMES.has(tz);
-    if (!this.utc) assertTimeZone(tz);
+    const f = this.utc ? null : fixedOffsetOf(tz);
+    this.fixed = f === null ? null : f * 60_000;
+    if (!this.utc && this.fixed === null) assertTimeZone(tz);
   }
   /** month is 1-12. Ambiguous local times (DST fall-back) resolve to the earlier instant. */
   toUtc(y: number, mo: number, d: number, h: number, mi: number, s: number, ms = 0): number {
     const local = Date.UTC(y, mo - 1, d, h, mi, s, ms);
     if (this.utc) return local;
+    if (this.fixed !== null) return local - this.fixed;
     const key = Math.floor(local / 3_600_000);
     let off = this.cache.get(key);
     if (off === undefined) {

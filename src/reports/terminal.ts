@@ -87,7 +87,7 @@ function findingBlock(f: Finding, opts: TerminalReportOptions = {}): string[] {
   if (f.open) out.push(`${pad}${f.confidence === 'conditional' ? 'Would open' : 'Open'}: ${f.open} (${f.source})`);
   else out.push(`${pad}Source: ${f.source}`);
   if (f.evidence.length) out.push(`${pad}Evidence: ${f.evidence.map((e) => `${clean(e.file)}:${e.line}`).join(', ')}`);
-  if (opts.remediation !== false && f.remediation?.length && f.confidence !== 'port-only') {
+  if (opts.remediation !== false && f.remediation?.length && f.confidence !== 'port-only' && (opts.shown ?? { n: 0 }).n++ < (opts.maxRemediation ?? 10)) {
     for (const r of f.remediation) {
       out.push(`${pad}Suggested for ${clean(r.device)} (${r.dialect}; review before use, never applied by fwaudit):`);
       for (const l of r.text.split('\n')) if (!l.startsWith('#') && !l.startsWith('REM')) out.push(`${pad}  ${clean(l)}`);
@@ -108,12 +108,16 @@ function matrixTable(rows: MatrixRow[]): string[] {
 export interface TerminalReportOptions {
   /** Port-only findings shown at most (the rest are counted). Default 50. */
   maxPortOnly?: number;
-  /** Show the remediation snippets (default true). */
+  /** Show the remediation snippets (default true), for the first `maxRemediation` findings (default 10; --json has all). */
   remediation?: boolean;
+  maxRemediation?: number;
+  /** Internal: snippets shown so far. */
+  shown?: { n: number };
 }
 
 export function renderTerminal(r: Pick<MatchResult, 'findings' | 'requirements' | 'inferred_roles'> & Partial<Pick<MatchResult, 'not_applicable' | 'unresolved_host_candidates' | 'omitted'>>, opts: TerminalReportOptions = {}): string {
   const out: string[] = [];
+  opts = { ...opts, shown: { n: 0 } };
   const confirmed = r.findings.filter((f) => f.confidence === 'confirmed');
   const conditional = r.findings.filter((f) => f.confidence === 'conditional');
   const probable = r.findings.filter((f) => f.confidence === 'probable');

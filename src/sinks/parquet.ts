@@ -2,7 +2,8 @@
  * Parquet output of flows through DuckDB: rows are bulk-loaded with the Appender into a staging table
  * (DuckDB spills to disk when it outgrows memory), then written with COPY … (FORMAT parquet).
  */
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { FLOW_COLUMNS, type Flow } from '../model/flow.js';
 import type { FlowWriter } from './flow-writer.js';
 import { communityId } from './community-id.js';
@@ -16,7 +17,23 @@ export function sqlPathLiteral(path: string): string {
   return `'${path.replace(/'/g, "''")}'`;
 }
 
-export async function parquetWriter(path: string): Promise<FlowWriter> {
+/** Parquet file names of one writer: host and process, then DuckDB's {uuid} per file (never an existing name). */
+export function partitionFilePattern(host = hostname(), pid = process.pid): string {
+  const safe = host.toLowerCase().replace(/[^a-z0-9.-]+/g, '_').slice(0, 64) || 'host';
+  return `fwaudit-${safe}-${pid}-{uuid}`;
+}
+
+/**
+ * Hive-partitioned Parquet under `dir`: `dir/day=YYYY-MM-DD/fwaudit-<host>-<pid>-<uuid>.parquet` (UTC day of
+ * `ts`; flows without a timestamp under `day=NULL`). Files are added beside existing ones and never
+ * replace them, so collectors on many hosts can write into one shared layout.
+ */
+export async function partitionedParquetWriter(dir: string): Promise<FlowWriter> {
+  mkdirSync(dir, { recursive: true });
+  return parquetWriter(dir, { partitionByDay: true });
+}
+
+export async function parquetWriter(path: string, o: { partitionByDay?: boolean } = {}): Promise<FlowWriter> {
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const db = await DuckDBInstance.create(':memory:', { temp_directory: tmpdir() });
   const con = await db.connect();
@@ -42,7 +59,13 @@ export async function parquetWriter(path: string): Promise<FlowWriter> {
     async close() {
       app.closeSync();
       const sel = FLOW_COLUMNS.map((c) => (c === 'ts' ? 'epoch_ms(ts) AS ts' : c)).join(', ');
-      await con.run(`COPY (SELECT ${sel}, community_id FROM flows) TO ${sqlPathLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`);
+      if (o.partitionByDay) {
+        // One COPY from the staged batches; DuckDB writes one file per day partition (more when large).
+        await con.run(`COPY (SELECT ${sel}, community_id, strftime(epoch_ms(ts), '%Y-%m-%d') AS day FROM flows) TO ${sqlPathLiteral(path)} ` +
+          `(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day), APPEND, FILENAME_PATTERN ${sqlPathLiteral(partitionFilePattern())})`);
+      } else {
+        await con.run(`COPY (SELECT ${sel}, community_id FROM flows) TO ${sqlPathLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`);
+      }
       con.closeSync();
       db.closeSync();
     },

@@ -33,11 +33,19 @@ parentPort.on('message', async ({ args, input, env, port }) => {
   const out = new Capture(), err = new Capture();
   const stdin = Readable.from(input ? [Buffer.from(input)] : []);
   current = { port, out, err };
+  // This thread's process.env is its own copy (worker_threads): the call's environment is set in it too,
+  // for the code that reads process.env rather than io.env, and restored afterwards.
+  const saved = { ...process.env };
+  for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
+  Object.assign(process.env, env);
   let code;
   try {
     code = await main([process.execPath, cliPath, ...args], { stdout: out, stderr: err, stdin, env });
   } catch (e) {
     code = 70; err.write(`main threw: ${e?.stack ?? e}\n`);
+  } finally {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
   }
   if (current === null) return; // already answered (crash)
   current = null;

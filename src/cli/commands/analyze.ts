@@ -29,7 +29,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--ruleset <id|file>', 'built-in ruleset id, "all", or a ruleset file; repeatable (default: all built-ins)', collect, [] as string[])
     .option('--hosts <file>', '/etc/hosts-style file resolving the hostnames of requirements (update servers)')
     .option('--json', 'print one JSON object {schema_version, inputs, findings, requirements, …} on stdout (schemas/analyze.schema.json)')
-    .addOption(new Option('--fail-on <level>', 'exit 1 when findings reach this level').choices(['violated', 'conditional', 'probable', 'none']).default('none'))
+    .addOption(new Option('--fail-on <level>', 'exit 1 when findings reach this level').choices(['violated', 'probable', 'conditional', 'none']).default('none'))
     .option('--db <file>', 'also store the run (flows per --keep, findings, matrix) in this DuckDB store; inputs already in it are skipped')
     .addOption(new Option('--keep <which>', 'with --db, flows to store: all, denied, matched (default: denied + matched)').choices(['all', 'denied', 'matched']));
   addOutputOptions(addReadOptions(cmd))
@@ -50,25 +50,25 @@ export function register(program: Command, ctx: CliContext): void {
       try {
         if (o.db) {
           // The store path: one ingest run (inputs already in the store are skipped).
-          const [{ loadContext }, ingest, { Store }] = await Promise.all([
-            import('../../app/context.js'), import('./ingest.js'), import('../../store/store.js')]);
+          const [{ loadContext }, { ingestInto }, text, { Store }] = await Promise.all([
+            import('../../app/context.js'), import('../../app/ingest.js'), import('../store-text.js'), import('../../store/store.js')]);
           const { rulesets, inventory } = await loadContext(o);
           const store = await Store.open(o.db);
           try {
-            const r = await ingest.ingestInto(store, inputs, { rulesets, inventory, read, keep: o.keep, onProgress: progress.update });
+            const r = await ingestInto(store, inputs, { rulesets, inventory, read, keep: o.keep, onProgress: progress.update });
             run = { result: r.result, summaries: r.summaries, rulesets, inventory };
             // With --db the exit status follows what is failing now in the store, not only this run's inputs.
             const { exitFromStatus, statusLine, storeStatus } = await import('../../app/run.js');
             const status = await storeStatus(store);
-            storedLine = `${ingest.runLine(r, o.db)}\n${statusLine(status)}`;
+            storedLine = `${text.runLine(r, o.db)}\n${statusLine(status)}`;
             storeExit = exitFromStatus(status, o.failOn);
-            inputText = ingest.formatIngestSummary(r);
+            inputText = text.formatIngestSummary(r);
           } finally {
             await store.close();
           }
         } else {
           run = await analyze({ ...o, inputs, read, onProgress: progress.update });
-          inputText = formatSummary(run.summaries);
+          inputText = formatSummary(run.summaries, { preview: o.verbose === true && ctx.io.stderr.isTTY === true });
         }
       } finally {
         progress.done();

@@ -9,7 +9,7 @@ import { UsageError } from '../options.js';
 import { openExistingStore, StoreError } from '../../store/store.js';
 import { csvRow } from '../../reports/escape.js';
 import type { CliContext } from '../io.js';
-import { parseWait, waitOption } from './ingest.js';
+import { parseWait, waitOption } from '../store-text.js';
 
 export interface QueryCliOpts { db: string; json?: boolean; csv?: boolean; maxWidth?: string; wait?: string }
 

@@ -11,7 +11,7 @@ import type { Bucket, ReportModel } from '../../reports/model.js';
 import { EXIT } from '../exit.js';
 import type { CliContext } from '../io.js';
 import { UsageError } from '../options.js';
-import { parseWait, reportKnownError, waitOption } from './ingest.js';
+import { parseWait, reportKnownError, waitOption } from '../store-text.js';
 
 export type { ReportFormat };
 

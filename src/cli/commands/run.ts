@@ -12,7 +12,7 @@ import { runScheduled as runApp, type RunOutcome } from '../../app/run.js';
 import { EXIT } from '../exit.js';
 import type { CliContext } from '../io.js';
 import { progressReporter } from '../summary.js';
-import { formatIngestSummary, parseWait, reportKnownError, runLine, waitOption } from './ingest.js';
+import { formatIngestSummary, parseWait, reportKnownError, runLine, waitOption } from '../store-text.js';
 
 export type { RunOutcome };
 

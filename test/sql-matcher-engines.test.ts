@@ -1,0 +1,195 @@
+/**
+ * The generated matcher SQL against `fwaudit analyze --json` on the same logs: the demo + scenario fixtures
+ * and 1,000,000 generated pfirewall.log flows (product ports among inventory roles, unlisted private hosts,
+ * internet noise, IPv6), run by DuckDB; and by Apache Spark (local[2], integrations/spark/fwaudit_spark.py)
+ * when pyspark and Java are installed (required under FWAUDIT_REQUIRE_PREREQS=1, as .ci/run sets).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { ROOT, runCli } from './helpers/cli.js';
+import { canonicalJson, findingFromRow, matrixRowFromRow } from '../src/sql/rows.js';
+
+const INVENTORY = `deployments:
+  - product: groundlabs-er
+    roles:
+      master: [10.10.0.11, "fd00:10::11"]
+      node-agent: [10.40.0.0/16, "fd00:40::/64"]
+      proxy-agent: [10.10.0.12]
+      target: [10.50.0.0/16]
+  - product: gfi-languard
+    params: { version: 11 }
+    roles:
+      server: [10.10.0.5]
+      target: [10.20.0.0/16]
+      agent: [10.20.0.0/16]
+  - product: escan
+    roles:
+      server: [10.10.0.6]
+      client: [10.42.0.0/16]
+hosts:
+  mirror.updateng.finjan.com: [203.0.113.10]
+`;
+
+/** Deterministic pfirewall.log with `n` flows. */
+async function writeGenerated(path: string, n: number): Promise<void> {
+  let s = 0x12345678;
+  const rnd = () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 4294967296; };
+  const ri = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
+  const pick = <T>(a: T[]): T => a[Math.floor(rnd() * a.length)]!;
+  const agent = () => `10.40.${ri(0, 3)}.${ri(1, 60)}`;
+  const target = () => `10.20.${ri(0, 3)}.${ri(1, 60)}`;
+  const client = () => `10.42.${ri(0, 3)}.${ri(1, 60)}`;
+  const stray = () => `10.99.${ri(0, 3)}.${ri(1, 20)}`;
+  const pub = () => `198.51.100.${ri(1, 200)}`;
+  const flows: Array<() => [string, string, string, number]> = [
+    () => ['TCP', agent(), '10.10.0.11', 11117],
+    () => ['TCP', stray(), '10.10.0.11', 11117],
+    () => ['TCP', agent(), stray(), 11117],
+    () => ['TCP', `fd00:40::${ri(1, 40).toString(16)}`, 'fd00:10::11', 11117],
+    () => ['TCP', '10.10.0.5', target(), pick([135, 139, 445, ri(1024, 65535)])],
+    () => ['TCP', target(), '10.10.0.5', pick([1070, 1071, 1072, ri(1072, 1170)])],
+    () => ['UDP', '10.10.0.5', target(), 161],
+    () => ['TCP', client(), '10.10.0.6', pick([2221, 2222, 3333, ri(3023, 4023)])],
+    () => ['TCP', '10.10.0.6', client(), pick([2222, 2226, 2227])],
+    () => ['TCP', '10.10.0.5', pick([pub(), '203.0.113.10']), pick([80, 443])],
+    () => ['TCP', pub(), pick(['10.10.0.11', '10.10.0.5', target()]), pick([11117, 445, 3389])],
+    () => ['TCP', `10.${ri(0, 255)}.${ri(0, 255)}.${ri(1, 254)}`, `10.${ri(0, 255)}.${ri(0, 255)}.${ri(1, 254)}`, ri(1, 65535)],
+    () => ['ICMP', agent(), '10.10.0.11', 0],
+  ];
+  const out = createWriteStream(path);
+  out.write('#Version: 1.5\n#Software: Microsoft Windows Firewall\n#Time Format: Local\n#Fields: date time action protocol src-ip dst-ip src-port dst-port size tcpflags tcpsyn tcpack tcpwin icmptype icmpcode info path\n');
+  const base = Date.UTC(2026, 2, 9);
+  let buf: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const [proto, src, dst, port] = pick(flows)();
+    const t = new Date(base + Math.floor((i / n) * 2 * 86_400_000)).toISOString();
+    const action = rnd() < 0.7 ? 'DROP' : 'ALLOW';
+    const ports = proto === 'ICMP' ? '- -' : `${ri(1024, 65535)} ${port}`;
+    buf.push(`${t.slice(0, 10)} ${t.slice(11, 19)} ${action} ${proto} ${src} ${dst} ${ports} 60 S 0 0 0 ${proto === 'ICMP' ? '8 0' : '- -'} - RECEIVE\n`);
+    if (buf.length === 10_000) {
+      if (!out.write(buf.join(''))) await new Promise((r) => out.once('drain', r));
+      buf = [];
+    }
+  }
+  out.write(buf.join(''));
+  await new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r())));
+}
+
+const REQUIRE = process.env['FWAUDIT_REQUIRE_PREREQS'] === '1';
+const py = spawnSync('python3', ['-c', 'import pyspark; print(pyspark.__version__)'], { encoding: 'utf8' });
+const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
+const HAVE_SPARK = py.status === 0 && java.status === 0;
+
+interface Case { name: string; inputs: string[]; inventory: string; dir: string; analyze: { findings: unknown[]; requirements: unknown[] } }
+
+function analyzeJson(inputs: string[], inventory: string): Case['analyze'] {
+  const r = runCli(['analyze', ...inputs, '--inventory', inventory, '--tz', 'UTC', '--year', '2026', '--json', '--no-progress']);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as Case['analyze'];
+}
+
+function parseToParquet(inputs: string[], out: string): void {
+  const r = runCli(['parse', ...inputs, '--tz', 'UTC', '--year', '2026', '--no-progress', '--out', out]);
+  expect(r.code, r.stderr).toBe(0);
+}
+
+function sqlFor(c: Case, dialect: string, output: string, flows: string): string {
+  const r = runCli(['sql', '--inventory', c.inventory, '--dialect', dialect, '--output', output, '--flows', flows]);
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout;
+}
+
+async function duckRows(sql: string): Promise<Record<string, unknown>[]> {
+  const db = await DuckDBInstance.create(':memory:');
+  const con = await db.connect();
+  try {
+    return (await con.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+  } finally {
+    con.closeSync();
+    db.closeSync();
+  }
+}
+
+function expectSame(c: Case, findings: Record<string, unknown>[], matrix: Record<string, unknown>[]): void {
+  const want = c.analyze.findings.map(canonicalJson);
+  const got = findings.map(findingFromRow).map(canonicalJson);
+  expect(got.length).toBe(want.length);
+  expect(got).toEqual(want);
+  expect(matrix.map(matrixRowFromRow).map(canonicalJson)).toEqual(c.analyze.requirements.map(canonicalJson));
+}
+
+describe('the matcher as SQL gives what analyze --json gives', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'fwaudit-sql-'));
+  const cases: Case[] = [];
+  const timings: string[] = [];
+  const timed = async <T>(label: string, f: () => T | Promise<T>): Promise<T> => {
+    const t = Date.now();
+    const v = await f();
+    timings.push(`${label}: ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    return v;
+  };
+
+  beforeAll(async () => {
+    const inv = join(tmp, 'inventory.yaml');
+    writeFileSync(inv, INVENTORY);
+    const gen = join(tmp, 'generated-pfirewall.log');
+    await timed('generate 1 M flows', () => writeGenerated(gen, 1_000_000));
+    const defs = [
+      { name: 'scenario', inputs: ['fixtures/demo/logs', 'fixtures/scenario/pa-5220-export.csv'], inventory: 'fixtures/demo/inventory.yaml' },
+      { name: 'generated', inputs: [gen], inventory: inv },
+    ];
+    for (const d of defs) {
+      const dir = join(tmp, d.name);
+      const analyze = await timed(`${d.name}: analyze --json`, () => analyzeJson(d.inputs, d.inventory));
+      await timed(`${d.name}: parse --out parquet`, () => parseToParquet(d.inputs, join(tmp, `${d.name}.parquet`)));
+      cases.push({ ...d, dir, analyze });
+    }
+  }, 600_000);
+
+  afterAll(() => {
+    process.stderr.write(`sql-matcher-engines timings:\n  ${timings.join('\n  ')}\n`);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('DuckDB runs the generated SQL: same findings and matrix on the scenario and on 1,000,000 generated flows', async () => {
+    for (const c of cases) {
+      const flows = join(tmp, `${c.name}.parquet`);
+      const findings = await timed(`${c.name}: duckdb findings`, () => duckRows(sqlFor(c, 'duckdb', 'findings', flows)));
+      const matrix = await timed(`${c.name}: duckdb matrix`, () => duckRows(sqlFor(c, 'duckdb', 'matrix', flows)));
+      expectSame(c, findings, matrix);
+    }
+    const gen = cases.find((c) => c.name === 'generated')!;
+    // The generated set exercises every path: confirmed, probable, wide ranges, IPv6, the matrix states.
+    const conf = new Set((gen.analyze.findings as Array<{ confidence: string }>).map((f) => f.confidence));
+    expect([...conf].sort()).toEqual(['confirmed', 'probable']);
+    expect((gen.analyze.findings as Array<{ src_ip: string }>).some((f) => f.src_ip.includes(':'))).toBe(true);
+    expect((gen.analyze.findings as Array<{ dst_ports?: number[] }>).some((f) => (f.dst_ports?.length ?? 0) > 1)).toBe(true);
+  }, 600_000);
+
+  it.skipIf(!HAVE_SPARK && !REQUIRE)('Apache Spark (local[2]) runs the job with the generated SQL: same findings and matrix', async () => {
+    expect(HAVE_SPARK, `pyspark/java missing: ${py.stderr}${java.stderr}`).toBe(true);
+    for (const c of cases.filter((x) => x.name === 'scenario')) {
+      const fsql = join(tmp, `${c.name}-findings.sql`), msql = join(tmp, `${c.name}-matrix.sql`);
+      writeFileSync(fsql, sqlFor(c, 'spark', 'findings', 'flows'));
+      writeFileSync(msql, sqlFor(c, 'spark', 'matrix', 'flows'));
+      const out = join(tmp, `${c.name}-spark`);
+      const r = await timed(`${c.name}: spark job`, () => spawnSync('python3', [join(ROOT, 'integrations/spark/fwaudit_spark.py'), '--master', 'local[2]',
+        '--flows', join(tmp, `${c.name}.parquet`), '--findings-sql', fsql, '--matrix-sql', msql, '--out', out, '--csv-single-file'],
+      { encoding: 'utf8', env: { ...process.env, PYSPARK_PYTHON: 'python3' }, timeout: 540_000 }));
+      expect(r.status, r.stderr.slice(-4000)).toBe(0);
+      const findings = await duckRows(`SELECT * FROM read_parquet('${out}/findings.parquet/*.parquet')`);
+      const matrix = await duckRows(`SELECT * FROM read_parquet('${out}/matrix.parquet/*.parquet')`);
+      const order = (rows: Record<string, unknown>[], key: (r: Record<string, unknown>) => string) => rows.slice().sort((a, b) => (key(a) < key(b) ? -1 : 1));
+      // Spark writes partitions in any order: compare as sets of canonical rows.
+      expect(order(findings, (x) => canonicalJson(findingFromRow(x))).map((x) => canonicalJson(findingFromRow(x))))
+        .toEqual(c.analyze.findings.map(canonicalJson).sort());
+      expect(matrix.map((x) => canonicalJson(matrixRowFromRow(x))).sort()).toEqual(c.analyze.requirements.map(canonicalJson).sort());
+      const csv = readFileSync(spawnSync('sh', ['-c', `ls ${out}/findings.csv/*.csv`], { encoding: 'utf8' }).stdout.trim(), 'utf8');
+      expect(csv.split('\n')[0]).toContain('product,requirement,confidence');
+    }
+  }, 600_000);
+});
