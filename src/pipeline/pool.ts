@@ -23,7 +23,8 @@ import { availableParallelism } from 'node:os';
 import { existsSync, promises as fsp, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Flow } from '../model/flow.js';
-import { BugError } from '../model/errors.js';
+import { BugError, FwauditError, isBrokenPipe } from '../model/errors.js';
+import { FINGERPRINT_BYTES, fingerprintOf } from './checkpoint.js';
 import { defaultTimeZone } from '../model/time.js';
 import type { Detection } from '../../parsers/types.js';
 import { binaryRatio, sniffEncoding } from './decode.js';
@@ -39,11 +40,7 @@ export interface PoolTuning {
   splitMinBytes: number;
   /** Below this total input size the pool is not used (its start costs more than it saves). */
   minTotalBytes: number;
-  /**
-   * Cut large line files into byte ranges. Off by default since the reader's summaries grew fields
-   * (blank lines, offsets, fingerprint, device/inode) that the range path does not produce yet: flows,
-   * order, line numbers, skips and notes are exact (test/pool-readflows.test.ts), those fields are not.
-   */
+  /** Cut large line files into byte ranges (default on). */
   split?: boolean;
   /** Filled in when given: how the work was cut (for tests and the bench). */
   stats?: PoolStats;
@@ -51,7 +48,7 @@ export interface PoolTuning {
 
 export interface PoolStats { workers: number; wholeTasks: number; ranges: number; reruns: number }
 
-export const DEFAULT_TUNING: PoolTuning = { rangeBytes: 4 << 20, splitMinBytes: 24 << 20, minTotalBytes: 16 << 20 };
+export const DEFAULT_TUNING: PoolTuning = { rangeBytes: 4 << 20, splitMinBytes: 24 << 20, minTotalBytes: 16 << 20, split: true };
 
 /** Worker threads by default: FWAUDIT_JOBS when set, else one per core. */
 export function defaultJobs(): number {
@@ -83,6 +80,7 @@ function workerUrl(): string {
 
 interface SplitPlan {
   kind: 'split'; path: string; size: number; mtimeMs: number; det: Detection; encoding: string; cuts: number[];
+  fingerprint: { fingerprint: string; fingerprintBytes: number }; device: number; inode: number;
   contextPrefix: string | null; headContext: Array<{ at: number; line: string }>;
 }
 type Plan = { kind: 'whole'; path: string } | SplitPlan;
@@ -150,6 +148,7 @@ async function plan(path: string, opts: ReadOptions, t: PoolTuning): Promise<Pla
     }
     return {
       kind: 'split', path, size: st.size, mtimeMs: st.mtimeMs, det: picked.det, encoding: enc.encoding + (enc.bomLength ? ' (BOM)' : ''),
+      fingerprint: fingerprintOf(head.subarray(0, FINGERPRINT_BYTES)), device: st.dev, inode: st.ino,
       cuts, contextPrefix: rule.contextPrefix, headContext,
     };
   } finally {
@@ -227,9 +226,8 @@ export async function readFlowsPooled(
       unit.summary = {
         file: p.path, format: p.det.format, dialect: p.det.dialect, encoding: p.encoding, container: null,
         lines: 0, flows: 0, bytes: 0, skipped: [], notes: {}, error: null,
-        // not produced by the range path yet (why `split` is off by default)
-        blank: 0, preview: null, size: p.size, startOffset: 0, endOffset: null, fingerprint: null, fingerprintBytes: 0,
-        compressed: false, device: null, inode: null,
+        blank: 0, preview: null, size: p.size, startOffset: 0, endOffset: null, fingerprint: p.fingerprint.fingerprint,
+        fingerprintBytes: p.fingerprint.fingerprintBytes, compressed: false, device: p.device, inode: p.inode,
       };
       for (let r = 0; r < p.cuts.length - 1; r++) tasks.push(makeTask(unit, r, tasks.length, null, null));
     }
@@ -329,7 +327,11 @@ export async function readFlowsPooled(
         t.queue.shift();
         const from = Math.min(t.skipFlows, b.batch.n);
         t.skipFlows -= from;
-        readFlowBatch(b.batch, u.linesSoFar, onFlow, from);
+        try { readFlowBatch(b.batch, u.linesSoFar, onFlow, from); } catch (e) {
+          // as the single-threaded reader: the consumer's typed errors and broken pipes as they are, else a bug
+          if (e instanceof FwauditError || isBrokenPipe(e)) throw e;
+          throw new BugError(`error while handling the flows of ${u.plan.path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        }
         delivered.set(t.pos, (delivered.get(t.pos) ?? 0) + b.batch.n - from);
         if (u.summary) u.summary.flows += b.batch.n - from;
         // the buffer goes back to the worker that filled it (no allocation churn, bounded memory)
@@ -374,6 +376,7 @@ function mergeRange(u: Unit, r: RangeResult, m: Extract<ToWorker, { type: 'range
     else u.skips.set(g.reason, { reason: g.reason, kind: g.kind, count: g.count, first: { file: g.first.file, line: g.first.line + u.linesSoFar } });
   }
   for (const [k, v] of Object.entries(r.notes)) s.notes[k] = (s.notes[k] ?? 0) + v;
+  s.blank += r.blank;
   if (r.error) {
     s.error = `read error after line ${u.linesSoFar + r.lines}: ${r.error}`;
     u.failed = true;
@@ -382,6 +385,7 @@ function mergeRange(u: Unit, r: RangeResult, m: Extract<ToWorker, { type: 'range
   s.lines = u.linesSoFar;
   u.bytesSoFar += m.end - m.start;
   s.bytes = r.error ? u.bytesSoFar : m.end;
+  if (m.last && !r.error) s.endOffset = m.end;
   u.context.push(...r.context);
   if (u.year && r.yearEnd) u.year = r.yearEnd;
 }

@@ -14,7 +14,8 @@ import type { Action, Flow } from '../model/flow.js';
 import { YearInferrer, ZoneConverter } from '../model/time.js';
 import type { Detection, ParseSink, RecordParser } from '../../parsers/types.js';
 import { PARSERS } from '../../parsers/index.js';
-import { LineFramer } from './framing.js';
+import { isBlank, LineFramer } from './framing.js';
+import { previewText } from './escape.js';
 import { readFlows, type SkipGroup } from './run.js';
 import { READ_SIZE } from './sources.js';
 import { FlowBatchWriter, type FlowBatch } from './flow-batch.js';
@@ -32,7 +33,7 @@ export type ToWorker =
   | { type: 'cancel'; task: number };
 
 export interface RangeResult {
-  lines: number; skipped: SkipGroup[]; notes: Record<string, number>; error: string | null;
+  lines: number; blank: number; skipped: SkipGroup[]; notes: Record<string, number>; error: string | null;
   /** Month of the first year inference in the range (null: none), the state after the last one. */
   yearFirst: number | null; yearEnd: YearState | null;
   /** Context lines (e.g. `#Fields:`) seen in the range, in order. */
@@ -138,11 +139,12 @@ if (port) {
     let lastLine = 0;
     let bytes = 0;
     const years = new TrackingYears(m.opts.year, m.mtimeMs, m.yearStart);
+    let consumerFailed = false;
     const sink: ParseSink = {
       flow(f: Flow) {
         if (mute) return;
         lastLine = f.line;
-        if (w.add(f)) sendBatch(m.task, w, years.first, bytes, lastLine);
+        try { if (w.add(f)) sendBatch(m.task, w, years.first, bytes, lastLine); } catch (e) { consumerFailed = true; throw e; }
       },
       skip(reason, line, kind) {
         if (mute) return;
@@ -162,9 +164,16 @@ if (port) {
     }
     const seen: string[] = [];
     const prefix = m.contextPrefix;
-    const framer = new LineFramer(prefix === null ? (l, n) => parser.line!(l, n) : (l, n) => {
-      if (l.startsWith(prefix)) seen.push(l);
-      parser.line!(l, n);
+    let blank = 0;
+    // as the single-threaded reader: blank lines counted, a parser exception makes its line malformed
+    const framer = new LineFramer((l, n) => {
+      if (prefix !== null && l.startsWith(prefix)) seen.push(l);
+      if (isBlank(l)) blank++;
+      try { parser.line!(l, n); } catch (e) {
+        if (consumerFailed) throw e;
+        sink.skip(`parser error: ${previewText(e instanceof Error ? e.message : String(e), 100)}`, n, 'malformed');
+        sink.note('parser-errors', 1);
+      }
     }, sink);
     let error: string | null = null;
     const fh = await fsp.open(m.path, 'r');
@@ -193,11 +202,16 @@ if (port) {
       await fh.close();
     }
     framer.end();
-    if (m.last) parser.end?.();
+    if (m.last && parser.end) {
+      try { parser.end(); } catch (e) {
+        sink.skip(`parser error: ${previewText(e instanceof Error ? e.message : String(e), 100)}`, framer.count, 'malformed');
+        sink.note('parser-errors', 1);
+      }
+    }
     sendBatch(m.task, w, years.first, bytes, lastLine);
     post({
       type: 'done-range', task: m.task,
-      result: { lines: framer.count, skipped: [...skips.values()], notes, error, yearFirst: years.first, yearEnd: years.end, context: seen },
+      result: { lines: framer.count, blank, skipped: [...skips.values()], notes, error, yearFirst: years.first, yearEnd: years.end, context: seen },
     });
   };
 }
