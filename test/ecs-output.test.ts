@@ -81,7 +81,8 @@ describe('ECS output against the ECS 8.17 field definitions', () => {
       expect(flat['destination.port']).toBe(f.dst_port ?? undefined);
       expect(flat['event.kind']).toBe('event');
       expect(flat['event.outcome']).toBe(f.action === 'allow' ? 'success' : f.action === 'deny' ? 'failure' : 'unknown');
-      expect(flat['network.direction']).toBe({ inbound: 'ingress', outbound: 'egress', forward: 'unknown' }[f.direction ?? ''] ?? undefined);
+      const ecsDir: Record<string, string> = { inbound: 'ingress', outbound: 'egress', forward: 'unknown' };
+      expect(flat['network.direction']).toBe(f.direction === null ? undefined : ecsDir[f.direction]);
     }
     expect(new Set(flows.map((f) => flatten(toEcs(f))['network.direction']))).toEqual(new Set(['ingress', 'egress', 'unknown', undefined]));
   });

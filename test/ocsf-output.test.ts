@@ -109,7 +109,8 @@ describe('OCSF output against the OCSF 1.4.0 schema (Network Activity 4001)', ()
       expect(e['action_id']).toBe(f.action === 'deny' ? 2 : f.action === 'allow' ? 1 : 0);
       expect((e['unmapped'] as Record<string, unknown>)['line']).toBe(f.line);
       const ci = e['connection_info'] as Record<string, unknown>;
-      expect(ci['direction_id']).toBe({ inbound: 1, outbound: 2, forward: 99 }[f.direction ?? ''] ?? 0);
+      const dirIds: Record<string, number> = { inbound: 1, outbound: 2, forward: 99 };
+      expect(ci['direction_id']).toBe(f.direction === null ? 0 : dirIds[f.direction]);
     }
   });
 
