@@ -133,6 +133,7 @@ describe('pool = single thread', () => {
     expect(await readFlowsPooled(['-'], { jobs: 2 }, () => {}, tiny(100))).toBeNull();
     expect(await readFlowsPooled([f], { jobs: 1 }, () => {}, tiny(100))).toBeNull();
     expect(await readFlowsPooled([f], { jobs: 2 }, () => {}, { ...tiny(100), split: false })).toBeNull(); // one file, no split
+    expect(await readFlowsPooled([join(ROOT, 'fixtures/panos/cdl.json')], { jobs: 2 }, () => {}, tiny(100))).toBeNull(); // one JSON file: one task
   });
 });
 

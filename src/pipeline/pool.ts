@@ -194,6 +194,7 @@ export async function readFlowsPooled(
   const wire: WireReadOptions = {
     ...(opts.format ? { format: opts.format } : {}), tz: opts.tz ?? defaultTimeZone(), ...(opts.year !== undefined ? { year: opts.year } : {}),
     actionMap: [...(opts.actionMap ?? new Map())], ...(opts.strict ? { strict: true } : {}),
+    ...(opts.maxRecordBytes !== undefined ? { maxRecordBytes: opts.maxRecordBytes } : {}), ...(opts.maxDepth !== undefined ? { maxDepth: opts.maxDepth } : {}),
   };
   const units: Unit[] = [];
   const tasks: Task[] = [];
@@ -233,6 +234,7 @@ export async function readFlowsPooled(
     }
   }
 
+  if (tasks.length < 2) return null; // one whole input: nothing to share out
   if (tuning.stats) Object.assign(tuning.stats, { workers: Math.max(1, Math.min(jobs - 1, tasks.length)), wholeTasks: tasks.filter((t) => t.range < 0).length, ranges: tasks.filter((t) => t.range >= 0).length, reruns: 0 });
   const url = workerUrl();
   const slots: Slot[] = [];
