@@ -75,8 +75,13 @@ async function wide(): Promise<Record<string, number>> {
   await store.all(`SELECT product, requirement, date_trunc('day', ts) AS d, count(*) FILTER (WHERE action = 'deny') AS denies,
     count(*) FILTER (WHERE action = 'allow') AS allows FROM requirement_flows GROUP BY ALL`);
   const query = (performance.now() - q0) / 1000;
+  // The whole report model (every query of `fwaudit report`) on the same store.
+  const { buildReportModel } = await import('../src/reports/model.js');
+  const m0 = performance.now();
+  await buildReportModel(store, { now: new Date('2026-04-01T00:00:00Z') });
+  const model = (performance.now() - m0) / 1000;
   await store.close();
-  return { load_s: load, rows_per_s: N / load, query_s: query, rss_mb: rss() };
+  return { load_s: load, rows_per_s: N / load, query_s: query, model_s: model, rss_mb: rss() };
 }
 
 async function narrow(mode: 'rows' | 'chunks' | 'csv'): Promise<Record<string, number>> {
@@ -163,7 +168,7 @@ if (!which || which === 'rows') results['narrow rows'] = await narrow('rows');
 if (!which || which === 'chunks') results['narrow DataChunks'] = await narrow('chunks');
 if (!which || which === 'csv') results['narrow CSV staging'] = await narrow('csv');
 for (const [k, v] of Object.entries(results)) {
-  process.stdout.write(`${k.padEnd(22)} ${N} rows: load ${v.load_s!.toFixed(2)} s (${Math.round(v.rows_per_s! / 1000)} k rows/s), day aggregate ${v.query_s!.toFixed(3)} s, rss ${v.rss_mb} MB\n`);
+  process.stdout.write(`${k.padEnd(22)} ${N} rows: load ${v.load_s!.toFixed(2)} s (${Math.round(v.rows_per_s! / 1000)} k rows/s), day aggregate ${v.query_s!.toFixed(3)} s${v.model_s !== undefined ? `, report model ${v.model_s.toFixed(2)} s` : ''}, rss ${v.rss_mb} MB\n`);
 }
 writeFileSync(join(dir, 'done'), '');
 rmSync(dir, { recursive: true, force: true });

@@ -16,7 +16,7 @@ import {
 import { expandInputsDetailed } from './inputs.js';
 import { openInput, type Source } from './sources.js';
 import { FINGERPRINT_BYTES, fingerprintOf } from './checkpoint.js';
-import { escapeText, previewText } from './escape.js';
+import { escapeText, previewText } from '../model/sanitize.js';
 
 export interface ReadOptions {
   /** Force a format (a format id such as `panos-csv` or a family such as `iptables`). */

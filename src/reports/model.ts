@@ -261,8 +261,20 @@ export async function buildReportModel(store: Store, opts: ReportOptions = {}): 
   const previous = latestIdx >= 0 ? runsAll.slice(latestIdx + 1).find((r) => r.inputs > 0) ?? null : null;
   const latestId = latest && latestIdx >= 0 ? latest.run_id : '';
 
+  // The matched flows of the period, once: every per-requirement query below reads this temporary table
+  // (the view unnests the labels of every stored flow; a temporary table works on a read-only store too).
+  const fp = period('ts', 1);
+  await store.all(`CREATE OR REPLACE TEMP TABLE report_rf AS
+    SELECT product, requirement, ts, action, transport, src_ip, dst_ip, dst_port, rule, log_device, run_id
+      FROM requirement_flows WHERE ts IS NOT NULL AND ${fp.sql}`, fp.params);
+  try {
+    return await modelFromTemp();
+  } finally {
+    await store.all(`DROP TABLE IF EXISTS temp.report_rf`);
+  }
+
+  async function modelFromTemp(): Promise<ReportModel> {
   // Per requirement and bucket; the latest run's share apart, for the state before it.
-  const fp = period('ts', 2);
   const aggRows = await store.all(
     `SELECT product, requirement, ${bucketExpr('ts')} AS b,
             count(*) FILTER (WHERE action = 'deny') AS denies, count(*) FILTER (WHERE action = 'allow') AS allows,
@@ -273,8 +285,8 @@ export async function buildReportModel(store: Store, opts: ReportOptions = {}): 
             ${ISO("max(ts) FILTER (WHERE action = 'deny' AND run_id <> $1)")} AS prev_last_deny,
             ${ISO("max(ts) FILTER (WHERE action = 'allow' AND run_id <> $1)")} AS prev_last_allow,
             ${ISO('min(ts)')} AS first, ${ISO('max(ts)')} AS last
-       FROM requirement_flows WHERE ts IS NOT NULL AND ${fp.sql}
-      GROUP BY ALL ORDER BY product, requirement, b`, [latestId, ...fp.params]);
+       FROM report_rf
+      GROUP BY ALL ORDER BY product, requirement, b`, [latestId]);
   const byReq = new Map<string, Agg[]>();
   for (const r of aggRows) {
     const a: Agg = {
@@ -315,13 +327,12 @@ export async function buildReportModel(store: Store, opts: ReportOptions = {}): 
 
   // Top values per requirement (devices, rules, hosts), capped, with the count of the rest.
   const capped = async (col: string, where: string): Promise<Map<string, Capped<string>>> => {
-    const p = period('ts', 1);
     const rows = await store.all(
-      `WITH c AS (SELECT product, requirement, ${col} AS v, count(*) AS n FROM requirement_flows
-                   WHERE ${col} IS NOT NULL AND ${where} AND ${p.sql} GROUP BY ALL)
+      `WITH c AS (SELECT product, requirement, ${col} AS v, count(*) AS n FROM report_rf
+                   WHERE ${col} IS NOT NULL AND ${where} GROUP BY ALL)
        SELECT product, requirement, v, n, count(*) OVER (PARTITION BY product, requirement) AS total FROM c
        QUALIFY row_number() OVER (PARTITION BY product, requirement ORDER BY n DESC, v) <= ${PER_REQ}
-       ORDER BY product, requirement, n DESC, v`, p.params);
+       ORDER BY product, requirement, n DESC, v`);
     const out = new Map<string, Capped<string>>();
     for (const r of rows) {
       const k = key(String(r.product), String(r.requirement));
@@ -406,21 +417,32 @@ export async function buildReportModel(store: Store, opts: ReportOptions = {}): 
   requirements.sort((a, b) => compareStatus(a.status, b.status) || b.denies - a.denies
     || a.product.localeCompare(b.product) || a.requirement.localeCompare(b.requirement));
 
-  // Host detail of the changes: the latest run's denied (new) or allowed (resolved) flows of the requirement.
+  // Host detail of the changes: the latest run's denied (new) or allowed (resolved) flows of the requirement,
+  // top host groups per requirement and action in one pass.
   const changes: ReportModel['changes'] = { new: [], resolved: [] };
+  const hostGroups = new Map<string, Capped<HostGroup>>();
+  if (changeCandidates.length > 0) {
+    const rows = await store.all(
+      `WITH g AS (SELECT product, requirement, action, src_ip, dst_ip, transport, dst_port, count(*) AS n, max(ts) AS hi
+                    FROM report_rf WHERE run_id = $1 GROUP BY ALL)
+       SELECT product, requirement, action, src_ip, dst_ip, transport, dst_port, n, ${ISO('hi')} AS hi,
+              count(*) OVER (PARTITION BY product, requirement, action) AS total FROM g
+       QUALIFY row_number() OVER (PARTITION BY product, requirement, action ORDER BY n DESC, src_ip, dst_ip, dst_port) <= ${top}
+       ORDER BY product, requirement, action, n DESC, src_ip, dst_ip, dst_port`, [latestId]);
+    for (const h of rows) {
+      const k = `${key(String(h.product), String(h.requirement))}\u0000${String(h.action)}`;
+      const c = hostGroups.get(k) ?? { items: [], more: 0 };
+      c.items.push({ src_ip: strOrNull(h.src_ip), dst_ip: strOrNull(h.dst_ip), transport: strOrNull(h.transport),
+        dst_port: h.dst_port === null ? null : num(h.dst_port), count: num(h.n), last_seen: strOrNull(h.hi) });
+      c.more = num(h.total) - c.items.length;
+      hostGroups.set(k, c);
+    }
+  }
   for (const c of changeCandidates) {
     const action = c.r.change === 'new' ? 'deny' : 'allow';
-    const p = period('ts', 5);
-    const rows = await store.all(
-      `WITH g AS (SELECT src_ip, dst_ip, transport, dst_port, count(*) AS n, max(ts) AS hi FROM requirement_flows
-                   WHERE product = $1 AND requirement = $2 AND action = $3 AND run_id = $4 AND ${p.sql} GROUP BY ALL)
-       SELECT src_ip, dst_ip, transport, dst_port, n, ${ISO('hi')} AS hi, count(*) OVER () AS total FROM g
-       ORDER BY n DESC, src_ip, dst_ip, dst_port LIMIT ${top}`, [c.r.product, c.r.requirement, action, latestId, ...p.params]);
-    const items = rows.map((h) => ({ src_ip: strOrNull(h.src_ip), dst_ip: strOrNull(h.dst_ip), transport: strOrNull(h.transport),
-      dst_port: h.dst_port === null ? null : num(h.dst_port), count: num(h.n), last_seen: strOrNull(h.hi) }));
-    const change: Change = { product: c.r.product, requirement: c.r.requirement, status: c.r.status, previous_status: c.before,
-      since: c.since, hosts: { items, more: Math.max(0, num(rows[0]?.total) - items.length) } };
-    changes[c.r.change === 'new' ? 'new' : 'resolved'].push(change);
+    const hosts = hostGroups.get(`${key(c.r.product, c.r.requirement)}\u0000${action}`) ?? { items: [], more: 0 };
+    changes[c.r.change === 'new' ? 'new' : 'resolved'].push({ product: c.r.product, requirement: c.r.requirement, status: c.r.status,
+      previous_status: c.before, since: c.since, hosts });
   }
 
   // Top blocked flows in the period (every stored denied flow), capped.
@@ -485,6 +507,7 @@ export async function buildReportModel(store: Store, opts: ReportOptions = {}): 
     coverage: coverageAll.sort((a, b) => Number(b.silent) - Number(a.silent) || a.device.localeCompare(b.device)).slice(0, MAX_DEVICES),
     inputs: { items: inputs, more: Math.max(0, num(inputRows[0]?.total) - inputs.length) },
   };
+  }
 }
 
 /** Every bucket label from lo to hi (labels as bucketExpr makes them; local calendar arithmetic). */
