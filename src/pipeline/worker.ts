@@ -15,7 +15,7 @@ import { YearInferrer, ZoneConverter } from '../model/time.js';
 import type { Detection, ParseSink, RecordParser } from '../../parsers/types.js';
 import { PARSERS } from '../../parsers/index.js';
 import { isBlank, LineFramer } from './framing.js';
-import { previewText } from './escape.js';
+import { previewText } from '../model/sanitize.js';
 import { readFlows, type SkipGroup } from './run.js';
 import { READ_SIZE } from './sources.js';
 import { FlowBatchWriter, type FlowBatch } from './flow-batch.js';
