@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import type { Flow } from '../model/flow.js';
 import { BugError, FwauditError, isBrokenPipe } from '../model/errors.js';
 import { FINGERPRINT_BYTES, fingerprintOf } from './checkpoint.js';
+import { escapeText } from '../model/sanitize.js';
 import { defaultTimeZone } from '../model/time.js';
 import type { Detection } from '../../parsers/types.js';
 import { binaryRatio, sniffEncoding } from './decode.js';
@@ -194,6 +195,7 @@ export async function readFlowsPooled(
   const wire: WireReadOptions = {
     ...(opts.format ? { format: opts.format } : {}), tz: opts.tz ?? defaultTimeZone(), ...(opts.year !== undefined ? { year: opts.year } : {}),
     actionMap: [...(opts.actionMap ?? new Map())], ...(opts.strict ? { strict: true } : {}),
+    ...(opts.maxRecordBytes !== undefined ? { maxRecordBytes: opts.maxRecordBytes } : {}), ...(opts.maxDepth !== undefined ? { maxDepth: opts.maxDepth } : {}),
   };
   const units: Unit[] = [];
   const tasks: Task[] = [];
@@ -233,6 +235,7 @@ export async function readFlowsPooled(
     }
   }
 
+  if (tasks.length < 2) return null; // one whole input: nothing to share out
   if (tuning.stats) Object.assign(tuning.stats, { workers: Math.max(1, Math.min(jobs - 1, tasks.length)), wholeTasks: tasks.filter((t) => t.range < 0).length, ranges: tasks.filter((t) => t.range >= 0).length, reruns: 0 });
   const url = workerUrl();
   const slots: Slot[] = [];
@@ -330,7 +333,7 @@ export async function readFlowsPooled(
         try { readFlowBatch(b.batch, u.linesSoFar, onFlow, from); } catch (e) {
           // as the single-threaded reader: the consumer's typed errors and broken pipes as they are, else a bug
           if (e instanceof FwauditError || isBrokenPipe(e)) throw e;
-          throw new BugError(`error while handling the flows of ${u.plan.path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+          throw new BugError(`error while handling the flows of ${escapeText(u.plan.path)}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
         }
         delivered.set(t.pos, (delivered.get(t.pos) ?? 0) + b.batch.n - from);
         if (u.summary) u.summary.flows += b.batch.n - from;

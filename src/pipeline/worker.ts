@@ -20,7 +20,7 @@ import { readFlows, type SkipGroup } from './run.js';
 import { READ_SIZE } from './sources.js';
 import { FlowBatchWriter, type FlowBatch } from './flow-batch.js';
 
-export interface WireReadOptions { format?: string; tz: string; year?: number; actionMap: [string, Action][]; strict?: boolean }
+export interface WireReadOptions { format?: string; tz: string; year?: number; actionMap: [string, Action][]; strict?: boolean; maxRecordBytes?: number; maxDepth?: number }
 export interface YearState { year: number; lastMonth: number }
 
 export type ToWorker =
@@ -116,6 +116,7 @@ if (port) {
     const summaries = await readFlows([m.path], {
       ...(m.opts.format ? { format: m.opts.format } : {}), tz: m.opts.tz, ...(m.opts.year !== undefined ? { year: m.opts.year } : {}),
       actionMap: new Map(m.opts.actionMap), strict: m.opts.strict, jobs: 1,
+      ...(m.opts.maxRecordBytes !== undefined ? { maxRecordBytes: m.opts.maxRecordBytes } : {}), ...(m.opts.maxDepth !== undefined ? { maxDepth: m.opts.maxDepth } : {}),
       afterChunk: async () => {
         if (w.n >= 256) sendBatch(m.task, w, null, 0, lastLine);
         await waitForCredit(m.task);
