@@ -64,7 +64,7 @@ describe('generated matcher SQL over a store export', () => {
 
     const rulesets = resolveRulesets([]);
     const inventory = parseInventory(INVENTORY, 'inv.yaml', rulesets);
-    const m = new Matcher(rulesets, inventory);
+    const m = new Matcher(rulesets, inventory, { by: 'host' }); // one finding per host pair, as the SQL gives
     for (const x of flows) m.observe(x);
     const want = m.result();
     // The flows reach every path (the exact rows are the matcher's business, checked in its own tests).
