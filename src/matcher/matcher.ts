@@ -431,8 +431,9 @@ export class Matcher {
         necessity: req.necessity,
         ports: e.portText,
       };
-      if (g.formats.length) fnd.formats = g.formats.slice().sort();
-      if (g.directions.length) fnd.directions = g.directions.slice().sort();
+      // `--by host` keeps the fields of earlier versions exactly (the SQL matcher compares against it).
+      if (by === 'requirement' && g.formats.length) fnd.formats = g.formats.slice().sort();
+      if (by === 'requirement' && g.directions.length) fnd.directions = g.directions.slice().sort();
       if (g.confidence === 'port-only') {
         fnd.candidates = [...g.candidates!].sort();
         fnd.src_role = inferredByIp.get(g.src) ?? null;
@@ -452,7 +453,7 @@ export class Matcher {
         const e = this.entryOf(f.product, f.requirement);
         if (!e) continue;
         if (f.confidence === 'conditional') conditionalFields(f, e, this.alternativesOf(e, f));
-        f.remediation = remediationFor(f, e);
+        if (by === 'requirement') f.remediation = remediationFor(f, e);
       }
     }
 
@@ -461,7 +462,7 @@ export class Matcher {
       const st = rowStats.get(k)!;
       const status = st.denies && st.allows ? 'intermittent' : st.denies ? 'violated' : st.allows ? 'ok' : 'unobserved';
       const row: MatrixRow = { ...r.row, status, allows: st.allows, denies: st.denies, first_seen: isoUtc(st.first), last_seen: isoUtc(st.last) };
-      if (r.entry.req.window) {
+      if (r.entry.req.window && by === 'requirement') {
         row.window = r.entry.req.window;
         row.window_covered = windowCoverage(r.entry.req.window, this.spanFirst, this.spanLast, this.tz);
       }

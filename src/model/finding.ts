@@ -1,7 +1,7 @@
 /** What the matcher produces; consumed by the terminal/JSON output, the store and the reports. */
 export type Confidence = 'confirmed' | 'conditional' | 'probable' | 'port-only';
-/** `--fail-on` levels (src/matcher/failon.ts, applied by src/app/exit-policy.ts): violated ⊂ conditional ⊂ probable. */
-export type FailOn = 'violated' | 'conditional' | 'probable' | 'none';
+/** `--fail-on` levels (src/matcher/failon.ts, applied by src/app/exit-policy.ts): violated ⊂ probable ⊂ conditional. */
+export type FailOn = 'violated' | 'probable' | 'conditional' | 'none';
 
 /** The other endpoints of a grouped finding (sources of an inbound requirement, destinations of an outbound one). */
 export interface FindingHosts {
