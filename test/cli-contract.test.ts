@@ -204,7 +204,7 @@ describe('summaries add up and read right', () => {
 
 describe('help, versions, colour', () => {
   it('every command\'s --help has an example, the exit codes and the environment', () => {
-    for (const cmd of ['parse', 'analyze', 'diagnose', 'export']) {
+    for (const cmd of ['parse', 'analyze', 'diagnose', 'export', 'ingest', 'run', 'report', 'query', 'rulesets']) {
       const r = runCli([cmd, '--help']);
       expect(r.code, cmd).toBe(0);
       expect(r.stdout, cmd).toMatch(/Examples:\n  \$ fwaudit /);
@@ -295,6 +295,8 @@ describe('export --overwrite', () => {
     const r = runCli(['export', '--db', db, '--parquet', target]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`fwaudit: ${target} already has files; add --overwrite to write into it (existing day partitions may be replaced)\n`);
+    // -q: ingest says nothing when all went well
+    expect(runCli(['ingest', ...DEMO, ...INV, '--db', join(dir, 'quiet.duckdb'), '-q'])).toEqual({ code: 0, stdout: '', stderr: '' });
     const ok = runCli(['export', '--db', db, '--parquet', target, '--overwrite']);
     expect(ok.code).toBe(0);
     expect(ok.stderr).toMatch(/^exported \d+ flows to /);

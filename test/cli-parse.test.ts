@@ -165,7 +165,7 @@ describe('outputs', () => {
     expect(ecs).toMatchObject({
       '@timestamp': '2024-03-09T14:02:11.000Z',
       source: { ip: '203.0.113.77', port: 51544 }, destination: { ip: '192.0.2.10', port: 22 },
-      event: { action: '[UFW BLOCK]', outcome: 'failure' }, network: { transport: 'tcp', direction: 'inbound' },
+      event: { action: '[UFW BLOCK]', outcome: 'failure' }, network: { transport: 'tcp', direction: 'ingress' }, fwaudit: { direction: 'inbound', line: 1 },
     });
     expect((ecs['network'] as Record<string, unknown>)['community_id']).toMatch(/^1:/);
     const ocsf = jsonLines(runCli(['parse', join(dir, 'kern.log'), '--schema', 'ocsf', '--year', '2024', '-q']).stdout)[0]!;

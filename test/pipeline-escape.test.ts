@@ -1,6 +1,6 @@
 /** Escaping attacker-controlled text before it reaches a message (names, previews). */
 import { describe, expect, it } from 'vitest';
-import { escapeText, previewText } from '../src/pipeline/escape.js';
+import { escapeText, previewText } from '../src/model/sanitize.js';
 import { unsafeMemberName } from '../src/pipeline/sources.js';
 
 describe('escapeText', () => {

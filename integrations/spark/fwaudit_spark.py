@@ -60,7 +60,8 @@ FLOW_JSON_SCHEMA = StructType([
 CACHED = {"cand", "a5", "addr_role", "addr_info", "host_hits", "cls", "fd"}
 STEP_RE = re.compile(r"^-- step: ([a-z0-9_]+)$", re.M)
 
-MATCH_COLUMNS = ["ts", "action", "transport", "src_ip", "dst_ip", "dst_port", "device", "rule", "host", "file", "line"]
+MATCH_COLUMNS = ["ts", "action", "transport", "src_ip", "dst_ip", "dst_port", "device", "rule", "host", "format", "direction",
+                 "file", "line"]
 
 
 def parse_args(argv):

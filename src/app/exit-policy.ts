@@ -4,16 +4,17 @@
  *   1. an input could not be read                       → 2 (EXIT.INPUT)
  *   2. `--strict` and some flow lines were malformed    → 2
  *   3. `--fail-on` reached (`violated`: a confirmed finding or a violated/intermittent requirement;
- *      `probable`: probable findings too; `conditional`: conditional findings too) → 1 (EXIT.FINDINGS)
+ *      `conditional`: conditional findings too; `probable`: probable ones too) → 1 (EXIT.FINDINGS)
  *   4. otherwise                                         → 0
  */
 import { EXIT } from '../model/errors.js';
-import type { Finding, MatrixRow } from '../model/finding.js';
-import { isFailing } from '../model/status.js';
+import type { FailOn, Finding, MatrixRow } from '../model/finding.js';
+import { FAIL_ON_LEVELS, reachesFailOn } from '../matcher/failon.js';
 import { malformedCount, type InputSummary } from '../pipeline/run.js';
 
-export const FAIL_ON = ['violated', 'probable', 'conditional', 'none'] as const;
-export type FailOn = (typeof FAIL_ON)[number];
+export type { FailOn };
+/** The `--fail-on` levels, strictest first (src/matcher/failon.ts says what each one counts). */
+export const FAIL_ON = FAIL_ON_LEVELS;
 
 export interface ExitVerdict {
   code: number;
@@ -23,11 +24,7 @@ export interface ExitVerdict {
 
 /** Exit code for a match result under `--fail-on`. */
 export function failExitCode(r: { findings: Pick<Finding, 'confidence'>[]; requirements: Pick<MatrixRow, 'status'>[] }, failOn: FailOn): number {
-  if (failOn === 'none') return EXIT.OK;
-  const levels: readonly string[] = failOn === 'violated' ? ['confirmed'] : failOn === 'probable' ? ['confirmed', 'probable'] : ['confirmed', 'probable', 'conditional'];
-  const bad = r.findings.some((f) => levels.includes(f.confidence)) ||
-    r.requirements.some((x) => isFailing(x.status));
-  return bad ? EXIT.FINDINGS : EXIT.OK;
+  return reachesFailOn(r, failOn) ? EXIT.FINDINGS : EXIT.OK;
 }
 
 export function exitVerdict(p: {

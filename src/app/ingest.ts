@@ -21,7 +21,7 @@ import type { Ruleset } from '../model/ruleset.js';
 import type { Inventory } from '../inventory/load.js';
 import { loadContext } from './context.js';
 import { Matcher, type MatchResult } from '../matcher/matcher.js';
-import { expandInputs } from '../pipeline/inputs.js';
+import { expandInputsDetailed } from '../pipeline/inputs.js';
 import { emptySummary, readFlows, type InputSummary, type Progress, type ReadOptions } from '../pipeline/run.js';
 import { flowFilter, Store, type InputIdentity, type Keep } from '../store/store.js';
 import { candidateFingerprints, decide, fileFacts, FINGERPRINT_BYTES, readHead, type Decision } from '../store/checkpoints.js';
@@ -143,7 +143,9 @@ async function ingestRun(store: Store, runId: string, inputs: string[], ctx: Ing
   const alreadyIngested: string[] = [];
   const outcomes: InputOutcome[] = [];
   let inputsRead = 0, lines = 0, flows = 0;
-  const files = expandInputs(inputs);
+  // Symbolic links outside a walked directory are not read (unless --follow-symlinks) and are reported.
+  const expanded = expandInputsDetailed(inputs, { followSymlinks: ctx.read.followSymlinks === true });
+  const files = expanded.files;
   for (let i = 0; i < files.length; i++) {
     const file = files[i]!;
     let readPath = file;
@@ -219,6 +221,7 @@ async function ingestRun(store: Store, runId: string, inputs: string[], ctx: Ing
   const skipped = summaries.reduce((n, s) => n + s.skipped.reduce((m, g) => m + g.count, 0), 0);
   const storedNow = store.appendedFlows - before;
   await store.finishRun(runId, result.findings, result.requirements, { inputs: inputsRead, lines, flows, skipped });
+  for (const r of expanded.refused) summaries.push(emptySummary(r.path, r.reason));
   return { runId, result, summaries, alreadyIngested, outcomes, stored: storedNow, lines, flows };
 }
 

@@ -19,12 +19,18 @@ export function addReadOptions(cmd: Command): Command {
     .option('--no-progress', 'never show the progress line on stderr');
 }
 
-/** -q, -v and --color: every command has them. */
+/** -q, -v and --color: every command has them (outputOptions() for a chain that cannot call addOutputOptions). */
+export function outputOptions(): Option[] {
+  return [
+    new Option('-q, --quiet', 'no summaries or warnings (errors still)'),
+    new Option('-v, --verbose', 'more detail on stderr'),
+    new Option('--color <when>', 'colour statuses and confidences').choices(['auto', 'always', 'never']).default('auto'),
+  ];
+}
+
 export function addOutputOptions(cmd: Command): Command {
-  return cmd
-    .option('-q, --quiet', 'no summaries or warnings on stderr (errors still)')
-    .option('-v, --verbose', 'more detail on stderr')
-    .addOption(new Option('--color <when>', 'colour statuses and confidences').choices(['auto', 'always', 'never']).default('auto'));
+  for (const o of outputOptions()) cmd.addOption(o);
+  return cmd;
 }
 
 function collectActionMap(value: string, prev: Map<string, Action> | undefined): Map<string, Action> {

@@ -1,6 +1,6 @@
 /** What the matcher produces; consumed by the terminal/JSON output, the store and the reports. */
 export type Confidence = 'confirmed' | 'conditional' | 'probable' | 'port-only';
-/** `--fail-on` levels (decided by src/app/exit-policy.ts): violated ⊂ probable ⊂ conditional. */
+/** `--fail-on` levels (src/matcher/failon.ts, applied by src/app/exit-policy.ts): violated ⊂ conditional ⊂ probable. */
 export type FailOn = 'violated' | 'conditional' | 'probable' | 'none';
 
 /** The other endpoints of a grouped finding (sources of an inbound requirement, destinations of an outbound one). */

@@ -16,7 +16,7 @@ import {
 import { expandInputsDetailed } from './inputs.js';
 import { openInput, type Source } from './sources.js';
 import { FINGERPRINT_BYTES, fingerprintOf } from './checkpoint.js';
-import { escapeText, previewText } from './escape.js';
+import { escapeText, previewText } from '../model/sanitize.js';
 
 export interface ReadOptions {
   /** Force a format (a format id such as `panos-csv` or a family such as `iptables`). */
@@ -29,6 +29,8 @@ export interface ReadOptions {
   onProgress?: (p: Progress) => void;
   /** Awaited after every chunk: lets a sink flush its buffer and honour back-pressure. */
   afterChunk?: () => Promise<void> | void;
+  /** Worker threads for large inputs (src/pipeline/pool.ts); default FWAUDIT_JOBS or one per core; 1 = this thread only. */
+  jobs?: number;
   /**
    * Durable ingest: begin reading an input (keyed by its `InputSummary.file` of an earlier read)
    * at this byte offset of its content (decompressed content for gzip), which must be a line
@@ -139,6 +141,11 @@ export async function readFlows(inputs: string[], opts: ReadOptions, onFlow: (f:
   const limits = readLimits(opts);
   const expanded = expandInputsDetailed(inputs, { followSymlinks: opts.followSymlinks === true });
   const files = expanded.files;
+  // large inputs go to the worker pool (same flows, same order); not for resumed or growing inputs
+  if (opts.jobs !== 1 && process.env['FWAUDIT_JOBS'] !== '1' && !opts.startOffsets?.size && !opts.holdPartialLastLine && !opts.parsers && expanded.refused.length === 0) {
+    const pooled = await (await import('./pool.js')).readFlowsPooled(files, opts, onFlow);
+    if (pooled) return pooled;
+  }
   const summaries: InputSummary[] = [];
   for (let i = 0; i < files.length; i++) {
     const path = files[i]!;

@@ -18,7 +18,7 @@ import net from 'node:net';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { createRequire } from 'node:module';
-import { escapeText } from './escape.js';
+import { escapeText } from '../model/sanitize.js';
 
 const require = createRequire(import.meta.url);
 const yauzl = require('yauzl') as typeof import('yauzl');

@@ -6,10 +6,8 @@
  * uses (`paramValues`, `requirementApplies`, `resolvePorts`, the inventory's merged AddrSets).
  */
 import type { Inventory } from '../inventory/load.js';
-import type { Ruleset } from '../model/ruleset.js';
-import { paramValues, requirementApplies } from '../rulesets/load.js';
-import { formatIntervals, resolvePorts } from '../rulesets/ports.js';
-import { hostMatches } from '../matcher/matcher.js';
+import { compileRequirements, hostMatches, WELL_KNOWN_PORTS } from '../requirements/index.js';
+export { WELL_KNOWN_PORTS };
 
 /** Role key of a requirement's `from`/`to`: ≥ 0 an inventory role, or one of these. */
 export const KEY_ABSENT = -1;
@@ -73,6 +71,9 @@ export function globToLike(pattern: string): string {
 }
 
 export function compileModel(inventory: Inventory): SqlModel {
+  // The same compiled index the matcher uses: activity (`when`), local_only, and the ports each requirement
+  // owns within its group (one owner per port, rulesets/README.md "precedence").
+  const index = compileRequirements([...new Set(inventory.deployments.map((d) => d.ruleset))], inventory);
   const entries: SqlEntry[] = [];
   const roles4: SqlModel['roles4'] = [];
   const roles6: SqlModel['roles6'] = [];
@@ -82,57 +83,41 @@ export function compileModel(inventory: Inventory): SqlModel {
   const rows: SqlModel['rows'] = [];
   const rowSeen = new Set<string>();
   let nextKey = 0;
-  inventory.deployments.forEach((d, di) => {
-    const keyOf = new Map<string, number>();
-    const rs: Ruleset = d.ruleset;
-    for (const [role, set] of d.roles) {
+  inventory.deployments.forEach((d) => {
+    for (const [, set] of d.roles) {
       const k = nextKey++;
-      keyOf.set(role, k);
       for (const [lo, hi] of set.v4) roles4.push({ key: k, lo, hi });
       for (const [lo, hi] of set.v6) roles6.push({ key: k, lo: hex128(lo), hi: hex128(hi) });
     }
-    const keyFor = (role: string | undefined): number =>
-      role === undefined ? KEY_ABSENT : keyOf.get(role) ?? (role === 'internet' ? KEY_INTERNET : role === 'any' ? KEY_ANY : KEY_ABSENT);
-    const scope = (role: string | undefined): string | null => {
-      if (role === undefined) return null;
-      const set = d.roles.get(role);
-      return set ? set.text.join(', ') : role === 'internet' ? 'the internet' : null;
-    };
-    const params = paramValues(rs, d.params);
-    for (const req of rs.requirements) {
-      if (!requirementApplies(req, params) || req.local_only) continue;
-      const rowKey = `${d.product}\u0000${req.id}`;
-      const source = `${req.source.document} § ${req.source.section}`;
-      if (!rowSeen.has(rowKey)) {
-        rowSeen.add(rowKey);
-        rows.push({ product: rs.id, requirement: req.id, necessity: req.necessity, purpose: req.purpose, source });
-      }
-      const ports = resolvePorts(req.ports, params);
-      const span = ports.length ? ports.reduce((n, [lo, hi]) => n + hi - lo + 1, 0) : 65536;
-      const portText = formatIntervals(ports);
-      const hosts = req.hosts && req.hosts.length ? req.hosts.map((h) => h.toLowerCase()) : null;
-      const eid = entries.length;
-      let toScope = scope(req.to);
-      if (hosts) {
-        const resolved = new Set<string>();
-        for (const [name, ips] of inventory.hosts) {
-          if (hosts.some((p) => hostMatches(name, p))) for (const ip of ips) { resolved.add(ip); names.set(ip, name); }
-        }
-        for (const ip of resolved) staticResolved.push({ eid, ip });
-        toScope = hosts.join(', ') + (resolved.size ? ` (${[...resolved].join(', ')})` : '');
-        for (const p of hosts) hostPatterns.push(p.includes('*') ? { eid, exact: null, like: globToLike(p) } : { eid, exact: p, like: null });
-      }
-      entries.push({
-        eid, dep: di, product: rs.id, productName: rs.product, requirement: req.id, necessity: req.necessity,
-        transport: req.transport.toLowerCase(), fromRole: req.from, toRole: req.to ?? null,
-        fromKey: keyFor(req.from), toKey: keyFor(req.to), hasHosts: hosts !== null, anyPort: ports.length === 0,
-        ports, span, wide: span > WIDE_RANGE, portText,
-        symptom: req.symptom ?? null, purpose: req.purpose, source,
-        openPrefix: `${req.transport.toUpperCase()}${ports.length ? ` ${portText}` : ''}`,
-        fromScope: scope(req.from), toScope,
-      });
-    }
   });
+  for (const c of index.entries) {
+    if (c.dep < 0 || !c.active || c.localOnly) continue;
+    const { rs, req } = c;
+    const source = `${req.source.document} § ${req.source.section}`;
+    if (!rowSeen.has(c.rowKey)) {
+      rowSeen.add(c.rowKey);
+      rows.push({ product: rs.id, requirement: req.id, necessity: req.necessity, purpose: req.purpose, source });
+    }
+    if (c.shadowed || (c.ports.length > 0 && c.owned.length === 0)) continue;
+    const eid = c.id;
+    if (c.hosts) {
+      const resolved = new Set<string>();
+      for (const [name, ips] of inventory.hosts) {
+        if (c.hosts.some((p) => hostMatches(name, p))) for (const ip of ips) { resolved.add(ip); names.set(ip, name); }
+      }
+      for (const ip of resolved) staticResolved.push({ eid, ip });
+      for (const p of c.hosts) hostPatterns.push(p.includes('*') ? { eid, exact: null, like: globToLike(p) } : { eid, exact: p, like: null });
+    }
+    entries.push({
+      eid, dep: c.dep, product: rs.id, productName: rs.product, requirement: req.id, necessity: req.necessity,
+      transport: req.transport.toLowerCase(), fromRole: req.from, toRole: req.to ?? null,
+      fromKey: c.fromKey, toKey: c.toKey, hasHosts: c.hosts !== null, anyPort: c.ports.length === 0,
+      ports: c.owned.map(([lo, hi]) => [lo, hi] as [number, number]), span: c.span, wide: c.wide, portText: c.portText,
+      symptom: req.symptom ?? null, purpose: req.purpose, source,
+      openPrefix: `${req.transport.toUpperCase()}${c.ports.length ? ` ${c.portText}` : ''}`,
+      fromScope: c.fromScope, toScope: c.toScope,
+    });
+  }
   return {
     entries, roles4, roles6, hostPatterns, staticResolved,
     staticNames: [...names].map(([ip, name]) => ({ ip, name })),

@@ -7,15 +7,16 @@
  * 1. flows: allow/deny flows on a requirement transport, with both addresses.
  * 2. flow_keys: distinct (transport, dst_port, src_ip, dst_ip): every decision of the matcher depends
  *    only on these four values, so the expensive part runs on far fewer rows than there are flows.
- * 3. cand: keys × requirement entries whose transport and port interval cover the key.
+ * 3. cand: keys × requirement entries whose transport and owned port intervals cover the key (one owner per
+ *    port within a role pair, from the compiled requirement index).
  * 4. addresses → integers (IPv4 as BIGINT, IPv6 as 32-digit hex), public or not, and their role keys.
  * 5. per candidate: src holds `from`, dst holds `to` (or resolves to one of the hostnames: static hosts
  *    map + host names URL logs carry for that address) → confirmed; the matcher's probable rules when no
- *    entry is confirmed for the key; the narrowest confirmed entry of a role pair owns the finding.
- * 6. flows ⋈ matches → matrix counts (every match) and findings (denied, owned) grouped like the matcher.
+ *    entry of the deployment is confirmed for the key (not on well-known ports of wide ranges).
+ * 6. flows ⋈ matches → matrix counts (every match) and findings (denied) per requirement and host pair.
  * Stream-order details (first 5 evidence lines, first 10 devices/rules/ports) are decided by (file, line).
  */
-import { compileModel, KEY_ANY, KEY_INTERNET, type SqlModel } from './compile.js';
+import { compileModel, KEY_ANY, KEY_INTERNET, WELL_KNOWN_PORTS, type SqlModel } from './compile.js';
 import { dialect as getDialect, type Dialect, type DialectName } from './dialect.js';
 import type { Inventory } from '../inventory/load.js';
 import { UsageError } from '../model/errors.js';
@@ -107,14 +108,18 @@ export function generateSql(inventory: Inventory, o: GenerateOptions): string {
   const notPublic4 = V4_NOT_PUBLIC.map(([lo, hi]) => `n4 BETWEEN ${lo} AND ${hi}`).join(' OR ');
   const normHost = `CASE WHEN h0 LIKE '[%' THEN h0 ELSE regexp_replace(regexp_replace(h0, ':[0-9]+$', ''), '[.]$', '') END`;
   const hostMatch = `(s.h = p.exact OR (p.like_pat IS NOT NULL AND s.h LIKE p.like_pat ESCAPE '!' AND NOT ${d.regexFind('s.h', '[^a-z0-9_.-]')}))`;
+  const wellKnown = WELL_KNOWN_PORTS.map(([lo, hi]) => (lo === hi ? `c.dport = ${lo}` : `c.dport BETWEEN ${lo} AND ${hi}`)).join(' OR ');
   const gk = 'eid, confidence, src_ip, dst_ip, transport, gport';
   const gkOn = (a: string, b: string) => ['eid', 'confidence', 'src_ip', 'dst_ip', 'transport', 'gport'].map((c) => `${a}.${c} = ${b}.${c}`).join(' AND ');
   const keyOn = (a: string, b: string) => ['transport', 'dport', 'src_ip', 'dst_ip'].map((c) => `${a}.${c} = ${b}.${c}`).join(' AND ');
   const ctes: string[] = [
     ...modelTables(d, m),
-    `fw_raw AS (\n  SELECT ts, action, transport, src_ip, dst_ip, dst_port, device, rule, host, file, line\n  FROM ${src}\n)`,
+    `fw_raw AS (\n  SELECT ts, action, transport, src_ip, dst_ip, dst_port, device, rule, host, format, direction, file, line\n  FROM ${src}\n)`,
     `fw_flows AS (
-  SELECT ts, action, transport, src_ip, dst_ip, COALESCE(CAST(dst_port AS BIGINT), -1) AS dport, device, rule, file, line
+  SELECT ts, action, transport, src_ip, dst_ip, COALESCE(CAST(dst_port AS BIGINT), -1) AS dport,
+         -- a pfirewall.log names no device: the firewall that decided is the Windows host's own (as the matcher says)
+         COALESCE(device, CASE WHEN format = 'winfw' THEN 'Windows Firewall of ' || CASE WHEN direction = 'outbound' THEN src_ip ELSE dst_ip END END) AS device,
+         rule, file, line
   FROM fw_raw
   WHERE action IN ('allow', 'deny') AND transport IN (${transports}) AND src_ip IS NOT NULL AND dst_ip IS NOT NULL
 )`,
@@ -190,7 +195,7 @@ export function generateSql(inventory: Inventory, o: GenerateOptions): string {
 )`,
     `cm AS (
   SELECT c.transport, c.dport, c.src_ip, c.dst_ip, e.eid, e.dep, e.from_role, e.to_role, COALESCE(e.to_role, '') AS to_r,
-         e.span, e.has_hosts, e.from_key, e.to_key, s.pub AS s_pub, s.n_roles AS s_n, d.pub AS d_pub, d.n_roles AS d_n,
+         e.span, e.wide, e.has_hosts, e.from_key, e.to_key, s.pub AS s_pub, s.n_roles AS s_n, d.pub AS d_pub, d.n_roles AS d_n,
          CASE WHEN e.from_key >= 0 THEN sr.role_key IS NOT NULL WHEN e.from_key = ${KEY_INTERNET} THEN s.pub
               WHEN e.from_key = ${KEY_ANY} THEN TRUE ELSE FALSE END AS src_from,
          CASE WHEN e.has_hosts = 1 THEN (rv.eid IS NOT NULL OR dr.role_key IS NOT NULL)
@@ -210,22 +215,16 @@ export function generateSql(inventory: Inventory, o: GenerateOptions): string {
          (has_hosts = 0 AND dst_to AND s_n = 0 AND NOT s_pub AND to_key >= 0 AND from_key NOT IN (${KEY_INTERNET}, ${KEY_ANY})) AS prob_d
   FROM cm
 )`,
-    `key_conf AS (SELECT transport, dport, src_ip, dst_ip, MAX(CASE WHEN conf THEN 1 ELSE 0 END) AS any_conf FROM cls GROUP BY transport, dport, src_ip, dst_ip)`,
-    // One owner per role pair: the narrowest confirmed requirement (then the first in ruleset order).
-    `owned AS (
-  SELECT transport, dport, src_ip, dst_ip, eid, from_role, to_role,
-         ROW_NUMBER() OVER (PARTITION BY transport, dport, src_ip, dst_ip, dep, from_role, to_r ORDER BY span, eid) AS rk
-  FROM cls WHERE conf
-)`,
+    `key_conf AS (SELECT transport, dport, src_ip, dst_ip, dep, MAX(CASE WHEN conf THEN 1 ELSE 0 END) AS any_conf FROM cls GROUP BY transport, dport, src_ip, dst_ip, dep)`,
     `matches AS (
-  SELECT transport, dport, src_ip, dst_ip, eid, 'confirmed' AS confidence, CASE WHEN rk = 1 THEN 1 ELSE 0 END AS finding,
+  SELECT transport, dport, src_ip, dst_ip, eid, 'confirmed' AS confidence, 1 AS finding,
          from_role AS src_role, to_role AS dst_role
-  FROM owned
+  FROM cls WHERE conf
   UNION ALL
   SELECT c.transport, c.dport, c.src_ip, c.dst_ip, c.eid, 'probable' AS confidence, 1 AS finding,
          CASE WHEN c.prob_s THEN c.from_role END AS src_role, CASE WHEN c.prob_s THEN NULL ELSE c.to_role END AS dst_role
-  FROM cls c JOIN key_conf k ON ${keyOn('k', 'c')}
-  WHERE k.any_conf = 0 AND (c.prob_s OR c.prob_d)
+  FROM cls c JOIN key_conf k ON ${keyOn('k', 'c')} AND k.dep = c.dep
+  WHERE k.any_conf = 0 AND (c.prob_s OR c.prob_d) AND NOT (c.wide = 1 AND (${wellKnown}))
 )`,
     `fm AS (
   SELECT f.ts, f.action, f.transport, f.src_ip, f.dst_ip, f.dport, f.device, f.rule, f.file, f.line,

@@ -11,8 +11,8 @@ import { Store, type Keep } from '../../store/store.js';
 import { ingestInto, loadAnalysisConfig } from '../../app/ingest.js';
 import { statusLine, storeStatus } from '../../app/run.js';
 import { EXIT } from '../exit.js';
-import type { CliContext } from '../io.js';
-import { addReadOptions, readOptionsFrom, type CliReadOpts } from '../options.js';
+import type { CliContext, OutputFlags } from '../io.js';
+import { addOutputOptions, addReadOptions, DUCKDB_ENV, EXIT_HELP, helpFooter, readOptionsFrom, type CliReadOpts } from '../options.js';
 import { inputErrors, progressReporter } from '../summary.js';
 
 export { ingestInto, loadAnalysisConfig, type IngestContext, type IngestResult } from '../../app/ingest.js';
@@ -44,7 +44,10 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--hosts <file>', '/etc/hosts-style file resolving the hostnames of requirements')
     .addOption(keepOption())
     .addOption(waitOption());
-  addReadOptions(cmd).action(async (inputs: string[], o: IngestOpts) => {
+  addOutputOptions(addReadOptions(cmd))
+    .addHelpText('after', helpFooter(['fwaudit ingest /var/log/kern.log* --db fwaudit.duckdb --inventory inventory.yaml', 'fwaudit ingest logs/ --db fwaudit.duckdb --keep all -q'],
+      [EXIT_HELP.ok, '2    bad usage, unreadable input or configuration, store busy or unusable, output not writable', EXIT_HELP.bug, EXIT_HELP.pipe], [DUCKDB_ENV]))
+    .action(async (inputs: string[], o: IngestOpts & OutputFlags) => {
     const { stdout, stderr } = ctx.io;
     const read = await readOptionsFrom(o, ctx);
     const waitSeconds = parseWait(o.wait);
@@ -55,10 +58,12 @@ export function register(program: Command, ctx: CliContext): void {
       store = await Store.open(o.db, { waitSeconds });
       const r = await ingestInto(store, inputs, { rulesets, inventory, read, keep: o.keep, onProgress: progress.update, stdin: ctx.io.stdin });
       progress.done();
-      const text = formatIngestSummary(r);
-      if (text) stdout.write(text + '\n');
-      stdout.write(runLine(r, o.db) + '\n');
-      stdout.write(statusLine(await storeStatus(store)) + '\n');
+      if (!o.quiet) {
+        const text = formatIngestSummary(r);
+        if (text) stdout.write(text + '\n');
+        stdout.write(runLine(r, o.db) + '\n');
+        stdout.write(statusLine(await storeStatus(store)) + '\n');
+      }
       if (inputErrors(r.summaries).length) ctx.exitCode = EXIT.INPUT;
       else if (o.strict && malformedCount(r.summaries) > 0) {
         stderr.write(`--strict: ${malformedCount(r.summaries)} flow line(s) could not be read\n`);

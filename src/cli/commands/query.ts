@@ -5,19 +5,17 @@
  */
 import type { Command } from 'commander';
 import { EXIT } from '../exit.js';
-import { UsageError } from '../options.js';
+import { DUCKDB_ENV, EXIT_HELP, helpFooter, outputOptions, UsageError } from '../options.js';
 import { openExistingStore, StoreError } from '../../store/store.js';
 import { csvRow } from '../../reports/escape.js';
 import type { CliContext } from '../io.js';
 import { parseWait, waitOption } from '../store-text.js';
+import { sanitizeText } from '../../model/sanitize.js';
 
 export interface QueryCliOpts { db: string; json?: boolean; csv?: boolean; maxWidth?: string; wait?: string }
 
-/** Log text may carry terminal escape sequences: show control characters as \xNN. */
-function terminalSafe(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
+/** Log text may carry terminal escape sequences: shown as \xNN, bidi controls as \uNNNN (src/model/sanitize.ts). */
+const terminalSafe = (s: string): string => sanitizeText(s);
 function cellText(v: unknown): string {
   if (v === null || v === undefined) return 'NULL';
   if (typeof v === 'object') return JSON.stringify(v);
@@ -65,6 +63,9 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--csv', 'print CSV (formula-looking cells neutralised)')
     .option('--max-width <n>', 'truncate table cells to N characters', '60')
     .addOption(waitOption())
+    .addOption(outputOptions()[0]!).addOption(outputOptions()[1]!).addOption(outputOptions()[2]!)
+    .addHelpText('after', helpFooter(['fwaudit query --db fwaudit.duckdb "SELECT * FROM current_status WHERE status <> \'ok\'"', 'fwaudit query --db fwaudit.duckdb --csv "SELECT dst_port, count(*) FROM stored_flows GROUP BY ALL"'],
+      [EXIT_HELP.ok, '2    bad usage, store missing or busy, SQL refused or failing', EXIT_HELP.bug, EXIT_HELP.pipe], [DUCKDB_ENV]))
     .action(async (sql: string, o: QueryCliOpts) => {
       try {
         ctx.io.stdout.write(await queryText(sql, o));

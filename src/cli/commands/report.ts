@@ -10,7 +10,7 @@ import { REPORT_FORMATS, type ReportFormat } from '../../reports/formats.js';
 import type { Bucket, ReportModel } from '../../reports/model.js';
 import { EXIT } from '../exit.js';
 import type { CliContext } from '../io.js';
-import { UsageError } from '../options.js';
+import { DUCKDB_ENV, EXIT_HELP, helpFooter, outputOptions, UsageError } from '../options.js';
 import { parseWait, reportKnownError, waitOption } from '../store-text.js';
 
 export type { ReportFormat };
@@ -48,6 +48,9 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(new Option('--bucket <size>', 'time bucket of the status timeline').choices(['day', 'hour']).default('day'))
     .option('--display-tz <zone>', 'IANA zone of the buckets and dates (default UTC)')
     .addOption(waitOption())
+    .addOption(outputOptions()[0]!).addOption(outputOptions()[1]!).addOption(outputOptions()[2]!)
+    .addHelpText('after', helpFooter(['fwaudit report --db fwaudit.duckdb --since 7d -o weekly.html', 'fwaudit report --db fwaudit.duckdb --format json -o - | jq .summary'],
+      [EXIT_HELP.ok, '2    bad usage, unreadable input or configuration, store busy or unusable, output not writable', EXIT_HELP.bug, EXIT_HELP.pipe], [DUCKDB_ENV]))
     .action(async (o: ReportCliOpts) => {
       try {
         const { text } = await reportText(o);

@@ -10,20 +10,23 @@ import type { Command } from 'commander';
 import { loadConfig, type FwauditConfig } from '../../config/config.js';
 import { runScheduled as runApp, type RunOutcome } from '../../app/run.js';
 import { EXIT } from '../exit.js';
-import type { CliContext } from '../io.js';
+import type { CliContext, OutputFlags } from '../io.js';
+import { DUCKDB_ENV, EXIT_HELP, helpFooter, outputOptions } from '../options.js';
 import { progressReporter } from '../summary.js';
 import { formatIngestSummary, parseWait, reportKnownError, runLine, waitOption } from '../store-text.js';
 
 export type { RunOutcome };
 
 /** The whole scheduled run for a loaded configuration; writes its summary to `ctx`'s stdout. */
-export async function runScheduled(cfg: FwauditConfig, ctx: CliContext, o: { progress?: boolean; now?: Date; waitSeconds?: number } = {}): Promise<RunOutcome> {
+export async function runScheduled(cfg: FwauditConfig, ctx: CliContext, o: { progress?: boolean; now?: Date; waitSeconds?: number; quiet?: boolean } = {}): Promise<RunOutcome> {
   const progress = progressReporter(o.progress !== false, ctx.io.stderr);
   try {
     const out = await runApp(cfg, { now: o.now, waitSeconds: o.waitSeconds, onProgress: progress.update, runLine, summary: formatIngestSummary });
     progress.done();
-    for (const l of out.lines) ctx.io.stdout.write(l + '\n');
-    for (const w of out.warnings) ctx.io.stderr.write(w + '\n');
+    if (!o.quiet) {
+      for (const l of out.lines) ctx.io.stdout.write(l + '\n');
+      for (const w of out.warnings) ctx.io.stderr.write(w + '\n');
+    }
     return out;
   } finally {
     progress.done();
@@ -37,10 +40,13 @@ export function register(program: Command, ctx: CliContext): void {
     .requiredOption('--config <file>', 'fwaudit.yaml (inputs, inventory, rulesets, store, reports, fail_on)')
     .option('--no-progress', 'never show the progress line on stderr')
     .addOption(waitOption())
-    .action(async (o: { config: string; progress?: boolean; wait?: string }) => {
+    .addOption(outputOptions()[0]!).addOption(outputOptions()[1]!).addOption(outputOptions()[2]!)
+    .addHelpText('after', helpFooter(['fwaudit run --config /etc/fwaudit/fwaudit.yaml', '0 6 * * *  fwaudit run --config /etc/fwaudit/fwaudit.yaml -q   # crontab: mail only errors and findings'],
+      [EXIT_HELP.ok, '1    fail_on reached by what is failing now in the store', '2    bad usage, unreadable input or configuration, store busy or unusable, output not writable', EXIT_HELP.bug], [DUCKDB_ENV]))
+    .action(async (o: { config: string; progress?: boolean; wait?: string } & OutputFlags) => {
       try {
         const cfg = await loadConfig(o.config);
-        ctx.exitCode = (await runScheduled(cfg, ctx, { progress: o.progress, waitSeconds: parseWait(o.wait) })).code;
+        ctx.exitCode = (await runScheduled(cfg, ctx, { progress: o.progress !== false && !o.quiet, waitSeconds: parseWait(o.wait), quiet: o.quiet })).code;
       } catch (e) {
         if (!reportKnownError(e, ctx.io.stderr)) throw e;
         ctx.exitCode = EXIT.INPUT;

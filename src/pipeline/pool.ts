@@ -1,0 +1,391 @@
+/**
+ * Both cores: `readFlows` hands its inputs to this pool of worker threads when `jobs` > 1 and the input
+ * is large enough to pay for the workers' start (several files, or one large file).
+ *
+ * - Work units: every input is a task (`whole`: read by the ordinary reader inside a worker), except a
+ *   large plain UTF-8 file of a line format whose state across lines is known (iptables syslog lines,
+ *   pfirewall.log, PAN-OS syslog), which is cut at line boundaries into byte ranges parsed in parallel.
+ * - Order and contract: flows reach `onFlow` in exactly the single-threaded order (files in order, lines in
+ *   order); summaries are the same (lines, flows, skipped groups with their first `file:line`, notes).
+ *   Line numbers of a range are shifted by the lines of the ranges before it.
+ * - State across a cut is checked, not assumed: a range starts with the `#Fields:` lines seen before it
+ *   (replayed silently) and the year-inference state before it (`--year` and a December → January step).
+ *   Where the state a range was started with turns out different from the one the ranges before it end
+ *   with, the range is parsed again with the right state before any of its flows is delivered.
+ * - Threads: `jobs` counts this thread, which runs `onFlow` (matching, writing), and `jobs - 1` parsing
+ *   workers (at least one).
+ * - Memory is flat: at most 2 tasks per worker (+1) are in flight, a worker pauses after MAX_UNACKED batches that
+ *   the main thread has not consumed yet, and batch buffers go back to their worker for reuse.
+ * - Flows cross threads as columnar batches whose buffers are transferred (src/pipeline/flow-batch.ts).
+ */
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { existsSync, promises as fsp, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Flow } from '../model/flow.js';
+import { BugError, FwauditError, isBrokenPipe } from '../model/errors.js';
+import { FINGERPRINT_BYTES, fingerprintOf } from './checkpoint.js';
+import { defaultTimeZone } from '../model/time.js';
+import type { Detection } from '../../parsers/types.js';
+import { binaryRatio, sniffEncoding } from './decode.js';
+import { detectFormat, type InputSummary, type ReadOptions, type SkipGroup } from './run.js';
+import { READ_SIZE } from './sources.js';
+import { readFlowBatch } from './flow-batch.js';
+import type { FromWorker, RangeResult, ToWorker, WireReadOptions, YearState } from './worker.js';
+
+export interface PoolTuning {
+  /** Nominal size of a byte range of a split file. */
+  rangeBytes: number;
+  /** Files at least this large are split (when their format allows). */
+  splitMinBytes: number;
+  /** Below this total input size the pool is not used (its start costs more than it saves). */
+  minTotalBytes: number;
+  /** Cut large line files into byte ranges (default on). */
+  split?: boolean;
+  /** Filled in when given: how the work was cut (for tests and the bench). */
+  stats?: PoolStats;
+}
+
+export interface PoolStats { workers: number; wholeTasks: number; ranges: number; reruns: number }
+
+export const DEFAULT_TUNING: PoolTuning = { rangeBytes: 4 << 20, splitMinBytes: 24 << 20, minTotalBytes: 16 << 20, split: true };
+
+/** Worker threads by default: FWAUDIT_JOBS when set, else one per core. */
+export function defaultJobs(): number {
+  const env = Number(process.env['FWAUDIT_JOBS']);
+  if (Number.isInteger(env) && env >= 1) return env;
+  return Math.max(1, availableParallelism());
+}
+
+/**
+ * Formats whose line parser carries no state from one line to the next other than what the pool
+ * replays: the year inference (all of them) and the lines starting with `contextPrefix`.
+ */
+const SPLITTABLE: Record<string, { contextPrefix: string | null; dialects?: (d: string) => boolean }> = {
+  iptables: { contextPrefix: null, dialects: (d) => d !== 'journal-export' && d !== 'wazuh-ini' },
+  winfw: { contextPrefix: '#Fields:' },
+  'panos-syslog': { contextPrefix: null },
+};
+
+const HEAD_SIZE = 64 * 1024;
+
+function workerUrl(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return here.replace(/pool\.js$/, 'worker.js');
+  // running from TypeScript sources (tests): the worker is the built one
+  const built = here.replace(/([/\\])src([/\\])pipeline([/\\])pool\.ts$/, '$1dist$1src$2pipeline$3worker.js');
+  if (!existsSync(built)) throw new BugError(`worker thread script not built: ${built} (npm run build)`);
+  return built;
+}
+
+interface SplitPlan {
+  kind: 'split'; path: string; size: number; mtimeMs: number; det: Detection; encoding: string; cuts: number[];
+  fingerprint: { fingerprint: string; fingerprintBytes: number }; device: number; inode: number;
+  contextPrefix: string | null; headContext: Array<{ at: number; line: string }>;
+}
+type Plan = { kind: 'whole'; path: string } | SplitPlan;
+
+async function findNewline(fh: fsp.FileHandle, from: number, size: number): Promise<number> {
+  const b = Buffer.allocUnsafe(64 * 1024);
+  for (let at = from; at < size; ) {
+    const { bytesRead } = await fh.read(b, 0, Math.min(b.length, size - at), at);
+    if (bytesRead === 0) return -1;
+    const i = b.subarray(0, bytesRead).indexOf(10);
+    if (i >= 0) return at + i;
+    at += bytesRead;
+  }
+  return -1;
+}
+
+/** What readSource would detect for this file (same head: its first read), and where to cut it. */
+async function plan(path: string, opts: ReadOptions, t: PoolTuning): Promise<Plan> {
+  const whole: Plan = { kind: 'whole', path };
+  let st;
+  try { st = statSync(path); } catch { return whole; }
+  if (!t.split || !st.isFile() || st.size < t.splitMinBytes) return whole;
+  const fh = await fsp.open(path, 'r').catch(() => null);
+  if (!fh) return whole;
+  try {
+    const head = Buffer.allocUnsafe(Math.min(st.size, READ_SIZE));
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    if (bytesRead < head.length) return whole;
+    if ((head[0] === 0x1f && head[1] === 0x8b) || (head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04)) return whole;
+    const enc = sniffEncoding(head);
+    if (enc.encoding !== 'utf-8') return whole;
+    const all = head.subarray(enc.bomLength);
+    const text = all.toString('utf8');
+    const nl = text.lastIndexOf('\n');
+    const probe = nl > 0 && text.length >= HEAD_SIZE ? text.slice(0, nl + 1) : text;
+    const clean = probe.replace(/\0/g, '');
+    if (binaryRatio(clean) > 0.1) return whole;
+    let picked;
+    try { picked = detectFormat(clean, path, opts.format); } catch { return whole; }
+    if (!picked || picked.det.framing !== 'lines') return whole;
+    const rule = SPLITTABLE[picked.det.format];
+    if (!rule || (rule.dialects && !rule.dialects(picked.det.dialect))) return whole;
+    const cuts = [enc.bomLength];
+    for (let nominal = enc.bomLength + t.rangeBytes; nominal < st.size; ) {
+      const at = await findNewline(fh, nominal - 1, st.size);
+      if (at < 0 || at + 1 >= st.size) break;
+      if (at + 1 > cuts[cuts.length - 1]!) cuts.push(at + 1);
+      nominal = at + 1 + t.rangeBytes;
+    }
+    cuts.push(st.size);
+    if (cuts.length < 3) return whole;
+    const headContext: Array<{ at: number; line: string }> = [];
+    if (rule.contextPrefix !== null) {
+      const p = Buffer.from(rule.contextPrefix);
+      for (let pos = 0; pos < all.length; ) {
+        const e = all.indexOf(10, pos);
+        if (e < 0) break;
+        if (all.subarray(pos, pos + p.length).equals(p) || all.subarray(pos, e).includes(0)) {
+          let line = all.toString('utf8', pos, e > pos && all[e - 1] === 13 ? e - 1 : e);
+          if (line.indexOf('\0') >= 0) line = line.replace(/\0+/g, '');
+          if (line.startsWith(rule.contextPrefix)) headContext.push({ at: enc.bomLength + pos, line });
+        }
+        pos = e + 1;
+      }
+    }
+    return {
+      kind: 'split', path, size: st.size, mtimeMs: st.mtimeMs, det: picked.det, encoding: enc.encoding + (enc.bomLength ? ' (BOM)' : ''),
+      fingerprint: fingerprintOf(head.subarray(0, FINGERPRINT_BYTES)), device: st.dev, inode: st.ino,
+      cuts, contextPrefix: rule.contextPrefix, headContext,
+    };
+  } finally {
+    await fh.close();
+  }
+}
+
+interface Unit {
+  index: number; plan: Plan; summary: InputSummary | null; linesSoFar: number; bytesSoFar: number;
+  context: string[]; year: YearState | null; failed: boolean; skips: Map<string, SkipGroup>;
+}
+
+interface Task {
+  id: number; pos: number; unit: Unit; range: number; // range index for split units, -1 for whole
+  msg: ToWorker & { type: 'whole' | 'range' };
+  slot: Slot | null; queue: Array<Extract<FromWorker, { type: 'batch' }>>;
+  done: Extract<FromWorker, { type: 'done-whole' | 'done-range' }> | null;
+  cancelled: boolean; checked: boolean; yearOk: boolean; skipFlows: number;
+}
+
+interface Slot { w: Worker; task: Task | null }
+
+const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** The year of a line of month `m` after a range boundary whose state is `s` (YearInferrer's rule). */
+function yearAfter(s: YearState, m: number): number {
+  return s.year + (s.lastMonth && m < s.lastMonth && s.lastMonth - m >= 6 ? 1 : 0);
+}
+
+/**
+ * Reads `files` (already expanded) on worker threads. Returns null when the pool would not help
+ * (one small input, stdin); the caller then reads them itself.
+ */
+export async function readFlowsPooled(
+  files: string[], opts: ReadOptions, onFlow: (f: Flow) => void, tuning: PoolTuning = DEFAULT_TUNING,
+): Promise<InputSummary[] | null> {
+  const jobs = Math.max(1, Math.floor(opts.jobs ?? defaultJobs()));
+  if (jobs < 2 || files.length === 0 || files.includes('-')) return null;
+  let total = 0, largest = 0;
+  for (const f of files) { try { const s = statSync(f).size; total += s; largest = Math.max(largest, s); } catch { /* reported by the reader */ } }
+  if (total < tuning.minTotalBytes || (files.length < 2 && (!tuning.split || largest < tuning.splitMinBytes))) return null;
+
+  const wire: WireReadOptions = {
+    ...(opts.format ? { format: opts.format } : {}), tz: opts.tz ?? defaultTimeZone(), ...(opts.year !== undefined ? { year: opts.year } : {}),
+    actionMap: [...(opts.actionMap ?? new Map())], ...(opts.strict ? { strict: true } : {}),
+  };
+  const units: Unit[] = [];
+  const tasks: Task[] = [];
+  let nextId = 1;
+  const byId = new Map<number, Task>();
+  const makeTask = (unit: Unit, range: number, pos: number, ctx: string[] | null, year: YearState | null, skipFlows = 0): Task => {
+    const p = unit.plan;
+    let msg: Task['msg'];
+    const id = nextId++;
+    if (p.kind === 'whole') msg = { type: 'whole', task: id, path: p.path, opts: wire };
+    else {
+      const start = p.cuts[range]!;
+      const context = ctx ?? p.headContext.filter((c) => c.at < start).map((c) => c.line);
+      msg = {
+        type: 'range', task: id, path: p.path, name: p.path, start, end: p.cuts[range + 1]!, last: range === p.cuts.length - 2,
+        det: p.det, mtimeMs: p.mtimeMs, opts: wire, context, contextPrefix: p.contextPrefix, yearStart: year,
+      };
+    }
+    const exact = range <= 0 || ctx !== null;
+    const t: Task = { id, pos, unit, range, msg, slot: null, queue: [], done: null, cancelled: false, checked: exact, yearOk: exact, skipFlows };
+    byId.set(id, t);
+    return t;
+  };
+  for (let i = 0; i < files.length; i++) {
+    const p = await plan(files[i]!, opts, tuning);
+    const unit: Unit = { index: i, plan: p, summary: null, linesSoFar: 0, bytesSoFar: 0, context: [], year: opts.year !== undefined ? { year: opts.year, lastMonth: 0 } : null, failed: false, skips: new Map() };
+    units.push(unit);
+    if (p.kind === 'whole') tasks.push(makeTask(unit, -1, tasks.length, null, null));
+    else {
+      unit.summary = {
+        file: p.path, format: p.det.format, dialect: p.det.dialect, encoding: p.encoding, container: null,
+        lines: 0, flows: 0, bytes: 0, skipped: [], notes: {}, error: null,
+        blank: 0, preview: null, size: p.size, startOffset: 0, endOffset: null, fingerprint: p.fingerprint.fingerprint,
+        fingerprintBytes: p.fingerprint.fingerprintBytes, compressed: false, device: p.device, inode: p.inode,
+      };
+      for (let r = 0; r < p.cuts.length - 1; r++) tasks.push(makeTask(unit, r, tasks.length, null, null));
+    }
+  }
+
+  if (tuning.stats) Object.assign(tuning.stats, { workers: Math.max(1, Math.min(jobs - 1, tasks.length)), wholeTasks: tasks.filter((t) => t.range < 0).length, ranges: tasks.filter((t) => t.range >= 0).length, reruns: 0 });
+  const url = workerUrl();
+  const slots: Slot[] = [];
+  let fatal: Error | null = null;
+  let notify: (() => void) | null = null;
+  const wakeMain = () => { const n = notify; notify = null; n?.(); };
+  // `jobs` threads: this one (it runs onFlow: matching, writing) and jobs - 1 parsing workers
+  const nWorkers = Math.max(1, Math.min(jobs - 1, tasks.length));
+  for (let i = 0; i < nWorkers; i++) {
+    const slot: Slot = { w: new Worker(url), task: null };
+    slot.w.on('message', (m: FromWorker) => {
+      const t = byId.get(m.task);
+      if (!t) return;
+      if (m.type === 'failed') { fatal = new BugError(`worker thread failed: ${m.message}\n${m.stack ?? ''}`); }
+      else if (m.type === 'batch') { if (!t.cancelled) t.queue.push(m); }
+      else if (!t.cancelled) t.done = m;
+      if (m.type !== 'batch') { if (slot.task === t) slot.task = null; t.slot = null; }
+      wakeMain();
+    });
+    slot.w.on('error', (e) => { fatal = e; wakeMain(); });
+    slot.w.on('exit', (code) => { if (code !== 0 && !finished) { fatal = fatal ?? new BugError(`worker thread exited with code ${code}`); wakeMain(); } });
+    slots.push(slot);
+  }
+  let finished = false;
+
+  const window = nWorkers * 2 + 1;
+  let head = 0;
+  const pending: number[] = tasks.map((_, i) => i); // positions not yet dispatched, ascending
+  const dispatch = (): void => {
+    for (const s of slots) {
+      if (s.task || pending.length === 0 || pending[0]! >= head + window) continue;
+      const pos = pending.shift()!;
+      const t = tasks[pos]!;
+      if (t.unit.failed || t.cancelled) continue;
+      s.task = t; t.slot = s;
+      s.w.postMessage(t.msg);
+    }
+  };
+  const cancel = (t: Task): void => {
+    t.cancelled = true;
+    t.queue.length = 0;
+    if (t.slot) t.slot.w.postMessage({ type: 'cancel', task: t.id } satisfies ToWorker);
+  };
+  /** Parses the head range again with the state the ranges before it ended with. */
+  const rerun = (t: Task, delivered: number): void => {
+    if (tuning.stats) tuning.stats.reruns++;
+    cancel(t);
+    const u = t.unit;
+    const again = makeTask(u, t.range, t.pos, [...u.context], u.year ? { ...u.year } : null, delivered);
+    tasks[t.pos] = again;
+    pending.unshift(t.pos);
+    if (!slots.some((s) => !s.task || s.task.cancelled)) {
+      // every worker is busy (maybe paused on tasks further ahead): give one of them back
+      const busy = slots.filter((s) => s.task && s.task.pos > head).sort((a, b) => b.task!.pos - a.task!.pos)[0];
+      if (busy) {
+        const far = busy.task!;
+        cancel(far);
+        const copy = makeTask(far.unit, far.range, far.pos, null, null);
+        tasks[far.pos] = copy;
+        pending.push(far.pos);
+        pending.sort((a, b) => a - b);
+      }
+    }
+  };
+
+  const summaries: InputSummary[] = [];
+  const delivered = new Map<number, number>(); // flows delivered per position (kept across re-runs)
+  const onProgress = opts.onProgress;
+  const wait = () => new Promise<void>((r) => { notify = r; });
+  try {
+    while (head < tasks.length) {
+      if (fatal) throw fatal;
+      dispatch();
+      const t = tasks[head]!;
+      const u = t.unit;
+      const msg = t.msg;
+      if (msg.type === 'range' && !t.checked) {
+        // the header context this range was started with must be the one the ranges before it saw
+        if (msg.contextPrefix !== null && !sameList(msg.context, u.context)) { rerun(t, 0); continue; }
+        t.checked = true;
+      }
+      /** Whether the year state this range was started with gives its first dated line the right year. */
+      const yearOk = (first: number | null): boolean => {
+        if (t.yearOk || first === null || msg.type !== 'range' || !u.year) return true;
+        const assumed = msg.yearStart ?? { year: opts.year!, lastMonth: 0 };
+        t.yearOk = yearAfter(assumed, first) === yearAfter(u.year, first);
+        return t.yearOk;
+      };
+      if (t.queue.length) {
+        const b = t.queue[0]!;
+        if (!yearOk(b.yearFirst)) { rerun(t, delivered.get(t.pos) ?? 0); continue; }
+        t.queue.shift();
+        const from = Math.min(t.skipFlows, b.batch.n);
+        t.skipFlows -= from;
+        try { readFlowBatch(b.batch, u.linesSoFar, onFlow, from); } catch (e) {
+          // as the single-threaded reader: the consumer's typed errors and broken pipes as they are, else a bug
+          if (e instanceof FwauditError || isBrokenPipe(e)) throw e;
+          throw new BugError(`error while handling the flows of ${u.plan.path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        }
+        delivered.set(t.pos, (delivered.get(t.pos) ?? 0) + b.batch.n - from);
+        if (u.summary) u.summary.flows += b.batch.n - from;
+        // the buffer goes back to the worker that filled it (no allocation churn, bounded memory)
+        if (t.slot) t.slot.w.postMessage({ type: 'ack', task: t.id, buf: b.batch.buf } satisfies ToWorker, [b.batch.buf]);
+        if (msg.type === 'range') {
+          onProgress?.({ file: msg.name, fileIndex: u.index, files: files.length, bytes: u.bytesSoFar + b.bytes, totalBytes: (u.plan as SplitPlan).size, lines: u.linesSoFar + b.lastLine });
+        }
+        if (opts.afterChunk) await opts.afterChunk();
+        continue;
+      }
+      if (!t.done) { await wait(); continue; }
+      head++;
+      if (t.done.type === 'done-whole') {
+        summaries.push(...t.done.summaries);
+        const s = t.done.summaries[t.done.summaries.length - 1];
+        if (s) onProgress?.({ file: s.file, fileIndex: u.index, files: files.length, bytes: s.bytes, totalBytes: s.bytes, lines: s.lines });
+        continue;
+      }
+      const r: RangeResult = t.done.result;
+      if (!yearOk(r.yearFirst)) { head--; rerun(t, delivered.get(t.pos) ?? 0); continue; }
+      mergeRange(u, r, msg as Extract<ToWorker, { type: 'range' }>);
+      const isLast = t.range === (u.plan as SplitPlan).cuts.length - 2;
+      if (u.failed || isLast) {
+        u.summary!.skipped = [...u.skips.values()];
+        summaries.push(u.summary!);
+        // after a read error the rest of the file is not read (as the single-threaded reader stops)
+        for (; head < tasks.length && tasks[head]!.unit === u; head++) cancel(tasks[head]!);
+      }
+    }
+  } finally {
+    finished = true;
+    await Promise.all(slots.map((s) => s.w.terminate()));
+  }
+  return summaries;
+}
+
+function mergeRange(u: Unit, r: RangeResult, m: Extract<ToWorker, { type: 'range' }>): void {
+  const s = u.summary!;
+  for (const g of r.skipped) {
+    const have = u.skips.get(g.reason);
+    if (have) have.count += g.count;
+    else u.skips.set(g.reason, { reason: g.reason, kind: g.kind, count: g.count, first: { file: g.first.file, line: g.first.line + u.linesSoFar } });
+  }
+  for (const [k, v] of Object.entries(r.notes)) s.notes[k] = (s.notes[k] ?? 0) + v;
+  s.blank += r.blank;
+  if (r.error) {
+    s.error = `read error after line ${u.linesSoFar + r.lines}: ${r.error}`;
+    u.failed = true;
+  }
+  u.linesSoFar += r.lines;
+  s.lines = u.linesSoFar;
+  u.bytesSoFar += m.end - m.start;
+  s.bytes = r.error ? u.bytesSoFar : m.end;
+  if (m.last && !r.error) s.endOffset = m.end;
+  u.context.push(...r.context);
+  if (u.year && r.yearEnd) u.year = r.yearEnd;
+}

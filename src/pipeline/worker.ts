@@ -1,0 +1,217 @@
+/**
+ * Worker thread of the reading pool (src/pipeline/pool.ts). Two kinds of task:
+ * - `whole`: one input read by the ordinary single-threaded `readFlows` (gzip, zip, JSON, XML, small files);
+ * - `range`: a byte range of a plain line-framed file, cut at line boundaries, parsed with the detection
+ *   the main thread made for the whole file, line numbers local to the range (the main thread adds the
+ *   lines of the ranges before it), header context (pfirewall `#Fields:` lines) replayed silently first,
+ *   and the year-inference state given (or assumed and reported, so the main thread can check it).
+ * Flows go back in transferred columnar batches; a worker stops reading while MAX_UNACKED of its batches
+ * wait in the main thread, so memory stays bounded whatever the input size.
+ */
+import { parentPort } from 'node:worker_threads';
+import { promises as fsp } from 'node:fs';
+import type { Action, Flow } from '../model/flow.js';
+import { YearInferrer, ZoneConverter } from '../model/time.js';
+import type { Detection, ParseSink, RecordParser } from '../../parsers/types.js';
+import { PARSERS } from '../../parsers/index.js';
+import { isBlank, LineFramer } from './framing.js';
+import { previewText } from './escape.js';
+import { readFlows, type SkipGroup } from './run.js';
+import { READ_SIZE } from './sources.js';
+import { FlowBatchWriter, type FlowBatch } from './flow-batch.js';
+
+export interface WireReadOptions { format?: string; tz: string; year?: number; actionMap: [string, Action][]; strict?: boolean }
+export interface YearState { year: number; lastMonth: number }
+
+export type ToWorker =
+  | { type: 'whole'; task: number; path: string; opts: WireReadOptions }
+  | {
+    type: 'range'; task: number; path: string; name: string; start: number; end: number; last: boolean; det: Detection; mtimeMs: number;
+    opts: WireReadOptions; context: string[]; contextPrefix: string | null; yearStart: YearState | null;
+  }
+  | { type: 'ack'; task: number; buf?: ArrayBuffer }
+  | { type: 'cancel'; task: number };
+
+export interface RangeResult {
+  lines: number; blank: number; skipped: SkipGroup[]; notes: Record<string, number>; error: string | null;
+  /** Month of the first year inference in the range (null: none), the state after the last one. */
+  yearFirst: number | null; yearEnd: YearState | null;
+  /** Context lines (e.g. `#Fields:`) seen in the range, in order. */
+  context: string[];
+}
+
+export type FromWorker =
+  | { type: 'batch'; task: number; batch: FlowBatch; yearFirst: number | null; bytes: number; lastLine: number }
+  | { type: 'done-whole'; task: number; summaries: import('./run.js').InputSummary[] }
+  | { type: 'done-range'; task: number; result: RangeResult }
+  | { type: 'failed'; task: number; message: string; stack: string | undefined };
+
+/** Batches a worker may have waiting in the main thread (≈ 2048 flows each) before it pauses. */
+export const MAX_UNACKED = 16;
+
+/** Year inference starting from a given state, recording what the main thread needs to check it. */
+export class TrackingYears extends YearInferrer {
+  private readonly inner: YearInferrer;
+  first: number | null = null;
+  end: YearState | null = null;
+  constructor(explicitYear: number | undefined, refMs: number, start: YearState | null) {
+    super(explicitYear, refMs);
+    this.inner = new YearInferrer(start ? start.year : explicitYear, refMs);
+    if (start && start.lastMonth) this.inner.yearFor(start.lastMonth, 1);
+  }
+  override yearFor(month: number, day: number): number {
+    const y = this.inner.yearFor(month, day);
+    if (this.first === null) this.first = month;
+    this.end = { year: y, lastMonth: month };
+    return y;
+  }
+}
+
+const port = parentPort;
+if (port) {
+  let unacked = 0;
+  let wake: (() => void) | null = null;
+  const cancelled = new Set<number>();
+  const waitForCredit = async (task: number): Promise<void> => {
+    while (unacked >= MAX_UNACKED && !cancelled.has(task)) await new Promise<void>((r) => { wake = r; });
+  };
+  const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+
+  const queue: ToWorker[] = [];
+  let running = false;
+  let writer: FlowBatchWriter | null = null; // of the running task: takes back the buffers the main thread returns
+  port.on('message', (m: ToWorker) => {
+    if (m.type === 'ack') { unacked--; if (m.buf) writer?.recycle(m.buf); const w = wake; wake = null; w?.(); return; }
+    if (m.type === 'cancel') { cancelled.add(m.task); const w = wake; wake = null; w?.(); return; }
+    queue.push(m);
+    if (!running) void runQueue();
+  });
+
+  const runQueue = async (): Promise<void> => {
+    running = true;
+    while (queue.length) {
+      const m = queue.shift()!;
+      unacked = 0;
+      try {
+        if (m.type === 'whole') await runWhole(m);
+        else if (m.type === 'range') await runRange(m);
+      } catch (e) {
+        post({ type: 'failed', task: m.task, message: (e as Error).message ?? String(e), stack: (e as Error).stack });
+      }
+      cancelled.delete(m.task);
+    }
+    running = false;
+  };
+
+  const sendBatch = (task: number, w: FlowBatchWriter, yearFirst: number | null, bytes: number, lastLine: number): void => {
+    if (w.n === 0) return;
+    const batch = w.take();
+    unacked++;
+    post({ type: 'batch', task, batch, yearFirst, bytes, lastLine }, [batch.buf]);
+  };
+
+  const runWhole = async (m: Extract<ToWorker, { type: 'whole' }>): Promise<void> => {
+    const w = writer = new FlowBatchWriter();
+    let lastLine = 0;
+    const summaries = await readFlows([m.path], {
+      ...(m.opts.format ? { format: m.opts.format } : {}), tz: m.opts.tz, ...(m.opts.year !== undefined ? { year: m.opts.year } : {}),
+      actionMap: new Map(m.opts.actionMap), strict: m.opts.strict, jobs: 1,
+      afterChunk: async () => {
+        if (w.n >= 256) sendBatch(m.task, w, null, 0, lastLine);
+        await waitForCredit(m.task);
+        if (cancelled.has(m.task)) throw new Error('cancelled');
+      },
+    }, (f) => {
+      lastLine = f.line;
+      if (w.add(f)) sendBatch(m.task, w, null, 0, lastLine);
+    });
+    sendBatch(m.task, w, null, 0, lastLine);
+    post({ type: 'done-whole', task: m.task, summaries });
+  };
+
+  const runRange = async (m: Extract<ToWorker, { type: 'range' }>): Promise<void> => {
+    const mod = PARSERS.find((p) => p.formats.includes(m.det.format));
+    if (!mod) throw new Error(`no parser for format ${m.det.format}`);
+    const skips = new Map<string, SkipGroup>();
+    const notes: Record<string, number> = {};
+    const w = writer = new FlowBatchWriter();
+    let mute = false;
+    let lastLine = 0;
+    let bytes = 0;
+    const years = new TrackingYears(m.opts.year, m.mtimeMs, m.yearStart);
+    let consumerFailed = false;
+    const sink: ParseSink = {
+      flow(f: Flow) {
+        if (mute) return;
+        lastLine = f.line;
+        try { if (w.add(f)) sendBatch(m.task, w, years.first, bytes, lastLine); } catch (e) { consumerFailed = true; throw e; }
+      },
+      skip(reason, line, kind) {
+        if (mute) return;
+        const g = skips.get(reason);
+        if (g) g.count++;
+        else skips.set(reason, { reason, kind, count: 1, first: { file: m.name, line } });
+      },
+      note(name, n) { if (!mute) notes[name] = (notes[name] ?? 0) + n; },
+    };
+    const parser: RecordParser = mod.create(m.det, {
+      file: m.name, zone: new ZoneConverter(m.opts.tz), years, actionMap: new Map(m.opts.actionMap),
+    }, sink);
+    if (m.context.length) {
+      mute = true;
+      for (const line of m.context) parser.line!(line, 0);
+      mute = false;
+    }
+    const seen: string[] = [];
+    const prefix = m.contextPrefix;
+    let blank = 0;
+    // as the single-threaded reader: blank lines counted, a parser exception makes its line malformed
+    const framer = new LineFramer((l, n) => {
+      if (prefix !== null && l.startsWith(prefix)) seen.push(l);
+      if (isBlank(l)) blank++;
+      try { parser.line!(l, n); } catch (e) {
+        if (consumerFailed) throw e;
+        sink.skip(`parser error: ${previewText(e instanceof Error ? e.message : String(e), 100)}`, n, 'malformed');
+        sink.note('parser-errors', 1);
+      }
+    }, sink);
+    let error: string | null = null;
+    const fh = await fsp.open(m.path, 'r');
+    try {
+      const bufs = [Buffer.allocUnsafe(READ_SIZE), Buffer.allocUnsafe(READ_SIZE)];
+      let which = 0;
+      let pos = m.start;
+      const readAt = (b: Buffer, at: number) => fh.read(b, 0, Math.min(READ_SIZE, m.end - at), at);
+      let pending = pos < m.end ? readAt(bufs[0]!, pos) : null;
+      while (pending) {
+        const { bytesRead } = await pending;
+        if (bytesRead === 0) { error = `file shrank while reading (at byte ${pos})`; break; }
+        const chunk = bufs[which]!.subarray(0, bytesRead);
+        pos += bytesRead;
+        which ^= 1;
+        pending = pos < m.end ? readAt(bufs[which]!, pos) : null; // read ahead while this chunk is parsed
+        bytes = pos - m.start;
+        framer.pushBytes(chunk);
+        await waitForCredit(m.task);
+        if (cancelled.has(m.task)) { if (pending) await pending.catch(() => null); break; }
+      }
+    } catch (e) {
+      error = `read error: ${(e as Error).message}`;
+      framer.abort();
+    } finally {
+      await fh.close();
+    }
+    framer.end();
+    if (m.last && parser.end) {
+      try { parser.end(); } catch (e) {
+        sink.skip(`parser error: ${previewText(e instanceof Error ? e.message : String(e), 100)}`, framer.count, 'malformed');
+        sink.note('parser-errors', 1);
+      }
+    }
+    sendBatch(m.task, w, years.first, bytes, lastLine);
+    post({
+      type: 'done-range', task: m.task,
+      result: { lines: framer.count, blank, skipped: [...skips.values()], notes, error, yearFirst: years.first, yearEnd: years.end, context: seen },
+    });
+  };
+}
