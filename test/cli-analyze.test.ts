@@ -13,6 +13,24 @@ const ARGS = ['analyze', 'fixtures/demo/logs', '--inventory', 'fixtures/demo/inv
 
 interface F { hosts?: { count: number; first: string[]; cidrs: string[] }; product: string; requirement: string; confidence: string; transport: string; src_ip: string; dst_ip: string; dst_port: number | null; count: number; first_seen: string; last_seen: string; devices: string[]; rules: string[]; symptom: string | null; evidence: Array<{ file: string; line: number }> }
 
+describe('analyze --by host', () => {
+  it('keeps one finding per host pair: the three eScan clients apart, no hosts summary', () => {
+    const r = runCli([...ARGS, '--json', '--by', 'host']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { findings: F[] };
+    const escan = out.findings.filter((f) => f.requirement === 'client-update-check' && f.confidence === 'confirmed')
+      .map((f) => `${f.src_ip}->${f.dst_ip} x${f.count}`).sort();
+    expect(escan).toHaveLength(3);
+    expect(escan.every((e) => e.includes('->10.10.0.6 x'))).toBe(true);
+    expect(out.findings.every((f) => f.hosts === undefined)).toBe(true);
+    const total = out.findings.filter((f) => f.requirement === 'client-update-check').reduce((n, f) => n + f.count, 0);
+    expect(total).toBe(12);
+  });
+  it('rejects an unknown grouping', () => {
+    expect(runCli([...ARGS, '--by', 'device']).code).toBe(2);
+  });
+});
+
 describe('analyze on the demo deployment', () => {
   const r = runCli([...ARGS, '--json']);
   const out = JSON.parse(r.stdout) as { inputs: unknown[]; findings: F[]; requirements: Array<{ product: string; requirement: string; status: string; denies: number; allows: number }> };

@@ -7,7 +7,7 @@
  */
 import type { Ruleset } from '../model/ruleset.js';
 import type { Inventory } from '../inventory/load.js';
-import type { MatchResult } from '../matcher/matcher.js';
+import type { FindingsBy, MatchResult } from '../matcher/matcher.js';
 import type { InputSummary, Progress, ReadOptions } from '../pipeline/run.js';
 import { loadContext, type ContextOptions } from './context.js';
 
@@ -15,6 +15,8 @@ export interface AnalyzeOptions extends ContextOptions {
   inputs: string[];
   read: ReadOptions;
   onProgress?: (p: Progress) => void;
+  /** One finding per requirement × destination (default) or per host pair. */
+  by?: FindingsBy;
 }
 
 export interface AnalyzeResult {
@@ -27,7 +29,7 @@ export interface AnalyzeResult {
 export async function analyze(o: AnalyzeOptions): Promise<AnalyzeResult> {
   const { rulesets, inventory } = await loadContext(o);
   const [{ Matcher }, { readFlows }] = await Promise.all([import('../matcher/matcher.js'), import('../pipeline/run.js')]);
-  const matcher = new Matcher(rulesets, inventory);
+  const matcher = new Matcher(rulesets, inventory, { by: o.by, tz: o.read.tz });
   const summaries = await readFlows(o.inputs, { ...o.read, onProgress: o.onProgress }, (f) => matcher.observe(f));
   return { result: matcher.result(), summaries, rulesets, inventory };
 }

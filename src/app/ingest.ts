@@ -137,7 +137,7 @@ export async function ingestInto(store: Store, inputs: string[], ctx: IngestCont
 }
 
 async function ingestRun(store: Store, runId: string, inputs: string[], ctx: IngestContext): Promise<IngestResult> {
-  const matcher = new Matcher(ctx.rulesets, ctx.inventory);
+  const matcher = new Matcher(ctx.rulesets, ctx.inventory, { tz: ctx.read.tz });
   const before = store.appendedFlows;
   const summaries: InputSummary[] = [];
   const alreadyIngested: string[] = [];

@@ -18,6 +18,7 @@ interface AnalyzeOpts extends CliReadOpts, OutputFlags {
   failOn: FailOn;
   db?: string;
   keep?: Keep;
+  by: 'requirement' | 'host';
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -29,6 +30,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--ruleset <id|file>', 'built-in ruleset id, "all", or a ruleset file; repeatable (default: all built-ins)', collect, [] as string[])
     .option('--hosts <file>', '/etc/hosts-style file resolving the hostnames of requirements (update servers)')
     .option('--json', 'print one JSON object {schema_version, inputs, findings, requirements, …} on stdout (schemas/analyze.schema.json)')
+    .addOption(new Option('--by <grouping>', 'one finding per requirement and destination (requirement) or per host pair (host)').choices(['requirement', 'host']).default('requirement'))
     .addOption(new Option('--fail-on <level>', 'exit 1 when findings reach this level').choices(['violated', 'probable', 'conditional', 'none']).default('none'))
     .option('--db <file>', 'also store the run (flows per --keep, findings, matrix) in this DuckDB store; inputs already in it are skipped')
     .addOption(new Option('--keep <which>', 'with --db, flows to store: all, denied, matched (default: denied + matched)').choices(['all', 'denied', 'matched']));
