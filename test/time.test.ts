@@ -110,3 +110,22 @@ describe('parseUserTime (--since, --until, --at)', () => {
     expect(() => parseUserTime('yesterday', 'UTC', now)).toThrow(/cannot read time/);
   });
 });
+
+describe('one reading of user-typed times for --since, --until and --at', () => {
+  it('report --since and diagnose --at give the same instant for the same text and zone', async () => {
+    const { parseWhen } = await import('../src/reports/model.js');
+    const { parseAt } = await import('../src/diagnose/common.js');
+    for (const [text, tz] of [['2026-03-10 09:14', 'Europe/Berlin'], ['2026-03-10T09:14:30Z', 'America/New_York'], ['2026-03-10T09:14:00+05:30', 'UTC'], ['2026-07-01', 'Asia/Tokyo']] as const) {
+      expect(parseWhen(text, new Date(), tz).getTime(), text).toBe(parseAt(text, tz));
+    }
+    expect(parseAt('2026-03-10 09:14', 'Europe/Berlin')).toBe(Date.UTC(2026, 2, 10, 8, 14));
+  });
+  it('both refuse invalid dates and the ambiguous 1m', async () => {
+    const { parseWhen } = await import('../src/reports/model.js');
+    const { parseAt } = await import('../src/diagnose/common.js');
+    for (const bad of ['2026-02-30', '2026-02-31T10:00', '1m', '2026-03-10T09:14:00+99:99']) {
+      expect(() => parseWhen(bad, new Date(), 'UTC'), bad).toThrow();
+      expect(() => parseAt(bad, 'UTC'), bad).toThrow();
+    }
+  });
+});

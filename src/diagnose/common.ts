@@ -3,10 +3,11 @@
  * (an address or an inventory role), the time window, evidence records, and the plain-words names of the
  * device that blocked a flow.
  */
+import { parseUserTime } from '../model/time.js';
 import type { Flow } from '../model/flow.js';
 import { canonicalIp, ipv4ToInt, ipv6ToBigInt } from '../model/ip.js';
 import type { Requirement, Ruleset } from '../model/ruleset.js';
-import { isoUtc, ZoneConverter } from '../model/time.js';
+import { isoUtc } from '../model/time.js';
 import { emptyAddrSet, type AddrSet, v4InSet } from '../inventory/addr.js';
 import type { Deployment, Inventory } from '../inventory/load.js';
 import { formatIntervals, resolvePorts } from '../rulesets/ports.js';
@@ -121,20 +122,11 @@ export function parseDuration(text: string): number {
  * (`2026-03-10 09:14`, `2026-03-10T09:14:30`).
  */
 export function parseAt(text: string, tz: string): number {
-  const s = text.trim();
-  const local = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?$/.exec(s);
-  if (local) {
-    const [y, mo, d, h, mi, sec, frac] = local.slice(1).map((x) => (x === undefined ? 0 : Number(x))) as number[];
-    if (mo! < 1 || mo! > 12 || d! < 1 || d! > 31 || h! > 23 || mi! > 59 || sec! > 59) {
-      throw new DiagnoseArgError(`--at: "${text}" is not a valid time`);
-    }
-    return new ZoneConverter(tz).toUtc(y!, mo!, d!, h!, mi!, sec!, frac!);
+  try {
+    return parseUserTime(text, tz, Date.now());
+  } catch (e) {
+    throw new DiagnoseArgError(`--at: ${(e as Error).message}`);
   }
-  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(s)) {
-    const ms = Date.parse(s);
-    if (Number.isFinite(ms)) return ms;
-  }
-  throw new DiagnoseArgError(`--at expects an ISO time (2026-03-10T09:14:00Z) or "YYYY-MM-DD HH:MM" in --tz, got "${text}"`);
 }
 
 export function makeWindow(at: string | undefined, windowText: string | undefined, tz: string): TimeWindow | null {

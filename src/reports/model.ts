@@ -17,10 +17,11 @@
  *   `resolved`: failing before, ok now (allowed traffic since the last deny). Host detail is capped at `top`.
  * - Every list is capped with the count of the rest, so the size of a report does not grow with the store.
  */
+import { parseUserTime } from '../model/time.js';
 import type { RequirementStatus } from '../model/finding.js';
 import { compareStatus, isFailing } from '../model/status.js';
 import { UsageError } from '../model/errors.js';
-import { assertTimeZone, tzOffsetAt } from '../model/time.js';
+import { assertTimeZone } from '../model/time.js';
 import type { Row, Store } from '../store/store.js';
 
 export const REPORT_SCHEMA_VERSION = 2;
@@ -531,31 +532,9 @@ function enumerateBuckets(lo: string | null, hi: string | null, bucket: Bucket, 
  * `tz`, UTC by default, unless it carries an offset). `m` alone is refused (minutes or months?).
  */
 export function parseWhen(text: string, now: Date = new Date(), tz = 'UTC'): Date {
-  const t = text.trim();
-  const rel = /^(\d{1,7})\s*(min|h|d|w)$/i.exec(t);
-  if (rel) {
-    const n = Number(rel[1]);
-    const unit = { min: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 }[rel[2]!.toLowerCase() as 'min' | 'h' | 'd' | 'w'];
-    return new Date(now.getTime() - n * unit);
+  try {
+    return new Date(parseUserTime(text, tz, now.getTime()));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
   }
-  if (/^\d+\s*m$/i.test(t)) throw new UsageError(`ambiguous duration ${JSON.stringify(text)}: write minutes as "min" (e.g. 30min)`);
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i.exec(t);
-  if (!m) throw new UsageError(`not a date or duration: ${JSON.stringify(text)} (use e.g. 7d, 24h, 30min, 2026-03-01, 2026-03-01T08:00)`);
-  const [, y, mo, d, h = '00', mi = '00', s = '00', ms = '0', off] = m;
-  const iso = `${y}-${mo}-${d}T${h}:${mi}:${s}.${ms.padEnd(3, '0')}`;
-  let out: number;
-  if (off) out = Date.parse(`${iso}${off.toUpperCase() === 'Z' ? 'Z' : off.length === 5 ? `${off.slice(0, 3)}:${off.slice(3)}` : off}`);
-  else if (tz === 'UTC' || tz === 'Etc/UTC') out = Date.parse(`${iso}Z`);
-  else {
-    // Wall-clock time in tz: the offset at that instant (two passes settle DST edges).
-    const guess = Date.parse(`${iso}Z`);
-    const off1 = tzOffsetAt(tz, guess);
-    out = guess - off1;
-    const off2 = tzOffsetAt(tz, out);
-    if (off2 !== off1) out = guess - off2;
-  }
-  if (!Number.isFinite(out)) throw new UsageError(`not a valid date: ${JSON.stringify(text)}`);
-  const back = new Date(Date.parse(`${iso}Z`));
-  if (back.getUTCMonth() + 1 !== Number(mo) || back.getUTCDate() !== Number(d)) throw new UsageError(`not a valid date: ${JSON.stringify(text)}`);
-  return new Date(out);
 }
