@@ -143,7 +143,7 @@ describe('configuration errors', () => {
   it('fail_on, since and tz are checked', () => {
     expect(bad('inputs: [logs]\nstore: x.duckdb\nfail_on: sometimes\n').r.stderr).toMatch(/bad\.yaml:3: fail_on: /);
     expect(bad('inputs: [logs]\nstore: x.duckdb\nreports:\n  - { out: r.md, since: yesterday }\n').r.stderr)
-      .toMatch(/bad\.yaml:4: reports\[0\]\.since: not a date or duration: "yesterday"/);
+      .toMatch(/bad\.yaml:4: reports\[0\]\.since: cannot read time "yesterday"/);
     expect(bad('inputs: [logs]\nstore: x.duckdb\ntz: Mars/Olympus\n').r.stderr).toMatch(/bad\.yaml:3: tz: /);
   });
 
