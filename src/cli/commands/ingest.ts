@@ -2,6 +2,8 @@
  * `fwaudit ingest <inputs...> --db FILE`: reads logs into the DuckDB store as one run (src/app/ingest.ts).
  * Inputs (or the parts of them) read before are skipped; a log that grew is read from its checkpoint.
  *
+ * Prints nothing on stdout: the per-input summary, the run line and the store status go to stderr (-q: none).
+ *
  * Exit: 2 when an input could not be read, for bad configuration, or a store that cannot be used (busy, full
  * disk: the store is then as it was before the run); 0 otherwise.
  */
@@ -11,7 +13,7 @@ import { Store, type Keep } from '../../store/store.js';
 import { ingestInto, loadAnalysisConfig } from '../../app/ingest.js';
 import { statusLine, storeStatus } from '../../app/run.js';
 import { EXIT } from '../exit.js';
-import type { CliContext, OutputFlags } from '../io.js';
+import { note, type CliContext, type OutputFlags } from '../io.js';
 import { addOutputOptions, addReadOptions, DUCKDB_ENV, EXIT_HELP, helpFooter, readOptionsFrom, type CliReadOpts } from '../options.js';
 import { inputErrors, progressReporter } from '../summary.js';
 
@@ -48,7 +50,7 @@ export function register(program: Command, ctx: CliContext): void {
     .addHelpText('after', helpFooter(['fwaudit ingest /var/log/kern.log* --db fwaudit.duckdb --inventory inventory.yaml', 'fwaudit ingest logs/ --db fwaudit.duckdb --keep all -q'],
       [EXIT_HELP.ok, '2    bad usage, unreadable input or configuration, store busy or unusable, output not writable', EXIT_HELP.bug, EXIT_HELP.pipe], [DUCKDB_ENV]))
     .action(async (inputs: string[], o: IngestOpts & OutputFlags) => {
-    const { stdout, stderr } = ctx.io;
+    const { stderr } = ctx.io;
     const read = await readOptionsFrom(o, ctx);
     const waitSeconds = parseWait(o.wait);
     let store: Store | null = null;
@@ -58,11 +60,11 @@ export function register(program: Command, ctx: CliContext): void {
       store = await Store.open(o.db, { waitSeconds });
       const r = await ingestInto(store, inputs, { rulesets, inventory, read, keep: o.keep, onProgress: progress.update, stdin: ctx.io.stdin });
       progress.done();
+      // Diagnostics only (stdout stays empty): the summary, the run line and the store status go to stderr.
       if (!o.quiet) {
-        const text = formatIngestSummary(r);
-        if (text) stdout.write(text + '\n');
-        stdout.write(runLine(r, o.db) + '\n');
-        stdout.write(statusLine(await storeStatus(store)) + '\n');
+        note(ctx, o, formatIngestSummary(r));
+        note(ctx, o, runLine(r, o.db));
+        note(ctx, o, statusLine(await storeStatus(store)));
       }
       if (inputErrors(r.summaries).length) ctx.exitCode = EXIT.INPUT;
       else if (o.strict && malformedCount(r.summaries) > 0) {
