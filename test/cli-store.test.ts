@@ -251,4 +251,22 @@ describe('streams: ingest and run print nothing on stdout (diagnostics on stderr
     expect(run.stderr).toMatch(/^Run [0-9a-f-]{36} → /m);
     expect(run.stderr).toContain(`Report md → ${join(dir, 'r.md')}`);
   });
+
+  it('ingest --json: one object on stdout (also with -q), the summary still on stderr', () => {
+    const db = join(tmp(), 'j.duckdb');
+    const r = runCli(['ingest', 'fixtures/demo/logs', '--db', db, ...INV, '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout) as { schema_version: number; run_id: string; inputs: Array<{ file: string; decision: string; flows?: number }>; counts: { flows: number; stored: number; findings: Record<string, number> }; failing_now: { requirements: string[] } };
+    expect(j.schema_version).toBe(1);
+    expect(j.run_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(j.inputs.find((i) => i.file === 'fixtures/demo/logs/pa-3220.log')).toMatchObject({ decision: 'anew', flows: 106 });
+    expect(j.counts).toMatchObject({ flows: 145, stored: 145, findings: { confirmed: 4 } });
+    expect(j.failing_now.requirements).toHaveLength(4);
+    expect(r.stderr).toMatch(/^Run [0-9a-f-]{36} → /m);
+    const again = runCli(['ingest', 'fixtures/demo/logs', '--db', db, ...INV, '--json', '-q']);
+    expect(again.stderr).toBe('');
+    const j2 = JSON.parse(again.stdout) as typeof j;
+    expect(j2.inputs.map((i) => i.decision)).toEqual(['skip', 'skip', 'skip']);
+    expect(j2.counts.stored).toBe(0);
+  });
 });
