@@ -27,16 +27,16 @@ describe('run with the example configuration', () => {
   const r = runCli(['run', '--config', exampleConfig(dir)]);
 
   it('ingests, analyzes, writes every report and exits 1 (fail_on: violated)', () => {
-    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('');
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^Run [0-9a-f-]{36} → .*fwaudit\.duckdb: 3 new input\(s\), 0 resumed, 0 already ingested; 151 lines, 145 flows, 145 stored; findings 4 confirmed/m);
-    expect(r.stdout.split('\n').filter((l) => l.startsWith('Report '))).toEqual([
+    expect(r.stderr).toMatch(/^Run [0-9a-f-]{36} → .*fwaudit\.duckdb: 3 new input\(s\), 0 resumed, 0 already ingested; 151 lines, 145 flows, 145 stored; findings 4 confirmed/m);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('Report '))).toEqual([
       `Report html → ${dir}/reports/fwaudit.html (3 violated, 1 intermittent, 4 new, 0 resolved)`,
       `Report md → ${dir}/reports/fwaudit.md (3 violated, 1 intermittent, 4 new, 0 resolved)`,
       `Report junit → ${dir}/reports/fwaudit-junit.xml (3 violated, 1 intermittent, 4 new, 0 resolved)`,
       `Report json → ${dir}/reports/fwaudit.json (3 violated, 1 intermittent, 4 new, 0 resolved)`,
     ]);
-    expect(r.stdout).toContain('fail_on violated: reached; failing now in the store: escan/client-update-check, finjan-vsos/policy-updates, gfi-languard/server-to-target-rpc-dynamic, groundlabs-er/node-agent-to-master');
+    expect(r.stderr).toContain('fail_on violated: reached; failing now in the store: escan/client-update-check, finjan-vsos/policy-updates, gfi-languard/server-to-target-rpc-dynamic, groundlabs-er/node-agent-to-master');
   });
 
   it('the reports hold the analysis', () => {
@@ -58,9 +58,9 @@ describe('run with the example configuration', () => {
   it('a second run with nothing new says so, keeps the status and exits 1 while violations remain', () => {
     const again = runCli(['run', '--config', join(dir, 'fwaudit.yaml')]);
     expect(again.code).toBe(1);
-    expect(again.stdout).toMatch(/^Run [0-9a-f-]{36} → .*: nothing new \(3 input\(s\) already ingested\)$/m);
-    expect(again.stdout).toContain(`Report md → ${dir}/reports/fwaudit.md (3 violated, 1 intermittent, 4 new, 0 resolved)`);
-    expect(again.stdout).toContain('fail_on violated: reached; failing now in the store: ');
+    expect(again.stderr).toMatch(/^Run [0-9a-f-]{36} → .*: nothing new \(3 input\(s\) already ingested\)$/m);
+    expect(again.stderr).toContain(`Report md → ${dir}/reports/fwaudit.md (3 violated, 1 intermittent, 4 new, 0 resolved)`);
+    expect(again.stderr).toContain('fail_on violated: reached; failing now in the store: ');
     const json = JSON.parse(readFileSync(join(dir, 'reports/fwaudit.json'), 'utf8')) as { summary: Record<string, number> };
     expect(json.summary).toMatchObject({ violated: 3, intermittent: 1, new: 4, resolved: 0 });
   });
@@ -91,7 +91,7 @@ describe('scheduled runs over two days', () => {
   it('paths are relative to the configuration file; exit codes follow fail_on', () => {
     expect([day1.code, day2.code]).toEqual([1, 0]);
     expect(existsSync(join(dir, 'state/history.duckdb'))).toBe(true);
-    expect(day2.stdout).toContain(`Report md → ${join(dir, 'out/report.md')} (1 violated, 0 intermittent, 1 new, 1 resolved)`);
+    expect(day2.stderr).toContain(`Report md → ${join(dir, 'out/report.md')} (1 violated, 0 intermittent, 1 new, 1 resolved)`);
   });
 
   it('the report of the second run lists A as resolved and B as new', () => {
@@ -113,7 +113,7 @@ describe('scheduled runs over two days', () => {
   it('a third run with nothing new records a run and changes no other count', () => {
     const again = runCli(['run', '--config', config('day2', 'none')]);
     expect(again.code).toBe(0);
-    expect(again.stdout).toContain('nothing new (3 input(s) already ingested)');
+    expect(again.stderr).toContain('nothing new (3 input(s) already ingested)');
     const q = runCli(['query', '--db', join(dir, 'state/history.duckdb'), '--json',
       'SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM inputs) AS inputs, (SELECT count(*) FROM flows) AS flows']);
     expect(JSON.parse(q.stdout)).toEqual([{ runs: 3, inputs: 6, flows: 14 }]);
@@ -168,7 +168,7 @@ describe('configuration errors', () => {
     writeFileSync(file, `inputs: [${join(ROOT, 'fixtures/history/day1')}, missing.log]\ninventory: ${join(ROOT, 'fixtures/demo/inventory.yaml')}\nstore: s.duckdb\ntz: UTC\nyear: 2026\nreports:\n  - { out: r.md }\nfail_on: violated\n`);
     const r = runCli(['run', '--config', file]);
     expect(r.code).toBe(2);
-    expect(r.stdout).toContain(`${join(dir, 'missing.log')}: ERROR cannot read`);
+    expect(r.stderr).toContain(`${join(dir, 'missing.log')}: ERROR cannot read`);
     expect(readFileSync(join(dir, 'r.md'), 'utf8')).toContain('(error: cannot read: no such file or directory)');
   });
 });

@@ -8,7 +8,7 @@ import type { ReportModel } from '../src/reports/model.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from './helpers/cli.js';
+import { ROOT, runCli } from './helpers/cli.js';
 
 const INV = ['--inventory', 'fixtures/demo/inventory.yaml', '--tz', 'UTC', '--year', '2026'];
 
@@ -35,8 +35,8 @@ describe('ingest', () => {
 
   it('stores denied and requirement-matched flows, inputs, findings and the matrix as one run', () => {
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain('fixtures/demo/logs/pa-3220.log: panos-syslog (bsd): 106 lines = 106 flows + 0 not-flow + 0 malformed');
-    expect(first.stdout).toMatch(/^Run [0-9a-f-]{36} → .*demo\.duckdb: 3 new input\(s\), 0 resumed, 0 already ingested; 151 lines, 145 flows, 145 stored; findings 4 confirmed, 0 probable, 0 port-only\nStore: 4 requirement\(s\) failing now \(3 violated, 1 intermittent\): escan\/client-update-check, finjan-vsos\/policy-updates, gfi-languard\/server-to-target-rpc-dynamic, groundlabs-er\/node-agent-to-master$/m);
+    expect(first.stderr).toContain('fixtures/demo/logs/pa-3220.log: panos-syslog (bsd): 106 lines = 106 flows + 0 not-flow + 0 malformed');
+    expect(first.stderr).toMatch(/^Run [0-9a-f-]{36} → .*demo\.duckdb: 3 new input\(s\), 0 resumed, 0 already ingested; 151 lines, 145 flows, 145 stored; findings 4 confirmed, 0 probable, 0 port-only\nStore: 4 requirement\(s\) failing now \(3 violated, 1 intermittent\): escan\/client-update-check, finjan-vsos\/policy-updates, gfi-languard\/server-to-target-rpc-dynamic, groundlabs-er\/node-agent-to-master$/m);
     expect(counts(db)).toEqual({ flows: 145, inputs: 3, runs: 1, findings: 4, matrix: 95 });
     expect(q(db, `SELECT action, count(*) AS n, count(matched) AS matched FROM flows GROUP BY action ORDER BY action`))
       .toEqual([{ action: 'allow', n: 33, matched: 33 }, { action: 'deny', n: 112, matched: 95 }]);
@@ -60,12 +60,12 @@ describe('ingest', () => {
   it('skips inputs already in the store: a new run, no other count changes', () => {
     const again = runCli(['ingest', 'fixtures/demo/logs', '--db', db, ...INV]);
     expect(again.code).toBe(0);
-    expect(again.stdout.split('\n').filter((l) => l.endsWith(': already ingested, skipped'))).toEqual([
+    expect(again.stderr.split('\n').filter((l) => l.endsWith(': already ingested, skipped'))).toEqual([
       'fixtures/demo/logs/gw01-kern.log: already ingested, skipped',
       'fixtures/demo/logs/pa-3220.log: already ingested, skipped',
       'fixtures/demo/logs/target-10.20.0.33-pfirewall.log: already ingested, skipped',
     ]);
-    expect(again.stdout).toMatch(/^Run [0-9a-f-]{36} → .*demo\.duckdb: nothing new \(3 input\(s\) already ingested\)\nStore: 4 requirement\(s\) failing now/m);
+    expect(again.stderr).toMatch(/^Run [0-9a-f-]{36} → .*demo\.duckdb: nothing new \(3 input\(s\) already ingested\)\nStore: 4 requirement\(s\) failing now/m);
     const c = counts(db);
     expect(c).toMatchObject({ flows: 145, inputs: 3, runs: 2, findings: 4 });
     expect(q(db, `SELECT inputs, flows, stored_flows FROM runs ORDER BY started_at`)).toEqual([
@@ -79,7 +79,7 @@ describe('ingest', () => {
     writeFileSync(copy, readFileSync('fixtures/demo/logs/gw01-kern.log'));
     const r = runCli(['ingest', copy, '--db', db, ...INV]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`${copy}: already ingested, skipped`);
+    expect(r.stderr).toContain(`${copy}: already ingested, skipped`);
     expect(counts(db)).toMatchObject({ flows: 145, inputs: 3 });
   });
 });
@@ -191,15 +191,15 @@ describe('ingest: bad input and bad stores', () => {
     const db = join(tmp(), 'e.duckdb');
     const r = runCli(['ingest', 'fixtures/history/day2/gw01-kern-day2.log', 'no/such/file.log', '--db', db, ...INV]);
     expect(r.code).toBe(2);
-    expect(r.stdout).toContain('no/such/file.log: ERROR cannot read');
+    expect(r.stderr).toContain('no/such/file.log: ERROR cannot read');
     expect(q(db, `SELECT path, flows, error IS NOT NULL AS failed FROM inputs ORDER BY path`)).toEqual([
       { path: 'fixtures/history/day2/gw01-kern-day2.log', flows: 3, failed: false },
       { path: 'no/such/file.log', flows: 0, failed: true },
     ]);
     const again = runCli(['ingest', 'no/such/file.log', '--db', db, ...INV]);
     expect(again.code).toBe(2);
-    expect(again.stdout).toContain('no/such/file.log: ERROR cannot read');
-    expect(again.stdout).not.toContain(': already ingested, skipped');
+    expect(again.stderr).toContain('no/such/file.log: ERROR cannot read');
+    expect(again.stderr).not.toContain(': already ingested, skipped');
   });
 
   it('reads stdin like a file, and knows it again', () => {
@@ -207,10 +207,10 @@ describe('ingest: bad input and bad stores', () => {
     const input = readFileSync('fixtures/history/day2/gw01-kern-day2.log');
     const r = runCli(['ingest', '-', '--db', db, ...INV], { input });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('-: iptables (bsd): 3 lines = 3 flows + 0 not-flow + 0 malformed');
+    expect(r.stderr).toContain('-: iptables (bsd): 3 lines = 3 flows + 0 not-flow + 0 malformed');
     expect(q(db, `SELECT DISTINCT file FROM flows`)).toEqual([{ file: '-' }]);
     const again = runCli(['ingest', '-', '--db', db, ...INV], { input });
-    expect(again.stdout).toContain('-: already ingested, skipped');
+    expect(again.stderr).toContain('-: already ingested, skipped');
     expect(counts(db)).toMatchObject({ flows: 3, inputs: 1, runs: 2 });
   });
 
@@ -233,5 +233,40 @@ describe('ingest: bad input and bad stores', () => {
     const r = runCli(['ingest', 'fixtures/history/day1', '--db', join(dir, 'x.duckdb'), '--inventory', inv]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${inv}:2: deployments[0].product: unknown product "no-such-product"`);
+  });
+});
+
+describe('streams: ingest and run print nothing on stdout (diagnostics on stderr)', () => {
+  it('ingest with a missing input: exit 2, stdout empty, stderr names the input; run --config: stdout empty', () => {
+    const dir = tmp();
+    const r = runCli(['ingest', 'no/such/missing-input.log', '--db', join(dir, 's.duckdb'), ...INV]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('no/such/missing-input.log');
+    const cfg = join(dir, 'fwaudit.yaml');
+    writeFileSync(cfg, `inputs: [${join(ROOT, 'fixtures/history/day1')}]\ninventory: ${join(ROOT, 'fixtures/demo/inventory.yaml')}\nstore: s.duckdb\ntz: UTC\nyear: 2026\nreports:\n  - { out: r.md }\nfail_on: none\n`);
+    const run = runCli(['run', '--config', cfg]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^Run [0-9a-f-]{36} → /m);
+    expect(run.stderr).toContain(`Report md → ${join(dir, 'r.md')}`);
+  });
+
+  it('ingest --json: one object on stdout (also with -q), the summary still on stderr', () => {
+    const db = join(tmp(), 'j.duckdb');
+    const r = runCli(['ingest', 'fixtures/demo/logs', '--db', db, ...INV, '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout) as { schema_version: number; run_id: string; inputs: Array<{ file: string; decision: string; flows?: number }>; counts: { flows: number; stored: number; findings: Record<string, number> }; failing_now: { requirements: string[] } };
+    expect(j.schema_version).toBe(1);
+    expect(j.run_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(j.inputs.find((i) => i.file === 'fixtures/demo/logs/pa-3220.log')).toMatchObject({ decision: 'anew', flows: 106 });
+    expect(j.counts).toMatchObject({ flows: 145, stored: 145, findings: { confirmed: 4 } });
+    expect(j.failing_now.requirements).toHaveLength(4);
+    expect(r.stderr).toMatch(/^Run [0-9a-f-]{36} → /m);
+    const again = runCli(['ingest', 'fixtures/demo/logs', '--db', db, ...INV, '--json', '-q']);
+    expect(again.stderr).toBe('');
+    const j2 = JSON.parse(again.stdout) as typeof j;
+    expect(j2.inputs.map((i) => i.decision)).toEqual(['skip', 'skip', 'skip']);
+    expect(j2.counts.stored).toBe(0);
   });
 });

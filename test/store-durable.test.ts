@@ -97,7 +97,7 @@ describe('a run is all or nothing', () => {
       if (opened && end.signal === 'SIGKILL' && !landed) killedMidRun++;
       const again = ingest(db, [small, big]);
       expect(again.code, again.stderr).toBe(0);
-      expect(again.stdout).toContain(landed ? 'nothing new (2 input(s) already ingested)' : '2 new input(s), 0 resumed, 0 already ingested; 30500 lines, 30500 flows, 30500 stored');
+      expect(again.stderr).toContain(landed ? 'nothing new (2 input(s) already ingested)' : '2 new input(s), 0 resumed, 0 already ingested; 30500 lines, 30500 flows, 30500 stored');
       expect(counts(db)).toEqual({ ...whole, runs: whole.runs + (landed ? 1 : 0) });
     }
     expect(killedMidRun).toBeGreaterThanOrEqual(1);
@@ -131,25 +131,25 @@ describe('checkpoints', () => {
     const log = join(logs, 'kern.log');
     writeFileSync(log, logLines(1000));
     let r = ingest(db, [logs]);
-    expect(r.stdout).toContain('1 new input(s), 0 resumed, 0 already ingested; 1000 lines, 1000 flows, 1000 stored');
+    expect(r.stderr).toContain('1 new input(s), 0 resumed, 0 already ingested; 1000 lines, 1000 flows, 1000 stored');
     appendFileSync(log, logLines(250, 1000));
     r = ingest(db, [logs]);
-    expect(r.stdout).toContain('0 new input(s), 1 resumed, 0 already ingested; 250 lines, 250 flows, 250 stored');
+    expect(r.stderr).toContain('0 new input(s), 1 resumed, 0 already ingested; 250 lines, 250 flows, 250 stored');
     expect(counts(db)).toMatchObject({ flows: 1250, unfinished: 0 });
     // The same content again (no change): nothing new.
     r = ingest(db, [logs]);
-    expect(r.stdout).toMatch(/nothing new \(1 input\(s\) already ingested\)/);
+    expect(r.stderr).toMatch(/nothing new \(1 input\(s\) already ingested\)/);
     // Rotation: kern.log → kern.log.1.gz (compressed), a new kern.log begins.
     writeFileSync(`${log}.1.gz`, gzipSync(readFileSync(log)));
     rmSync(log);
     writeFileSync(log, logLines(40, 5000));
     r = ingest(db, [logs]);
-    expect(r.stdout).toContain(`${log}.1.gz: already ingested, skipped`);
-    expect(r.stdout).toContain('1 new input(s), 0 resumed, 1 already ingested; 40 lines, 40 flows, 40 stored');
+    expect(r.stderr).toContain(`${log}.1.gz: already ingested, skipped`);
+    expect(r.stderr).toContain('1 new input(s), 0 resumed, 1 already ingested; 40 lines, 40 flows, 40 stored');
     // A renamed copy elsewhere: skipped too.
     copyFileSync(log, join(dir, 'renamed.log'));
     r = ingest(db, [join(dir, 'renamed.log')]);
-    expect(r.stdout).toMatch(/already ingested, skipped/);
+    expect(r.stderr).toMatch(/already ingested, skipped/);
     expect(counts(db)).toMatchObject({ flows: 1290 });
     // Flows per source address: each line stored exactly once.
     expect(q(db, `SELECT count(*) AS n FROM (SELECT src_ip, ts FROM flows GROUP BY ALL HAVING count(*) > 1)`)).toEqual([{ n: 0 }]);
@@ -164,7 +164,7 @@ describe('checkpoints', () => {
     writeFileSync(`${log}.1.gz`, gzipSync(readFileSync(log)));
     rmSync(log);
     const r = ingest(db, [`${log}.1.gz`]);
-    expect(r.stdout).toContain('0 new input(s), 1 resumed, 0 already ingested; 120 lines, 120 flows, 120 stored');
+    expect(r.stderr).toContain('0 new input(s), 1 resumed, 0 already ingested; 120 lines, 120 flows, 120 stored');
     expect(counts(db)).toMatchObject({ flows: 420 });
   }, 300_000);
 
@@ -179,11 +179,11 @@ describe('checkpoints', () => {
     writeFileSync(log, text.join('\n'));
     expect(statSync(log).size).toBe(Buffer.byteLength(logLines(200)));
     let r = ingest(db, [log]);
-    expect(r.stdout).toContain('1 new input(s), 0 resumed, 0 already ingested; 200 lines, 200 flows, 200 stored');
+    expect(r.stderr).toContain('1 new input(s), 0 resumed, 0 already ingested; 200 lines, 200 flows, 200 stored');
     // Truncated to fewer lines with other content: read anew.
     writeFileSync(log, logLines(50, 9000));
     r = ingest(db, [log]);
-    expect(r.stdout).toContain('1 new input(s), 0 resumed, 0 already ingested; 50 lines, 50 flows, 50 stored');
+    expect(r.stderr).toContain('1 new input(s), 0 resumed, 0 already ingested; 50 lines, 50 flows, 50 stored');
     expect(counts(db)).toMatchObject({ flows: 450, runs: 3 });
   }, 300_000);
 
@@ -193,10 +193,10 @@ describe('checkpoints', () => {
     const lines = logLines(10).split('\n');
     writeFileSync(log, lines.slice(0, 9).join('\n') + '\n' + lines[9]!.slice(0, 60));
     let r = ingest(db, [log]);
-    expect(r.stdout).toContain('9 lines, 9 flows, 9 stored');
+    expect(r.stderr).toContain('9 lines, 9 flows, 9 stored');
     appendFileSync(log, lines[9]!.slice(60) + '\n');
     r = ingest(db, [log]);
-    expect(r.stdout).toContain('0 new input(s), 1 resumed, 0 already ingested; 1 lines, 1 flows, 1 stored');
+    expect(r.stderr).toContain('0 new input(s), 1 resumed, 0 already ingested; 1 lines, 1 flows, 1 stored');
     expect(q(db, `SELECT count(*) AS n, count(DISTINCT src_ip) AS d FROM flows`)).toEqual([{ n: 10, d: 10 }]);
   }, 300_000);
 });

@@ -71,7 +71,7 @@ export interface RunOutcome {
   written: string[];
   ingest: IngestResult;
   status: StoreStatus;
-  /** Lines for the user (stdout). */
+  /** Lines for the user (the CLI writes them to stderr; stdout stays empty). */
   lines: string[];
   /** Diagnostics (stderr). */
   warnings: string[];

@@ -31,6 +31,25 @@ export function runLine(r: IngestResult, dbPath: string): string {
     + `${r.lines} lines, ${r.flows} flows, ${r.stored} stored; findings ${c.confirmed} confirmed, ${c.probable} probable, ${c['port-only']} port-only`;
 }
 
+/** `ingest --json`: one object for tools (stdout); schema_version bumps when a field is removed or redefined. */
+export function ingestJson(r: IngestResult, status: { failing: string[]; violated: number; intermittent: number }): Record<string, unknown> {
+  const c = { confirmed: 0, probable: 0, conditional: 0, 'port-only': 0 } as Record<string, number>;
+  for (const f of r.result.findings) c[f.confidence] = (c[f.confidence] ?? 0) + 1;
+  // One entry per input file: what was decided, and what was read (archive members get their own entry).
+  const byFile = new Map<string, Record<string, unknown>>();
+  const add = (file: string, x: Record<string, unknown>): void => { byFile.set(file, { ...byFile.get(file), file, ...x }); };
+  for (const o of r.outcomes) add(o.file, { decision: o.decision });
+  for (const f of r.alreadyIngested) if (!byFile.has(f)) add(f, { decision: 'skip' });
+  for (const s of r.summaries) add(s.file, { format: s.format, lines: s.lines, flows: s.flows, error: s.error });
+  return {
+    schema_version: 1,
+    run_id: r.runId,
+    inputs: [...byFile.values()],
+    counts: { lines: r.lines, flows: r.flows, stored: r.stored, findings: c },
+    failing_now: { requirements: status.failing, violated: status.violated, intermittent: status.intermittent },
+  };
+}
+
 /** Writes a StoreError / ConfigError for the user and returns true when `e` was one. */
 export function reportKnownError(e: unknown, stderr: { write(s: string): unknown } = process.stderr): boolean {
   if (e instanceof StoreError) { stderr.write(`fwaudit: ${e.path ? `${e.path}: ` : ''}${e.message}\n`); return true; }

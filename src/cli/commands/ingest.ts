@@ -2,6 +2,8 @@
  * `fwaudit ingest <inputs...> --db FILE`: reads logs into the DuckDB store as one run (src/app/ingest.ts).
  * Inputs (or the parts of them) read before are skipped; a log that grew is read from its checkpoint.
  *
+ * Prints nothing on stdout (except the --json object): the per-input summary, the run line and the store status go to stderr (-q: none).
+ *
  * Exit: 2 when an input could not be read, for bad configuration, or a store that cannot be used (busy, full
  * disk: the store is then as it was before the run); 0 otherwise.
  */
@@ -11,14 +13,14 @@ import { Store, type Keep } from '../../store/store.js';
 import { ingestInto, loadAnalysisConfig } from '../../app/ingest.js';
 import { statusLine, storeStatus } from '../../app/run.js';
 import { EXIT } from '../exit.js';
-import type { CliContext, OutputFlags } from '../io.js';
+import { note, type CliContext, type OutputFlags } from '../io.js';
 import { addOutputOptions, addReadOptions, DUCKDB_ENV, EXIT_HELP, helpFooter, readOptionsFrom, type CliReadOpts } from '../options.js';
 import { inputErrors, progressReporter } from '../summary.js';
 
 export { ingestInto, loadAnalysisConfig, type IngestContext, type IngestResult } from '../../app/ingest.js';
 
 export { formatIngestSummary, KEEP_CHOICES, keepOption, parseWait, reportKnownError, runLine, waitOption } from '../store-text.js';
-import { formatIngestSummary, keepOption, parseWait, reportKnownError, runLine, waitOption } from '../store-text.js';
+import { formatIngestSummary, ingestJson, keepOption, parseWait, reportKnownError, runLine, waitOption } from '../store-text.js';
 
 export function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -31,6 +33,7 @@ interface IngestOpts extends CliReadOpts {
   hosts?: string;
   keep?: Keep;
   wait?: string;
+  json?: boolean;
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -43,12 +46,13 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--ruleset <id|file>', 'built-in ruleset id, "all", or a ruleset file; repeatable (default: all built-ins)', collect, [] as string[])
     .option('--hosts <file>', '/etc/hosts-style file resolving the hostnames of requirements')
     .addOption(keepOption())
-    .addOption(waitOption());
+    .addOption(waitOption())
+    .option('--json', 'print one JSON object {schema_version, run_id, inputs, counts, failing_now} on stdout (the summary still goes to stderr)');
   addOutputOptions(addReadOptions(cmd))
     .addHelpText('after', helpFooter(['fwaudit ingest /var/log/kern.log* --db fwaudit.duckdb --inventory inventory.yaml', 'fwaudit ingest logs/ --db fwaudit.duckdb --keep all -q'],
       [EXIT_HELP.ok, '2    bad usage, unreadable input or configuration, store busy or unusable, output not writable', EXIT_HELP.bug, EXIT_HELP.pipe], [DUCKDB_ENV]))
     .action(async (inputs: string[], o: IngestOpts & OutputFlags) => {
-    const { stdout, stderr } = ctx.io;
+    const { stderr } = ctx.io;
     const read = await readOptionsFrom(o, ctx);
     const waitSeconds = parseWait(o.wait);
     let store: Store | null = null;
@@ -58,11 +62,13 @@ export function register(program: Command, ctx: CliContext): void {
       store = await Store.open(o.db, { waitSeconds });
       const r = await ingestInto(store, inputs, { rulesets, inventory, read, keep: o.keep, onProgress: progress.update, stdin: ctx.io.stdin });
       progress.done();
-      if (!o.quiet) {
-        const text = formatIngestSummary(r);
-        if (text) stdout.write(text + '\n');
-        stdout.write(runLine(r, o.db) + '\n');
-        stdout.write(statusLine(await storeStatus(store)) + '\n');
+      // Diagnostics on stderr (the summary, the run line, the store status); stdout only for --json.
+      const status = !o.quiet || o.json ? await storeStatus(store) : null;
+      if (o.json && status) ctx.io.stdout.write(JSON.stringify(ingestJson(r, status)) + '\n');
+      if (!o.quiet && status) {
+        note(ctx, o, formatIngestSummary(r));
+        note(ctx, o, runLine(r, o.db));
+        note(ctx, o, statusLine(status));
       }
       if (inputErrors(r.summaries).length) ctx.exitCode = EXIT.INPUT;
       else if (o.strict && malformedCount(r.summaries) > 0) {

@@ -2,6 +2,8 @@
  * `fwaudit run --config fwaudit.yaml`: the scheduled job (src/app/run.ts). Ingests the configured inputs as one
  * run, writes every configured report from the store and prints a short summary.
  *
+ * Prints nothing on stdout: the summary, run, report and fail_on lines go to stderr (-q: none).
+ *
  * Exit: 1 when `fail_on` is reached by what is failing NOW in the store (also when this run read nothing new);
  * 2 for an unusable configuration, store (busy, full disk) or input (reports are still written when an input
  * could not be read, so that the coverage section shows it); 0 otherwise.
@@ -10,23 +12,22 @@ import type { Command } from 'commander';
 import { loadConfig, type FwauditConfig } from '../../config/config.js';
 import { runScheduled as runApp, type RunOutcome } from '../../app/run.js';
 import { EXIT } from '../exit.js';
-import type { CliContext, OutputFlags } from '../io.js';
+import { note, type CliContext, type OutputFlags } from '../io.js';
 import { DUCKDB_ENV, EXIT_HELP, helpFooter, outputOptions } from '../options.js';
 import { progressReporter } from '../summary.js';
 import { formatIngestSummary, parseWait, reportKnownError, runLine, waitOption } from '../store-text.js';
 
 export type { RunOutcome };
 
-/** The whole scheduled run for a loaded configuration; writes its summary to `ctx`'s stdout. */
+/** The whole scheduled run for a loaded configuration; writes its summary to `ctx`'s stderr (nothing on stdout). */
 export async function runScheduled(cfg: FwauditConfig, ctx: CliContext, o: { progress?: boolean; now?: Date; waitSeconds?: number; quiet?: boolean } = {}): Promise<RunOutcome> {
   const progress = progressReporter(o.progress !== false, ctx.io.stderr);
   try {
     const out = await runApp(cfg, { now: o.now, waitSeconds: o.waitSeconds, onProgress: progress.update, runLine, summary: formatIngestSummary });
     progress.done();
-    if (!o.quiet) {
-      for (const l of out.lines) ctx.io.stdout.write(l + '\n');
-      for (const w of out.warnings) ctx.io.stderr.write(w + '\n');
-    }
+    // Diagnostics only (stdout stays empty): summary, run, report and fail_on lines, then warnings, on stderr.
+    for (const l of out.lines) note(ctx, o, l);
+    for (const w of out.warnings) note(ctx, o, w);
     return out;
   } finally {
     progress.done();
