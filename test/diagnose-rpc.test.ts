@@ -242,7 +242,7 @@ describe('diagnose rpc: bad arguments and input (exit 2)', () => {
     ['an unknown role', ['--from', '10.10.0.5', '--to', 'gfi-languard:nothing', '--inventory', INV, F], /no such role in .*inventory\.yaml \(roles: gfi-languard:server/],
     ['an ambiguous role', ['--from', '10.10.0.5', '--to', 'target', '--inventory', INV, F], /exists in several deployments; write it as gfi-languard:target or groundlabs-er:target/],
     ['--window without --at', ['--from', '10.10.0.5', '--to', '10.20.0.31', '--window', '10m', F], /--window needs --at/],
-    ['a bad --at', ['--from', '10.10.0.5', '--to', '10.20.0.31', '--at', 'yesterday', F], /--at expects an ISO time/],
+    ['a bad --at', ['--from', '10.10.0.5', '--to', '10.20.0.31', '--at', 'yesterday', F], /--at: cannot read time "yesterday"/],
     ['a bad --window', ['--from', '10.10.0.5', '--to', '10.20.0.31', '--at', '2026-03-10 10:00', '--window', 'long', F], /--window expects a duration/],
     ['no input', ['--from', '10.10.0.5', '--to', '10.20.0.31'], /give the log files to read \(or --db FILE\)/],
     ['an unknown --param', ['--from', '10.10.0.5', '--to', '10.20.0.31', '--param', 'nonsense=1', F], /--param nonsense: no such parameter/],
