@@ -114,6 +114,13 @@ describe('streams: data on stdout, diagnostics on stderr', () => {
     const q = runCli(['analyze', ...DEMO, ...INV, '-q']);
     expect(q.stderr).toBe('');
     expect(q.stdout).toBe(r.stdout);
+    // quiet is never silent about an input that could not be read: one line per such input, exit 2
+    for (const cmd of [['analyze', ...INV], ['parse'], ['ingest', '--db', join(mkdtempSync(join(tmpdir(), 'fwq-')), 's.duckdb')]]) {
+      const bad = runCli([cmd[0]!, 'fixtures/demo/logs/gw01-kern.log', '/nonexistent/kern.log', ...cmd.slice(1), '-q']);
+      expect(bad.code, cmd[0]).toBe(2);
+      expect(bad.stderr, cmd[0]).toMatch(/^\/nonexistent\/kern\.log: ERROR /m);
+      expect(bad.stderr, cmd[0]).not.toContain('gw01-kern.log');
+    }
     const v = runCli(['analyze', ...DEMO, ...INV, '-v']);
     expect(v.stdout).toBe(r.stdout);
     expect(v.stderr).toMatch(/\n3 inputs, 151 lines, 145 flows, [\d.]+ MB in [\d.]+ s/);

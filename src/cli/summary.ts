@@ -88,3 +88,12 @@ export function totalsLine(summaries: InputSummary[], ms: number): string {
   return `${plural(summaries.length, 'input')}, ${plural(lines, 'line')}, ${plural(flows, 'flow')}, ${(bytes / 1e6).toFixed(1)} MB in ${secs.toFixed(2)} s`
     + (secs > 0 ? ` (${(bytes / 1e6 / secs).toFixed(1)} MB/s)` : '');
 }
+
+/**
+ * With -q/--quiet the summaries are not printed, but an input that could not be read is still named on
+ * stderr (one line each): quiet means no chatter, never a silent failure.
+ */
+export function quietErrors(summaries: InputSummary[], o: { quiet?: boolean }, stderr: OutStream): void {
+  if (!o.quiet) return;
+  for (const s of inputErrors(summaries)) stderr.write(`${sanitizeText(s.file)}: ERROR ${sanitizeText(s.error ?? '')}\n`);
+}

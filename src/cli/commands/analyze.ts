@@ -41,7 +41,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (inputs: string[], o: AnalyzeOpts) => {
       if (o.keep && !o.db) throw new UsageError('--keep needs --db');
       const started = Date.now();
-      const [{ analyze, analyzeJson }, { exitVerdict }, { formatSummary, progressReporter, totalsLine }] = await Promise.all([
+      const [{ analyze, analyzeJson }, { exitVerdict }, { formatSummary, progressReporter, quietErrors, totalsLine }] = await Promise.all([
         import('../../app/analyze.js'), import('../../app/exit-policy.js'), import('../summary.js')]);
       const read = await readOptionsFrom(o, ctx);
       const progress = progressReporter(o.progress !== false && !o.quiet, ctx.io.stderr);
@@ -88,6 +88,7 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.io.stdout.write(colorize(text, painter(colorEnabled(ctx, o))) + '\n');
       }
       note(ctx, o, inputText + (storedLine ? `\n${storedLine}` : ''));
+      quietErrors(run.summaries, o, ctx.io.stderr);
       if (o.verbose) note(ctx, o, totalsLine(run.summaries, Date.now() - started));
       const verdict = exitVerdict({ summaries: run.summaries, strict: read.strict, result: storeExit === null ? run.result : null, failOn: o.failOn });
       settle(ctx, verdict.code === 0 && storeExit ? { code: storeExit, reason: `--fail-on ${o.failOn}: reached (failing now in the store)` } : verdict);

@@ -15,7 +15,7 @@ import { statusLine, storeStatus } from '../../app/run.js';
 import { EXIT } from '../exit.js';
 import { note, type CliContext, type OutputFlags } from '../io.js';
 import { addOutputOptions, addReadOptions, DUCKDB_ENV, EXIT_HELP, helpFooter, readOptionsFrom, type CliReadOpts } from '../options.js';
-import { inputErrors, progressReporter } from '../summary.js';
+import { inputErrors, progressReporter, quietErrors } from '../summary.js';
 
 export { ingestInto, loadAnalysisConfig, type IngestContext, type IngestResult } from '../../app/ingest.js';
 
@@ -70,6 +70,7 @@ export function register(program: Command, ctx: CliContext): void {
         note(ctx, o, runLine(r, o.db));
         note(ctx, o, statusLine(status));
       }
+      quietErrors(r.summaries, o, ctx.io.stderr);
       if (inputErrors(r.summaries).length) ctx.exitCode = EXIT.INPUT;
       else if (o.strict && malformedCount(r.summaries) > 0) {
         stderr.write(`--strict: ${malformedCount(r.summaries)} flow line(s) could not be read\n`);

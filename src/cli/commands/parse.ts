@@ -22,7 +22,7 @@ export function register(program: Command, ctx: CliContext): void {
       [EXIT_HELP.ok, EXIT_HELP.input, EXIT_HELP.bug, EXIT_HELP.pipe]))
     .action(async (inputs: string[], o: ParseOpts) => {
       const started = Date.now();
-      const [{ parseLogs }, { exitVerdict }, { formatSummary, progressReporter, totalsLine }] = await Promise.all([
+      const [{ parseLogs }, { exitVerdict }, { formatSummary, progressReporter, quietErrors, totalsLine }] = await Promise.all([
         import('../../app/parse.js'), import('../../app/exit-policy.js'), import('../summary.js')]);
       const read = await readOptionsFrom(o, ctx);
       const progress = progressReporter(o.progress !== false && !o.quiet, ctx.io.stderr);
@@ -33,6 +33,7 @@ export function register(program: Command, ctx: CliContext): void {
         progress.done();
       }
       note(ctx, o, formatSummary(r.summaries, { preview: o.verbose === true && ctx.io.stderr.isTTY === true }));
+      quietErrors(r.summaries, o, ctx.io.stderr);
       if (o.verbose) note(ctx, o, totalsLine(r.summaries, Date.now() - started));
       settle(ctx, exitVerdict({ summaries: r.summaries, strict: read.strict }));
     });
