@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runCli } from './helpers/cli.js';
+import { schemaErrors } from './helpers/schemas.js';
 
 const INV = ['--inventory', 'fixtures/demo/inventory.yaml', '--tz', 'UTC', '--year', '2026'];
 
@@ -258,6 +259,8 @@ describe('streams: ingest and run print nothing on stdout (diagnostics on stderr
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout) as { schema_version: number; run_id: string; inputs: Array<{ file: string; decision: string; flows?: number }>; counts: { flows: number; stored: number; findings: Record<string, number> }; failing_now: { requirements: string[] } };
     expect(j.schema_version).toBe(1);
+    expect(schemaErrors('ingest', j)).toEqual([]);
+    expect(schemaErrors('ingest', { ...j, counts: { ...j.counts, flows: -1 } })).not.toEqual([]);
     expect(j.run_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(j.inputs.find((i) => i.file === 'fixtures/demo/logs/pa-3220.log')).toMatchObject({ decision: 'anew', flows: 106 });
     expect(j.counts).toMatchObject({ flows: 145, stored: 145, findings: { confirmed: 4 } });
@@ -266,6 +269,12 @@ describe('streams: ingest and run print nothing on stdout (diagnostics on stderr
     const again = runCli(['ingest', 'fixtures/demo/logs', '--db', db, ...INV, '--json', '-q']);
     expect(again.stderr).toBe('');
     const j2 = JSON.parse(again.stdout) as typeof j;
+    expect(schemaErrors('ingest', j2)).toEqual([]);
+    const rep = runCli(['report', '--db', db, '--format', 'json']);
+    expect(rep.code).toBe(0);
+    const m = JSON.parse(rep.stdout) as { requirements: Array<{ status: string }> };
+    expect(schemaErrors('report', m)).toEqual([]);
+    expect(schemaErrors('report', { ...m, requirements: [{ ...m.requirements[0], status: 'fine' }] })).not.toEqual([]);
     expect(j2.inputs.map((i) => i.decision)).toEqual(['skip', 'skip', 'skip']);
     expect(j2.counts.stored).toBe(0);
   });
