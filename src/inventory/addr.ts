@@ -2,6 +2,7 @@
  * Address sets of the inventory: load-time parsing with ip-num (addresses, CIDRs, ranges `a-b`),
  * stored as sorted, merged integer intervals (IPv4 as numbers, IPv6 as bigints) for the matcher.
  */
+import { ipv4SliceToInt } from '../model/ip.js';
 import { inIntervals } from '../model/intervals.js';
 import { IPv4, IPv6, IPv4CidrRange, IPv6CidrRange } from 'ip-num';
 
@@ -39,20 +40,7 @@ const IPV4_RE = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /** A dotted quad with no leading zeros, as an integer; -1 otherwise (the ip-num path then explains). */
 function quad(s: string, from: number, to: number): number {
-  let n = 0, part = 0, digits = 0, dots = 0, lead = false;
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      if (digits === 0) lead = c === 48; else if (lead) return -1;
-      part = part * 10 + (c - 48);
-      if (++digits > 3 || part > 255) return -1;
-    } else if (c === 46) {
-      if (digits === 0 || ++dots > 3) return -1;
-      n = n * 256 + part; part = 0; digits = 0;
-    } else return -1;
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return n * 256 + part;
+  return ipv4SliceToInt(s, from, to, true);
 }
 
 /**

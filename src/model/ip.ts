@@ -5,10 +5,19 @@
 
 /** Parses dotted-quad IPv4 into an unsigned 32-bit integer, or -1 if the text is not one. */
 export function ipv4ToInt(s: string): number {
-  let n = 0, part = 0, digits = 0, dots = 0;
-  for (let i = 0; i < s.length; i++) {
+  return ipv4SliceToInt(s, 0, s.length, false);
+}
+
+/**
+ * Dotted quad in `s[from, to)` as an unsigned 32-bit integer, or -1. With `noLeadingZeros`, `010.1.1.1` is
+ * refused (inventories: an octal-looking octet is ambiguous, so the careful ip-num path explains it).
+ */
+export function ipv4SliceToInt(s: string, from: number, to: number, noLeadingZeros: boolean): number {
+  let n = 0, part = 0, digits = 0, dots = 0, lead = false;
+  for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
     if (c >= 48 && c <= 57) {
+      if (digits === 0) lead = c === 48; else if (lead && noLeadingZeros) return -1;
       part = part * 10 + (c - 48);
       if (++digits > 3 || part > 255) return -1;
     } else if (c === 46) {
