@@ -262,6 +262,8 @@ class IptablesParser implements RecordParser {
   private jTs: number | null = null;
   private jHost: string | null = null;
   private jBad: string | null = null;
+  /** Lines of the current entry: one unit is its flow or skip, the others are counted as field lines. */
+  private jLines = 0;
 
   constructor(det: Detection, private readonly opts: ParseOptions, private readonly sink: ParseSink) {
     this.format = det.format;
@@ -281,7 +283,8 @@ class IptablesParser implements RecordParser {
     // RFC 6587 octet counting (`123 <4>…`, several frames per line possible), as for every syslog format
     if (p === 0 && isDigit(text.charCodeAt(0))) {
       this.octetLine = lineNo;
-      if (splitOctetFrames(text, this.octetFrame)) return;
+      const frames = splitOctetFrames(text, this.octetFrame);
+      if (frames > 0) { if (frames > 1) this.sink.note('extra-frames', frames - 1); return; }
     }
     this.fullLine(text, p, lineNo, false, null, null);
   }
@@ -334,7 +337,8 @@ class IptablesParser implements RecordParser {
 
   private exportLine(s: string, lineNo: number): void {
     if (s === '') { this.exportFlush(); return; }
-    if (!this.jAny) { this.jAny = true; this.jFirst = lineNo; }
+    if (!this.jAny) { this.jAny = true; this.jFirst = lineNo; this.jLines = 0; }
+    this.jLines++;
     if (this.jBad !== null) return; // rest of a binary field or of a broken entry
     const eq = s.indexOf('=');
     if (eq < 0) { this.jBad = 'binary journal field'; return; }
@@ -349,6 +353,8 @@ class IptablesParser implements RecordParser {
       else if (this.jMsg === null) this.sink.skip('journal entry without MESSAGE', this.jFirst, 'not-flow');
       else if (isBlank(this.jMsg, 0)) this.sink.skip('not a netfilter line', this.jMsgLine, 'not-flow');
       else this.fullLine(this.jMsg, 0, this.jMsgLine, true, this.jTs, this.jHost);
+      // Every line is counted once in the summary: the entry's outcome above, its other lines here.
+      for (let k = 1; k < this.jLines; k++) this.sink.skip('journal entry field line', this.jFirst, 'not-flow');
     }
     this.jAny = false; this.jMsg = null; this.jTs = null; this.jHost = null; this.jBad = null;
   }

@@ -165,7 +165,8 @@ export class SyslogParser implements RecordParser {
       s = s.slice(w);
     } else if (c0 >= 48 && c0 <= 57 && s.length > 4) {
       this.lineNo = lineNo;
-      if (splitOctetFrames(s, this.frameFn)) return;
+      const frames = splitOctetFrames(s, this.frameFn);
+      if (frames > 0) { if (frames > 1) this.sink.note('extra-frames', frames - 1); return; }
     }
     if (s.trim() === '') { this.sink.skip('blank line', lineNo, 'not-flow'); return; }
     this.frame(s, lineNo);

@@ -11,23 +11,24 @@ function isDigit(c: number): boolean {
 /**
  * RFC 6587 octet counting: `LEN <PRI>…` (LEN 1-6 digits, one space, then `<`). Calls `frame(text)` once
  * per frame found on the line (a frame longer than the rest of the line ends at the line's end) and
- * returns true; returns false when the line does not start with a frame length.
+ * returns the number of frames; 0 when the line does not start with a frame length. A line that holds
+ * k > 1 frames is k units of the input's summary (parsers note `extra-frames` = k - 1).
  */
-export function splitOctetFrames(s: string, frame: (text: string) => void): boolean {
+export function splitOctetFrames(s: string, frame: (text: string) => void): number {
   let p = 0;
   const n = s.length;
-  let any = false;
+  let frames = 0;
   for (;;) {
     let q = p, len = 0;
     while (q < n && q - p < 7 && isDigit(s.charCodeAt(q))) { len = len * 10 + s.charCodeAt(q) - 48; q++; }
     if (q === p || q - p > 6 || s.charCodeAt(q) !== 32 || s.charCodeAt(q + 1) !== 60) {
-      if (!any) return false;
+      if (frames === 0) return 0;
       frame(s.slice(p));
-      return true;
+      return frames + 1;
     }
     const body = q + 1;
     const end = body + len;
-    if (end >= n) { frame(s.slice(body)); return true; }
+    if (end >= n) { frame(s.slice(body)); return frames + 1; }
     // Another frame must follow (after optional spaces); otherwise the length was wrong: keep the rest.
     let r = end;
     while (r < n && s.charCodeAt(r) === 32) r++;
@@ -35,12 +36,12 @@ export function splitOctetFrames(s: string, frame: (text: string) => void): bool
     while (d < n && d - r < 7 && isDigit(s.charCodeAt(d))) d++;
     if (d > r && d - r <= 6 && s.charCodeAt(d) === 32 && s.charCodeAt(d + 1) === 60) {
       frame(s.slice(body, end));
-      any = true;
+      frames++;
       p = r;
       continue;
     }
     frame(s.slice(body));
-    return true;
+    return frames + 1;
   }
 }
 

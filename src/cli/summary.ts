@@ -15,7 +15,8 @@ function blankOf(s: InputSummary): number | null {
 }
 
 /**
- * One line per input: `file: format (dialect): N lines = F flows + X not-flow + M malformed + B blank`,
+ * One line per input: `file: format (dialect): N lines = F flows + X not-flow + M malformed + B blank`
+ * (`N lines + K extra octet-counted frames = …` when syslog lines carry several messages),
  * then one line per kind of skipped line with its first occurrence. Every piece of text is sanitised.
  */
 export function formatSummary(summaries: InputSummary[], o: { preview?: boolean } = {}): string {
@@ -33,11 +34,14 @@ export function formatSummary(summaries: InputSummary[], o: { preview?: boolean 
     const blank = blankOf(s);
     const enc = s.encoding && s.encoding !== 'utf-8' ? `, ${s.encoding}` : '';
     const cont = s.container ? `, ${s.container}` : '';
-    const notes = Object.entries(s.notes).map(([k, v]) => `${sanitizeText(k)} ${v}`).join(', ');
+    const notes = Object.entries(s.notes).filter(([k]) => k !== 'extra-frames').map(([k, v]) => `${sanitizeText(k)} ${v}`).join(', ');
+    // octet-counted syslog: a line may carry several messages, each one unit of the sum
+    const frames = s.notes['extra-frames'] ?? 0;
+    const units = frames ? `${plural(s.lines, 'line')} + ${plural(frames, 'extra octet-counted frame')}` : plural(s.lines, 'line');
     const parts = [plural(s.flows, 'flow'), `${notFlow.toLocaleString('en-US')} not-flow`, `${malformed.toLocaleString('en-US')} malformed`];
     if (blank !== null) parts.push(`${blank.toLocaleString('en-US')} blank`);
     const head = `${file}: ${sanitizeText(s.format ?? 'no data')}${s.dialect ? ` (${sanitizeText(s.dialect)}${enc}${cont})` : ''}`;
-    out.push(`${head}: ${plural(s.lines, 'line')} = ${parts.join(' + ')}${notes ? `; ${notes}` : ''}`);
+    out.push(`${head}: ${units} = ${parts.join(' + ')}${notes ? `; ${notes}` : ''}`);
     for (const g of [...s.skipped].sort((a, b) => b.count - a.count)) {
       out.push(`    ${g.count} × ${sanitizeText(g.reason)} [${g.kind}], first at ${sanitizeText(g.first.file)}:${g.first.line}`);
     }
