@@ -216,3 +216,18 @@ describe('decoding', () => {
     }
   });
 });
+
+describe('parse --jobs', () => {
+  it('one thread and worker threads give the same flows in the same order; a bad count is a usage error', () => {
+    const args = ['parse', 'fixtures/demo/logs', 'fixtures/scenario', '--tz', 'UTC', '--year', '2026', '-q'];
+    const one = runCli([...args, '--jobs', '1']);
+    const two = runCli([...args, '--jobs', '2']);
+    expect(one.code).toBe(0);
+    expect(two.code).toBe(0);
+    expect(one.stdout.length).toBeGreaterThan(1000);
+    expect(two.stdout).toBe(one.stdout);
+    const bad = runCli([...args, '--jobs', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--jobs expects a whole number/);
+  });
+});
