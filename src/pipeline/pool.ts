@@ -19,7 +19,6 @@
  * - Flows cross threads as columnar batches whose buffers are transferred (src/pipeline/flow-batch.ts).
  */
 import { Worker } from 'node:worker_threads';
-import { availableParallelism } from 'node:os';
 import { existsSync, promises as fsp, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Flow } from '../model/flow.js';
@@ -51,11 +50,16 @@ export interface PoolStats { workers: number; wholeTasks: number; ranges: number
 
 export const DEFAULT_TUNING: PoolTuning = { rangeBytes: 4 << 20, splitMinBytes: 24 << 20, minTotalBytes: 16 << 20, split: true };
 
-/** Worker threads by default: FWAUDIT_JOBS when set, else one per core. */
+/**
+ * Threads by default: FWAUDIT_JOBS when set, else 1 (no worker threads). Measured in one `npm run bench` run
+ * on the quiet 2-core machine, the pool (2 threads) gave 0.89x, 0.92x and 0.86x the lines/s of one thread
+ * on iptables, pfirewall and PAN-OS at 1.2-1.6 cores: rebuilding flows in the main thread costs more than the
+ * parallel parse saves. It stays opt-in (--jobs N) until it measures faster.
+ */
 export function defaultJobs(): number {
   const env = Number(process.env['FWAUDIT_JOBS']);
   if (Number.isInteger(env) && env >= 1) return env;
-  return Math.max(1, availableParallelism());
+  return 1;
 }
 
 /**

@@ -142,7 +142,9 @@ export async function readFlows(inputs: string[], opts: ReadOptions, onFlow: (f:
   const expanded = expandInputsDetailed(inputs, { followSymlinks: opts.followSymlinks === true });
   const files = expanded.files;
   // large inputs go to the worker pool (same flows, same order); not for resumed or growing inputs
-  if (opts.jobs !== 1 && process.env['FWAUDIT_JOBS'] !== '1' && !opts.startOffsets?.size && !opts.holdPartialLastLine && !opts.parsers && expanded.refused.length === 0) {
+  // (one thread unless --jobs N / FWAUDIT_JOBS asks for more: see defaultJobs in pool.ts for the measurement)
+  const wantsPool = opts.jobs !== undefined ? opts.jobs > 1 : (process.env['FWAUDIT_JOBS'] ?? '1') !== '1';
+  if (wantsPool && !opts.startOffsets?.size && !opts.holdPartialLastLine && !opts.parsers && expanded.refused.length === 0) {
     const pooled = await (await import('./pool.js')).readFlowsPooled(files, opts, onFlow);
     if (pooled) return pooled;
   }
