@@ -12,6 +12,7 @@ import { compileRequirements, isWellKnownPort, requirementRows } from '../src/re
 import { newFlow, type Action, type Flow } from '../src/model/flow.js';
 import type { Requirement, Ruleset } from '../src/model/ruleset.js';
 import { renderTerminal } from '../src/reports/terminal.js';
+import { generatedInventory } from './helpers/vendor-inventory.js';
 
 const rulesets = loadBuiltinRulesets();
 const byId = (id: string) => rulesets.find((r) => r.id === id)!;
@@ -31,25 +32,8 @@ function run(rs: Ruleset[], inv: Inventory | null, flows: Flow[], by: 'host' | '
 
 /** One /24 per role, params as given; hostnames resolve to 198.51.100.x. */
 function inventoryFor(rs: Ruleset, params: Record<string, unknown>, rsIdx: number): { inv: Inventory; addr: (role: string) => string; hostIp: (req: Requirement) => string } {
-  const roles = Object.keys(rs.roles);
-  const lines = ['hosts:'];
-  const hostIps = new Map<string, string>();
-  let h = 1;
-  for (const req of rs.requirements) {
-    if (!req.hosts) continue;
-    const ip = `198.51.100.${h++}`;
-    hostIps.set(req.id, ip);
-    for (const pat of req.hosts) lines.push(`  ${pat.replace(/\*/g, 'a')}: [${ip}]`);
-  }
-  if (lines.length === 1) lines.push('  none.example.com: [192.0.2.1]');
-  lines.push('deployments:', `  - product: ${rs.id}`, `    params: ${JSON.stringify(params)}`, '    roles:');
-  roles.forEach((r, i) => lines.push(`      ${r}: [10.${100 + rsIdx}.${i + 1}.0/24]`));
-  const inv = parseInventory(lines.join('\n'), `${rs.id}.yaml`, [rs]);
-  return {
-    inv,
-    addr: (role) => (role === 'internet' ? '93.184.216.34' : `10.${100 + rsIdx}.${roles.indexOf(role) + 1}.${role === 'x' ? 1 : 20}`),
-    hostIp: (req) => hostIps.get(req.id)!,
-  };
+  const g = generatedInventory(rs, rsIdx, params);
+  return { inv: g.inv, addr: (role) => (role === 'internet' ? '93.184.216.34' : `${g.block(role)}.${role === 'x' ? 1 : 20}`), hostIp: g.hostIp };
 }
 
 /** A parameter value under which `when` is false. */

@@ -5,11 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Matcher } from '../src/matcher/matcher.js';
-import { loadInventory, parseInventory, type Inventory } from '../src/inventory/load.js';
+import { loadInventory, type Inventory } from '../src/inventory/load.js';
 import { loadBuiltinRulesets, paramValues, requirementApplies } from '../src/rulesets/load.js';
 import { resolvePorts, portInIntervals } from '../src/rulesets/ports.js';
 import { newFlow, type Action, type Flow } from '../src/model/flow.js';
 import type { Requirement, Ruleset } from '../src/model/ruleset.js';
+import { generatedInventory } from './helpers/vendor-inventory.js';
 
 const rulesets = loadBuiltinRulesets();
 const INTERNET_DST = '93.184.216.34';
@@ -19,26 +20,12 @@ interface Gen { inv: Inventory; src: (role: string) => string; dst: (role: strin
 
 /** One /24 per role (10.<ruleset>.<role>.0/24); every hostname a requirement names resolves to a public address. */
 function generate(rs: Ruleset, rsIdx: number): Gen {
-  const roles = Object.keys(rs.roles);
-  const lines = ['hosts:'];
-  const hostIps = new Map<string, string>();
-  let h = 1;
-  for (const req of rs.requirements) {
-    if (!req.hosts) continue;
-    const ip = `198.51.100.${h++}`;
-    hostIps.set(req.id, ip);
-    for (const pat of req.hosts) lines.push(`  ${pat.replace(/\*/g, 'a')}: [${ip}]`);
-  }
-  if (lines.length === 1) lines.push('  none.example.com: [192.0.2.1]');
-  lines.push('deployments:', `  - product: ${rs.id}`, '    roles:');
-  roles.forEach((r, i) => lines.push(`      ${r}: [10.${100 + rsIdx}.${i + 1}.0/24]`));
-  const inv = parseInventory(lines.join('\n'), `${rs.id}-generated.yaml`, [rs]);
-  const block = (role: string) => `10.${100 + rsIdx}.${roles.indexOf(role) + 1}`;
+  const g = generatedInventory(rs, rsIdx);
   return {
-    inv,
-    src: (role) => (role === 'internet' ? INTERNET_SRC : `${block(role)}.10`),
-    dst: (role) => (role === 'internet' ? INTERNET_DST : `${block(role)}.20`),
-    hostIp: (req) => hostIps.get(req.id)!,
+    inv: g.inv,
+    src: (role) => (role === 'internet' ? INTERNET_SRC : `${g.block(role)}.10`),
+    dst: (role) => (role === 'internet' ? INTERNET_DST : `${g.block(role)}.20`),
+    hostIp: g.hostIp,
   };
 }
 
