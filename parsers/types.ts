@@ -49,6 +49,12 @@ export interface ParseSink {
 
 export interface RecordParser {
   line?(text: string, lineNo: number): void;
+  /**
+   * 'lines' framing, UTF-8 input: the line as the bytes buf[start, end) (CR and newline removed, no NUL).
+   * The range is valid only during the call. A parser that has it must give the same result as
+   * `line(buf.toString('utf8', start, end), lineNo)`; `line` stays for UTF-16 input and lines with NUL.
+   */
+  bytes?(buf: Buffer, start: number, end: number, lineNo: number): void;
   record?(value: unknown, lineNo: number): void;
   /** Called once at end of input (flush multi-line state). */
   end?(): void;

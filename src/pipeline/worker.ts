@@ -14,7 +14,7 @@ import type { Action, Flow } from '../model/flow.js';
 import { YearInferrer, ZoneConverter } from '../model/time.js';
 import type { Detection, ParseSink, RecordParser } from '../../parsers/types.js';
 import { PARSERS } from '../../parsers/index.js';
-import { isBlank, LineFramer } from './framing.js';
+import { isBlank, isBlankBytes, LineFramer, MAX_LINE } from './framing.js';
 import { previewText } from '../model/sanitize.js';
 import { readFlows, type SkipGroup } from './run.js';
 import { READ_SIZE } from './sources.js';
@@ -165,6 +165,7 @@ if (port) {
     }
     const seen: string[] = [];
     const prefix = m.contextPrefix;
+    const prefixBytes = prefix === null ? null : Buffer.from(prefix);
     let blank = 0;
     // as the single-threaded reader: blank lines counted, a parser exception makes its line malformed
     const framer = new LineFramer((l, n) => {
@@ -175,7 +176,16 @@ if (port) {
         sink.skip(`parser error: ${previewText(e instanceof Error ? e.message : String(e), 100)}`, n, 'malformed');
         sink.note('parser-errors', 1);
       }
-    }, sink);
+    }, sink, MAX_LINE, parser.bytes ? (b, s, e, n) => {
+      // the byte path of the same callback: the context prefix is compared on bytes, a string made only on a match
+      if (prefixBytes !== null && e - s >= prefixBytes.length && b.compare(prefixBytes, 0, prefixBytes.length, s, s + prefixBytes.length) === 0) seen.push(b.toString('utf8', s, e));
+      if (isBlankBytes(b, s, e)) blank++;
+      try { parser.bytes!(b, s, e, n); } catch (err) {
+        if (consumerFailed) throw err;
+        sink.skip(`parser error: ${previewText(err instanceof Error ? err.message : String(err), 100)}`, n, 'malformed');
+        sink.note('parser-errors', 1);
+      }
+    } : null);
     let error: string | null = null;
     const fh = await fsp.open(m.path, 'r');
     try {
