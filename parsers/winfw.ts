@@ -1,9 +1,11 @@
 /**
  * Windows Firewall log (`pfirewall.log`, W3C-style, space separated, local time).
  *
- * Hot path: one pass over the line's char codes records token boundaries; numbers (date, time, ports,
- * size) are read straight from the char codes and strings are only built for the kept fields (action,
- * protocol, the two addresses). The UTC timestamp is cached for repeated `date time` prefixes.
+ * Hot path: the line's UTF-8 bytes (`bytes()`, straight from the read buffer; `line()` encodes text to
+ * the same bytes): one pass records token boundaries; numbers (date, time, ports, size) and IPv4 are
+ * read from the bytes, and strings exist only for the kept fields: action, protocol and direction are
+ * constants, addresses are interned (parsers/bytes.ts). The UTC timestamp is cached for repeated
+ * `date time` prefixes.
  *
  * Decisions (documented here because they are visible in the output):
  * - Blank lines are ignored silently (the service writes one after the header); `#` lines are skipped
@@ -19,11 +21,11 @@
  * - A token that is no pfirewall.log action (ALLOW, DROP, XP's OPEN/OPEN-INBOUND/CLOSE) makes the line
  *   malformed; `-` addresses (no address) too (flows are validated by parsers/validate.ts).
  */
-import { canonicalIp, ipv4ToInt } from '../src/model/ip.js';
 import { civilToUtc, timeError } from '../src/model/time.js';
 import { newFlow, normalizeTransport, type Action, type Direction } from '../src/model/flow.js';
 import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } from './types.js';
 import { guardSink } from './validate.js';
+import { AddrInterner, d2B, litAt, text as utf8 } from './bytes.js';
 
 const STANDARD_FIELDS = [
   'date', 'time', 'action', 'protocol', 'src-ip', 'dst-ip', 'src-port', 'dst-port', 'size', 'tcpflags',
@@ -59,66 +61,30 @@ const MAX_TOKENS = 40;
 
 const LOST = 'INFO-EVENTS-LOST';
 
-function isPathToken(s: string, a: number, b: number): boolean {
-  const len = b - a;
-  const c = s.charCodeAt(a);
-  if (len === 4 && c === 83) return s.startsWith('SEND', a);
-  if (len === 7 && c === 82) return s.startsWith('RECEIVE', a);
-  if (len === 7 && c === 70) return s.startsWith('FORWARD', a);
-  if (len === 7 && c === 85) return s.startsWith('UNKNOWN', a);
-  return false;
+function isPathToken(s: Buffer, a: number, b: number): boolean {
+  return directionOf(s, a, b) !== null || (b - a === 7 && litAt(s, a, b, 'UNKNOWN'));
 }
 
-function directionOf(s: string, a: number, b: number): Direction {
+function directionOf(s: Buffer, a: number, b: number): Direction {
   const len = b - a;
-  const c = s.charCodeAt(a);
-  if (len === 4 && c === 83 && s.startsWith('SEND', a)) return 'outbound';
-  if (len === 7 && c === 82 && s.startsWith('RECEIVE', a)) return 'inbound';
-  if (len === 7 && c === 70 && s.startsWith('FORWARD', a)) return 'forward';
+  const c = s[a];
+  if (len === 4 && c === 83 && litAt(s, a, b, 'SEND')) return 'outbound';
+  if (len === 7 && c === 82 && litAt(s, a, b, 'RECEIVE')) return 'inbound';
+  if (len === 7 && c === 70 && litAt(s, a, b, 'FORWARD')) return 'forward';
   return null;
 }
 
 /** Decimal integer in s[a,b), -1 for `-`, -2 when not a number. */
-function num(s: string, a: number, b: number): number {
-  if (b - a === 1 && s.charCodeAt(a) === 45) return -1;
+function num(s: Buffer, a: number, b: number): number {
+  if (b - a === 1 && s[a] === 45) return -1;
   if (b <= a || b - a > 15) return -2;
   let n = 0;
   for (let i = a; i < b; i++) {
-    const c = s.charCodeAt(i) - 48;
+    const c = s[i]! - 48;
     if (c < 0 || c > 9) return -2;
     n = n * 10 + c;
   }
   return n;
-}
-
-/** Two ASCII digits at i, or -1. */
-function d2(s: string, i: number): number {
-  const a = s.charCodeAt(i) - 48, b = s.charCodeAt(i + 1) - 48;
-  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
-}
-
-const v6cache = new Map<string, string | null>();
-
-/** canonicalIp without building anything for the common already-canonical IPv4 case; IPv6 cached. */
-function ip(s: string): string | null {
-  if (s.indexOf(':') < 0) {
-    if (ipv4ToInt(s) < 0) return null;
-    // leading zero in a part ⇒ let canonicalIp rewrite it
-    for (let i = 0; i < s.length - 1; i++) {
-      if (s.charCodeAt(i) === 48 && (i === 0 || s.charCodeAt(i - 1) === 46)) {
-        const n = s.charCodeAt(i + 1);
-        if (n >= 48 && n <= 57) return canonicalIp(s);
-      }
-    }
-    return s;
-  }
-  let v = v6cache.get(s);
-  if (v === undefined) {
-    v = canonicalIp(s);
-    if (v6cache.size >= 4096) v6cache.clear();
-    v6cache.set(s, v);
-  }
-  return v;
 }
 
 const HEAD_LINE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (ALLOW|DROP|OPEN|OPEN-INBOUND|CLOSE|INFO-EVENTS-LOST) /;
@@ -159,30 +125,20 @@ class WinfwParser implements RecordParser {
     this.format = det.format;
   }
 
-  // Two-entry cache of recent addresses: the logging host is on one side of nearly every line, so most
-  // lookups are a startsWith at the token's offset instead of a slice + validation.
-  private rawA = ''; private canA: string | null = null;
-  private rawB = ''; private canB: string | null = null;
-  private flip = false;
+  private readonly addrs = new AddrInterner();
 
-  private addr(text: string, a: number, b: number): string | null {
-    const len = b - a;
-    if (this.rawA.length === len && text.startsWith(this.rawA, a)) return this.canA;
-    if (this.rawB.length === len && text.startsWith(this.rawB, a)) return this.canB;
-    const raw = text.slice(a, b);
-    const v = ip(raw);
-    if (this.flip) { this.rawB = raw; this.canB = v; } else { this.rawA = raw; this.canA = v; }
-    this.flip = !this.flip;
-    return v;
+  /** Text lines (UTF-16 input, lines with NUL): the same parse on the line's UTF-8 bytes. */
+  line(text: string, lineNo: number): void {
+    const b = Buffer.from(text, 'utf8');
+    this.bytes(b, 0, b.length, lineNo);
   }
 
-  line(text: string, lineNo: number): void {
-    const len = text.length;
-    if (len === 0) return; // blank lines: ignored silently (see header comment)
-    const c0 = text.charCodeAt(0);
+  bytes(text: Buffer, start: number, len: number, lineNo: number): void {
+    if (len === start) return; // blank lines: ignored silently (see header comment)
+    const c0 = text[start];
     if (c0 === 35) { // '#'
-      if (text.startsWith('#Fields:')) {
-        const names = text.slice(8).trim().split(/\s+/).filter((x) => x.length > 0);
+      if (litAt(text, start, len, '#Fields:')) {
+        const names = text.toString('utf8', start + 8, len).trim().split(/\s+/).filter((x) => x.length > 0);
         if (names.length > 0 && names.length <= MAX_TOKENS) this.layout = layoutFrom(names);
       }
       this.sink.skip('header', lineNo, 'not-flow');
@@ -190,13 +146,14 @@ class WinfwParser implements RecordParser {
     }
     // tokenize on spaces (runs of spaces count as one separator; pfirewall.log uses no tabs)
     const st = this.st, en = this.en;
-    let n = 0, s0 = 0, sp: number;
-    while ((sp = text.indexOf(' ', s0)) >= 0) {
-      if (sp > s0) {
-        if (n === MAX_TOKENS) { n++; break; }
-        st[n] = s0; en[n++] = sp;
+    let n = 0, s0 = start;
+    for (let i = start; i < len; i++) {
+      if (text[i] !== 32) continue;
+      if (i > s0) {
+        if (n === MAX_TOKENS) { n++; s0 = len; break; }
+        st[n] = s0; en[n++] = i;
       }
-      s0 = sp + 1;
+      s0 = i + 1;
     }
     if (len > s0 && n < MAX_TOKENS) { st[n] = s0; en[n++] = len; } else if (len > s0) n = MAX_TOKENS + 1;
     if (n === 0) return; // whitespace-only: same as blank
@@ -221,7 +178,7 @@ class WinfwParser implements RecordParser {
       }
       if (!compact) {
         // INFO-EVENTS-LOST written with an unexpected layout still counts as lost events
-        if (n >= 3 && en[2]! - st[2]! === LOST.length && text.startsWith(LOST, st[2]!)) {
+        if (n >= 3 && en[2]! - st[2]! === LOST.length && litAt(text, st[2]!, len, LOST)) {
           let lost = 1;
           for (let k = 3; k < n; k++) { const v = num(text, st[k]!, en[k]!); if (v >= 0) { lost = v; break; } }
           this.sink.note('lost-events', lost);
@@ -241,18 +198,18 @@ class WinfwParser implements RecordParser {
     let verdict: Action = 'unknown';
     switch (aE - aS) {
       case 4:
-        if (text.startsWith('DROP', aS)) { raw = 'DROP'; verdict = 'deny'; }
-        else if (text.startsWith('OPEN', aS)) { raw = 'OPEN'; verdict = 'allow'; }
+        if (litAt(text, aS, aE, 'DROP')) { raw = 'DROP'; verdict = 'deny'; }
+        else if (litAt(text, aS, aE, 'OPEN')) { raw = 'OPEN'; verdict = 'allow'; }
         break;
       case 5:
-        if (text.startsWith('ALLOW', aS)) { raw = 'ALLOW'; verdict = 'allow'; }
-        else if (text.startsWith('CLOSE', aS)) { raw = 'CLOSE'; verdict = 'allow'; }
+        if (litAt(text, aS, aE, 'ALLOW')) { raw = 'ALLOW'; verdict = 'allow'; }
+        else if (litAt(text, aS, aE, 'CLOSE')) { raw = 'CLOSE'; verdict = 'allow'; }
         break;
       case 12:
-        if (text.startsWith('OPEN-INBOUND', aS)) { raw = 'OPEN-INBOUND'; verdict = 'allow'; }
+        if (litAt(text, aS, aE, 'OPEN-INBOUND')) { raw = 'OPEN-INBOUND'; verdict = 'allow'; }
         break;
     }
-    if (raw === null && aE - aS === LOST.length && text.startsWith(LOST, aS)) {
+    if (raw === null && aE - aS === LOST.length && litAt(text, aS, aE, LOST)) {
       const v = pInfo >= 0 && pInfo < n ? num(text, st[pInfo]!, en[pInfo]!) : -2;
       this.sink.note('lost-events', v >= 0 ? v : 1);
       this.sink.skip('info-events-lost', lineNo, 'not-flow');
@@ -260,15 +217,15 @@ class WinfwParser implements RecordParser {
     }
 
     // timestamp: YYYY-MM-DD HH:MM:SS (fraction ignored if present)
-    const ds = st[pDate]!, ts0 = st[pTime]!;
-    if (en[pDate]! - ds !== 10 || text.charCodeAt(ds + 4) !== 45 || text.charCodeAt(ds + 7) !== 45
-      || en[pTime]! - ts0 < 8 || text.charCodeAt(ts0 + 2) !== 58 || text.charCodeAt(ts0 + 5) !== 58) {
+    const ds = st[pDate]!, ts0 = st[pTime]!, de = en[pDate]!, te = en[pTime]!;
+    if (de - ds !== 10 || text[ds + 4] !== 45 || text[ds + 7] !== 45
+      || te - ts0 < 8 || text[ts0 + 2] !== 58 || text[ts0 + 5] !== 58) {
       this.sink.skip('bad timestamp', lineNo, 'malformed');
       return;
     }
-    const yh = d2(text, ds), yl = d2(text, ds + 2);
-    const y = yh < 0 || yl < 0 ? -1 : yh * 100 + yl, mo = d2(text, ds + 5), d = d2(text, ds + 8);
-    const h = d2(text, ts0), mi = d2(text, ts0 + 3), s = d2(text, ts0 + 6);
+    const yh = d2B(text, ds, de), yl = d2B(text, ds + 2, de);
+    const y = yh < 0 || yl < 0 ? -1 : yh * 100 + yl, mo = d2B(text, ds + 5, de), d = d2B(text, ds + 8, de);
+    const h = d2B(text, ts0, te), mi = d2B(text, ts0 + 3, te), s = d2B(text, ts0 + 6, te);
     if ((y | mo | d | h | mi | s) < 0) {
       this.sink.skip('bad timestamp', lineNo, 'malformed');
       return;
@@ -293,26 +250,26 @@ class WinfwParser implements RecordParser {
     let transport: string | null = null;
     if (pProto >= 0 && pProto < n) {
       const pS = st[pProto]!, pE = en[pProto]!, pl = pE - pS;
-      if (pl === 3 && text.startsWith('TCP', pS)) transport = 'tcp';
-      else if (pl === 3 && text.startsWith('UDP', pS)) transport = 'udp';
-      else if (pl === 4 && text.startsWith('ICMP', pS)) transport = 'icmp';
-      else transport = normalizeTransport(text.slice(pS, pE));
+      if (pl === 3 && litAt(text, pS, pE, 'TCP')) transport = 'tcp';
+      else if (pl === 3 && litAt(text, pS, pE, 'UDP')) transport = 'udp';
+      else if (pl === 4 && litAt(text, pS, pE, 'ICMP')) transport = 'icmp';
+      else transport = normalizeTransport(utf8(text, pS, pE));
     }
     f.transport = transport;
 
     // addresses ('-' = none)
     if (pSrc >= 0 && pSrc < n) {
       const a = st[pSrc]!, b = en[pSrc]!;
-      if (!(b - a === 1 && text.charCodeAt(a) === 45)) {
-        const v = this.addr(text, a, b);
+      if (!(b - a === 1 && text[a] === 45)) {
+        const v = this.addrs.addr(text, a, b);
         if (v === null) { this.sink.skip('bad src-ip', lineNo, 'malformed'); return; }
         f.src_ip = v;
       }
     }
     if (pDst >= 0 && pDst < n) {
       const a = st[pDst]!, b = en[pDst]!;
-      if (!(b - a === 1 && text.charCodeAt(a) === 45)) {
-        const v = this.addr(text, a, b);
+      if (!(b - a === 1 && text[a] === 45)) {
+        const v = this.addrs.addr(text, a, b);
         if (v === null) { this.sink.skip('bad dst-ip', lineNo, 'malformed'); return; }
         f.dst_ip = v;
       }
