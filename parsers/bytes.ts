@@ -173,6 +173,7 @@ export class BytesInterner {
 
   get(b: Buffer, a: number, e: number): string {
     const n = e - a;
+    if (n <= 0) return '';
     if (n > 64) return text(b, a, e);
     let h = n;
     for (let i = a; i < e; i++) h = (h * 31 + b[i]!) | 0;
