@@ -13,7 +13,7 @@ import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } f
 import { guardSink } from './validate.js';
 import { splitOctetFramesB, wazuhBodyStartB } from './syslog/envelope.js';
 import { SyslogHeader, hasEq, isDigit, valueEnd } from './syslog/header.js';
-import { AddrInterner, byteIndex, litAt, litIndex, monthAtB, text } from './bytes.js';
+import { AddrInterner, BytesInterner, byteIndex, litAt, litIndex, monthAtB, text } from './bytes.js';
 
 const FORMAT_LINES = 'iptables';
 const FORMAT_JOURNALD = 'iptables-journald';
@@ -228,11 +228,12 @@ class IptablesParser implements RecordParser {
   private readonly h: SyslogHeader;
 
   // Caches.
-  private readonly preRaw = Buffer.alloc(256);
-  private preLen = -1;
+  // The log prefix (`IPTABLES-DROP: `) of the current line, interned by its bytes, and its verdict.
+  private readonly prefixes = new BytesInterner();
   private preTrim: string | null = null;
   private preAction: Action = 'unknown';
-  private readonly verdicts = new Map<string, Action>();
+  private lastPre = '';
+  private readonly verdicts = new Map<string, { trim: string | null; action: Action }>();
   private readonly addrs = new AddrInterner();
 
   // journalctl -o export entry state.
@@ -475,7 +476,7 @@ class IptablesParser implements RecordParser {
     const lk = key4(s, de, len, 76, 69, 78) ? de : findKey(s, de, len, 'LEN=', 76, ' LEN=');
     if (lk >= 0) { const n = uintAt(s, lk + 5, len); if (n >= 0) f.bytes = n; }
 
-    const pk = litIndex(s, ' PROTO=', lk >= 0 ? lk + 5 : de, len);
+    const pk = findKey(s, lk >= 0 ? lk + 5 : de, len, 'PROTO=', 80, ' PROTO=');
     if (pk >= 0) {
       const pa = pk + 7;
       const t = this.proto(s, pa, len);
@@ -501,8 +502,8 @@ class IptablesParser implements RecordParser {
 
     // prefix → verdict
     if (k > m) {
-      const n = k - m;
-      if (!(this.preLen === n && samePrefix(this.preRaw, s, m, n))) this.setPrefix(s, m, k);
+      const raw = this.prefixes.get(s, m, k);
+      if (raw !== this.lastPre) this.setPrefix(raw);
       f.raw_action = this.preTrim;
       f.action = this.preAction;
       f.rule = chain ?? this.preTrim;
@@ -511,20 +512,18 @@ class IptablesParser implements RecordParser {
     this.sink.flow(f);
   }
 
-  private setPrefix(b: Buffer, a: number, e: number): void {
-    const n = e - a;
-    if (n <= this.preRaw.length) { b.copy(this.preRaw, 0, a, e); this.preLen = n; } else this.preLen = -1;
-    // decoded as the text path decodes it, then trimmed (String#trim: Unicode white space too)
-    const t = b.toString('utf8', a, e).trim();
-    if (t === '') { this.preTrim = null; this.preAction = 'unknown'; return; }
-    this.preTrim = t;
-    let v = this.verdicts.get(t);
-    if (v === undefined) {
-      v = this.mapped(t) ?? prefixVerdict(t);
+  /** `raw`: the prefix decoded as the text path decodes it (interned: equal prefixes are one string). */
+  private setPrefix(raw: string): void {
+    this.lastPre = raw;
+    let info = this.verdicts.get(raw);
+    if (info === undefined) {
+      const t = raw.trim(); // String#trim: Unicode white space too
+      info = t === '' ? { trim: null, action: 'unknown' } : { trim: t, action: this.mapped(t) ?? prefixVerdict(t) };
       if (this.verdicts.size > 10_000) this.verdicts.clear();
-      this.verdicts.set(t, v);
+      this.verdicts.set(raw, info);
     }
-    this.preAction = v;
+    this.preTrim = info.trim;
+    this.preAction = info.action;
   }
 
   /** --action-map: the longest key the prefix equals or starts with. */
@@ -547,11 +546,6 @@ class IptablesParser implements RecordParser {
     const e = valueEnd(s, p, len);
     return e > p ? normalizeTransport(text(s, p, e)) : null;
   }
-}
-
-function samePrefix(key: Buffer, b: Buffer, p: number, n: number): boolean {
-  for (let i = 0; i < n; i++) if (key[i] !== b[p + i]) return false;
-  return true;
 }
 
 /** Unsigned decimal at p (up to the first non-digit), or -1 when there is no digit / it is too long. */
