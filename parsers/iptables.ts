@@ -396,7 +396,9 @@ class IptablesParser implements RecordParser {
       const v = civilToUtc(null, y, mo, day, h, mi, se, 0, sign * (oh * 60 + om));
       if (v < 0) this.h.err = v; else this.h.ts = v;
     } else this.h.err = TERR_SYNTAX;
-    this.h.msg = p + Buffer.byteLength(s.slice(0, z + 6), 'utf8');
+    // the text after the chain is ASCII: the message starts as far after the third space in bytes
+    const b3 = byteIndex(b, 32, byteIndex(b, 32, byteIndex(b, 32, p, end) + 1, end) + 1, end);
+    this.h.msg = b3 + (z + 6 - sp3);
     return chain;
   }
 

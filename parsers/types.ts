@@ -50,9 +50,9 @@ export interface ParseSink {
 export interface RecordParser {
   line?(text: string, lineNo: number): void;
   /**
-   * 'lines' framing, UTF-8 input: the line as the bytes buf[start, end) (CR and newline removed, no NUL).
+   * 'lines' framing, UTF-8 input: the line as the bytes buf[start, end) (CR, NUL and newline removed).
    * The range is valid only during the call. A parser that has it must give the same result as
-   * `line(buf.toString('utf8', start, end), lineNo)`; `line` stays for UTF-16 input and lines with NUL.
+   * `line(buf.toString('utf8', start, end), lineNo)` on valid UTF-8; `line` stays for UTF-16 input.
    */
   bytes?(buf: Buffer, start: number, end: number, lineNo: number): void;
   record?(value: unknown, lineNo: number): void;

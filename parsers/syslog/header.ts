@@ -223,6 +223,7 @@ export class SyslogHeader {
 
   /** `Mmm dd hh:mm:ss` (day space- or zero-padded, optional fraction); sets ts, returns end or -1. */
   private bsdTs(b: Buffer, p: number, lineEnd: number, mo: number): number {
+    // (p + 6, the space between day and time, is not checked: as the text parser always did)
     if (cc(b, p + 3, lineEnd) !== 32 || cc(b, p + 9, lineEnd) !== 58 || cc(b, p + 12, lineEnd) !== 58) return -1;
     let end = p + 15;
     const ec = cc(b, end, lineEnd);

@@ -40,9 +40,9 @@ export class LineFramer implements Framer {
   private lineNo = 0;
   private discarding = false;
   /**
-   * With `onBytes`, UTF-8 lines without NUL reach it as a byte range of the chunk (CR removed, no
-   * newline; the range is only valid during the call) and no string is made per line; lines holding
-   * NUL, and UTF-16 input (`push`), still reach `onLine` as text.
+   * With `onBytes`, UTF-8 lines reach it as a byte range of the chunk (CR and NULs removed, no newline;
+   * the range is only valid during the call) and no string is made per line; UTF-16 input (`push`)
+   * still reaches `onLine` as text.
    */
   constructor(
     private readonly onLine: (line: string, lineNo: number) => void,
@@ -71,7 +71,7 @@ export class LineFramer implements Framer {
       pos = nl + 1;
     }
     const onBytes = this.onBytes;
-    if (onBytes !== null && !hasNul) {
+    if (onBytes !== null && !hasNul) { // (a chunk with NUL: line by line through emit)
       for (;;) {
         const nl = buf.indexOf(10, pos);
         if (nl < 0) break;
@@ -102,11 +102,17 @@ export class LineFramer implements Framer {
     this.restBytes = this.restBytes ? Buffer.concat([this.restBytes, part]) : part;
   }
 
-  /** One line b[start, end) (end at its newline): to `onBytes` when it has no NUL, else as text. */
+  /** One line b[start, end) (end at its newline): to `onBytes` (NULs removed first), else as text. */
   private emit(b: Buffer, start: number, end: number, ascii: boolean, hasNul: boolean, lineNo: number): void {
-    if (this.onBytes !== null && (!hasNul || b.subarray(start, end).indexOf(0) < 0)) {
-      this.onBytes(b, start, end > start && b[end - 1] === 13 ? end - 1 : end, lineNo);
-    } else this.onLine(this.decode(b, start, end, ascii, hasNul), lineNo);
+    const onBytes = this.onBytes;
+    if (onBytes === null) { this.onLine(this.decode(b, start, end, ascii, hasNul), lineNo); return; }
+    if (hasNul && b.subarray(start, end).indexOf(0) >= 0) {
+      const c = Buffer.allocUnsafe(end - start);
+      let n = 0;
+      for (let i = start; i < end; i++) if (b[i] !== 0) c[n++] = b[i]!;
+      b = c; start = 0; end = n;
+    }
+    onBytes(b, start, end > start && b[end - 1] === 13 ? end - 1 : end, lineNo);
   }
 
   private decode(b: Buffer, start: number, end: number, ascii: boolean, hasNul: boolean): string {
