@@ -11,11 +11,14 @@ import { newFlow, normalizeTransport, type Action, type Direction } from '../src
 import { civilToUtc, parseIsoTime, timeError, TERR_SYNTAX } from '../src/model/time.js';
 import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } from './types.js';
 import { guardSink } from './validate.js';
+import { Capture, WrapJoiner } from './wrap.js';
 import { splitOctetFramesB, wazuhBodyStartB } from './syslog/envelope.js';
 import { SyslogHeader, hasEq, isDigit, valueEnd } from './syslog/header.js';
 import { AddrInterner, BytesInterner, byteIndex, litAt, litIndex, monthAtB, text } from './bytes.js';
 
 const FORMAT_LINES = 'iptables';
+/** Keys a netfilter LOG record carries once (LEN= is twice in UDP records): a line repeating one is another record. */
+const RECORD_KEYS = ['IN=', 'OUT=', 'MAC=', 'SRC=', 'DST=', 'PROTO=', 'SPT=', 'DPT='];
 const FORMAT_JOURNALD = 'iptables-journald';
 
 // ---------------------------------------------------------------------------------------------------
@@ -247,12 +250,37 @@ class IptablesParser implements RecordParser {
   /** Lines of the current entry: one unit is its flow or skip, the others are counted as field lines. */
   private jLines = 0;
 
-  constructor(det: Detection, private readonly opts: ParseOptions, private readonly sink: ParseSink) {
+  /** Where results go: the validation guard, in front of the wrap joiner's capture for syslog lines. */
+  private readonly sink: ParseSink;
+  private readonly joiner: WrapJoiner | null = null;
+  /** Whether the line being parsed started with a header (syslog, Proxmox, octet count, Wazuh). */
+  private headerSeen = false;
+  // Wrapped lines (parsers/wrap.ts): the header of the last plain line, pinned for the replay of a join.
+  private replay = false;
+  private last = { ok: false, ts: null as number | null, host: null as string | null, err: 0, msgOff: 0, chain: null as string | null };
+  private pinned = { ...this.last };
+
+  private pinLast(): boolean {
+    Object.assign(this.pinned, this.last);
+    return this.last.ok;
+  }
+
+  constructor(det: Detection, private readonly opts: ParseOptions, out: ParseSink) {
     this.format = det.format;
     this.file = opts.file;
     this.wazuh = det.dialect === 'wazuh-ini';
     this.exportMode = det.dialect === 'journal-export';
     this.h = new SyslogHeader(opts.zone, opts.years);
+    if (det.framing === 'lines' && !this.exportMode) {
+      const cap = new Capture();
+      this.sink = guardSink(cap);
+      this.joiner = new WrapJoiner(cap, out, (b, s, e, n, replay) => {
+        this.replay = replay;
+        this.one(b, s, e, n);
+        this.replay = false;
+        return this.headerSeen;
+      }, () => this.pinLast(), RECORD_KEYS);
+    } else this.sink = guardSink(out);
   }
 
   // ---- framing entry points ----------------------------------------------------------------------
@@ -266,15 +294,28 @@ class IptablesParser implements RecordParser {
 
   bytes(b: Buffer, start: number, end: number, lineNo: number): void {
     if (this.exportMode) { this.exportLine(b.toString('utf8', start, end), lineNo); return; }
+    if (this.joiner !== null) this.joiner.line(b, start, end, lineNo);
+    else this.one(b, start, end, lineNo);
+  }
+
+  /** End of a range of lines: the held line is decided (parsers/wrap.ts). */
+  flush(): void {
+    this.joiner?.flush();
+  }
+
+  /** One physical line (or a joined record); sets headerSeen. */
+  private one(b: Buffer, start: number, end: number, lineNo: number): void {
+    this.headerSeen = false;
+    if (!this.replay) this.last.ok = false;
     let p = start;
-    if (this.wazuh) { const w = wazuhBodyStartB(b, start, end); if (w >= 0) p = w; }
+    if (this.wazuh) { const w = wazuhBodyStartB(b, start, end); if (w >= 0) { p = w; this.headerSeen = true; } }
     if (p >= end || isBlank(b, p, end)) { this.sink.skip('blank line', lineNo, 'not-flow'); return; }
     // RFC 6587 octet counting (`123 <4>…`, several frames per line possible), as for every syslog format
     if (p === start && isDigit(b[p]!)) {
       this.octetLine = lineNo;
       this.octetBuf = b;
       const frames = splitOctetFramesB(b, p, end, this.octetFrame);
-      if (frames > 0) { if (frames > 1) this.sink.note('extra-frames', frames - 1); return; }
+      if (frames > 0) { this.headerSeen = true; if (frames > 1) this.sink.note('extra-frames', frames - 1); return; }
     }
     this.fullLine(b, p, end, lineNo, false, null, null);
   }
@@ -323,6 +364,7 @@ class IptablesParser implements RecordParser {
 
   end(): void {
     if (this.exportMode) this.exportFlush();
+    this.joiner?.flush();
   }
 
   // ---- wrappers ----------------------------------------------------------------------------------
@@ -362,10 +404,21 @@ class IptablesParser implements RecordParser {
    */
   private fullLine(s: Buffer, p: number, end: number, lineNo: number, override: boolean, ts: number | null, host: string | null): void {
     let chain: string | null = null;
-    if (!this.h.parse(s, p, end)) {
+    const pin = this.pinned;
+    if (this.replay && pin.ok && p === 0) { // a joined record: its first line's header, as read then
+      this.h.ts = pin.ts; this.h.host = pin.host; this.h.err = pin.err; this.h.msg = pin.msgOff;
+      chain = pin.chain;
+      this.headerSeen = true;
+    } else if (!this.h.parse(s, p, end)) {
       const c = s[p]!;
-      if (isDigit(c)) chain = this.proxmox(s, p, end);
-      else if (c !== 91 /* [ */) this.filenamePrefix(s, p, end);
+      if (isDigit(c)) { chain = this.proxmox(s, p, end); if (chain !== null) this.headerSeen = true; }
+      else if (c !== 91 /* [ */ && this.filenamePrefix(s, p, end)) this.headerSeen = true;
+    } else this.headerSeen = true;
+    if (!override && !this.replay) {
+      // a join may start here when the header lies before the line's IN=/OUT= (never cut by the wrap)
+      const l = this.last;
+      l.ok = this.headerSeen && p === 0 && !this.wazuh && (litIndex(s, 'IN=', this.h.msg, end) >= 0 || litIndex(s, 'OUT=', this.h.msg, end) >= 0);
+      if (l.ok) { l.ts = this.h.ts; l.host = this.h.host; l.err = this.h.err; l.msgOff = this.h.msg - p; l.chain = chain; }
     }
     if (override) {
       if (ts !== null) this.h.ts = ts;
@@ -403,16 +456,17 @@ class IptablesParser implements RecordParser {
   }
 
   /** psad test files: `name:<syslog line>` (grep -H artifact). */
-  private filenamePrefix(s: Buffer, p: number, end: number): void {
+  private filenamePrefix(s: Buffer, p: number, end: number): boolean {
     const colon = byteIndex(s, 58, p, end);
-    if (colon <= p || colon - p > 200) return;
+    if (colon <= p || colon - p > 200) return false;
     const sp = byteIndex(s, 32, p, colon);
-    if (sp >= 0) return;
+    if (sp >= 0) return false;
     const q = colon + 1;
     const c = q < end ? s[q]! : -1;
-    if (!(isDigit(c) || monthAtB(s, q, end) !== 0 || c === 60)) return;
+    if (!(isDigit(c) || monthAtB(s, q, end) !== 0 || c === 60)) return false;
     const saved = this.h.msg;
-    if (!this.h.parse(s, q, end)) { this.h.ts = null; this.h.host = null; this.h.msg = saved; }
+    if (!this.h.parse(s, q, end)) { this.h.ts = null; this.h.host = null; this.h.msg = saved; return false; }
+    return true;
   }
 
   // ---- netfilter body ----------------------------------------------------------------------------
@@ -652,7 +706,6 @@ export const iptables: ParserModule = {
     return { format: FORMAT_LINES, dialect: 'syslog', framing: 'lines', confidence: 1 };
   },
   create(det: Detection, opts: ParseOptions, sink: ParseSink): RecordParser {
-    sink = guardSink(sink);
-    return new IptablesParser(det, opts, sink);
+    return new IptablesParser(det, opts, sink); // (every result passes guardSink: see the constructor)
   },
 };

@@ -56,6 +56,12 @@ export interface RecordParser {
    */
   bytes?(buf: Buffer, start: number, end: number, lineNo: number): void;
   record?(value: unknown, lineNo: number): void;
+  /**
+   * End of a range of consecutive lines that is not the end of the input (a worker's byte range, a
+   * replayed prologue): decide held lines (a line is held until the next one shows whether it
+   * continues it: parsers/wrap.ts). `end` does this too.
+   */
+  flush?(): void;
   /** Called once at end of input (flush multi-line state). */
   end?(): void;
 }

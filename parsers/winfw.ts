@@ -25,6 +25,7 @@ import { civilToUtc, timeError } from '../src/model/time.js';
 import { newFlow, normalizeTransport, type Action, type Direction } from '../src/model/flow.js';
 import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } from './types.js';
 import { guardSink } from './validate.js';
+import { Capture, WrapJoiner } from './wrap.js';
 import { AddrInterner, d2B, litAt, text as utf8 } from './bytes.js';
 
 const STANDARD_FIELDS = [
@@ -111,6 +112,32 @@ function dialectOf(head: string): string {
   return 'pfirewall-headerless';
 }
 
+/** Tokens a pfirewall.log record holds once (its action and path): a line repeating one is another record. */
+const RECORD_TOKENS = ['ALLOW', 'DROP', 'OPEN', 'CLOSE', 'INFO-EVENTS-LOST', 'SEND', 'RECEIVE', 'FORWARD', 'UNKNOWN'];
+
+/**
+ * A line a pfirewall.log record or header starts: `#`, or `YYYY-` (the start of a date, even a damaged
+ * one: a fragment of a wrapped record never starts with one).
+ */
+function startsRecord(b: Buffer, s: number, e: number): boolean {
+  if (s < e && b[s] === 35) return true;
+  if (hasClock(b, s, e)) return true; // a damaged record: a fragment never holds the time column
+  if (e - s < 5 || b[s + 4] !== 45) return false;
+  for (let i = s; i < s + 4; i++) { const c = b[i]!; if (c < 48 || c > 57) return false; }
+  return true;
+}
+
+/** Whether b[s, e) holds `dd:dd:dd` (a time of day). Linear. */
+function hasClock(b: Buffer, s: number, e: number): boolean {
+  for (let i = s + 2; i + 6 <= e; i++) {
+    if (b[i] !== 58 || b[i + 3] !== 58) continue;
+    let ok = true;
+    for (const k of [-2, -1, 1, 2, 4, 5]) { const c = b[i + k]!; if (c < 48 || c > 57) { ok = false; break; } }
+    if (ok) return true;
+  }
+  return false;
+}
+
 class WinfwParser implements RecordParser {
   private layout: Layout = DEFAULT_LAYOUT;
   private readonly st = new Int32Array(MAX_TOKENS);
@@ -120,9 +147,25 @@ class WinfwParser implements RecordParser {
   private readonly file: string;
   private readonly format: string;
 
-  constructor(det: Detection, private readonly opts: ParseOptions, private readonly sink: ParseSink) {
+  /** The validation guard in front of the wrap joiner's capture (parsers/wrap.ts). */
+  private readonly sink: ParseSink;
+  private readonly joiner: WrapJoiner;
+  private pinnedLayout: Layout = DEFAULT_LAYOUT;
+
+  constructor(det: Detection, private readonly opts: ParseOptions, out: ParseSink) {
     this.file = opts.file;
     this.format = det.format;
+    const cap = new Capture();
+    this.sink = guardSink(cap);
+    this.joiner = new WrapJoiner(cap, out, (b, s, e, n, replay) => {
+      if (replay) { // the layout of the joined record's first line
+        const now = this.layout;
+        this.layout = this.pinnedLayout;
+        this.one(b, s, e, n);
+        this.layout = now;
+      } else this.one(b, s, e, n);
+      return startsRecord(b, s, e);
+    }, () => { this.pinnedLayout = this.layout; return true; }, RECORD_TOKENS);
   }
 
   private readonly addrs = new AddrInterner();
@@ -133,7 +176,15 @@ class WinfwParser implements RecordParser {
     this.bytes(b, 0, b.length, lineNo);
   }
 
-  bytes(text: Buffer, start: number, len: number, lineNo: number): void {
+  bytes(b: Buffer, start: number, end: number, lineNo: number): void {
+    this.joiner.line(b, start, end, lineNo);
+  }
+
+  /** End of a range of lines: the held line is decided. */
+  flush(): void { this.joiner.flush(); }
+  end(): void { this.joiner.flush(); }
+
+  private one(text: Buffer, start: number, len: number, lineNo: number): void {
     if (len === start) return; // blank lines: ignored silently (see header comment)
     const c0 = text[start];
     if (c0 === 35) { // '#'
@@ -309,7 +360,6 @@ export const winfw: ParserModule = {
     return { format: 'winfw', dialect: dialectOf(head), framing: 'lines', confidence: 1 };
   },
   create(det: Detection, opts: ParseOptions, sink: ParseSink): RecordParser {
-    sink = guardSink(sink);
-    return new WinfwParser(det, opts, sink);
+    return new WinfwParser(det, opts, sink); // (every result passes guardSink: see the constructor)
   },
 };

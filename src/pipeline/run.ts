@@ -335,6 +335,7 @@ async function readSource(
         const body = enc!.bomLength ? whole.subarray(enc!.bomLength) : whole;
         if (bytePath && f.pushBytes) f.pushBytes(body); else f.push(new TextDecoderState(enc!.encoding, 0).write(body));
         f.end(true);
+        st.parser?.flush?.(); // a line held by the parser (parsers/wrap.ts) belongs to the muted prologue
       } finally { muted = false; }
     }
     return pro;

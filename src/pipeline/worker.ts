@@ -161,6 +161,7 @@ if (port) {
     if (m.context.length) {
       mute = true;
       for (const line of m.context) parser.line!(line, 0);
+      parser.flush?.(); // (a held context line is decided while muted)
       mute = false;
     }
     const seen: string[] = [];
@@ -213,6 +214,12 @@ if (port) {
       await fh.close();
     }
     framer.end();
+    if (!m.last && parser.flush) { // a range that is not the input's end: held lines are decided here
+      try { parser.flush(); } catch (e) {
+        sink.skip(`parser error: ${previewText(e instanceof Error ? e.message : String(e), 100)}`, framer.count, 'malformed');
+        sink.note('parser-errors', 1);
+      }
+    }
     if (m.last && parser.end) {
       try { parser.end(); } catch (e) {
         sink.skip(`parser error: ${previewText(e instanceof Error ? e.message : String(e), 100)}`, framer.count, 'malformed');
