@@ -257,6 +257,7 @@ class IptablesParser implements RecordParser {
   private headerSeen = false;
   // Wrapped lines (parsers/wrap.ts): the header of the last plain line, pinned for the replay of a join.
   private replay = false;
+  private lineStart = 0;
   private last = { ok: false, ts: null as number | null, host: null as string | null, err: 0, msgOff: 0, chain: null as string | null };
   private pinned = { ...this.last };
 
@@ -306,6 +307,7 @@ class IptablesParser implements RecordParser {
   /** One physical line (or a joined record); sets headerSeen. */
   private one(b: Buffer, start: number, end: number, lineNo: number): void {
     this.headerSeen = false;
+    this.lineStart = start;
     if (!this.replay) this.last.ok = false;
     let p = start;
     if (this.wazuh) { const w = wazuhBodyStartB(b, start, end); if (w >= 0) { p = w; this.headerSeen = true; } }
@@ -405,8 +407,8 @@ class IptablesParser implements RecordParser {
   private fullLine(s: Buffer, p: number, end: number, lineNo: number, override: boolean, ts: number | null, host: string | null): void {
     let chain: string | null = null;
     const pin = this.pinned;
-    if (this.replay && pin.ok && p === 0) { // a joined record: its first line's header, as read then
-      this.h.ts = pin.ts; this.h.host = pin.host; this.h.err = pin.err; this.h.msg = pin.msgOff;
+    if (this.replay && pin.ok && p === this.lineStart) { // a joined record: its first line's header, as read then
+      this.h.ts = pin.ts; this.h.host = pin.host; this.h.err = pin.err; this.h.msg = p + pin.msgOff;
       chain = pin.chain;
       this.headerSeen = true;
     } else if (!this.h.parse(s, p, end)) {
@@ -417,7 +419,7 @@ class IptablesParser implements RecordParser {
     if (!override && !this.replay) {
       // a join may start here when the header lies before the line's IN=/OUT= (never cut by the wrap)
       const l = this.last;
-      l.ok = this.headerSeen && p === 0 && !this.wazuh && (litIndex(s, 'IN=', this.h.msg, end) >= 0 || litIndex(s, 'OUT=', this.h.msg, end) >= 0);
+      l.ok = this.headerSeen && p === this.lineStart && !this.wazuh && (litIndex(s, 'IN=', this.h.msg, end) >= 0 || litIndex(s, 'OUT=', this.h.msg, end) >= 0);
       if (l.ok) { l.ts = this.h.ts; l.host = this.h.host; l.err = this.h.err; l.msgOff = this.h.msg - p; l.chain = chain; }
     }
     if (override) {

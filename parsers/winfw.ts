@@ -25,7 +25,7 @@ import { civilToUtc, timeError } from '../src/model/time.js';
 import { newFlow, normalizeTransport, type Action, type Direction } from '../src/model/flow.js';
 import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } from './types.js';
 import { guardSink } from './validate.js';
-import { Capture, WrapJoiner } from './wrap.js';
+import { Capture, CONTINUATION, WrapJoiner } from './wrap.js';
 import { AddrInterner, d2B, litAt, text as utf8 } from './bytes.js';
 
 const STANDARD_FIELDS = [
@@ -58,6 +58,15 @@ function layoutFrom(names: string[]): Layout {
 }
 
 const DEFAULT_LAYOUT = layoutFrom(STANDARD_FIELDS);
+
+function fieldNames(t: string): string[] {
+  return t.trim().split(/\s+/).filter((x) => x.length > 0);
+}
+
+const KNOWN_FIELDS = new Set([...STANDARD_FIELDS, 'pid']);
+function knownFields(names: string[]): boolean {
+  return names.length > 0 && names.length <= MAX_TOKENS && names.every((n) => KNOWN_FIELDS.has(n));
+}
 const MAX_TOKENS = 40;
 
 const LOST = 'INFO-EVENTS-LOST';
@@ -151,6 +160,10 @@ class WinfwParser implements RecordParser {
   private readonly sink: ParseSink;
   private readonly joiner: WrapJoiner;
   private pinnedLayout: Layout = DEFAULT_LAYOUT;
+  /** The last line had exactly the layout's column count. */
+  private exactFit = false;
+  /** The field names of the `#Fields:` line just read (a wrapped header may continue on the next line). */
+  private fieldsText: string | null = null;
 
   constructor(det: Detection, private readonly opts: ParseOptions, out: ParseSink) {
     this.file = opts.file;
@@ -165,7 +178,7 @@ class WinfwParser implements RecordParser {
         this.layout = now;
       } else this.one(b, s, e, n);
       return startsRecord(b, s, e);
-    }, () => { this.pinnedLayout = this.layout; return true; }, RECORD_TOKENS);
+    }, () => { this.pinnedLayout = this.layout; return true; }, RECORD_TOKENS, () => this.exactFit);
   }
 
   private readonly addrs = new AddrInterner();
@@ -185,15 +198,34 @@ class WinfwParser implements RecordParser {
   end(): void { this.joiner.flush(); }
 
   private one(text: Buffer, start: number, len: number, lineNo: number): void {
+    this.exactFit = false;
     if (len === start) return; // blank lines: ignored silently (see header comment)
     const c0 = text[start];
+    const fields = this.fieldsText;
+    this.fieldsText = null;
     if (c0 === 35) { // '#'
       if (litAt(text, start, len, '#Fields:')) {
-        const names = text.toString('utf8', start + 8, len).trim().split(/\s+/).filter((x) => x.length > 0);
+        const t = text.toString('utf8', start + 8, len);
+        const names = fieldNames(t);
         if (names.length > 0 && names.length <= MAX_TOKENS) this.layout = layoutFrom(names);
+        this.fieldsText = t;
       }
       this.sink.skip('header', lineNo, 'not-flow');
       return;
+    }
+    if (fields !== null && !startsRecord(text, start, len)) {
+      // a `#Fields:` line wrapped by copy/paste: the join (without or with a space) that names only
+      // known columns; the continuation counts as such
+      const rest = text.toString('utf8', start, len);
+      const a = fields + rest, b = `${fields} ${rest}`;
+      const okA = knownFields(fieldNames(a)), okB = knownFields(fieldNames(b));
+      const pick = okA && okB ? (fieldNames(a).join(' ') === fieldNames(b).join(' ') ? a : null) : okA ? a : okB ? b : null;
+      if (pick !== null) {
+        this.layout = layoutFrom(fieldNames(pick));
+        this.fieldsText = pick;
+        this.sink.skip(CONTINUATION, lineNo, 'not-flow');
+        return;
+      }
     }
     // tokenize on spaces (runs of spaces count as one separator; pfirewall.log uses no tabs)
     const st = this.st, en = this.en;
@@ -214,6 +246,7 @@ class WinfwParser implements RecordParser {
     let pDate = L.date, pTime = L.time, pAct = L.action, pProto = L.protocol, pSrc = L.src, pDst = L.dst;
     let pSport = L.sport, pDport = L.dport, pSize = L.size, pInfo = L.info, pPath = L.path;
     const fits = n === L.count || (L.standard && (n === 17 || n === 18)) || (L.pidLast && n === L.count - 1);
+    this.exactFit = n === L.count;
     if (!fits) {
       // compact shape: date time action proto src dst sport dport [size] PATH [pid]
       let compact = false;

@@ -8,7 +8,10 @@
  * end of a range) arrives, the held record's segments are joined two ways: without a separator (a
  * terminal breaks inside a token) and with one space (a mail client breaks at a space and the paste
  * lost it). The join is taken when exactly one of the two gives a valid flow, or both give the same
- * values, and it changes what the first line gave alone. When both give flows with different values,
+ * values, or (a format with a fixed column count) only one has exactly the layout's columns, or the
+ * rows show a terminal's hard wrap (every row but the last of one width, seen twice: then no character
+ * was lost and the join without separator is the record); and only when it changes what the first
+ * line gave alone. When both give flows with different values,
  * a space may have been lost where a token was cut: the record is malformed, never a guess. When no
  * join gives a flow, every line keeps the result it has alone (as without this module).
  *
@@ -105,7 +108,9 @@ export class WrapJoiner {
    * damaged header), so it is no continuation.
    */
   constructor(private readonly cap: Capture, private readonly out: ParseSink, private readonly parse: ParseLine,
-    private readonly pin: Pin, private readonly keys: readonly string[] = []) {}
+    private readonly pin: Pin, private readonly keys: readonly string[] = [],
+    /** Whether the last parse matched the record layout exactly (a fixed column count): breaks a tie. */
+    private readonly exact: (() => boolean) | null = null) {}
 
   private repeatsKey(b: Buffer, s: number, e: number): boolean {
     for (const k of this.keys) {
@@ -176,12 +181,16 @@ export class WrapJoiner {
     const a = this.joined(false), b = this.joined(true);
     this.parse(a, 0, a.length, first, true);
     const ea = this.cap.take();
+    const xa = this.exact !== null && this.exact();
     this.parse(b, 0, b.length, first, true);
     const eb = this.cap.take();
+    const xb = this.exact !== null && this.exact();
     const fa = onlyFlow(ea), fb = onlyFlow(eb);
     let take: Ev[] | null = null;
     if (fa !== null && fb !== null) {
       if (sameValues(fa, fb)) take = ea;
+      else if (xa !== xb) take = xa ? ea : eb; // one join has exactly the layout's columns, the other not
+      else if (this.hardWrap()) take = ea; // a terminal filled every row: no character was lost at a break
       else {
         this.out.skip('wrapped line: ambiguous join (a space may be lost at the break)', first, 'malformed');
         this.continuations();
@@ -196,7 +205,31 @@ export class WrapJoiner {
       return;
     }
     this.emit(take);
+    this.learnWidth();
     this.continuations();
+  }
+
+  /** Width of the rows of the last joined record whose rows (all but its last) had one width. */
+  private width = 0;
+
+  /**
+   * Evidence of a terminal's hard wrap: every row but the last has the same width, seen twice (two such
+   * rows in this record, or the width of an earlier joined record). A mail client breaks at spaces,
+   * which gives rows of varying width.
+   */
+  private hardWrap(): boolean {
+    const n = this.lines.length;
+    const w = this.ends[0]! - this.starts[0]!;
+    if (w < 40) return false;
+    for (let i = 1; i < n - 1; i++) if (this.ends[i]! - this.starts[i]! !== w) return false;
+    return n >= 3 || w === this.width;
+  }
+
+  private learnWidth(): void {
+    const n = this.lines.length;
+    const w = this.ends[0]! - this.starts[0]!;
+    for (let i = 1; i < n - 1; i++) if (this.ends[i]! - this.starts[i]! !== w) return;
+    this.width = w;
   }
 
   private continuations(): void {
