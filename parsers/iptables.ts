@@ -262,9 +262,12 @@ class IptablesParser implements RecordParser {
   private pinned = { ...this.last };
 
   private pinLast(): boolean {
-    Object.assign(this.pinned, this.last);
-    return this.last.ok;
+    const l = this.last, p = this.pinned;
+    p.ok = l.ok; p.ts = l.ts; p.host = l.host; p.err = l.err; p.msgOff = l.msgOff; p.chain = l.chain;
+    return l.ok;
   }
+  /** Index of the IN=/OUT= key the body found on the last line, else -1. */
+  private keyAt = -1;
 
   constructor(det: Detection, private readonly opts: ParseOptions, out: ParseSink) {
     this.format = det.format;
@@ -416,17 +419,19 @@ class IptablesParser implements RecordParser {
       if (isDigit(c)) { chain = this.proxmox(s, p, end); if (chain !== null) this.headerSeen = true; }
       else if (c !== 91 /* [ */ && this.filenamePrefix(s, p, end)) this.headerSeen = true;
     } else this.headerSeen = true;
-    if (!override && !this.replay) {
-      // a join may start here when the header lies before the line's IN=/OUT= (never cut by the wrap)
-      const l = this.last;
-      l.ok = this.headerSeen && p === this.lineStart && !this.wazuh && (litIndex(s, 'IN=', this.h.msg, end) >= 0 || litIndex(s, 'OUT=', this.h.msg, end) >= 0);
-      if (l.ok) { l.ts = this.h.ts; l.host = this.h.host; l.err = this.h.err; l.msgOff = this.h.msg - p; l.chain = chain; }
-    }
+    const ts0 = this.h.ts, host0 = this.h.host, err0 = this.h.err, msg0 = this.h.msg;
     if (override) {
       if (ts !== null) this.h.ts = ts;
       if (host !== null) this.h.host = host;
     }
+    this.keyAt = -1;
     this.body(s, this.h.msg, end, lineNo, chain);
+    if (!override && !this.replay) {
+      // a join may start here when the header lies before the line's IN=/OUT= (never cut by the wrap)
+      const l = this.last;
+      l.ok = this.keyAt >= 0 && this.headerSeen && p === this.lineStart && !this.wazuh;
+      if (l.ok) { l.ts = ts0; l.host = host0; l.err = err0; l.msgOff = msg0 - p; l.chain = chain; }
+    }
   }
 
   /** Proxmox pve-firewall.log: `VMID LEVEL CHAIN dd/Mon/yyyy:hh:mm:ss +zzzz <prefix>IN=…`. Returns the chain. */
@@ -484,6 +489,7 @@ class IptablesParser implements RecordParser {
         k = ko;
       }
     }
+    this.keyAt = k;
     if (k < 0) {
       if (litIndex(s, 'PROTO=', m, len) >= 0 || (litIndex(s, 'SRC=', m, len) >= 0 && litIndex(s, 'DST=', m, len) >= 0)) {
         this.sink.skip('truncated netfilter line (no IN=/OUT=)', lineNo, 'malformed');

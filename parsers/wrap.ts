@@ -96,10 +96,11 @@ export class WrapJoiner {
   // The held record: its segments' bytes (copied: the read buffer is reused), line numbers and results.
   private buf = Buffer.allocUnsafe(1024);
   private len = 0;
-  private readonly starts: number[] = [];
-  private readonly ends: number[] = [];
-  private readonly lines: number[] = [];
-  private readonly results: Ev[][] = [];
+  private n = 0;
+  private readonly starts = new Int32Array(MAX_SEGMENTS);
+  private readonly ends = new Int32Array(MAX_SEGMENTS);
+  private readonly lines = new Float64Array(MAX_SEGMENTS);
+  private readonly results: Ev[][] = Array.from({ length: MAX_SEGMENTS }, () => []);
   private header = false;
 
   /**
@@ -122,7 +123,7 @@ export class WrapJoiner {
   line(b: Buffer, s: number, e: number, lineNo: number): void {
     const header = this.parse(b, s, e, lineNo, false);
     const evs = this.cap.take();
-    const n = this.lines.length;
+    const n = this.n;
     if (n > 0) {
       if (!header && this.header && n < MAX_SEGMENTS && this.len + (e - s) <= MAX_BYTES && !hasFlow(evs) && !isBlank(b, s, e)
         && !this.repeatsKey(b, s, e)) {
@@ -138,11 +139,12 @@ export class WrapJoiner {
 
   /** Decides the held record (end of input or of a range of lines). */
   flush(): void {
-    const n = this.lines.length;
+    const n = this.n;
     if (n === 0) return;
     if (n === 1) this.emit(this.results[0]!);
     else this.decide();
-    this.starts.length = 0; this.ends.length = 0; this.lines.length = 0; this.results.length = 0;
+    for (let i = 0; i < n; i++) this.results[i] = NONE;
+    this.n = 0;
     this.len = 0;
   }
 
@@ -154,8 +156,10 @@ export class WrapJoiner {
       this.buf = nb;
     }
     const at = this.len;
-    for (let i = s; i < e; i++) this.buf[this.len++] = b[i]!;
-    this.starts.push(at); this.ends.push(this.len); this.lines.push(lineNo); this.results.push(evs);
+    b.copy(this.buf, at, s, e);
+    this.len += e - s;
+    const i = this.n++;
+    this.starts[i] = at; this.ends[i] = this.len; this.lines[i] = lineNo; this.results[i] = evs;
   }
 
   private emit(evs: Ev[]): void {
@@ -169,7 +173,7 @@ export class WrapJoiner {
 
   private joined(sep: boolean): Buffer {
     const parts: Buffer[] = [];
-    for (let i = 0; i < this.lines.length; i++) {
+    for (let i = 0; i < this.n; i++) {
       if (i > 0 && sep) parts.push(SPACE);
       parts.push(this.buf.subarray(this.starts[i], this.ends[i]));
     }
@@ -201,7 +205,7 @@ export class WrapJoiner {
     const alone = onlyFlow(this.results[0]!);
     const f = take === null ? null : onlyFlow(take)!;
     if (take === null || (alone !== null && sameValues(alone, f!))) {
-      for (const r of this.results) this.emit(r); // not a wrapped record: every line as it is alone
+      for (let i = 0; i < this.n; i++) this.emit(this.results[i]!); // not a wrapped record: every line as it is alone
       return;
     }
     this.emit(take);
@@ -218,7 +222,7 @@ export class WrapJoiner {
    * which gives rows of varying width.
    */
   private hardWrap(): boolean {
-    const n = this.lines.length;
+    const n = this.n;
     const w = this.ends[0]! - this.starts[0]!;
     if (w < 40) return false;
     for (let i = 1; i < n - 1; i++) if (this.ends[i]! - this.starts[i]! !== w) return false;
@@ -226,18 +230,19 @@ export class WrapJoiner {
   }
 
   private learnWidth(): void {
-    const n = this.lines.length;
+    const n = this.n;
     const w = this.ends[0]! - this.starts[0]!;
     for (let i = 1; i < n - 1; i++) if (this.ends[i]! - this.starts[i]! !== w) return;
     this.width = w;
   }
 
   private continuations(): void {
-    for (let i = 1; i < this.lines.length; i++) this.out.skip(CONTINUATION, this.lines[i]!, 'not-flow');
+    for (let i = 1; i < this.n; i++) this.out.skip(CONTINUATION, this.lines[i]!, 'not-flow');
   }
 }
 
 const SPACE = Buffer.from(' ');
+const NONE: Ev[] = [];
 
 /** Skip reason of a physical line joined to the line(s) above it. */
 export const CONTINUATION = 'continuation of a wrapped line (joined to the line above)';
