@@ -8,7 +8,7 @@
  * kept fields (addresses, host, prefix), and timestamps, hosts and prefix verdicts are cached.
  */
 import { newFlow, normalizeTransport, type Action, type Direction } from '../src/model/flow.js';
-import { civilToUtc, parseIsoTime, timeError, TERR_SYNTAX } from '../src/model/time.js';
+import { civilToUtc, parseIsoTime, timeError, TERR_SYNTAX, YearInferrer, ZoneConverter } from '../src/model/time.js';
 import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } from './types.js';
 import { guardSink } from './validate.js';
 import { Capture, WrapJoiner } from './wrap.js';
@@ -300,6 +300,12 @@ class IptablesParser implements RecordParser {
     if (this.exportMode) { this.exportLine(b.toString('utf8', start, end), lineNo); return; }
     if (this.joiner !== null) this.joiner.line(b, start, end, lineNo);
     else this.one(b, start, end, lineNo);
+  }
+
+  /** Whether the line starts with a header this parser recognises (parsed with a throwaway state). */
+  headerAt(b: Buffer, start: number, end: number): boolean {
+    this.one(b, start, end, 0);
+    return this.headerSeen;
   }
 
   /** End of a range of lines: the held line is decided (parsers/wrap.ts). */
@@ -715,5 +721,11 @@ export const iptables: ParserModule = {
   },
   create(det: Detection, opts: ParseOptions, sink: ParseSink): RecordParser {
     return new IptablesParser(det, opts, sink); // (every result passes guardSink: see the constructor)
+  },
+  startsRecord(det: Detection, b: Buffer, start: number, end: number): boolean {
+    // a line with a header the parser recognises is never a continuation (parsers/wrap.ts)
+    const p = new IptablesParser(det, { file: '', zone: new ZoneConverter('UTC'), years: new YearInferrer(2000, 0), actionMap: new Map() },
+      { flow() {}, skip() {}, note() {} });
+    return p.headerAt(b, start, end);
   },
 };

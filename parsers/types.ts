@@ -79,4 +79,10 @@ export interface ParserModule {
   /** Detection used when the user forces --format F (F is one of `formats`). */
   forced(format: string, head: string): Detection;
   create(det: Detection, opts: ParseOptions, sink: ParseSink): RecordParser;
+  /**
+   * 'lines' formats whose parser joins wrapped lines (parsers/wrap.ts): whether the UTF-8 line
+   * b[start, end) starts a record, so that no line before it can continue onto it (a worker's byte
+   * range may start there). Absent: every line starts a record.
+   */
+  startsRecord?(det: Detection, b: Buffer, start: number, end: number): boolean;
 }

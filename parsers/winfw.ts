@@ -395,4 +395,7 @@ export const winfw: ParserModule = {
   create(det: Detection, opts: ParseOptions, sink: ParseSink): RecordParser {
     return new WinfwParser(det, opts, sink); // (every result passes guardSink: see the constructor)
   },
+  startsRecord(_det: Detection, b: Buffer, start: number, end: number): boolean {
+    return startsRecord(b, start, end);
+  },
 };

@@ -96,7 +96,10 @@ if (port) {
         if (m.type === 'whole') await runWhole(m);
         else if (m.type === 'range') await runRange(m);
       } catch (e) {
-        post({ type: 'failed', task: m.task, message: (e as Error).message ?? String(e), stack: (e as Error).stack });
+        // a whole-file task the pool cancelled (it took the worker back for a rerun) stops here: not a
+        // failure; the pool ignores its result and frees the worker
+        if (cancelled.has(m.task) && m.type === 'whole') post({ type: 'done-whole', task: m.task, summaries: [] });
+        else post({ type: 'failed', task: m.task, message: (e as Error).message ?? String(e), stack: (e as Error).stack });
       }
       cancelled.delete(m.task);
     }
