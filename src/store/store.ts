@@ -11,7 +11,8 @@ import { DuckDBInstance as Instance } from '@duckdb/node-api';
 import type { Flow } from '../model/flow.js';
 import type { Finding, MatrixRow } from '../model/finding.js';
 import type { InputIdentity } from './identity.js';
-import { FLOW_TABLE_COLUMNS, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { FLOW_ROW_COLUMNS, FlowChunkWriter, TextDictionary } from './flow-table.js';
 
 export { SCHEMA_VERSION } from './schema.js';
 export type { InputIdentity } from './identity.js';
@@ -89,7 +90,8 @@ async function dropUnfinishedRuns(c: DuckDBConnection, path: string): Promise<vo
   const unfinished = `(SELECT run_id FROM runs WHERE finished_at IS NULL)`;
   await c.run('BEGIN TRANSACTION');
   try {
-    for (const t of ['flows', 'findings', 'matrix', 'checkpoints', 'device_coverage']) await c.run(`DELETE FROM ${t} WHERE run_id IN ${unfinished}`);
+    await c.run(`DELETE FROM flow_rows WHERE run_key IN (SELECT key FROM texts WHERE text IN ${unfinished})`);
+    for (const t of ['findings', 'matrix', 'checkpoints', 'device_coverage']) await c.run(`DELETE FROM ${t} WHERE run_id IN ${unfinished}`);
     await c.run(`DELETE FROM inputs WHERE first_run_id IN ${unfinished}`);
     await c.run(`DELETE FROM runs WHERE finished_at IS NULL`);
     await c.run('COMMIT');
@@ -116,7 +118,7 @@ export function flowFilter(keep?: Keep, isMatched?: (f: Flow) => boolean): (f: F
 export type Row = Record<string, unknown>;
 export type Params = unknown[] | Record<string, unknown>;
 
-/** Rows between Appender flushes (the Appender itself writes DataChunks of 2048 rows). */
+/** Rows between Appender flushes (the writer hands DuckDB DataChunks of 2048 rows). */
 const FLUSH_ROWS = 100_000;
 
 function toMs(v: Date | string | number | null | undefined): number | null {
@@ -147,6 +149,10 @@ export function plainValue(v: unknown): unknown {
 
 export class Store {
   private flowAppender: DuckDBAppender | null = null;
+  private textAppender: DuckDBAppender | null = null;
+  private labelAppender: DuckDBAppender | null = null;
+  private writer: FlowChunkWriter | null = null;
+  private readonly dict = new TextDictionary();
   private buffered = 0;
   private fileInputs = new Map<string, string>();
   private currentRun: string | null = null;
@@ -290,18 +296,9 @@ export class Store {
   }
 
   private appendFlowRow(f: Flow, inputId?: string | null, matched?: string | null): void {
-    const ap = this.flowAppender;
-    if (!ap) throw new StoreError('flow appender not ready (call beginRun first)', this.path);
-    if (f.ts === null || !Number.isFinite(f.ts)) ap.appendNull();
-    else ap.appendTimestamp(new DuckDBTimestampValue(BigInt(Math.trunc(f.ts)) * 1000n));
-    ap.appendVarchar(f.action);
-    str(ap, f.raw_action); str(ap, f.transport); str(ap, f.src_ip); int(ap, f.src_port); str(ap, f.dst_ip); int(ap, f.dst_port);
-    str(ap, f.direction); str(ap, f.device); str(ap, f.rule); str(ap, f.app); big(ap, f.bytes); big(ap, f.packets);
-    str(ap, f.end_reason); str(ap, f.host); str(ap, f.url); str(ap, f.format); str(ap, f.file); big(ap, f.line);
-    str(ap, inputId === undefined ? (this.fileInputs.get(f.file) ?? null) : inputId);
-    str(ap, this.currentRun);
-    str(ap, matched);
-    ap.endRow();
+    const w = this.writer;
+    if (!w) throw new StoreError('flow appender not ready (call beginRun first)', this.path);
+    w.add(f, inputId === undefined ? (this.fileInputs.get(f.file) ?? null) : inputId, this.currentRun, matched ?? null);
     if (++this.buffered >= FLUSH_ROWS) this.writeChunk();
   }
 
@@ -316,22 +313,42 @@ export class Store {
 
   private writeChunk(): void {
     if (this.buffered === 0) return;
+    this.writer?.flush();
+    if (this.textAppender && this.labelAppender) this.dict.drain(this.textAppender, this.labelAppender);
     this.flowAppender?.flushSync();
     this.appended += this.buffered;
     this.buffered = 0;
   }
 
-  /** Must be awaited once before the first appendFlow (beginRun does it). */
+  /** Must be awaited once before the first appendFlow (beginRun does it). Loads the text dictionary. */
   async prepareAppender(): Promise<void> {
     if (this.flowAppender) return;
-    // appendFlow writes positionally: the table must have exactly the documented column order.
+    // The writer fills columns positionally: the table must have exactly the documented column order.
     const cols = (await this.all(
-      `SELECT column_name FROM information_schema.columns WHERE table_name = 'flows' AND table_schema = 'main'
-         AND table_catalog = current_database() ORDER BY ordinal_position`)).map((r) => String(r.column_name));
-    if (cols.join(',') !== FLOW_TABLE_COLUMNS.join(',')) {
-      throw new StoreError(`flows table columns (${cols.join(', ')}) differ from the expected layout`, this.path);
+      `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'flow_rows' AND table_schema = 'main'
+         AND table_catalog = current_database() ORDER BY ordinal_position`)).map((r) => `${String(r.column_name)} ${String(r.data_type)}`);
+    const expected = FLOW_ROW_COLUMNS.map(([n, t]) => `${n} ${t}`);
+    if (cols.join(',') !== expected.join(',')) {
+      throw new StoreError(`flow_rows table columns (${cols.join(', ')}) differ from the expected layout`, this.path);
     }
-    this.flowAppender = await this.connection.createAppender('flows');
+    const texts = (await this.connection.runAndReadAll(`SELECT key, text FROM texts`)).getRowObjectsJS();
+    const labelled = (await this.connection.runAndReadAll(`SELECT DISTINCT matched_key AS k FROM matched_labels`)).getRowObjectsJS();
+    this.dict.load(texts.map((r) => ({ key: Number(r.key), text: String(r.text) })), labelled.map((r) => Number(r.k)));
+    this.flowAppender = await this.connection.createAppender('flow_rows');
+    this.textAppender = await this.connection.createAppender('texts');
+    this.labelAppender = await this.connection.createAppender('matched_labels');
+    this.writer = new FlowChunkWriter(this.flowAppender, this.dict);
+  }
+
+  private closeAppenders(flush: boolean): void {
+    const aps = [this.textAppender, this.labelAppender, this.flowAppender];
+    this.flowAppender = this.textAppender = this.labelAppender = null;
+    this.writer = null;
+    let err: unknown = null;
+    for (const ap of aps) {
+      try { if (flush) ap?.closeSync(); else ap?.closeSync(); } catch (e) { err ??= e; }
+    }
+    if (flush && err) throw err;
   }
 
   /** Writes buffered flows and makes them visible to queries. */
@@ -382,10 +399,7 @@ export class Store {
       findings.length, bigValue(counts.skipped ?? 0), bigValue(Number(stored[0]?.n ?? 0))],
     [VARCHAR, TIMESTAMP, INTEGER, BIGINT, BIGINT, INTEGER, BIGINT, BIGINT]);
     await st.run();
-    if (this.flowAppender) {
-      this.flowAppender.closeSync();
-      this.flowAppender = null;
-    }
+    this.closeAppenders(true);
     if (this.inTransaction) {
       await this.connection.run('COMMIT');
       this.inTransaction = false;
@@ -396,8 +410,10 @@ export class Store {
   /** Rolls back the run in progress (nothing of it stays in the store). Never throws. */
   async abortRun(): Promise<void> {
     this.failure = null;
-    try { this.flowAppender?.closeSync(); } catch { /* the rollback discards it */ }
-    this.flowAppender = null;
+    // Unwritten rows are dropped with the writer; the rollback discards what was appended. The dictionary is
+    // reloaded by the next prepareAppender (keys created in the rolled-back run are gone).
+    this.writer = null;
+    try { this.closeAppenders(false); } catch { /* the rollback discards it */ }
     this.buffered = 0;
     if (this.inTransaction) {
       this.inTransaction = false;
@@ -472,8 +488,7 @@ export class Store {
     if (this.inTransaction) await this.abortRun();
     if (this.flowAppender) {
       this.writeChunk();
-      this.flowAppender.closeSync();
-      this.flowAppender = null;
+      this.closeAppenders(true);
     }
     this.connection.closeSync();
     this.instance.closeSync();
