@@ -8,6 +8,9 @@ import {
   type DuckDBAppender, type DuckDBConnection, type DuckDBInstance, type DuckDBValue,
 } from '@duckdb/node-api';
 import { DuckDBInstance as Instance } from '@duckdb/node-api';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Flow } from '../model/flow.js';
 import type { Finding, MatrixRow } from '../model/finding.js';
 import type { InputIdentity } from './identity.js';
@@ -121,6 +124,13 @@ export type Params = unknown[] | Record<string, unknown>;
 /** Rows between Appender flushes (the writer hands DuckDB DataChunks of 2048 rows). */
 const FLUSH_ROWS = 100_000;
 
+/** DuckDB memory budget of a read-only open (FWAUDIT_DUCKDB_MEMORY overrides it). */
+const READ_MEMORY_LIMIT = '256MB';
+
+function removeTempDir(dir: string | null): void {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
 function toMs(v: Date | string | number | null | undefined): number | null {
   if (v === null || v === undefined) return null;
   const ms = v instanceof Date ? v.getTime() : typeof v === 'number' ? v : Date.parse(v);
@@ -160,6 +170,7 @@ export class Store {
   private inTransaction = false;
   private runStart = 0;
   private failure: StoreError | null = null;
+  private tempDir: string | null = null;
 
   private constructor(
     readonly path: string,
@@ -180,9 +191,16 @@ export class Store {
     let instance: DuckDBInstance | null = null;
     // A bounded memory budget: DuckDB spills large aggregations to temp files instead of growing
     // (its default is 80 % of RAM). FWAUDIT_DUCKDB_MEMORY overrides it, e.g. "4GB".
-    const settings: Record<string, string> = { memory_limit: process.env['FWAUDIT_DUCKDB_MEMORY'] ?? '1GB' };
+    // Read-only opens (report, query, export) get a smaller budget and spill into a private temporary directory
+    // (the store's own directory may not be writable for a reader): a report stays under ~500 MB on any store.
     const readOnly = !!(opts.readOnly || opts.query);
-    if (readOnly) settings['access_mode'] = 'READ_ONLY';
+    const settings: Record<string, string> = { memory_limit: process.env['FWAUDIT_DUCKDB_MEMORY'] ?? (readOnly ? READ_MEMORY_LIMIT : '1GB') };
+    let tempDir: string | null = null;
+    if (readOnly) {
+      settings['access_mode'] = 'READ_ONLY';
+      tempDir = mkdtempSync(join(tmpdir(), 'fwaudit-duckdb-'));
+      settings['temp_directory'] = tempDir;
+    }
     if (opts.query) {
       Object.assign(settings, {
         enable_external_access: 'false', autoinstall_known_extensions: 'false', autoload_known_extensions: 'false',
@@ -196,6 +214,7 @@ export class Store {
         break;
       } catch (e) {
         const msg = (e as Error).message;
+        if (!isLockError(msg) || Date.now() >= deadline) removeTempDir(tempDir);
         if (!isLockError(msg)) throw new StoreError(`cannot open store: ${msg}`, path);
         if (Date.now() >= deadline) {
           const pid = /PID (\d+)/.exec(msg)?.[1];
@@ -209,10 +228,13 @@ export class Store {
     try {
       const { version, from } = await migrate(connection, path, readOnly);
       if (!readOnly) await dropUnfinishedRuns(connection, path);
-      return new Store(path, instance, connection, version, from);
+      const store = new Store(path, instance, connection, version, from);
+      store.tempDir = tempDir;
+      return store;
     } catch (e) {
       connection.closeSync();
       instance.closeSync();
+      removeTempDir(tempDir);
       throw e;
     }
   }
@@ -492,6 +514,7 @@ export class Store {
     }
     this.connection.closeSync();
     this.instance.closeSync();
+    removeTempDir(this.tempDir);
   }
 }
 
