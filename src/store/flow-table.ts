@@ -159,6 +159,7 @@ export class FlowChunkWriter {
   private readonly cols: Col[] = FLOW_ROW_COLUMNS.map(([, t]) => makeCol(t));
   private readonly types = FLOW_ROW_COLUMNS.map(([, t]) => TYPE_OF[t]!);
   private rows = 0;
+  private chunk: duckdb.DataChunk | null = null;
 
   constructor(private readonly appender: DuckDBAppender, private readonly dict: TextDictionary) {}
 
@@ -200,16 +201,25 @@ export class FlowChunkWriter {
     if (++this.rows === ROWS) this.flush();
   }
 
+  /** Dictionary columns: the key of the text; the previous row's text and key per column are kept (runs of equal values). */
   private text(col: Col, r: number, byte: number, bit: number, v: string | null | undefined): void {
-    if (v === null || v === undefined) col.valid[byte]! &= ~bit;
-    else { (col.data as Uint32Array)[r] = this.dict.key(v); col.valid[byte]! |= bit; }
+    if (v === null || v === undefined) { col.valid[byte]! &= ~bit; return; }
+    const c = col as Col & { lastText?: string; lastKey?: number };
+    let k: number;
+    if (c.lastText === v) k = c.lastKey!;
+    else { k = this.dict.key(v); c.lastText = v; c.lastKey = k; }
+    (col.data as Uint32Array)[r] = k;
+    col.valid[byte]! |= bit;
   }
 
   /** Hands the buffered rows to DuckDB as one DataChunk. */
   flush(): void {
     const n = this.rows;
     if (n === 0) return;
-    const chunk = duckdb.create_data_chunk(this.types.map((t) => t.toLogicalType().logical_type));
+    // One chunk for the writer's life, reset before each use: a chunk per flush would hold its native memory until
+    // the garbage collector finalizes it (hundreds of MB over a million rows).
+    const chunk = this.chunk ??= duckdb.create_data_chunk(this.types.map((t) => t.toLogicalType().logical_type));
+    duckdb.data_chunk_reset(chunk);
     duckdb.data_chunk_set_size(chunk, n);
     const validBytes = Math.ceil(n / 64) * 8;
     for (let i = 0; i < this.cols.length; i++) {

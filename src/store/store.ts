@@ -122,9 +122,15 @@ export type Row = Record<string, unknown>;
 export type Params = unknown[] | Record<string, unknown>;
 
 /** Rows between Appender flushes (the writer hands DuckDB DataChunks of 2048 rows). */
-const FLUSH_ROWS = 100_000;
+const FLUSH_ROWS = 16_384;
 
-/** DuckDB memory budget of a read-only open (FWAUDIT_DUCKDB_MEMORY overrides it). */
+/**
+ * DuckDB memory budgets (FWAUDIT_DUCKDB_MEMORY overrides both). A writer appends a whole run in one transaction:
+ * DuckDB keeps the run's rows in memory up to its budget and writes the rest to the store file, so the budget is
+ * what an ingest of any size adds to the reader's own memory. A read-only open (report, query, export) spills its
+ * large aggregations to a private temporary directory beyond its budget.
+ */
+const WRITE_MEMORY_LIMIT = '128MB';
 const READ_MEMORY_LIMIT = '256MB';
 
 function removeTempDir(dir: string | null): void {
@@ -194,7 +200,7 @@ export class Store {
     // Read-only opens (report, query, export) get a smaller budget and spill into a private temporary directory
     // (the store's own directory may not be writable for a reader): a report stays under ~500 MB on any store.
     const readOnly = !!(opts.readOnly || opts.query);
-    const settings: Record<string, string> = { memory_limit: process.env['FWAUDIT_DUCKDB_MEMORY'] ?? (readOnly ? READ_MEMORY_LIMIT : '1GB') };
+    const settings: Record<string, string> = { memory_limit: process.env['FWAUDIT_DUCKDB_MEMORY'] ?? (readOnly ? READ_MEMORY_LIMIT : WRITE_MEMORY_LIMIT) };
     let tempDir: string | null = null;
     if (readOnly) {
       settings['access_mode'] = 'READ_ONLY';
