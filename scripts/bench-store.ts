@@ -150,6 +150,9 @@ async function buildBigStore(db: string, n: number): Promise<{ seconds: number; 
                    CASE WHEN (h >> 46) % 2 = 0 THEN [22, 53, 80, 135, 139, 443, 445, 1072, 1070, 2021, 3333, 11117, 8080, 3389, 49700, 50001][(1 + (h >> 47) % 16)::BIGINT]
                         ELSE 1024 + (h >> 50) % 60000 END::INTEGER AS dst_port
               FROM (SELECT range AS i, hash(range) AS h FROM range(${n})))`);
+  // The denied-flow groups every run keeps up to date (store.finishRun does it for a real run).
+  await c.run(`INSERT INTO blocked_groups SELECT src4, src_text, dst4, dst_text, transport_key, dst_port, count(*), min(ts), max(ts)
+                 FROM flow_rows WHERE action = 1 GROUP BY ALL`);
   // Findings: denied flows on requirement ports from one /24 per run (the previous run's /24 differs: new + resolved).
   const reqs: Array<[string, string, string, number]> = [
     ['groundlabs-er', 'node-agent-to-master', 'Ground Labs Enterprise Recon', 11117],

@@ -484,7 +484,8 @@ export async function buildReportModel(store: Store, opts: ReportOptions = {}): 
   // aggregate over the groups that keeps the `top` largest counts and the TOP_CANDIDATES groups with the largest
   // counts: when the last candidate's count is below the top-th count, every group that can reach the top (count at
   // least the top-th) is a candidate, and only those are turned into text for the tie-break order. Otherwise (more
-  // ties than candidates) the groups are ranked in full. Then the first/last time, rules and devices of the top
+  // ties than candidates) the groups are ranked in full. Without a period the groups come from `blocked_groups`
+  // (kept by every run; the same counts, see src/store/flow-table.ts). Then the first/last time, rules and devices of the top
   // groups from their flows.
   const TOP_CANDIDATES_N = Math.max(1, Math.trunc(opts.topCandidates ?? TOP_CANDIDATES));
   const groups = `
@@ -510,7 +511,8 @@ export async function buildReportModel(store: Store, opts: ReportOptions = {}): 
   let topRows = await store.all(topOf(`
      s AS (SELECT max(count, ${top}) AS top, max(count, ${TOP_CANDIDATES_N}) AS topk,
                   max_by({'src4': src4, 'src_text': src_text, 'dst4': dst4, 'dst_text': dst_text, 'transport_key': transport_key,
-                          'dst_port': dst_port, 'count': count}, count, ${TOP_CANDIDATES_N}) AS cands, count(*) AS total FROM (${groups})),
+                          'dst_port': dst_port, 'count': count}, count, ${TOP_CANDIDATES_N}) AS cands, count(*) AS total
+            FROM ${since || until ? `(${groups})` : 'blocked_groups'}),
      c AS (SELECT unnest(s.cands, recursive := true), s.total,
                   len(s.topk) < ${TOP_CANDIDATES_N} OR list_min(s.topk) < list_min(s.top) AS complete,
                   list_min(s.top) AS cut FROM s),

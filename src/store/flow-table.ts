@@ -42,6 +42,21 @@ const TYPE_OF: Record<string, DuckDBType> = { TIMESTAMP, UTINYINT, UINTEGER, VAR
 
 export const CREATE_FLOW_ROWS = `CREATE TABLE flow_rows (${FLOW_ROW_COLUMNS.map(([n, t]) => `${n} ${t}`).join(', ')})`;
 
+/**
+ * Denied flows of every finished run per (source, destination, transport, destination port): count, first and last
+ * time. Kept up to date by each run in its own transaction (BLOCKED_GROUPS_MERGE); the report's top blocked flows
+ * over the whole store read it instead of grouping every denied flow.
+ */
+export const CREATE_BLOCKED_GROUPS = `CREATE TABLE blocked_groups (src4 UINTEGER, src_text VARCHAR, dst4 UINTEGER, dst_text VARCHAR,
+  transport_key UINTEGER, dst_port INTEGER, count BIGINT NOT NULL, first_ts TIMESTAMP, last_ts TIMESTAMP)`;
+const GROUP_KEY = ['src4', 'src_text', 'dst4', 'dst_text', 'transport_key', 'dst_port'];
+/** Adds the denied flows of run key $1 to blocked_groups. */
+export const BLOCKED_GROUPS_MERGE = `MERGE INTO blocked_groups g USING (
+    SELECT ${GROUP_KEY.join(', ')}, count(*) AS n, min(ts) AS lo, max(ts) AS hi FROM flow_rows WHERE run_key = $1 AND action = 1 GROUP BY ALL) s
+  ON ${GROUP_KEY.map((k) => `g.${k} IS NOT DISTINCT FROM s.${k}`).join(' AND ')}
+  WHEN MATCHED THEN UPDATE SET count = g.count + s.n, first_ts = least(g.first_ts, s.lo), last_ts = greatest(g.last_ts, s.hi)
+  WHEN NOT MATCHED THEN INSERT VALUES (${GROUP_KEY.map((k) => `s.${k}`).join(', ')}, s.n, s.lo, s.hi)`;
+
 /** Text columns of the wide layout that are dictionary keys in `flow_rows`. */
 export const KEYED_COLUMNS = ['raw_action', 'transport', 'device', 'rule', 'app', 'end_reason', 'format', 'file', 'input_id', 'run_id', 'matched'] as const;
 export const KEY_COLUMN: Record<(typeof KEYED_COLUMNS)[number] | 'log_device', string> = {

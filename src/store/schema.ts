@@ -10,7 +10,7 @@ export interface Migration {
   statements: string[];
 }
 
-import { ACTION_TEXT, CREATE_FLOW_ROWS, DIRECTION_TEXT } from './flow-table.js';
+import { ACTION_TEXT, CREATE_BLOCKED_GROUPS, CREATE_FLOW_ROWS, DIRECTION_TEXT } from './flow-table.js';
 
 /** Columns of the `flows` view (and of the v1–v3 `flows` table) in order: FLOW_COLUMNS, then the store's own. */
 export const FLOW_TABLE_COLUMNS = [
@@ -168,6 +168,11 @@ const V4_STATEMENTS = [
      ra.key, dv.key, ru.key, ap.key, er.key, f.bytes, f.packets, f.host, f.url, fm.key, fl.key, f.line, ii.key, rn.key, mt.key, ld.key
      FROM (SELECT *, ${V3_LOG_DEVICE} AS log_device FROM flows) f
      ${KEYED.map(([a, , c]) => `LEFT JOIN texts ${a} ON ${a}.text = f.${c}`).join(' ')}`,
+  CREATE_BLOCKED_GROUPS,
+  `INSERT INTO blocked_groups SELECT src4, src_text, dst4, dst_text, transport_key, dst_port, count(*), min(ts), max(ts)
+     FROM flow_rows WHERE action = 1
+      AND run_key IN (SELECT t.key FROM texts t JOIN runs r ON r.run_id = t.text WHERE r.finished_at IS NOT NULL)
+    GROUP BY ALL`,
   `DROP VIEW current_status`, `DROP VIEW requirement_daily`, `DROP VIEW requirement_flows`, `DROP VIEW stored_flows`,
   `DROP VIEW complete_runs`,
   `DROP TABLE flows`,

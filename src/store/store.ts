@@ -15,7 +15,7 @@ import type { Flow } from '../model/flow.js';
 import type { Finding, MatrixRow } from '../model/finding.js';
 import type { InputIdentity } from './identity.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
-import { FLOW_ROW_COLUMNS, FlowChunkWriter, TextDictionary } from './flow-table.js';
+import { BLOCKED_GROUPS_MERGE, FLOW_ROW_COLUMNS, FlowChunkWriter, TextDictionary } from './flow-table.js';
 
 export { SCHEMA_VERSION } from './schema.js';
 export type { InputIdentity } from './identity.js';
@@ -420,6 +420,8 @@ export class Store {
       ap.closeSync();
     }
     const stored = [{ n: this.appendedFlows - this.runStart }];
+    const runKey = this.dict.lookup(runId);
+    if (runKey !== undefined && stored[0]!.n > 0) await this.connection.run(BLOCKED_GROUPS_MERGE, [runKey]);
     const st = await this.connection.prepare(
       `UPDATE runs SET finished_at = $2, inputs = $3, lines = $4, flows = $5, findings = $6, skipped = $7, stored_flows = $8
        WHERE run_id = $1`);
@@ -592,13 +594,17 @@ async function migrate(c: DuckDBConnection, path: string, readOnly: boolean): Pr
   for (const m of MIGRATIONS) {
     if (m.version <= current) continue;
     await c.run('BEGIN TRANSACTION');
+    let step = '';
     try {
-      for (const s of m.statements) await c.run(s);
+      for (const s of m.statements) {
+        step = s.replace(/\s+/g, ' ').slice(0, 60);
+        await c.run(s);
+      }
       await c.run(`INSERT INTO schema_version VALUES ($1, now()::TIMESTAMP, $2)`, [m.version, m.description]);
       await c.run('COMMIT');
     } catch (e) {
       await c.run('ROLLBACK');
-      throw new StoreError(`migration to schema version ${m.version} failed: ${(e as Error).message}`, path);
+      throw new StoreError(`migration to schema version ${m.version} failed (at "${step}…"): ${(e as Error).message}`, path);
     }
   }
   return { version: SCHEMA_VERSION, from };
