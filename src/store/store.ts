@@ -1,5 +1,6 @@
 /**
- * The DuckDB store: runs, inputs (content identity), flows (bulk through the Appender), findings, matrix.
+ * The DuckDB store: runs, inputs (content identity), flows (the narrow `flow_rows` table written in DataChunks, see
+ * flow-table.ts; the `flows` view gives the readable columns), findings, matrix.
  * Every value that comes from logs or config is bound or appended, never spliced into SQL text.
  */
 import {
@@ -304,8 +305,8 @@ export class Store {
   }
 
   /**
-   * Appends one flow through the Appender (DuckDB buffers rows into chunks itself; we flush every
-   * FLUSH_ROWS rows). `inputId` defaults to the tracked input whose path equals `f.file`;
+   * Appends one flow: the writer encodes it into its typed arrays and hands DuckDB a DataChunk every 2,048 rows; the
+   * Appender is flushed every FLUSH_ROWS rows. `inputId` defaults to the tracked input whose path equals `f.file`;
    * `matched` is e.g. "product/requirement;…". Values go straight from the record to typed appends: no SQL text.
    */
   appendFlow(f: Flow, inputId?: string | null, matched?: string | null): void {
