@@ -23,7 +23,7 @@ import { compareStatus, isFailing } from '../model/status.js';
 import { UsageError } from '../model/errors.js';
 import { assertTimeZone } from '../model/time.js';
 import type { Row, Store } from '../store/store.js';
-import { ACTION_CODES, ACTION_TEXT } from '../store/flow-table.js';
+import { ACTION_CODES, ACTION_TEXT } from '../store/codes.js';
 
 const DENY = ACTION_CODES.deny;
 const ALLOW = ACTION_CODES.allow;

@@ -18,14 +18,9 @@ import {
 import type { Flow } from '../model/flow.js';
 import { ipv4SliceToInt } from '../model/ip.js';
 
-export const ACTION_CODES = { unknown: 0, deny: 1, allow: 2 } as const;
-export const DIRECTION_CODES = { inbound: 1, outbound: 2, forward: 3 } as const;
+import { ACTION_TEXT, DIRECTION_TEXT } from './codes.js';
 
-/** SQL that turns the codes back into text. */
-export const ACTION_TEXT = (col: string) => `CASE ${col} WHEN 1 THEN 'deny' WHEN 2 THEN 'allow' ELSE 'unknown' END`;
-export const DIRECTION_TEXT = (col: string) => `CASE ${col} WHEN 1 THEN 'inbound' WHEN 2 THEN 'outbound' WHEN 3 THEN 'forward' END`;
-/** SQL for an address from its two columns (the `fw_ip` macro of schema v4 does the same). */
-export const IP_TEXT = (v4: string, text: string) => `fw_ip(${v4}, ${text})`;
+export { ACTION_CODES, ACTION_TEXT, DIRECTION_CODES, DIRECTION_TEXT } from './codes.js';
 
 /** Column order of `flow_rows` (the writer fills them in this order). */
 export const FLOW_ROW_COLUMNS: ReadonlyArray<readonly [string, string]> = [
