@@ -86,6 +86,12 @@ describe('the narrow flow table', () => {
     expect(await again.all(`SELECT count(*) AS n, count(DISTINCT src_ip) AS s, count(*) FILTER (WHERE action = 'allow') AS a,
         count(*) FILTER (WHERE matched IS NOT NULL) AS m, max(dst_port) AS p, max(line) AS l FROM flows WHERE run_id = 'r1'`))
       .toEqual([{ n: 250_000, s: 65_536, a: 83_334, m: 50_000, p: 65_535, l: 250_000 }]);
+    // blocked_groups holds exactly the denied flows of the finished runs (r1 and r3; r2 was rolled back).
+    const groups = `SELECT src4, src_text, dst4, dst_text, transport_key, dst_port, count(*) AS count, min(ts) AS first_ts, max(ts) AS last_ts
+      FROM complete_flow_rows WHERE action = 1 GROUP BY ALL`;
+    expect(await again.all(`SELECT count(*) AS n, sum(count) AS flows FROM blocked_groups`)).toEqual([{ n: 65_537, flows: 166_667 }]);
+    expect(await again.all(`SELECT count(*) AS n FROM ((SELECT * FROM blocked_groups EXCEPT ALL ${groups}) UNION ALL (${groups} EXCEPT ALL SELECT * FROM blocked_groups))`))
+      .toEqual([{ n: 0 }]);
     expect(await again.all(`SELECT requirement, count(*) AS n FROM requirement_flows GROUP BY ALL ORDER BY 1`))
       .toEqual([{ requirement: 'req-0', n: 12_500 }, { requirement: 'req-1', n: 12_501 }, { requirement: 'req-2', n: 12_500 }, { requirement: 'req-3', n: 12_500 }]);
     await again.close();
