@@ -592,6 +592,19 @@ async function migrate(c: DuckDBConnection, path: string, readOnly: boolean): Pr
     throw new OlderSchemaError(`store schema version ${current} is older than ${SCHEMA_VERSION}; open it read-write once to migrate`, path);
   }
   const from = current === 0 ? null : current;
+  // A migration rewrites whole tables once: it runs with a larger DuckDB budget than the writer's (a small budget
+  // made the v4 conversion fail now and then with "Out of Memory" even on a tiny store), then the budget is restored.
+  const budget = (await c.runAndReadAll(`SELECT current_setting('memory_limit') AS m`)).getRowObjectsJS()[0]?.m;
+  if (from !== null && process.env['FWAUDIT_DUCKDB_MEMORY'] === undefined) await c.run(`SET memory_limit = '1GB'`);
+  try {
+    await runMigrations(c, path, current);
+  } finally {
+    if (typeof budget === 'string' && /^[0-9. A-Za-z]+$/.test(budget)) await c.run(`SET memory_limit = '${budget}'`);
+  }
+  return { version: SCHEMA_VERSION, from };
+}
+
+async function runMigrations(c: DuckDBConnection, path: string, current: number): Promise<void> {
   for (const m of MIGRATIONS) {
     if (m.version <= current) continue;
     await c.run('BEGIN TRANSACTION');
@@ -608,5 +621,4 @@ async function migrate(c: DuckDBConnection, path: string, readOnly: boolean): Pr
       throw new StoreError(`migration to schema version ${m.version} failed (at "${step}…"): ${(e as Error).message}`, path);
     }
   }
-  return { version: SCHEMA_VERSION, from };
 }
