@@ -31,7 +31,8 @@ import { binaryRatio, sniffEncoding } from './decode.js';
 import { detectFormat, type InputSummary, type ReadOptions, type SkipGroup } from './run.js';
 import { READ_SIZE } from './sources.js';
 import { readFlowBatch } from './flow-batch.js';
-import type { FromWorker, RangeResult, ToWorker, WireReadOptions, YearState } from './worker.js';
+import type { FromWorker, PoolWorkerData, RangeResult, ToWorker, WireReadOptions, YearState } from './worker.js';
+import type { MatcherPartial, MatcherSeed } from '../matcher/partial.js';
 
 export interface PoolTuning {
   /** Nominal size of a byte range of a split file. */
@@ -188,7 +189,7 @@ function yearAfter(s: YearState, m: number): number {
  * (one small input, stdin); the caller then reads them itself.
  */
 export async function readFlowsPooled(
-  files: string[], opts: ReadOptions, onFlow: (f: Flow) => void, tuning: PoolTuning = DEFAULT_TUNING,
+  files: string[], opts: ReadOptions, onFlow: (f: Flow) => void, tuning: PoolTuning = opts.poolTuning ?? DEFAULT_TUNING,
 ): Promise<InputSummary[] | null> {
   const jobs = Math.max(1, Math.floor(opts.jobs ?? defaultJobs()));
   if (jobs < 2 || files.length === 0 || files.includes('-')) return null;
@@ -205,17 +206,18 @@ export async function readFlowsPooled(
   const tasks: Task[] = [];
   let nextId = 1;
   const byId = new Map<number, Task>();
-  const makeTask = (unit: Unit, range: number, pos: number, ctx: string[] | null, year: YearState | null, skipFlows = 0): Task => {
+  const match = opts.match ?? null;
+  const makeTask = (unit: Unit, range: number, pos: number, ctx: string[] | null, year: YearState | null, skipFlows = 0, seed?: MatcherSeed): Task => {
     const p = unit.plan;
     let msg: Task['msg'];
     const id = nextId++;
-    if (p.kind === 'whole') msg = { type: 'whole', task: id, path: p.path, opts: wire };
+    if (p.kind === 'whole') msg = { type: 'whole', task: id, path: p.path, opts: wire, ...(seed ? { seed } : {}) };
     else {
       const start = p.cuts[range]!;
       const context = ctx ?? p.headContext.filter((c) => c.at < start).map((c) => c.line);
       msg = {
         type: 'range', task: id, path: p.path, name: p.path, start, end: p.cuts[range + 1]!, last: range === p.cuts.length - 2,
-        det: p.det, mtimeMs: p.mtimeMs, opts: wire, context, contextPrefix: p.contextPrefix, yearStart: year,
+        det: p.det, mtimeMs: p.mtimeMs, opts: wire, context, contextPrefix: p.contextPrefix, yearStart: year, ...(seed ? { seed } : {}),
       };
     }
     const exact = range <= 0 || ctx !== null;
@@ -240,20 +242,23 @@ export async function readFlowsPooled(
   }
 
   if (tasks.length < 2) return null; // one whole input: nothing to share out
-  if (tuning.stats) Object.assign(tuning.stats, { workers: Math.max(1, Math.min(jobs - 1, tasks.length)), wholeTasks: tasks.filter((t) => t.range < 0).length, ranges: tasks.filter((t) => t.range >= 0).length, reruns: 0 });
+  // `jobs` threads: when the workers match (analyze), this thread only merges their results: jobs workers;
+  // else this one runs onFlow (matching, writing) beside jobs - 1 parsing workers
+  const nWorkers = Math.max(1, Math.min(match ? jobs : jobs - 1, tasks.length));
+  if (tuning.stats) Object.assign(tuning.stats, { workers: nWorkers, wholeTasks: tasks.filter((t) => t.range < 0).length, ranges: tasks.filter((t) => t.range >= 0).length, reruns: 0 });
   const url = workerUrl();
   const slots: Slot[] = [];
   let fatal: Error | null = null;
   let notify: (() => void) | null = null;
   const wakeMain = () => { const n = notify; notify = null; n?.(); };
-  // `jobs` threads: this one (it runs onFlow: matching, writing) and jobs - 1 parsing workers
-  const nWorkers = Math.max(1, Math.min(jobs - 1, tasks.length));
+  const workerData: PoolWorkerData = { match: match ? match.wire : null };
   for (let i = 0; i < nWorkers; i++) {
-    const slot: Slot = { w: new Worker(url), task: null };
+    const slot: Slot = { w: new Worker(url, { workerData }), task: null };
     slot.w.on('message', (m: FromWorker) => {
       const t = byId.get(m.task);
       if (!t) return;
-      if (m.type === 'failed') { fatal = new BugError(`worker thread failed: ${m.message}\n${m.stack ?? ''}`); }
+      // (a task cancelled while it ran ends with a failure of its own making: not an error)
+      if (m.type === 'failed') { if (!t.cancelled) fatal = new BugError(`worker thread failed: ${m.message}\n${m.stack ?? ''}`); }
       else if (m.type === 'batch') { if (!t.cancelled) t.queue.push(m); }
       else if (!t.cancelled) t.done = m;
       if (m.type !== 'batch') { if (slot.task === t) slot.task = null; t.slot = null; }
@@ -284,11 +289,11 @@ export async function readFlowsPooled(
     if (t.slot) t.slot.w.postMessage({ type: 'cancel', task: t.id } satisfies ToWorker);
   };
   /** Parses the head range again with the state the ranges before it ended with. */
-  const rerun = (t: Task, delivered: number): void => {
+  const rerun = (t: Task, delivered: number, seed?: MatcherSeed): void => {
     if (tuning.stats) tuning.stats.reruns++;
     cancel(t);
     const u = t.unit;
-    const again = makeTask(u, t.range, t.pos, [...u.context], u.year ? { ...u.year } : null, delivered);
+    const again = makeTask(u, t.range, t.pos, [...u.context], u.year ? { ...u.year } : null, delivered, seed);
     tasks[t.pos] = again;
     pending.unshift(t.pos);
     if (!slots.some((s) => !s.task || s.task.cancelled)) {
@@ -351,7 +356,18 @@ export async function readFlowsPooled(
       }
       if (!t.done) { await wait(); continue; }
       head++;
+      /** Matching in the workers: the seed to match this task again with, or null once merged. */
+      const mergePartial = (partial: MatcherPartial | undefined, lineOffset: number): MatcherSeed | null => {
+        if (!match) return null;
+        if (!partial) throw new BugError('worker thread returned no matcher state');
+        const seed = match.into.mergeNeeds(partial);
+        if (seed) return seed;
+        match.into.merge(partial, lineOffset);
+        return null;
+      };
       if (t.done.type === 'done-whole') {
+        const seed = mergePartial(t.done.partial, 0);
+        if (seed) { head--; rerun(t, 0, seed); continue; }
         summaries.push(...t.done.summaries);
         const s = t.done.summaries[t.done.summaries.length - 1];
         if (s) onProgress?.({ file: s.file, fileIndex: u.index, files: files.length, bytes: s.bytes, totalBytes: s.bytes, lines: s.lines });
@@ -359,7 +375,11 @@ export async function readFlowsPooled(
       }
       const r: RangeResult = t.done.result;
       if (!yearOk(r.yearFirst)) { head--; rerun(t, delivered.get(t.pos) ?? 0); continue; }
+      const seed = mergePartial(t.done.partial, u.linesSoFar);
+      if (seed) { head--; rerun(t, 0, seed); continue; }
+      if (match) u.summary!.flows += r.flows;
       mergeRange(u, r, msg as Extract<ToWorker, { type: 'range' }>);
+      if (match) onProgress?.({ file: u.plan.path, fileIndex: u.index, files: files.length, bytes: u.bytesSoFar, totalBytes: (u.plan as SplitPlan).size, lines: u.linesSoFar });
       const isLast = t.range === (u.plan as SplitPlan).cuts.length - 2;
       if (u.failed || isLast) {
         u.summary!.skipped = [...u.skips.values()];

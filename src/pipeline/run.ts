@@ -50,6 +50,14 @@ export interface ReadOptions {
   stdin?: AsyncIterable<Buffer | string>;
   /** Parser families to detect and use (default: all of parsers/index.ts); tests and plugins. */
   parsers?: readonly ParserModule[];
+  /**
+   * Match in the worker threads (analyze): when the pool reads the inputs, every worker matches its part
+   * with a Matcher built from `wire` and `into` merges their states in input order; `onFlow` is then not
+   * called. Without the pool (one thread), `onFlow` gets every flow as usual.
+   */
+  /** How the pool cuts its work (tests and the bench; default DEFAULT_TUNING of pool.ts). */
+  poolTuning?: import('./pool.js').PoolTuning;
+  match?: { wire: import('./worker.js').WireMatch; into: import('../matcher/matcher.js').Matcher };
 }
 
 export interface Progress { file: string; fileIndex: number; files: number; bytes: number; totalBytes: number | null; lines: number }
@@ -145,7 +153,7 @@ export async function readFlows(inputs: string[], opts: ReadOptions, onFlow: (f:
   // (one thread unless --jobs N / FWAUDIT_JOBS asks for more: see defaultJobs in pool.ts for the measurement)
   const wantsPool = opts.jobs !== undefined ? opts.jobs > 1 : (process.env['FWAUDIT_JOBS'] ?? '1') !== '1';
   if (wantsPool && !opts.startOffsets?.size && !opts.holdPartialLastLine && !opts.parsers && expanded.refused.length === 0) {
-    const pooled = await (await import('./pool.js')).readFlowsPooled(files, opts, onFlow);
+    const pooled = await (await import('./pool.js')).readFlowsPooled(files, opts, onFlow, opts.poolTuning);
     if (pooled) return pooled;
   }
   const summaries: InputSummary[] = [];

@@ -8,7 +8,7 @@
  * Flows go back in transferred columnar batches; a worker stops reading while MAX_UNACKED of its batches
  * wait in the main thread, so memory stays bounded whatever the input size.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { promises as fsp } from 'node:fs';
 import type { Action, Flow } from '../model/flow.js';
 import { YearInferrer, ZoneConverter } from '../model/time.js';
@@ -19,21 +19,30 @@ import { previewText } from '../model/sanitize.js';
 import { readFlows, type SkipGroup } from './run.js';
 import { READ_SIZE } from './sources.js';
 import { FlowBatchWriter, type FlowBatch } from './flow-batch.js';
+import type { MatcherPartial, MatcherSeed } from '../matcher/partial.js';
+import type { Matcher } from '../matcher/matcher.js';
+
+/**
+ * Matching in the workers (analyze): each task is matched by a Matcher of its own, and its state
+ * (src/matcher/partial.ts) goes back with the task's summary instead of the flows.
+ */
+export interface WireMatch { context: import('../app/context.js').ContextOptions; by?: 'requirement' | 'host'; tz?: string; maxGroups?: number }
+export interface PoolWorkerData { match: WireMatch | null }
 
 export interface WireReadOptions { format?: string; tz: string; year?: number; actionMap: [string, Action][]; strict?: boolean; maxRecordBytes?: number; maxDepth?: number }
 export interface YearState { year: number; lastMonth: number }
 
 export type ToWorker =
-  | { type: 'whole'; task: number; path: string; opts: WireReadOptions }
+  | { type: 'whole'; task: number; path: string; opts: WireReadOptions; seed?: MatcherSeed }
   | {
     type: 'range'; task: number; path: string; name: string; start: number; end: number; last: boolean; det: Detection; mtimeMs: number;
-    opts: WireReadOptions; context: string[]; contextPrefix: string | null; yearStart: YearState | null;
+    opts: WireReadOptions; context: string[]; contextPrefix: string | null; yearStart: YearState | null; seed?: MatcherSeed;
   }
   | { type: 'ack'; task: number; buf?: ArrayBuffer }
   | { type: 'cancel'; task: number };
 
 export interface RangeResult {
-  lines: number; blank: number; skipped: SkipGroup[]; notes: Record<string, number>; error: string | null;
+  lines: number; flows: number; blank: number; skipped: SkipGroup[]; notes: Record<string, number>; error: string | null;
   /** Month of the first year inference in the range (null: none), the state after the last one. */
   yearFirst: number | null; yearEnd: YearState | null;
   /** Context lines (e.g. `#Fields:`) seen in the range, in order. */
@@ -42,8 +51,8 @@ export interface RangeResult {
 
 export type FromWorker =
   | { type: 'batch'; task: number; batch: FlowBatch; yearFirst: number | null; bytes: number; lastLine: number }
-  | { type: 'done-whole'; task: number; summaries: import('./run.js').InputSummary[] }
-  | { type: 'done-range'; task: number; result: RangeResult }
+  | { type: 'done-whole'; task: number; summaries: import('./run.js').InputSummary[]; partial?: MatcherPartial }
+  | { type: 'done-range'; task: number; result: RangeResult; partial?: MatcherPartial }
   | { type: 'failed'; task: number; message: string; stack: string | undefined };
 
 /** Batches a worker may have waiting in the main thread (≈ 2048 flows each) before it pauses. */
@@ -79,6 +88,21 @@ if (port) {
 
   const queue: ToWorker[] = [];
   let running = false;
+  const wd = (workerData ?? { match: null }) as PoolWorkerData;
+  /** Matching in this worker: one compiled index, a fresh Matcher per task. */
+  let matching: Promise<(seed: MatcherSeed | undefined) => Matcher> | null = null;
+  if (wd.match) {
+    const wm = wd.match;
+    matching = (async () => {
+      const [{ loadContext }, { Matcher: M, reusableIndex }] = await Promise.all([import('../app/context.js'), import('../matcher/matcher.js')]);
+      const { rulesets, inventory } = await loadContext(wm.context);
+      const idx = reusableIndex(rulesets, inventory);
+      return (seed) => new M(rulesets, inventory, {
+        index: idx.next(), ...(wm.by ? { by: wm.by } : {}), ...(wm.tz ? { tz: wm.tz } : {}),
+        ...(wm.maxGroups !== undefined ? { maxGroups: wm.maxGroups } : {}), ...(seed ? { seed } : {}),
+      });
+    })();
+  }
   let writer: FlowBatchWriter | null = null; // of the running task: takes back the buffers the main thread returns
   port.on('message', (m: ToWorker) => {
     if (m.type === 'ack') { unacked--; if (m.buf) writer?.recycle(m.buf); const w = wake; wake = null; w?.(); return; }
@@ -111,6 +135,7 @@ if (port) {
   };
 
   const runWhole = async (m: Extract<ToWorker, { type: 'whole' }>): Promise<void> => {
+    const matcher = matching ? (await matching)(m.seed) : null;
     const w = writer = new FlowBatchWriter();
     let lastLine = 0;
     const summaries = await readFlows([m.path], {
@@ -122,12 +147,12 @@ if (port) {
         await waitForCredit(m.task);
         if (cancelled.has(m.task)) throw new Error('cancelled');
       },
-    }, (f) => {
+    }, matcher ? (f) => matcher.observe(f) : (f) => {
       lastLine = f.line;
       if (w.add(f)) sendBatch(m.task, w, null, 0, lastLine);
     });
     sendBatch(m.task, w, null, 0, lastLine);
-    post({ type: 'done-whole', task: m.task, summaries });
+    post({ type: 'done-whole', task: m.task, summaries, ...(matcher ? { partial: matcher.partial() } : {}) });
   };
 
   const runRange = async (m: Extract<ToWorker, { type: 'range' }>): Promise<void> => {
@@ -135,17 +160,23 @@ if (port) {
     if (!mod) throw new Error(`no parser for format ${m.det.format}`);
     const skips = new Map<string, SkipGroup>();
     const notes: Record<string, number> = {};
+    const matcher = matching ? (await matching)(m.seed) : null;
     const w = writer = new FlowBatchWriter();
     let mute = false;
     let lastLine = 0;
     let bytes = 0;
     const years = new TrackingYears(m.opts.year, m.mtimeMs, m.yearStart);
     let consumerFailed = false;
+    let flows = 0;
     const sink: ParseSink = {
       flow(f: Flow) {
         if (mute) return;
+        flows++;
         lastLine = f.line;
-        try { if (w.add(f)) sendBatch(m.task, w, years.first, bytes, lastLine); } catch (e) { consumerFailed = true; throw e; }
+        try {
+          if (matcher) matcher.observe(f);
+          else if (w.add(f)) sendBatch(m.task, w, years.first, bytes, lastLine);
+        } catch (e) { consumerFailed = true; throw e; }
       },
       skip(reason, line, kind) {
         if (mute) return;
@@ -212,7 +243,8 @@ if (port) {
     sendBatch(m.task, w, years.first, bytes, lastLine);
     post({
       type: 'done-range', task: m.task,
-      result: { lines: framer.count, blank, skipped: [...skips.values()], notes, error, yearFirst: years.first, yearEnd: years.end, context: seen },
+      result: { lines: framer.count, flows, blank, skipped: [...skips.values()], notes, error, yearFirst: years.first, yearEnd: years.end, context: seen },
+      ...(matcher ? { partial: matcher.partial() } : {}),
     });
   };
 }
