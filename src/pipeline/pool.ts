@@ -19,7 +19,7 @@
  * - Flows cross threads as columnar batches whose buffers are transferred (src/pipeline/flow-batch.ts).
  */
 import { Worker } from 'node:worker_threads';
-import { existsSync, promises as fsp, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, promises as fsp, readSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Flow } from '../model/flow.js';
 import { BugError, FwauditError, isBrokenPipe } from '../model/errors.js';
@@ -43,13 +43,18 @@ export interface PoolTuning {
   minTotalBytes: number;
   /** Cut large line files into byte ranges (default on). */
   split?: boolean;
+  /**
+   * Nominal range size when the workers match (analyze): every task returns its matcher state, merged in
+   * this thread (up to maxGroups port-only groups each), so fewer, larger ranges cost less.
+   */
+  matchRangeBytes?: number;
   /** Filled in when given: how the work was cut (for tests and the bench). */
   stats?: PoolStats;
 }
 
 export interface PoolStats { workers: number; wholeTasks: number; ranges: number; reruns: number }
 
-export const DEFAULT_TUNING: PoolTuning = { rangeBytes: 4 << 20, splitMinBytes: 24 << 20, minTotalBytes: 16 << 20, split: true };
+export const DEFAULT_TUNING: PoolTuning = { rangeBytes: 4 << 20, matchRangeBytes: 32 << 20, splitMinBytes: 24 << 20, minTotalBytes: 16 << 20, split: true };
 
 /**
  * Threads by default: FWAUDIT_JOBS when set, else 1 (no worker threads). Measured in one `npm run bench` run
@@ -170,7 +175,7 @@ interface Unit {
 interface Task {
   id: number; pos: number; unit: Unit; range: number; // range index for split units, -1 for whole
   msg: ToWorker & { type: 'whole' | 'range' };
-  slot: Slot | null; queue: Array<Extract<FromWorker, { type: 'batch' }>>;
+  slot: Slot | null; queue: Array<Extract<FromWorker, { type: 'batch' | 'text' }>>;
   done: Extract<FromWorker, { type: 'done-whole' | 'done-range' }> | null;
   cancelled: boolean; checked: boolean; yearOk: boolean; skipFlows: number;
 }
@@ -207,6 +212,8 @@ export async function readFlowsPooled(
   let nextId = 1;
   const byId = new Map<number, Task>();
   const match = opts.match ?? null;
+  const encode = match ? null : (opts.encode ?? null);
+  if (match && tuning.matchRangeBytes) tuning = { ...tuning, rangeBytes: Math.max(tuning.rangeBytes, tuning.matchRangeBytes) };
   const makeTask = (unit: Unit, range: number, pos: number, ctx: string[] | null, year: YearState | null, skipFlows = 0, seed?: MatcherSeed): Task => {
     const p = unit.plan;
     let msg: Task['msg'];
@@ -219,9 +226,11 @@ export async function readFlowsPooled(
         type: 'range', task: id, path: p.path, name: p.path, start, end: p.cuts[range + 1]!, last: range === p.cuts.length - 2,
         det: p.det, mtimeMs: p.mtimeMs, opts: wire, context, contextPrefix: p.contextPrefix, yearStart: year, ...(seed ? { seed } : {}),
       };
+      // rendering: a task made again at the head knows its line base; others count it at dispatch
+      if (encode) { if (range === 0) msg.lineBase = 0; else if (ctx !== null) msg.lineBase = unit.linesSoFar; if (skipFlows) msg.skip = skipFlows; }
     }
     const exact = range <= 0 || ctx !== null;
-    const t: Task = { id, pos, unit, range, msg, slot: null, queue: [], done: null, cancelled: false, checked: exact, yearOk: exact, skipFlows };
+    const t: Task = { id, pos, unit, range, msg, slot: null, queue: [], done: null, cancelled: false, checked: exact, yearOk: exact, skipFlows: encode ? 0 : skipFlows };
     byId.set(id, t);
     return t;
   };
@@ -244,24 +253,24 @@ export async function readFlowsPooled(
   if (tasks.length < 2) return null; // one whole input: nothing to share out
   // `jobs` threads: when the workers match (analyze), this thread only merges their results: jobs workers;
   // else this one runs onFlow (matching, writing) beside jobs - 1 parsing workers
-  const nWorkers = Math.max(1, Math.min(match ? jobs : jobs - 1, tasks.length));
+  const nWorkers = Math.max(1, Math.min(match || encode ? jobs : jobs - 1, tasks.length));
   if (tuning.stats) Object.assign(tuning.stats, { workers: nWorkers, wholeTasks: tasks.filter((t) => t.range < 0).length, ranges: tasks.filter((t) => t.range >= 0).length, reruns: 0 });
   const url = workerUrl();
   const slots: Slot[] = [];
   let fatal: Error | null = null;
   let notify: (() => void) | null = null;
   const wakeMain = () => { const n = notify; notify = null; n?.(); };
-  const workerData: PoolWorkerData = { match: match ? match.wire : null };
+  const workerData: PoolWorkerData = { match: match ? match.wire : null, encode: encode ? encode.wire : null };
   for (let i = 0; i < nWorkers; i++) {
-    const slot: Slot = { w: new Worker(url, { workerData }), task: null };
+    const slot: Slot = { w: new Worker(url, { workerData, resourceLimits: { maxYoungGenerationSizeMb: 8 } }), task: null };
     slot.w.on('message', (m: FromWorker) => {
       const t = byId.get(m.task);
       if (!t) return;
       // (a task cancelled while it ran ends with a failure of its own making: not an error)
       if (m.type === 'failed') { if (!t.cancelled) fatal = new BugError(`worker thread failed: ${m.message}\n${m.stack ?? ''}`); }
-      else if (m.type === 'batch') { if (!t.cancelled) t.queue.push(m); }
+      else if (m.type === 'batch' || m.type === 'text') { if (!t.cancelled) t.queue.push(m); }
       else if (!t.cancelled) t.done = m;
-      if (m.type !== 'batch') { if (slot.task === t) slot.task = null; t.slot = null; }
+      if (m.type !== 'batch' && m.type !== 'text') { if (slot.task === t) slot.task = null; t.slot = null; }
       wakeMain();
     });
     slot.w.on('error', (e) => { fatal = e; wakeMain(); });
@@ -269,6 +278,33 @@ export async function readFlowsPooled(
     slots.push(slot);
   }
   let finished = false;
+
+  /** Rendering: lines of a split file before range `r` (its newlines: the cuts are just after one), counted as tasks are dispatched. */
+  const counted = new Map<Unit, number[]>();
+  const linesBefore = (u: Unit, r: number): number => {
+    const p = u.plan as SplitPlan;
+    let bases = counted.get(u);
+    if (!bases) { bases = [0]; counted.set(u, bases); }
+    if (bases.length <= r) {
+      const fd = openSync(p.path, 'r');
+      try {
+        const b = Buffer.allocUnsafe(1 << 20);
+        while (bases.length <= r) {
+          const k = bases.length - 1;
+          let lines = bases[k]!;
+          for (let at = p.cuts[k]!, end = p.cuts[k + 1]!; at < end;) {
+            const n = readSync(fd, b, 0, Math.min(b.length, end - at), at);
+            if (n <= 0) break;
+            const part = b.subarray(0, n);
+            for (let i = part.indexOf(10); i >= 0; i = part.indexOf(10, i + 1)) lines++;
+            at += n;
+          }
+          bases.push(lines);
+        }
+      } finally { closeSync(fd); }
+    }
+    return bases[r]!;
+  };
 
   const window = nWorkers * 2 + 1;
   let head = 0;
@@ -280,6 +316,7 @@ export async function readFlowsPooled(
       const t = tasks[pos]!;
       if (t.unit.failed || t.cancelled) continue;
       s.task = t; t.slot = s;
+      if (encode && t.msg.type === 'range' && t.msg.lineBase === undefined) t.msg.lineBase = linesBefore(t.unit, t.range);
       s.w.postMessage(t.msg);
     }
   };
@@ -336,7 +373,20 @@ export async function readFlowsPooled(
       if (t.queue.length) {
         const b = t.queue[0]!;
         if (!yearOk(b.yearFirst)) { rerun(t, delivered.get(t.pos) ?? 0); continue; }
+        // rendering: the line base counted at dispatch must be the lines the ranges before this one had
+        if (msg.type === 'range' && msg.lineBase !== undefined && msg.lineBase !== u.linesSoFar) { rerun(t, delivered.get(t.pos) ?? 0); continue; }
         t.queue.shift();
+        if (b.type === 'text') {
+          encode!.write(b.text);
+          delivered.set(t.pos, (delivered.get(t.pos) ?? 0) + b.flows);
+          if (u.summary) u.summary.flows += b.flows;
+          if (t.slot) t.slot.w.postMessage({ type: 'ack', task: t.id } satisfies ToWorker);
+          if (msg.type === 'range') {
+            onProgress?.({ file: msg.name, fileIndex: u.index, files: files.length, bytes: u.bytesSoFar + b.bytes, totalBytes: (u.plan as SplitPlan).size, lines: u.linesSoFar + b.lastLine });
+          }
+          if (opts.afterChunk) await opts.afterChunk();
+          continue;
+        }
         const from = Math.min(t.skipFlows, b.batch.n);
         t.skipFlows -= from;
         try { readFlowBatch(b.batch, u.linesSoFar, onFlow, from); } catch (e) {

@@ -55,6 +55,12 @@ export interface ReadOptions {
    * with a Matcher built from `wire` and `into` merges their states in input order; `onFlow` is then not
    * called. Without the pool (one thread), `onFlow` gets every flow as usual.
    */
+  /**
+   * Render in the worker threads (parse to JSON Lines / CSV): when the pool reads the inputs, every worker
+   * renders its flows with `flowRenderer(wire)` and `write` gets the text in input order; `onFlow` is then
+   * not called. Without the pool, `onFlow` gets every flow as usual.
+   */
+  encode?: { wire: import('./worker.js').WireEncode; write: (text: string) => void };
   /** How the pool cuts its work (tests and the bench; default DEFAULT_TUNING of pool.ts). */
   poolTuning?: import('./pool.js').PoolTuning;
   match?: { wire: import('./worker.js').WireMatch; into: import('../matcher/matcher.js').Matcher };

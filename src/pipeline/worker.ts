@@ -21,13 +21,16 @@ import { READ_SIZE } from './sources.js';
 import { FlowBatchWriter, type FlowBatch } from './flow-batch.js';
 import type { MatcherPartial, MatcherSeed } from '../matcher/partial.js';
 import type { Matcher } from '../matcher/matcher.js';
+import { flowRenderer } from '../sinks/flow-writer.js';
 
 /**
  * Matching in the workers (analyze): each task is matched by a Matcher of its own, and its state
  * (src/matcher/partial.ts) goes back with the task's summary instead of the flows.
  */
 export interface WireMatch { context: import('../app/context.js').ContextOptions; by?: 'requirement' | 'host'; tz?: string; maxGroups?: number }
-export interface PoolWorkerData { match: WireMatch | null }
+/** Rendering in the workers (parse to JSON Lines / CSV): flows go back as output text, in input order. */
+export interface WireEncode { format: 'jsonl' | 'csv'; schema: import('../sinks/schemas.js').SchemaName }
+export interface PoolWorkerData { match: WireMatch | null; encode?: WireEncode | null }
 
 export interface WireReadOptions { format?: string; tz: string; year?: number; actionMap: [string, Action][]; strict?: boolean; maxRecordBytes?: number; maxDepth?: number }
 export interface YearState { year: number; lastMonth: number }
@@ -37,6 +40,8 @@ export type ToWorker =
   | {
     type: 'range'; task: number; path: string; name: string; start: number; end: number; last: boolean; det: Detection; mtimeMs: number;
     opts: WireReadOptions; context: string[]; contextPrefix: string | null; yearStart: YearState | null; seed?: MatcherSeed;
+    /** Rendering: lines of the file before this range (added to line numbers), flows already written (not rendered again). */
+    lineBase?: number; skip?: number;
   }
   | { type: 'ack'; task: number; buf?: ArrayBuffer }
   | { type: 'cancel'; task: number };
@@ -51,12 +56,15 @@ export interface RangeResult {
 
 export type FromWorker =
   | { type: 'batch'; task: number; batch: FlowBatch; yearFirst: number | null; bytes: number; lastLine: number }
+  | { type: 'text'; task: number; text: string; flows: number; yearFirst: number | null; bytes: number; lastLine: number }
   | { type: 'done-whole'; task: number; summaries: import('./run.js').InputSummary[]; partial?: MatcherPartial }
   | { type: 'done-range'; task: number; result: RangeResult; partial?: MatcherPartial }
   | { type: 'failed'; task: number; message: string; stack: string | undefined };
 
 /** Batches a worker may have waiting in the main thread (≈ 2048 flows each) before it pauses. */
 export const MAX_UNACKED = 16;
+/** Characters of rendered output per message (rendering in the workers). */
+const TEXT_CHUNK = 256 * 1024;
 
 /** Year inference starting from a given state, recording what the main thread needs to check it. */
 export class TrackingYears extends YearInferrer {
@@ -91,6 +99,7 @@ if (port) {
   const wd = (workerData ?? { match: null }) as PoolWorkerData;
   /** Matching in this worker: one compiled index, a fresh Matcher per task. */
   let matching: Promise<(seed: MatcherSeed | undefined) => Matcher> | null = null;
+  const render = wd.encode ? flowRenderer(wd.encode.format, wd.encode.schema) : null;
   if (wd.match) {
     const wm = wd.match;
     matching = (async () => {
@@ -127,6 +136,16 @@ if (port) {
     running = false;
   };
 
+  /** Rendered output of the running task, sent in chunks of TEXT_CHUNK characters. */
+  let text = '';
+  let textFlows = 0;
+  const sendText = (task: number, yearFirst: number | null, bytes: number, lastLine: number): void => {
+    if (textFlows === 0 && text === '') return;
+    unacked++;
+    post({ type: 'text', task, text, flows: textFlows, yearFirst, bytes, lastLine });
+    text = ''; textFlows = 0;
+  };
+
   const sendBatch = (task: number, w: FlowBatchWriter, yearFirst: number | null, bytes: number, lastLine: number): void => {
     if (w.n === 0) return;
     const batch = w.take();
@@ -138,20 +157,27 @@ if (port) {
     const matcher = matching ? (await matching)(m.seed) : null;
     const w = writer = new FlowBatchWriter();
     let lastLine = 0;
+    text = ''; textFlows = 0;
     const summaries = await readFlows([m.path], {
       ...(m.opts.format ? { format: m.opts.format } : {}), tz: m.opts.tz, ...(m.opts.year !== undefined ? { year: m.opts.year } : {}),
       actionMap: new Map(m.opts.actionMap), strict: m.opts.strict, jobs: 1,
       ...(m.opts.maxRecordBytes !== undefined ? { maxRecordBytes: m.opts.maxRecordBytes } : {}), ...(m.opts.maxDepth !== undefined ? { maxDepth: m.opts.maxDepth } : {}),
       afterChunk: async () => {
         if (w.n >= 256) sendBatch(m.task, w, null, 0, lastLine);
+        if (text.length >= TEXT_CHUNK) sendText(m.task, null, 0, lastLine);
         await waitForCredit(m.task);
         if (cancelled.has(m.task)) throw new Error('cancelled');
       },
-    }, matcher ? (f) => matcher.observe(f) : (f) => {
+    }, matcher ? (f) => matcher.observe(f) : render ? (f) => {
+      lastLine = f.line;
+      text += render(f) + '\n';
+      textFlows++;
+    } : (f) => {
       lastLine = f.line;
       if (w.add(f)) sendBatch(m.task, w, null, 0, lastLine);
     });
     sendBatch(m.task, w, null, 0, lastLine);
+    sendText(m.task, null, 0, lastLine);
     post({ type: 'done-whole', task: m.task, summaries, ...(matcher ? { partial: matcher.partial() } : {}) });
   };
 
@@ -168,6 +194,9 @@ if (port) {
     const years = new TrackingYears(m.opts.year, m.mtimeMs, m.yearStart);
     let consumerFailed = false;
     let flows = 0;
+    let skip = m.skip ?? 0;
+    const lineBase = m.lineBase ?? 0;
+    text = ''; textFlows = 0;
     const sink: ParseSink = {
       flow(f: Flow) {
         if (mute) return;
@@ -175,7 +204,13 @@ if (port) {
         lastLine = f.line;
         try {
           if (matcher) matcher.observe(f);
-          else if (w.add(f)) sendBatch(m.task, w, years.first, bytes, lastLine);
+          else if (render) {
+            if (skip > 0) { skip--; return; }
+            f.line += lineBase;
+            text += render(f) + '\n';
+            textFlows++;
+            if (text.length >= TEXT_CHUNK) sendText(m.task, years.first, bytes, lastLine);
+          } else if (w.add(f)) sendBatch(m.task, w, years.first, bytes, lastLine);
         } catch (e) { consumerFailed = true; throw e; }
       },
       skip(reason, line, kind) {
@@ -241,6 +276,7 @@ if (port) {
       }
     }
     sendBatch(m.task, w, years.first, bytes, lastLine);
+    sendText(m.task, years.first, bytes, lastLine);
     post({
       type: 'done-range', task: m.task,
       result: { lines: framer.count, flows, blank, skipped: [...skips.values()], notes, error, yearFirst: years.first, yearEnd: years.end, context: seen },
