@@ -21,6 +21,7 @@
 import { Worker } from 'node:worker_threads';
 import { closeSync, existsSync, openSync, promises as fsp, readSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
 import type { Flow } from '../model/flow.js';
 import { BugError, FwauditError, isBrokenPipe } from '../model/errors.js';
 import { FINGERPRINT_BYTES, fingerprintOf } from './checkpoint.js';
@@ -57,15 +58,16 @@ export interface PoolStats { workers: number; wholeTasks: number; ranges: number
 export const DEFAULT_TUNING: PoolTuning = { rangeBytes: 4 << 20, matchRangeBytes: 32 << 20, splitMinBytes: 24 << 20, minTotalBytes: 16 << 20, split: true };
 
 /**
- * Threads by default: FWAUDIT_JOBS when set, else 1 (no worker threads). Measured in one `npm run bench` run
- * on the quiet 2-core machine, the pool (2 threads) gave 0.89x, 0.92x and 0.86x the lines/s of one thread
- * on iptables, pfirewall and PAN-OS at 1.2-1.6 cores: rebuilding flows in the main thread costs more than the
- * parallel parse saves. It stays opt-in (--jobs N) until it measures faster.
+ * Threads by default: FWAUDIT_JOBS when set; else, when the workers do the whole job (analyze: they match;
+ * parse to JSON Lines / CSV: they render), one per core; else 1. Where the main thread still takes every flow
+ * (ingest, run, diagnose: flows rebuilt from batches and matched or stored here) the pool measured 0.86-0.92x
+ * one thread, so it stays opt-in there (--jobs N). Small inputs stay on one thread whatever this says
+ * (DEFAULT_TUNING.minTotalBytes: the workers' start costs more than they save).
  */
-export function defaultJobs(): number {
+export function defaultJobs(opts: Pick<ReadOptions, 'match' | 'encode'> = {}): number {
   const env = Number(process.env['FWAUDIT_JOBS']);
   if (Number.isInteger(env) && env >= 1) return env;
-  return 1;
+  return opts.match || opts.encode ? Math.max(1, availableParallelism()) : 1;
 }
 
 /**
@@ -196,7 +198,7 @@ function yearAfter(s: YearState, m: number): number {
 export async function readFlowsPooled(
   files: string[], opts: ReadOptions, onFlow: (f: Flow) => void, tuning: PoolTuning = opts.poolTuning ?? DEFAULT_TUNING,
 ): Promise<InputSummary[] | null> {
-  const jobs = Math.max(1, Math.floor(opts.jobs ?? defaultJobs()));
+  const jobs = Math.max(1, Math.floor(opts.jobs ?? defaultJobs(opts)));
   if (jobs < 2 || files.length === 0 || files.includes('-')) return null;
   let total = 0, largest = 0;
   for (const f of files) { try { const s = statSync(f).size; total += s; largest = Math.max(largest, s); } catch { /* reported by the reader */ } }

@@ -3,6 +3,7 @@
  * One input's failure (missing, unreadable, truncated, unrecognised) is recorded in its summary and
  * the run goes on with the next input.
  */
+import { availableParallelism } from 'node:os';
 import type { Action, Flow } from '../model/flow.js';
 import { YearInferrer, ZoneConverter, defaultTimeZone } from '../model/time.js';
 import type { Detection, ParserModule, ParseSink, RecordParser, SkipKind } from '../../parsers/types.js';
@@ -156,8 +157,11 @@ export async function readFlows(inputs: string[], opts: ReadOptions, onFlow: (f:
   const expanded = expandInputsDetailed(inputs, { followSymlinks: opts.followSymlinks === true });
   const files = expanded.files;
   // large inputs go to the worker pool (same flows, same order); not for resumed or growing inputs
-  // (one thread unless --jobs N / FWAUDIT_JOBS asks for more: see defaultJobs in pool.ts for the measurement)
-  const wantsPool = opts.jobs !== undefined ? opts.jobs > 1 : (process.env['FWAUDIT_JOBS'] ?? '1') !== '1';
+  // (threads: --jobs N, else FWAUDIT_JOBS, else one per core for analyze and parse: see defaultJobs in pool.ts)
+  const envJobs = Number(process.env['FWAUDIT_JOBS']);
+  const wantsPool = opts.jobs !== undefined ? opts.jobs > 1
+    : Number.isInteger(envJobs) && envJobs >= 1 ? envJobs > 1
+      : (opts.match !== undefined || opts.encode !== undefined) && availableParallelism() > 1;
   if (wantsPool && !opts.startOffsets?.size && !opts.holdPartialLastLine && !opts.parsers && expanded.refused.length === 0) {
     const pooled = await (await import('./pool.js')).readFlowsPooled(files, opts, onFlow, opts.poolTuning);
     if (pooled) return pooled;
