@@ -81,3 +81,17 @@ describe('analyze in the workers = analyze on one thread', () => {
     }
   });
 });
+
+describe('a worker that outgrows its heap bound', () => {
+  it('is replaced by an unbounded one and its task matched again: same document', async () => {
+    const f = join(dir, 'oom.log');
+    writeFileSync(f, execFileSync(process.execPath, [join(ROOT, '../shared/bench/gen.mjs'), 'iptables', '20000', '9'], { maxBuffer: 64 << 20 }));
+    let oom = 0;
+    for (const workerHeapMb of [4, 12]) {
+      const st = newStats();
+      await expectSame([f], { tz: 'UTC', year: 2026 }, { ...tiny(200 << 10, st), workerHeapMb }, 2, INVENTORY);
+      oom += st.outOfMemory ?? 0;
+    }
+    expect(oom).toBeGreaterThan(0);
+  });
+});

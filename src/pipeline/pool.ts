@@ -49,11 +49,13 @@ export interface PoolTuning {
    * this thread (up to maxGroups port-only groups each), so fewer, larger ranges cost less.
    */
   matchRangeBytes?: number;
+  /** Old-generation bound of a worker in MB (default 64 + this thread's heap); a worker that exceeds it is replaced by an unbounded one. */
+  workerHeapMb?: number;
   /** Filled in when given: how the work was cut (for tests and the bench). */
   stats?: PoolStats;
 }
 
-export interface PoolStats { workers: number; wholeTasks: number; ranges: number; reruns: number }
+export interface PoolStats { workers: number; wholeTasks: number; ranges: number; reruns: number; outOfMemory?: number }
 
 export const DEFAULT_TUNING: PoolTuning = { rangeBytes: 4 << 20, matchRangeBytes: 32 << 20, splitMinBytes: 24 << 20, minTotalBytes: 16 << 20, split: true };
 
@@ -265,11 +267,13 @@ export async function readFlowsPooled(
   // Bounded memory: a small young generation and an old generation sized to what this thread holds (the
   // compiled rulesets and inventory each worker also holds) plus room for a task's state; without a bound
   // V8 lets every worker's heap grow to ~80 MB of garbage (measured: 3 M lines, 2 workers, 403 → 228 MB).
-  const resourceLimits = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 + Math.ceil(process.memoryUsage().heapUsed / (1 << 20)) };
+  const resourceLimits = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: tuning.workerHeapMb ?? 64 + Math.ceil(process.memoryUsage().heapUsed / (1 << 20)) };
   const workerData: PoolWorkerData = { match: match ? match.wire : null, encode: encode ? encode.wire : null };
-  for (let i = 0; i < nWorkers; i++) {
-    const slot: Slot = { w: new Worker(url, { workerData, resourceLimits }), task: null };
-    slot.w.on('message', (m: FromWorker) => {
+  const startWorker = (slot: Slot, limited: boolean): void => {
+    const w = new Worker(url, limited ? { workerData, resourceLimits } : { workerData });
+    slot.w = w;
+    w.on('message', (m: FromWorker) => {
+      if (slot.w !== w) return;
       const t = byId.get(m.task);
       if (!t) return;
       // (a task cancelled while it ran ends with a failure of its own making: not an error)
@@ -279,8 +283,34 @@ export async function readFlowsPooled(
       if (m.type !== 'batch' && m.type !== 'text') { if (slot.task === t) slot.task = null; t.slot = null; }
       wakeMain();
     });
-    slot.w.on('error', (e) => { fatal = e; wakeMain(); });
-    slot.w.on('exit', (code) => { if (code !== 0 && !finished) { fatal = fatal ?? new BugError(`worker thread exited with code ${code}`); wakeMain(); } });
+    w.on('error', (e) => {
+      if (slot.w !== w) return;
+      // a task that needs more than the bound (a huge inventory, many confirmed groups): again, unbounded
+      if (limited && (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') { outOfMemory(slot); return; }
+      fatal = e; wakeMain();
+    });
+    w.on('exit', (code) => { if (slot.w === w && code !== 0 && !finished) { fatal = fatal ?? new BugError(`worker thread exited with code ${code}`); wakeMain(); } });
+  };
+  const outOfMemory = (slot: Slot): void => {
+    if (tuning.stats) tuning.stats.outOfMemory = (tuning.stats.outOfMemory ?? 0) + 1;
+    const t = slot.task;
+    slot.task = null;
+    startWorker(slot, false);
+    if (t && !t.cancelled) {
+      t.slot = null;
+      if (t.pos === head) rerun(t, delivered.get(t.pos) ?? 0, t.msg.seed);
+      else {
+        cancel(t);
+        tasks[t.pos] = makeTask(t.unit, t.range, t.pos, null, null, 0, t.msg.seed);
+        pending.push(t.pos);
+        pending.sort((a, b) => a - b);
+      }
+    }
+    wakeMain();
+  };
+  for (let i = 0; i < nWorkers; i++) {
+    const slot = { task: null } as unknown as Slot;
+    startWorker(slot, true);
     slots.push(slot);
   }
   let finished = false;
