@@ -27,7 +27,11 @@ import { flowRenderer } from '../sinks/flow-writer.js';
  * Matching in the workers (analyze): each task is matched by a Matcher of its own, and its state
  * (src/matcher/partial.ts) goes back with the task's summary instead of the flows.
  */
-export interface WireMatch { context: import('../app/context.js').ContextOptions; by?: 'requirement' | 'host'; tz?: string; maxGroups?: number }
+export interface WireMatch {
+  /** The rulesets and inventory the main thread loaded, cloned into each worker (plain data: no second load). */
+  rulesets: import('../model/ruleset.js').Ruleset[]; inventory: import('../inventory/load.js').Inventory | null;
+  by?: 'requirement' | 'host'; tz?: string; maxGroups?: number;
+}
 /** Rendering in the workers (parse to JSON Lines / CSV): flows go back as output text, in input order. */
 export interface WireEncode { format: 'jsonl' | 'csv'; schema: import('../sinks/schemas.js').SchemaName }
 export interface PoolWorkerData { match: WireMatch | null; encode?: WireEncode | null }
@@ -103,8 +107,8 @@ if (port) {
   if (wd.match) {
     const wm = wd.match;
     matching = (async () => {
-      const [{ loadContext }, { Matcher: M, reusableIndex }] = await Promise.all([import('../app/context.js'), import('../matcher/matcher.js')]);
-      const { rulesets, inventory } = await loadContext(wm.context);
+      const { Matcher: M, reusableIndex } = await import('../matcher/matcher.js');
+      const { rulesets, inventory } = wm;
       const idx = reusableIndex(rulesets, inventory);
       return (seed) => new M(rulesets, inventory, {
         index: idx.next(), ...(wm.by ? { by: wm.by } : {}), ...(wm.tz ? { tz: wm.tz } : {}),
