@@ -51,6 +51,8 @@ export interface PoolTuning {
   matchRangeBytes?: number;
   /** Old-generation bound of a worker in MB (default 64 + this thread's heap); a worker that exceeds it is replaced by an unbounded one. */
   workerHeapMb?: number;
+  /** Cut a file into at least 4 ranges per this many workers (ranges no smaller than 4 MiB): no worker idle at the end. */
+  balance?: number;
   /** Filled in when given: how the work was cut (for tests and the bench). */
   stats?: PoolStats;
 }
@@ -139,11 +141,12 @@ async function plan(path: string, opts: ReadOptions, t: PoolTuning): Promise<Pla
     const rule = SPLITTABLE[picked.det.format];
     if (!rule || (rule.dialects && !rule.dialects(picked.det.dialect))) return whole;
     const cuts = [enc.bomLength];
-    for (let nominal = enc.bomLength + t.rangeBytes; nominal < st.size; ) {
+    const rangeBytes = t.balance ? Math.min(t.rangeBytes, Math.max(4 << 20, Math.ceil(st.size / (4 * t.balance)))) : t.rangeBytes;
+    for (let nominal = enc.bomLength + rangeBytes; nominal < st.size; ) {
       const at = await findNewline(fh, nominal - 1, st.size);
       if (at < 0 || at + 1 >= st.size) break;
       if (at + 1 > cuts[cuts.length - 1]!) cuts.push(at + 1);
-      nominal = at + 1 + t.rangeBytes;
+      nominal = at + 1 + rangeBytes;
     }
     cuts.push(st.size);
     if (cuts.length < 3) return whole;
@@ -217,7 +220,7 @@ export async function readFlowsPooled(
   const byId = new Map<number, Task>();
   const match = opts.match ?? null;
   const encode = match ? null : (opts.encode ?? null);
-  if (match && tuning.matchRangeBytes) tuning = { ...tuning, rangeBytes: Math.max(tuning.rangeBytes, tuning.matchRangeBytes) };
+  if (match && tuning.matchRangeBytes) tuning = { ...tuning, rangeBytes: Math.max(tuning.rangeBytes, tuning.matchRangeBytes), balance: jobs };
   const makeTask = (unit: Unit, range: number, pos: number, ctx: string[] | null, year: YearState | null, skipFlows = 0, seed?: MatcherSeed): Task => {
     const p = unit.plan;
     let msg: Task['msg'];
