@@ -51,8 +51,8 @@ export interface PoolTuning {
   matchRangeBytes?: number;
   /** Old-generation bound of a worker in MB (default 64 + this thread's heap); a worker that exceeds it is replaced by an unbounded one. */
   workerHeapMb?: number;
-  /** Cut a file into at least 4 ranges per this many workers (ranges no smaller than 4 MiB): no worker idle at the end. */
-  balance?: number;
+  /** Cut the inputs into at least 4 tasks per worker in all (ranges no smaller than 4 MiB): no worker idle at the end. */
+  balance?: { workers: number; totalBytes: number };
   /** Filled in when given: how the work was cut (for tests and the bench). */
   stats?: PoolStats;
 }
@@ -141,7 +141,7 @@ async function plan(path: string, opts: ReadOptions, t: PoolTuning): Promise<Pla
     const rule = SPLITTABLE[picked.det.format];
     if (!rule || (rule.dialects && !rule.dialects(picked.det.dialect))) return whole;
     const cuts = [enc.bomLength];
-    const rangeBytes = t.balance ? Math.min(t.rangeBytes, Math.max(4 << 20, Math.ceil(st.size / (4 * t.balance)))) : t.rangeBytes;
+    const rangeBytes = t.balance ? Math.min(t.rangeBytes, Math.max(4 << 20, Math.ceil(t.balance.totalBytes / (4 * t.balance.workers)))) : t.rangeBytes;
     for (let nominal = enc.bomLength + rangeBytes; nominal < st.size; ) {
       const at = await findNewline(fh, nominal - 1, st.size);
       if (at < 0 || at + 1 >= st.size) break;
@@ -220,7 +220,7 @@ export async function readFlowsPooled(
   const byId = new Map<number, Task>();
   const match = opts.match ?? null;
   const encode = match ? null : (opts.encode ?? null);
-  if (match && tuning.matchRangeBytes) tuning = { ...tuning, rangeBytes: Math.max(tuning.rangeBytes, tuning.matchRangeBytes), balance: jobs };
+  if (match && tuning.matchRangeBytes) tuning = { ...tuning, rangeBytes: Math.max(tuning.rangeBytes, tuning.matchRangeBytes), balance: { workers: jobs, totalBytes: total } };
   const makeTask = (unit: Unit, range: number, pos: number, ctx: string[] | null, year: YearState | null, skipFlows = 0, seed?: MatcherSeed): Task => {
     const p = unit.plan;
     let msg: Task['msg'];
