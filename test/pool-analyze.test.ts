@@ -95,3 +95,24 @@ describe('a worker that outgrows its heap bound', () => {
     expect(oom).toBeGreaterThan(0);
   });
 });
+
+describe('threads by default', () => {
+  it('one per core for analyze and parse (their workers match or render), 1 elsewhere; FWAUDIT_JOBS wins', async () => {
+    const { defaultJobs } = await import('../src/pipeline/pool.js');
+    const { availableParallelism } = await import('node:os');
+    const saved = process.env['FWAUDIT_JOBS'];
+    try {
+      delete process.env['FWAUDIT_JOBS'];
+      const { Matcher } = await import('../src/matcher/matcher.js');
+      const into = new Matcher([], null);
+      expect(defaultJobs({ match: { wire: { rulesets: [], inventory: null }, into } })).toBe(availableParallelism());
+      expect(defaultJobs({ encode: { wire: { format: 'jsonl', schema: 'native' }, write: () => {} } })).toBe(availableParallelism());
+      expect(defaultJobs({})).toBe(1);
+      process.env['FWAUDIT_JOBS'] = '3';
+      expect(defaultJobs({ match: { wire: { rulesets: [], inventory: null }, into } })).toBe(3);
+      expect(defaultJobs({})).toBe(3);
+    } finally {
+      if (saved === undefined) delete process.env['FWAUDIT_JOBS']; else process.env['FWAUDIT_JOBS'] = saved;
+    }
+  });
+});
