@@ -15,7 +15,7 @@ export function addReadOptions(cmd: Command): Command {
     .option('--year <year>', 'year of the first line of year-less syslog (default: inferred from the file\'s modification time)')
     .addOption(new Option('--action-map <PREFIX=allow|deny...>', 'verdict for an iptables log prefix; repeatable').argParser(collectActionMap))
     .option('--follow-symlinks', 'follow symbolic links when walking directories')
-    .option('--jobs <n>', 'threads that read and parse in all (default: $FWAUDIT_JOBS, else 1 = no worker threads; try 2+ on many large files)')
+    .option('--jobs <n>', 'threads for large inputs (default: $FWAUDIT_JOBS, else one per core for analyze and parse, 1 = no worker threads for the other commands)')
     .option('--strict', 'treat unreadable flow lines as an error (exit 2)')
     .option('--no-progress', 'never show the progress line on stderr');
 }
