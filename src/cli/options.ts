@@ -87,4 +87,4 @@ export const EXIT_HELP = {
   bug: '70   a bug in fwaudit (the message carries the stack; please report it)',
   pipe: '141  the reader of stdout went away (e.g. | head); nothing else is printed',
 };
-export const DUCKDB_ENV = 'FWAUDIT_DUCKDB_MEMORY  DuckDB memory limit of the store (default 1GB)';
+export const DUCKDB_ENV = 'FWAUDIT_DUCKDB_MEMORY  DuckDB memory limit of the store (default 128MB writing, 256MB reading)';
