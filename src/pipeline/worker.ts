@@ -11,7 +11,8 @@
 import { parentPort } from 'node:worker_threads';
 import { promises as fsp } from 'node:fs';
 import type { Action, Flow } from '../model/flow.js';
-import { YearInferrer, ZoneConverter } from '../model/time.js';
+import { pickFileTime, TimeWindow, YearInferrer, ZoneConverter } from '../model/time.js';
+import { windowSink } from '../../parsers/validate.js';
 import type { Detection, ParseSink, RecordParser } from '../../parsers/types.js';
 import { PARSERS } from '../../parsers/index.js';
 import { isBlank, LineFramer } from './framing.js';
@@ -20,7 +21,7 @@ import { readFlows, type SkipGroup } from './run.js';
 import { READ_SIZE } from './sources.js';
 import { FlowBatchWriter, type FlowBatch } from './flow-batch.js';
 
-export interface WireReadOptions { format?: string; tz: string; year?: number; actionMap: [string, Action][]; strict?: boolean; maxRecordBytes?: number; maxDepth?: number }
+export interface WireReadOptions { format?: string; tz: string; year?: number; actionMap: [string, Action][]; strict?: boolean; maxRecordBytes?: number; maxDepth?: number; timeWindow?: false }
 export interface YearState { year: number; lastMonth: number }
 
 export type ToWorker =
@@ -115,7 +116,7 @@ if (port) {
     let lastLine = 0;
     const summaries = await readFlows([m.path], {
       ...(m.opts.format ? { format: m.opts.format } : {}), tz: m.opts.tz, ...(m.opts.year !== undefined ? { year: m.opts.year } : {}),
-      actionMap: new Map(m.opts.actionMap), strict: m.opts.strict, jobs: 1,
+      actionMap: new Map(m.opts.actionMap), strict: m.opts.strict, jobs: 1, ...(m.opts.timeWindow === false ? { timeWindow: false } : {}),
       ...(m.opts.maxRecordBytes !== undefined ? { maxRecordBytes: m.opts.maxRecordBytes } : {}), ...(m.opts.maxDepth !== undefined ? { maxDepth: m.opts.maxDepth } : {}),
       afterChunk: async () => {
         if (w.n >= 256) sendBatch(m.task, w, null, 0, lastLine);
@@ -155,9 +156,10 @@ if (port) {
       },
       note(name, n) { if (!mute) notes[name] = (notes[name] ?? 0) + n; },
     };
+    const win = m.opts.timeWindow === false ? null : new TimeWindow(pickFileTime(m.mtimeMs, 'mtime', null));
     const parser: RecordParser = mod.create(m.det, {
       file: m.name, zone: new ZoneConverter(m.opts.tz), years, actionMap: new Map(m.opts.actionMap),
-    }, sink);
+    }, windowSink(sink, win));
     if (m.context.length) {
       mute = true;
       for (const line of m.context) parser.line!(line, 0);
