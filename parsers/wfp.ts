@@ -269,11 +269,25 @@ function hasAddress(d: Data): boolean {
   return d['SourceAddress'] !== undefined || d['DestAddress'] !== undefined;
 }
 
-/** Hayabusa's abbreviated Details names → EventData names. */
+/**
+ * Hayabusa's `Details` names for Security 5156/5157 → EventData names, as Hayabusa defines them in
+ * Yamato-Security/hayabusa-rules `config/default_details.txt` (read at commit 9d5f68fbf, 2025-03-02):
+ *   `Microsoft-Windows-Security-Auditing, 5156, Proc: %Application% ¦ SrcIP: %SourceAddress% ¦ SrcPort: %SourcePort% ¦
+ *    TgtIP: %DestAddress% ¦ TgtPort: %DestPort% ¦ Protocol: %Protocol% ¦ TgtMachineID: %RemoteMachineID% ¦
+ *    TgtSID: %RemoteUserID% ¦ PID: %ProcessID%` (the same line for 5157, added 2023-06-30).
+ * Releases of 2022 to January 2023 wrote `Process:` (2022) or `Proc:`, and the endpoints as one
+ * `Src: %SourceAddress%:%SourcePort%` / `Tgt: %DestAddress%:%DestPort%` (HAYABUSA_ENDPOINTS).
+ * The other EventData fields (Direction, FilterRTID, LayerName, …) are in `ExtraFieldInfo` under their own
+ * names, and `--profile all-field-info` gives every field under its own name in `AllFieldInfo`.
+ * Hayabusa's `config/data_mapping/Security_5157_NetConnBlocked.yaml` rewrites Direction %%14592/%%14593 to
+ * `Inbound`/`Outbound` (read by `direction()`) and LayerName %%14610 to `Receive/Accept`.
+ * (`Proto` is the Sysmon event 3 name, whose value is `tcp`: not a WFP event.)
+ */
 const HAYABUSA_NAMES: Record<string, string> = {
-  SrcIP: 'SourceAddress', SrcPort: 'SourcePort', TgtIP: 'DestAddress', TgtPort: 'DestPort', Proto: 'Protocol',
-  Proc: 'Application', Direction: 'Direction', PID: 'ProcessID', FilterOrigin: 'FilterOrigin',
+  Proc: 'Application', Process: 'Application', SrcIP: 'SourceAddress', SrcPort: 'SourcePort', TgtIP: 'DestAddress',
+  TgtPort: 'DestPort', Protocol: 'Protocol', TgtMachineID: 'RemoteMachineID', TgtSID: 'RemoteUserID', PID: 'ProcessID',
 };
+const HAYABUSA_ENDPOINTS: Record<string, [string, string]> = { Src: ['SourceAddress', 'SourcePort'], Tgt: ['DestAddress', 'DestPort'] };
 
 function hayabusaData(v: Data): Data {
   const out: Data = {};
@@ -281,11 +295,23 @@ function hayabusaData(v: Data): Data {
     const o = v[k];
     if (!isObj(o)) continue;
     for (const [name, val] of Object.entries(o)) {
+      const ep = HAYABUSA_ENDPOINTS[name];
+      if (ep) {
+        // `address:port` (the template always appends the port): the port follows the last colon, as an
+        // IPv6 address has colons of its own. A value of another shape is not read as an address at all:
+        // the record is malformed ('bad SourceAddress'), never a flow without its port.
+        const t = str(val) ?? '';
+        const c = t.lastIndexOf(':');
+        const portText = c >= 0 ? t.slice(c + 1) : '';
+        const ok = c > 0 && /^\d{1,5}$/.test(portText);
+        if (!(ep[0] in out)) out[ep[0]] = ok ? t.slice(0, c) : `${t} (not address:port)`;
+        if (!(ep[1] in out) && ok) out[ep[1]] = portText;
+        continue;
+      }
       const n = HAYABUSA_NAMES[name] ?? name;
       if (!(n in out)) out[n] = val;
     }
   }
-  // Details' protocol is a name (`TCP`), EventData's a number: both normalize to the same transport
   return out;
 }
 
@@ -513,6 +539,7 @@ const WIN_JSON = /Microsoft-Windows-Security-Auditing|"winlog"\s*:|"EventID"\s*:
 function jsonDialect(head: string): string {
   if (/"Event"\s*:\s*\{/.test(head) && head.indexOf('"System"') >= 0) return 'evtx-dump';
   if (/"winlog"\s*:/.test(head)) return 'winlogbeat';
+  if (/"RuleTitle"\s*:/.test(head) && /"(?:Details|AllFieldInfo)"\s*:/.test(head)) return 'hayabusa';
   if (/"MachineName"\s*:|"Properties"\s*:/.test(head)) return 'get-winevent';
   if (/"EventData"\s*:\s*"/.test(head)) return 'sentinel';
   if (/"EventTime"\s*:|"SourceModuleType"\s*:/.test(head)) return 'nxlog';
