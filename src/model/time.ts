@@ -425,7 +425,8 @@ export class TimeWindow {
   }
   /** null when `ts` (epoch ms, or null: no timestamp) is plausible for a line of `format`, else the reason. */
   check(ts: number | null, format: string): string | null {
-    if (ts === null) return null;
+    // a missing or non-numeric ts is not this check's business (validateFlow's)
+    if (typeof ts !== 'number') return null;
     if (ts > this.max) {
       // A stream is read while it is written: the bound follows the clock (read only when needed).
       if (this.file.live) this.max = Math.max(this.max, this.clock() + FUTURE_SLACK_MS);
@@ -433,7 +434,7 @@ export class TimeWindow {
     }
     let floor = this.floors.get(format);
     if (floor === undefined) {
-      const s = formatSince(format);
+      const s = typeof format === 'string' ? formatSince(format) : null;
       floor = s ? { ms: s.ms, reason: `ts: before ${minuteText(s.ms).slice(0, 10)}, earlier than ${s.what} (--no-time-window accepts it)` } : null;
       this.floors.set(format, floor);
     }
