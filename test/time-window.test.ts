@@ -7,6 +7,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -41,6 +42,8 @@ function write(name: string, body: string | Buffer, mtimeMs: number | null): str
   if (mtimeMs !== null) utimesSync(p, mtimeMs / 1000, mtimeMs / 1000);
   return p;
 }
+
+const HAVE_MKFIFO = spawnSync('sh', ['-c', 'command -v mkfifo'], { encoding: 'utf8' }).status === 0;
 
 const malformed = (s: InputSummary) => s.skipped.filter((g) => g.kind === 'malformed');
 
@@ -152,6 +155,21 @@ describe('the pipeline checks every flow against its file time', () => {
     const { flows, sums } = await read(['-'], { stdin: Readable.from([Buffer.from(text)]) });
     expect(flows.map((f) => f.line)).toEqual([5, 6]);
     expect(malformed(sums[0]!).map((g) => [g.reason, g.first.line])).toEqual([['ts: later than the time of reading + 48 h', 7]]);
+  });
+
+  it.skipIf(!HAVE_MKFIFO)('a FIFO is checked against the time of reading, not its inode\'s old mtime', async () => {
+    const fifo = join(dir, 'fw.fifo');
+    spawnSync('mkfifo', [fifo]);
+    utimesSync(fifo, FILE_TIME / 1000, FILE_TIME / 1000); // a FIFO last written to long ago
+    const now = Date.now();
+    const body = write('fifo-body.log', HEADER + line(stampOf(now - HOUR)) + line(stampOf(now + 72 * HOUR)), null);
+    const writer = spawn('sh', ['-c', `cat '${body}' > '${fifo}'`]);
+    try {
+      const { flows, sums } = await read([fifo]);
+      expect(sums[0]!.error).toBeNull();
+      expect(flows.map((f) => f.line)).toEqual([5]);
+      expect(malformed(sums[0]!).map((g) => [g.reason, g.first.line])).toEqual([['ts: later than the time of reading + 48 h', 6]]);
+    } finally { writer.kill(); }
   });
 
   it('the CLI has --no-time-window', () => {
