@@ -4,9 +4,12 @@
  *
  * Format ids:
  * - `wfp-json` (framing `json`): Get-WinEvent | ConvertTo-Json (Properties in EventData order, or the
- *   rendered Message when Properties degraded to type names), Winlogbeat/ECS (`winlog.event_data`),
- *   NXLog / Logstash flat records (EventData keys at top level), Azure Sentinel SecurityEvent rows
- *   (`EventData` is an XML string) and evtx_dump jsonl (`Event.System`, `Event.EventData`).
+ *   rendered Message when Properties degraded to type names), Winlogbeat/ECS (`winlog.event_data`; 7.0–7.12
+ *   write `event.code`/`winlog.event_id` as numbers, 7.13+ and 8.x as strings), NXLog / Logstash flat
+ *   records (EventData keys at top level), Azure Sentinel SecurityEvent rows (`EventData` is an XML
+ *   string), evtx_dump jsonl (`Event.System`, `Event.EventData`, with `#attributes` or, as chainsaw
+ *   writes it, `*_attributes`), chainsaw hunt results (`document.data`) and Hayabusa json-timeline
+ *   (`Details` short names, see HAYABUSA_NAMES). Sources of each shape: fixtures/wfp/README.md.
  * - `wfp-xml` (framing `xml-events`): one `<Event>…</Event>` per call (wevtutil /f:xml, Event Viewer, ToXml()).
  *
  * Decisions:
