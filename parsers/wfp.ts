@@ -553,6 +553,14 @@ function detect(head: string, _fileName: string): Detection | null {
   let t = head.trimStart();
   // Event Viewer "copy" of the XML view: each expandable element is prefixed with a `- ` collapse marker
   if (t.startsWith('- <')) t = t.slice(2);
+  // Event Viewer Ctrl+C of selected events ("Copy details as text"): per event the General tab as text
+  // (`Log Name:`, `Source:`, `Date:` in the viewer's locale, …) and then `Event Xml:` with the event's XML,
+  // which alone is read (SystemTime, not the localised Date line). The text between events is not an event.
+  if (t.startsWith('Log Name:')) {
+    const x = t.indexOf('\nEvent Xml:');
+    if (x >= 0 && hasWfpXmlId(t.slice(x))) return { format: 'wfp-xml', dialect: 'eventviewer-text', framing: 'xml-events', confidence: 0.9 };
+    return null;
+  }
   const c = t.charCodeAt(0);
   if (c === 60 /* < */) {
     if (!/<Event[\s>]/.test(t)) return null;

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { wfp } from '../parsers/wfp.js';
 import type { Flow } from '../src/model/flow.js';
 import { parseText } from './helpers/parse-text.js';
+import { readFlows } from '../src/pipeline/run.js';
 import { ROOT } from './helpers/cli.js';
 
 const jsonl = (...recs: unknown[]) => recs.map((r) => JSON.stringify(r)).join('\n');
@@ -96,5 +97,25 @@ describe('Hayabusa json-timeline', () => {
       Details: { Proto: 'tcp', SrcIP: '10.0.2.15', SrcPort: 49827, TgtIP: '93.184.220.29', TgtPort: 80 } }));
     expect(r.flows).toEqual([]);
     expect(r.skips.map((s) => [s.kind, s.reason])).toEqual([['not-flow', 'other event id']]);
+  });
+});
+
+describe('Event Viewer Ctrl+C ("Copy details as text")', () => {
+  const text = readFileSync(join(ROOT, 'fixtures/wfp/eventviewer-text.txt'), 'utf8');
+  it('is detected from the General-tab text followed by `Event Xml:` and read from the XML only', async () => {
+    const det = wfp.detect(text.slice(0, 65536), 'copied.txt');
+    expect(det).toEqual({ format: 'wfp-xml', dialect: 'eventviewer-text', framing: 'xml-events', confidence: 0.9 });
+    const flows: Flow[] = [];
+    const [sum] = await readFlows([join(ROOT, 'fixtures/wfp/eventviewer-text.txt')], { tz: 'UTC', jobs: 1 }, (f) => flows.push(f));
+    expect(sum!.dialect).toBe('eventviewer-text');
+    expect(sum!.skipped).toEqual([]);
+    // the localised `Date:` line (9:05:09 PM, the viewer's zone) is not read: SystemTime is
+    expect(flows.map((f) => [f.raw_action, f.line, new Date(f.ts!).toISOString()])).toEqual([
+      ['5157', 30, '2026-03-11T20:05:09.456Z'], ['5156', 92, '2026-03-11T20:05:08.123Z'], ['5152', 154, '2026-03-11T20:05:10.000Z']]);
+  });
+  it('a copy of another event (no WFP event id after `Event Xml:`) is not taken', () => {
+    const other = text.replace(/<EventID>515\d<\/EventID>/g, '<EventID>4688</EventID>');
+    expect(wfp.detect(other.slice(0, 65536), 'copied.txt')).toBeNull();
+    expect(wfp.detect('Log Name:      Security\nSource:        x\n', 'copied.txt')).toBeNull();
   });
 });
