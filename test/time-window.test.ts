@@ -16,6 +16,8 @@ import { readFlows, type InputSummary, type ReadOptions } from '../src/pipeline/
 import type { Flow } from '../src/model/flow.js';
 import { FUTURE_SLACK_MS, pickFileTime, TimeWindow } from '../src/model/time.js';
 import { CORPUS, runCli } from './helpers/cli.js';
+import { parseConfig } from '../src/config/config.js';
+import { ConfigError } from '../src/model/errors.js';
 import { missingPath } from './helpers/prereqs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fwaudit-timewin-'));
@@ -170,6 +172,28 @@ describe('the pipeline checks every flow against its file time', () => {
       expect(flows.map((f) => f.line)).toEqual([5]);
       expect(malformed(sums[0]!).map((g) => [g.reason, g.first.line])).toEqual([['ts: later than the time of reading + 48 h', 6]]);
     } finally { writer.kill(); }
+  });
+
+  it('fwaudit.yaml has time_window (default true; false as --no-time-window; a wrong type is a config error)', () => {
+    expect(parseConfig('inputs: [a.log]\nstore: s.duckdb\n', '/etc/fwaudit/fwaudit.yaml').timeWindow).toBe(true);
+    expect(parseConfig('inputs: [a.log]\nstore: s.duckdb\ntime_window: false\n', '/etc/fwaudit/fwaudit.yaml').timeWindow).toBe(false);
+    let err: unknown = null;
+    try { parseConfig('inputs: [a.log]\nstore: s.duckdb\ntime_window: no-thanks\n', '/etc/fwaudit/fwaudit.yaml'); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect([(err as ConfigError).field, (err as ConfigError).line]).toEqual(['time_window', 3]);
+  });
+
+  it('fwaudit run honours time_window: false', () => {
+    write('run.log', HEADER + line('2026-03-15 09:00:00'), FILE_TIME);
+    const a = write('a.yaml', 'inputs: [run.log]\nstore: ":memory:"\ntz: UTC\n', null);
+    const b = write('b.yaml', 'inputs: [run.log]\nstore: ":memory:"\ntz: UTC\ntime_window: false\n', null);
+    const ra = runCli(['run', '--config', a]);
+    const rb = runCli(['run', '--config', b]);
+    expect([ra.code, rb.code]).toEqual([0, 0]);
+    expect(ra.stderr).toContain("1 × ts: more than 48 h after the file's time (mtime 2026-03-10T12:00Z;");
+    expect(ra.stderr).toContain('5 lines, 0 flows');
+    expect(rb.stderr).not.toContain('ts: more than');
+    expect(rb.stderr).toContain('5 lines, 1 flows');
   });
 
   it('the CLI has --no-time-window', () => {
