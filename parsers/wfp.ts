@@ -10,6 +10,8 @@
  *   string), evtx_dump jsonl (`Event.System`, `Event.EventData`, with `#attributes` or, as chainsaw
  *   writes it, `*_attributes`), chainsaw hunt results (`document.data`) and Hayabusa json-timeline
  *   (`Details` short names, see HAYABUSA_NAMES). Sources of each shape: fixtures/wfp/README.md.
+ * - `wfp-csv` (framing `csv`): Hayabusa csv-timeline, the same fields as its json-timeline with `Details`,
+ *   `ExtraFieldInfo` and `AllFieldInfo` written as `Key: value ¦ Key: value` text (HayabusaCsvParser).
  * - `wfp-xml` (framing `xml-events`): one `<Event>…</Event>` per call (wevtutil /f:xml, Event Viewer, ToXml()).
  *
  * Decisions:
@@ -30,6 +32,7 @@ import { newFlow, normalizeTransport, type Action, type Direction } from '../src
 import { isPlausibleTs, parseIsoTime, scanned, timeError, TERR_RANGE, TERR_SYNTAX, type ZoneConverter } from '../src/model/time.js';
 import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } from './types.js';
 import { guardSink } from './validate.js';
+import { splitCsvLine } from './csv.js';
 
 type Data = Record<string, unknown>;
 
@@ -519,6 +522,62 @@ class WfpParser implements RecordParser {
   }
 }
 
+/**
+ * `Key: value ¦ Key: value` (Hayabusa csv-timeline's Details, ExtraFieldInfo, AllFieldInfo) → object. With
+ * `-M/--multiline` the separator is a line break, with `--tab-separator` a tab; Hayabusa turns line breaks
+ * and tabs inside values into spaces in the default mode. A value is split from its name at the first
+ * `: ` (a path such as `C:\\Windows` has no space after its colon). `-` is an empty field.
+ */
+export function hayabusaFields(text: string): Data {
+  const out: Data = {};
+  if (text === '' || text === '-') return out;
+  for (const part of text.split(/ ¦ |\r?\n|\t/)) {
+    const c = part.indexOf(': ');
+    if (c <= 0) continue;
+    const k = part.slice(0, c).trim();
+    if (k !== '' && !(k in out)) out[k] = part.slice(c + 2).trim();
+  }
+  return out;
+}
+
+/**
+ * Hayabusa csv-timeline (`hayabusa csv-timeline`, the default output of its timeline commands): a header
+ * row of profile fields (standard profile: Timestamp, RuleTitle, Level, Computer, Channel, EventID,
+ * RecordID, Details, ExtraFieldInfo, RuleID; `all-field-info`: AllFieldInfo instead of Details), then one
+ * row per detection, written by the Rust `csv` crate (quoted only where needed). Each row becomes the
+ * record its json-timeline would hold and goes through the same reader.
+ */
+class HayabusaCsvParser implements RecordParser {
+  private cols: Map<string, number> | null = null;
+  private width = 0;
+  constructor(private readonly inner: WfpParser, private readonly sink: ParseSink) {}
+  line(text: string, lineNo: number): void {
+    const f = splitCsvLine(text);
+    if (this.cols === null) {
+      if ((f[0] ?? '').trim() !== 'Timestamp') { this.sink.skip('no Hayabusa header row (Timestamp,RuleTitle,…)', lineNo, 'malformed'); return; }
+      this.cols = new Map(f.map((n, i) => [n.trim(), i]));
+      this.width = f.length;
+      this.sink.skip('header', lineNo, 'not-flow');
+      return;
+    }
+    if (f.length !== this.width) { this.sink.skip(`row has ${f.length} fields, the header ${this.width}`, lineNo, 'malformed'); return; }
+    const get = (name: string): string | undefined => { const i = this.cols!.get(name); return i === undefined ? undefined : f[i]; };
+    const rec: Data = {
+      Timestamp: get('Timestamp'), Computer: get('Computer'), EventID: get('EventID'), RecordID: get('RecordID'),
+      Details: hayabusaFields(get('Details') ?? ''), ExtraFieldInfo: hayabusaFields(get('ExtraFieldInfo') ?? ''),
+      AllFieldInfo: hayabusaFields(get('AllFieldInfo') ?? ''),
+    };
+    this.inner.record(rec, lineNo);
+  }
+}
+
+/** The header row of a Hayabusa csv-timeline: Timestamp and RuleTitle first, Details or AllFieldInfo later. */
+function isHayabusaCsvHeader(t: string): boolean {
+  const nl = t.indexOf('\n');
+  const first = (nl < 0 ? t : t.slice(0, nl)).replace(/"/g, '').trim();
+  return first.startsWith('Timestamp,RuleTitle,') && /,(?:Details|AllFieldInfo)(?:,|$)/.test(first);
+}
+
 // ---------------------------------------------------------------------------------------------- detection
 
 const WFP_ID_JSON = /"(?:EventID|Id|EventId|event_id|code)"\s*:\s*"?515[2-9]\b/;
@@ -553,6 +612,7 @@ function detect(head: string, _fileName: string): Detection | null {
   let t = head.trimStart();
   // Event Viewer "copy" of the XML view: each expandable element is prefixed with a `- ` collapse marker
   if (t.startsWith('- <')) t = t.slice(2);
+  if (isHayabusaCsvHeader(t)) return { format: 'wfp-csv', dialect: 'hayabusa-csv', framing: 'csv', confidence: 0.8 };
   // Event Viewer Ctrl+C of selected events ("Copy details as text"): per event the General tab as text
   // (`Log Name:`, `Source:`, `Date:` in the viewer's locale, …) and then `Event Xml:` with the event's XML,
   // which alone is read (SystemTime, not the localised Date line). The text between events is not an event.
@@ -581,14 +641,16 @@ function detect(head: string, _fileName: string): Detection | null {
 
 export const wfp: ParserModule = {
   family: 'wfp',
-  formats: ['wfp-json', 'wfp-xml'],
+  formats: ['wfp-json', 'wfp-xml', 'wfp-csv'],
   detect,
   forced(format: string, head: string): Detection {
     if (format === 'wfp-xml') return { format, dialect: 'event-xml', framing: 'xml-events', confidence: 1 };
+    if (format === 'wfp-csv') return { format, dialect: 'hayabusa-csv', framing: 'csv', confidence: 1 };
     return { format: 'wfp-json', dialect: jsonDialect(head.trimStart()), framing: 'json', confidence: 1 };
   },
   create(det: Detection, opts: ParseOptions, sink: ParseSink): RecordParser {
     sink = guardSink(sink);
-    return new WfpParser(det, opts, sink);
+    const p = new WfpParser(det, opts, sink);
+    return det.framing === 'csv' ? new HayabusaCsvParser(p, sink) : p;
   },
 };

@@ -4,10 +4,11 @@
  * names are those of hayabusa-rules `config/default_details.txt`, and the 2022 `Src`/`Tgt` `address:port`
  * form is split at the last colon; a shifted or corrupted record is malformed with a reason, never a flow.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { wfp } from '../parsers/wfp.js';
+import { hayabusaFields, wfp } from '../parsers/wfp.js';
 import type { Flow } from '../src/model/flow.js';
 import { parseText } from './helpers/parse-text.js';
 import { readFlows } from '../src/pipeline/run.js';
@@ -117,5 +118,51 @@ describe('Event Viewer Ctrl+C ("Copy details as text")', () => {
     const other = text.replace(/<EventID>515\d<\/EventID>/g, '<EventID>4688</EventID>');
     expect(wfp.detect(other.slice(0, 65536), 'copied.txt')).toBeNull();
     expect(wfp.detect('Log Name:      Security\nSource:        x\n', 'copied.txt')).toBeNull();
+  });
+});
+
+describe('Hayabusa csv-timeline (wfp-csv)', () => {
+  const HEADER = 'Timestamp,RuleTitle,Level,Computer,Channel,EventID,RecordID,Details,ExtraFieldInfo,RuleID';
+  const DETAILS = 'Proc: \\device\\harddiskvolume2\\program files\\acme\\agent.exe ¦ SrcIP: 10.20.0.7 ¦ SrcPort: 52111 ¦ TgtIP: 10.10.0.11 ¦ TgtPort: 8443 ¦ Protocol: 6 ¦ TgtMachineID: S-1-0-0 ¦ TgtSID: S-1-0-0 ¦ PID: 3120';
+  const EXTRA = 'Direction: Outbound ¦ FilterRTID: 83611 ¦ LayerName: %%14611 ¦ LayerRTID: 48';
+  const row = (details: string, extra = EXTRA) => `2026-03-11 21:05:09.456 +01:00,Net Conn Blocked,info,app07.corp.example,Sec,5157,1,${details},${extra},b793a8e6`;
+  const read = async (name: string, text: string) => {
+    const p = join(mkdtempSync(join(tmpdir(), 'fwaudit-hcsv-')), name);
+    writeFileSync(p, text);
+    const flows: Flow[] = [];
+    const [sum] = await readFlows([p], { tz: 'UTC', jobs: 1 }, (f) => flows.push(f));
+    return { flows, sum: sum! };
+  };
+
+  it('is detected from its header and reads Details / ExtraFieldInfo text', async () => {
+    expect(wfp.detect(`${HEADER}\n${row(DETAILS)}\n`, 'timeline.csv')).toEqual({ format: 'wfp-csv', dialect: 'hayabusa-csv', framing: 'csv', confidence: 0.8 });
+    const { flows, sum } = await read('t.csv', `${HEADER}\r\n${row(DETAILS)}\r\n`);
+    expect(sum.format).toBe('wfp-csv');
+    expect(flows.map(core)).toEqual([WANT]);
+  });
+
+  it('reads --multiline (a line break per field, in a quoted cell) and --tab-separator the same', async () => {
+    const ml = `${HEADER}\r\n${row(`"${DETAILS.replace(/ ¦ /g, '\r\n')}"`, `"${EXTRA.replace(/ ¦ /g, '\r\n')}"`)}\r\n`;
+    const tab = `${HEADER}\n${row(`"${DETAILS.replace(/ ¦ /g, '\t')}"`, `"${EXTRA.replace(/ ¦ /g, '\t')}"`)}\n`;
+    for (const [name, text] of [['ml.csv', ml], ['tab.csv', tab]] as const) {
+      const { flows, sum } = await read(name, text);
+      expect(flows.map(core), name).toEqual([WANT]);
+      expect(sum.lines, name).toBe(2);
+    }
+  });
+
+  it('a row that does not match the header, or a file without the header row, is malformed', async () => {
+    const { flows, sum } = await read('bad.csv', `${HEADER}\n${row(DETAILS)},extra\n${row(DETAILS.replace('TgtPort: 8443', 'TgtPort: http'))}\n`);
+    expect(flows).toEqual([]);
+    expect(sum.skipped.map((g) => [g.reason, g.kind, g.first.line])).toEqual([
+      ['header', 'not-flow', 1], ['row has 11 fields, the header 10', 'malformed', 2], ['bad DestPort', 'malformed', 3]]);
+    const r = parseText(wfp, `${row(DETAILS)}\n`, { file: 'x.csv', format: 'wfp-csv', tz: 'UTC' });
+    expect(r.flows).toEqual([]);
+    expect(r.skips.map((x) => x.reason)).toEqual(['no Hayabusa header row (Timestamp,RuleTitle,…)']);
+  });
+
+  it('hayabusaFields splits at the first ": " of each field and ignores "-"', () => {
+    expect(hayabusaFields('Proc: C:\\Windows\\a.exe ¦ Cmd: x: y ¦ Bad ¦ PID: 4')).toEqual({ Proc: 'C:\\Windows\\a.exe', Cmd: 'x: y', PID: '4' });
+    expect(hayabusaFields('-')).toEqual({});
   });
 });

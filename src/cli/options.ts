@@ -10,7 +10,7 @@ import { UsageError } from '../model/errors.js';
 
 export function addReadOptions(cmd: Command): Command {
   return cmd
-    .option('--format <format>', 'force the input format instead of detecting it per file (winfw, wfp-json, wfp-xml, iptables, iptables-journald, panos-syslog, panos-csv, panos-json, or a family name)')
+    .option('--format <format>', 'force the input format instead of detecting it per file (winfw, wfp-json, wfp-xml, wfp-csv, iptables, iptables-journald, panos-syslog, panos-csv, panos-json, or a family name)')
     .option('--tz <zone>', 'IANA time zone of timestamps without an offset (default: $TZ, else this machine\'s zone)')
     .option('--year <year>', 'year of the first line of year-less syslog (default: inferred from the file\'s modification time)')
     .addOption(new Option('--action-map <PREFIX=allow|deny...>', 'verdict for an iptables log prefix; repeatable').argParser(collectActionMap))
