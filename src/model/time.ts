@@ -420,7 +420,7 @@ export class TimeWindow {
   constructor(readonly file: FileTime, private readonly clock: () => number = Date.now) {
     this.max = file.ms + FUTURE_SLACK_MS;
     this.afterReason = file.live
-      ? `ts: later than the time of reading + ${FUTURE_SLACK_MS / 3_600_000} h`
+      ? `ts: more than ${FUTURE_SLACK_MS / 3_600_000} h after the time of reading (--no-time-window accepts it)`
       : `ts: more than ${FUTURE_SLACK_MS / 3_600_000} h after the file's time (${file.source} ${minuteText(file.ms)}; --no-time-window accepts it)`;
   }
   /** null when `ts` (epoch ms, or null: no timestamp) is plausible for a line of `format`, else the reason. */
