@@ -70,6 +70,14 @@ describe('TimeWindow', () => {
     // a format without a known first day: the fixed window only
     expect(win.check(Date.UTC(1991, 0, 1), 'other')).toBeNull();
   });
+  it('a file time before the format existed bounds nothing (an archive made with a fixed mtime)', () => {
+    const fixed = new TimeWindow({ ms: Date.UTC(2000, 0, 1), source: 'mtime', live: false });
+    expect(fixed.check(Date.UTC(2026, 2, 11), 'wfp-xml')).toBeNull();
+    expect(fixed.check(Date.UTC(2005, 0, 1), 'wfp-xml')).toMatch(/^ts: before 2006-01-01/);
+    // the same mtime is a real bound for a format that existed then
+    expect(fixed.check(Date.UTC(2026, 2, 11), 'iptables')).toMatch(/^ts: more than 48 h after the file's time \(mtime 2000-01-01T00:00Z;/);
+  });
+
   it('a stream (time of reading) follows the clock while it is read', () => {
     let now = FILE_TIME;
     const live = new TimeWindow({ ms: FILE_TIME, source: 'time of reading', live: true }, () => now);

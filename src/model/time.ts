@@ -417,6 +417,9 @@ export class TimeWindow {
   private max: number;
   private readonly afterReason: string;
   private readonly floors = new Map<string, { ms: number; reason: string } | null>();
+  /** The floor of the last format seen (one input has one format). */
+  private lastFormat: string | undefined;
+  private lastFloor: { ms: number; reason: string } | null | undefined;
   constructor(readonly file: FileTime, private readonly clock: () => number = Date.now) {
     this.max = file.ms + FUTURE_SLACK_MS;
     this.afterReason = file.live
@@ -427,16 +430,20 @@ export class TimeWindow {
   check(ts: number | null, format: string): string | null {
     // a missing or non-numeric ts is not this check's business (validateFlow's)
     if (typeof ts !== 'number') return null;
-    if (ts > this.max) {
-      // A stream is read while it is written: the bound follows the clock (read only when needed).
-      if (this.file.live) this.max = Math.max(this.max, this.clock() + FUTURE_SLACK_MS);
-      if (ts > this.max) return this.afterReason;
-    }
-    let floor = this.floors.get(format);
+    let floor = format === this.lastFormat ? this.lastFloor : this.floors.get(format);
     if (floor === undefined) {
       const s = typeof format === 'string' ? formatSince(format) : null;
       floor = s ? { ms: s.ms, reason: `ts: before ${minuteText(s.ms).slice(0, 10)}, earlier than ${s.what} (--no-time-window accepts it)` } : null;
       this.floors.set(format, floor);
+    }
+    this.lastFormat = format;
+    this.lastFloor = floor;
+    if (ts > this.max) {
+      // A stream is read while it is written: the bound follows the clock (read only when needed).
+      if (this.file.live) this.max = Math.max(this.max, this.clock() + FUTURE_SLACK_MS);
+      // A file time before its format existed is itself wrong (an archive made with a fixed mtime such as
+      // 2000-01-01, a restore that reset it): it bounds nothing.
+      if (ts > this.max && !(floor !== null && this.file.ms < floor.ms)) return this.afterReason;
     }
     if (floor !== null && ts < floor.ms) return floor.reason;
     return null;
