@@ -109,6 +109,15 @@ describe('the pipeline checks every flow against its file time', () => {
     expect(s.lines).toBe(s.flows + skipped + s.blank);
   });
 
+  it('100,000 lines each with its own future time make one reason group (bounded summary)', async () => {
+    const body: string[] = [HEADER.trimEnd()];
+    for (let i = 0; i < 100_000; i++) body.push(line(stampOf(FILE_TIME + 49 * HOUR + i * 1000), 1 + (i % 65535)).trimEnd());
+    const p = write('many-future.log', body.join('\n') + '\n', FILE_TIME);
+    const { flows, sums } = await read([p]);
+    expect(flows).toHaveLength(0);
+    expect(malformed(sums[0]!).map((g) => [g.count, g.first.line])).toEqual([[100_000, 5]]);
+  });
+
   it('a line decades before the file time is malformed only when it predates the format', async () => {
     const p = write('old.log', HEADER + line('1995-06-01 10:00:00') + line('2004-06-01 10:00:00'), FILE_TIME);
     const { flows, sums } = await read([p]);
