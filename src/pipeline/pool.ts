@@ -102,6 +102,22 @@ async function findNewline(fh: fsp.FileHandle, from: number, size: number): Prom
   return -1;
 }
 
+/** Offset of the first line at or after `from` (a line start) that starts a record (within 64 lines), else -1. */
+async function recordStart(fh: fsp.FileHandle, from: number, size: number, starts: (b: Buffer, s: number, e: number) => boolean): Promise<number> {
+  const b = Buffer.allocUnsafe(64 * 1024);
+  for (let k = 0; k < 64 && from < size; k++) {
+    const { bytesRead } = await fh.read(b, 0, Math.min(b.length, size - from), from);
+    if (bytesRead === 0) return -1;
+    const nl = b.subarray(0, bytesRead).indexOf(10);
+    let e = nl < 0 ? bytesRead : nl;
+    if (e > 0 && b[e - 1] === 13) e--;
+    if (starts(b, 0, e)) return from;
+    if (nl < 0) return -1;
+    from += nl + 1;
+  }
+  return -1;
+}
+
 /** What readSource would detect for this file (same head: its first read), and where to cut it. */
 async function plan(path: string, opts: ReadOptions, t: PoolTuning): Promise<Plan> {
   const whole: Plan = { kind: 'whole', path };
@@ -129,8 +145,11 @@ async function plan(path: string, opts: ReadOptions, t: PoolTuning): Promise<Pla
     const rule = SPLITTABLE[picked.det.format];
     if (!rule || (rule.dialects && !rule.dialects(picked.det.dialect))) return whole;
     const cuts = [enc.bomLength];
+    const { mod, det } = picked;
     for (let nominal = enc.bomLength + t.rangeBytes; nominal < st.size; ) {
-      const at = await findNewline(fh, nominal - 1, st.size);
+      const nl = await findNewline(fh, nominal - 1, st.size);
+      // a range starts at a line that starts a record (no line before it continues onto it: parsers/wrap.ts)
+      const at = nl < 0 ? -1 : mod.startsRecord ? await recordStart(fh, nl + 1, st.size, (b, s, e) => mod.startsRecord!(det, b, s, e)) - 1 : nl;
       if (at < 0 || at + 1 >= st.size) break;
       if (at + 1 > cuts[cuts.length - 1]!) cuts.push(at + 1);
       nominal = at + 1 + t.rangeBytes;
@@ -146,7 +165,14 @@ async function plan(path: string, opts: ReadOptions, t: PoolTuning): Promise<Pla
         if (all.subarray(pos, pos + p.length).equals(p) || all.subarray(pos, e).includes(0)) {
           let line = all.toString('utf8', pos, e > pos && all[e - 1] === 13 ? e - 1 : e);
           if (line.indexOf('\0') >= 0) line = line.replace(/\0+/g, '');
-          if (line.startsWith(rule.contextPrefix)) headContext.push({ at: enc.bomLength + pos, line });
+          if (line.startsWith(rule.contextPrefix)) {
+            headContext.push({ at: enc.bomLength + pos, line });
+            // a context line wrapped by copy/paste (its next row starts no record: parsers/wrap.ts) is
+            // not replayed across ranges: such a paste is read whole
+            const qe = all.indexOf(10, e + 1);
+            const ce = qe > e + 1 && all[qe - 1] === 13 ? qe - 1 : qe;
+            if (qe > e + 1 && ce > e + 1 && mod.startsRecord && !mod.startsRecord(det, all, e + 1, ce)) return whole;
+          }
         }
         pos = e + 1;
       }

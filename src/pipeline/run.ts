@@ -11,7 +11,7 @@ import { PARSERS as ALL_PARSERS } from '../../parsers/index.js';
 import { BugError, FwauditError, isBrokenPipe, UsageError } from '../model/errors.js';
 import { binaryRatio, sniffEncoding, TextDecoderState, type Encoding } from './decode.js';
 import {
-  CsvFramer, DEFAULT_LIMITS, isBlank, JsonLinesFramer, JsonStreamFramer, LineFramer, MAX_LINE, XmlEventFramer,
+  CsvFramer, DEFAULT_LIMITS, isBlank, isBlankBytes, JsonLinesFramer, JsonStreamFramer, LineFramer, MAX_LINE, XmlEventFramer,
   type Framer, type JsonLimits,
 } from './framing.js';
 import { expandInputsDetailed } from './inputs.js';
@@ -285,7 +285,12 @@ async function readSource(
       if (isBlank(t)) onBlank();
       try { parser.line!(t, n); } catch (e) { parserError(e, n); }
     };
-    if (det.framing === 'lines') st.make = () => new LineFramer(lineFn, sink);
+    // Parsers that read bytes get each UTF-8 line as a range of the read buffer (no string per line).
+    const bytesFn = parser.bytes ? (b: Buffer, s: number, e: number, n: number): void => {
+      if (isBlankBytes(b, s, e)) onBlank();
+      try { parser.bytes!(b, s, e, n); } catch (err) { parserError(err, n); }
+    } : null;
+    if (det.framing === 'lines') st.make = () => new LineFramer(lineFn, sink, MAX_LINE, bytesFn);
     else if (det.framing === 'xml-events') st.make = () => new XmlEventFramer(guarded, sink);
     else if (det.framing === 'csv') st.make = () => new CsvFramer(guarded, sink, onBlank, Math.min(limits.maxRecordBytes, MAX_LINE * 4));
     else {
@@ -337,6 +342,7 @@ async function readSource(
         const body = enc!.bomLength ? whole.subarray(enc!.bomLength) : whole;
         if (bytePath && f.pushBytes) f.pushBytes(body); else f.push(new TextDecoderState(enc!.encoding, 0).write(body));
         f.end(true);
+        st.parser?.flush?.(); // a line held by the parser (parsers/wrap.ts) belongs to the muted prologue
       } finally { muted = false; }
     }
     return pro;

@@ -15,7 +15,7 @@ import { pickFileTime, TimeWindow, YearInferrer, ZoneConverter } from '../model/
 import { windowSink } from '../../parsers/validate.js';
 import type { Detection, ParseSink, RecordParser } from '../../parsers/types.js';
 import { PARSERS } from '../../parsers/index.js';
-import { isBlank, LineFramer } from './framing.js';
+import { isBlank, isBlankBytes, LineFramer, MAX_LINE } from './framing.js';
 import { previewText } from '../model/sanitize.js';
 import { readFlows, type SkipGroup } from './run.js';
 import { READ_SIZE } from './sources.js';
@@ -97,7 +97,10 @@ if (port) {
         if (m.type === 'whole') await runWhole(m);
         else if (m.type === 'range') await runRange(m);
       } catch (e) {
-        post({ type: 'failed', task: m.task, message: (e as Error).message ?? String(e), stack: (e as Error).stack });
+        // a whole-file task the pool cancelled (it took the worker back for a rerun) stops here: not a
+        // failure; the pool ignores its result and frees the worker
+        if (cancelled.has(m.task) && m.type === 'whole') post({ type: 'done-whole', task: m.task, summaries: [] });
+        else post({ type: 'failed', task: m.task, message: (e as Error).message ?? String(e), stack: (e as Error).stack });
       }
       cancelled.delete(m.task);
     }
@@ -163,10 +166,12 @@ if (port) {
     if (m.context.length) {
       mute = true;
       for (const line of m.context) parser.line!(line, 0);
+      parser.flush?.(); // (a held context line is decided while muted)
       mute = false;
     }
     const seen: string[] = [];
     const prefix = m.contextPrefix;
+    const prefixBytes = prefix === null ? null : Buffer.from(prefix);
     let blank = 0;
     // as the single-threaded reader: blank lines counted, a parser exception makes its line malformed
     const framer = new LineFramer((l, n) => {
@@ -177,7 +182,16 @@ if (port) {
         sink.skip(`parser error: ${previewText(e instanceof Error ? e.message : String(e), 100)}`, n, 'malformed');
         sink.note('parser-errors', 1);
       }
-    }, sink);
+    }, sink, MAX_LINE, parser.bytes ? (b, s, e, n) => {
+      // the byte path of the same callback: the context prefix is compared on bytes, a string made only on a match
+      if (prefixBytes !== null && e - s >= prefixBytes.length && b.compare(prefixBytes, 0, prefixBytes.length, s, s + prefixBytes.length) === 0) seen.push(b.toString('utf8', s, e));
+      if (isBlankBytes(b, s, e)) blank++;
+      try { parser.bytes!(b, s, e, n); } catch (err) {
+        if (consumerFailed) throw err;
+        sink.skip(`parser error: ${previewText(err instanceof Error ? err.message : String(err), 100)}`, n, 'malformed');
+        sink.note('parser-errors', 1);
+      }
+    } : null);
     let error: string | null = null;
     const fh = await fsp.open(m.path, 'r');
     try {
@@ -205,6 +219,12 @@ if (port) {
       await fh.close();
     }
     framer.end();
+    if (!m.last && parser.flush) { // a range that is not the input's end: held lines are decided here
+      try { parser.flush(); } catch (e) {
+        sink.skip(`parser error: ${previewText(e instanceof Error ? e.message : String(e), 100)}`, framer.count, 'malformed');
+        sink.note('parser-errors', 1);
+      }
+    }
     if (m.last && parser.end) {
       try { parser.end(); } catch (e) {
         sink.skip(`parser error: ${previewText(e instanceof Error ? e.message : String(e), 100)}`, framer.count, 'malformed');
