@@ -237,7 +237,7 @@ export async function readFlowsPooled(
 
   const wire: WireReadOptions = {
     ...(opts.format ? { format: opts.format } : {}), tz: opts.tz ?? defaultTimeZone(), ...(opts.year !== undefined ? { year: opts.year } : {}),
-    actionMap: [...(opts.actionMap ?? new Map())], ...(opts.strict ? { strict: true } : {}),
+    actionMap: [...(opts.actionMap ?? new Map())], ...(opts.strict ? { strict: true } : {}), ...(opts.timeWindow === false ? { timeWindow: false as const } : {}),
     ...(opts.maxRecordBytes !== undefined ? { maxRecordBytes: opts.maxRecordBytes } : {}), ...(opts.maxDepth !== undefined ? { maxDepth: opts.maxDepth } : {}),
   };
   const units: Unit[] = [];

@@ -5,7 +5,8 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Action, Flow } from '../model/flow.js';
-import { YearInferrer, ZoneConverter, defaultTimeZone } from '../model/time.js';
+import { pickFileTime, TimeWindow, YearInferrer, ZoneConverter, defaultTimeZone } from '../model/time.js';
+import { windowSink } from '../../parsers/validate.js';
 import type { Detection, ParserModule, ParseSink, RecordParser, SkipKind } from '../../parsers/types.js';
 import { PARSERS as ALL_PARSERS } from '../../parsers/index.js';
 import { BugError, FwauditError, isBrokenPipe, UsageError } from '../model/errors.js';
@@ -26,6 +27,11 @@ export interface ReadOptions {
   year?: number;
   actionMap?: Map<string, Action>;
   strict?: boolean;
+  /**
+   * false (`--no-time-window`): do not check timestamps against the file's time and the format's first
+   * day (src/model/time.ts TimeWindow); the fixed 1990–2100 window still applies.
+   */
+  timeWindow?: boolean;
   /** Called after every chunk; used for the progress line on a terminal. */
   onProgress?: (p: Progress) => void;
   /** Awaited after every chunk: lets a sink flush its buffer and honour back-pressure. */
@@ -281,7 +287,8 @@ async function readSource(
     summary.dialect = det.dialect;
     let parser: RecordParser;
     try {
-      parser = mod.create(det, { file: src.name, zone, years: new YearInferrer(opts.year, src.mtimeMs), actionMap: opts.actionMap ?? new Map() }, sink);
+      const win = opts.timeWindow === false ? null : new TimeWindow(src.fileTime ?? pickFileTime(src.mtimeMs, 'mtime', null));
+      parser = mod.create(det, { file: src.name, zone, years: new YearInferrer(opts.year, src.mtimeMs), actionMap: opts.actionMap ?? new Map() }, windowSink(sink, win));
     } catch (e) {
       summary.error = `parser error: ${previewText(errorMessage(e), 100)}`;
       return false;

@@ -11,7 +11,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { promises as fsp } from 'node:fs';
 import type { Action, Flow } from '../model/flow.js';
-import { YearInferrer, ZoneConverter } from '../model/time.js';
+import { pickFileTime, TimeWindow, YearInferrer, ZoneConverter } from '../model/time.js';
+import { windowSink } from '../../parsers/validate.js';
 import type { Detection, ParseSink, RecordParser } from '../../parsers/types.js';
 import { PARSERS } from '../../parsers/index.js';
 import { isBlank, isBlankBytes, LineFramer, MAX_LINE } from './framing.js';
@@ -36,7 +37,7 @@ export interface WireMatch {
 export interface WireEncode { format: 'jsonl' | 'csv'; schema: import('../sinks/schemas.js').SchemaName }
 export interface PoolWorkerData { match: WireMatch | null; encode?: WireEncode | null }
 
-export interface WireReadOptions { format?: string; tz: string; year?: number; actionMap: [string, Action][]; strict?: boolean; maxRecordBytes?: number; maxDepth?: number }
+export interface WireReadOptions { format?: string; tz: string; year?: number; actionMap: [string, Action][]; strict?: boolean; maxRecordBytes?: number; maxDepth?: number; timeWindow?: false }
 export interface YearState { year: number; lastMonth: number }
 
 export type ToWorker =
@@ -167,7 +168,7 @@ if (port) {
     text = ''; textFlows = 0;
     const summaries = await readFlows([m.path], {
       ...(m.opts.format ? { format: m.opts.format } : {}), tz: m.opts.tz, ...(m.opts.year !== undefined ? { year: m.opts.year } : {}),
-      actionMap: new Map(m.opts.actionMap), strict: m.opts.strict, jobs: 1,
+      actionMap: new Map(m.opts.actionMap), strict: m.opts.strict, jobs: 1, ...(m.opts.timeWindow === false ? { timeWindow: false } : {}),
       ...(m.opts.maxRecordBytes !== undefined ? { maxRecordBytes: m.opts.maxRecordBytes } : {}), ...(m.opts.maxDepth !== undefined ? { maxDepth: m.opts.maxDepth } : {}),
       afterChunk: async () => {
         if (w.n >= 256) sendBatch(m.task, w, null, 0, lastLine);
@@ -228,9 +229,10 @@ if (port) {
       },
       note(name, n) { if (!mute) notes[name] = (notes[name] ?? 0) + n; },
     };
+    const win = m.opts.timeWindow === false ? null : new TimeWindow(pickFileTime(m.mtimeMs, 'mtime', null));
     const parser: RecordParser = mod.create(m.det, {
       file: m.name, zone: new ZoneConverter(m.opts.tz), years, actionMap: new Map(m.opts.actionMap),
-    }, sink);
+    }, windowSink(sink, win));
     if (m.context.length) {
       mute = true;
       for (const line of m.context) parser.line!(line, 0);
