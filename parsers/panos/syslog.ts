@@ -14,16 +14,20 @@
  * A TRAFFIC or THREAT line whose protocol column does not hold a protocol or whose action column does
  * not hold an action in any of these layouts is malformed — never a flow read from shifted columns.
  *
- * Hot path: a CSV boundary scanner (parsers/csv.ts) reads fields only up to the ones needed; strings are
- * built for the kept fields; common tokens are interned.
+ * Hot path, on the line's UTF-8 bytes (`bytes()`; `line()` encodes and takes the same path): the syslog
+ * header module (parsers/syslog/header.ts) parses the envelope, a CSV boundary scanner over the buffer
+ * (parsers/csv.ts CsvFieldsB) reads fields only up to the ones needed; numbers and IPv4 are read from
+ * the bytes; strings are made only for kept fields, interned (rule, app, device, end reason, addresses).
  * Time: high_res_timestamp (TRAFFIC 102 / THREAT 107; ISO with offset, located without counting fields,
  * see findHiRes) when it agrees with time_generated within 5 minutes, else time_generated (6; ISO with
  * Z/offset as given, otherwise wall-clock in --tz), else receive_time (1) when time_generated is empty.
  * A present but invalid date (e.g. `2020/00/00`, `2026/02/31`) makes the line malformed.
  */
 import { parseIsoTime, scanIsoTime, scanned, timeError, TERR_SYNTAX } from '../../src/model/time.js';
-import { CsvFields } from '../csv.js';
-import { splitOctetFrames, wazuhBodyStart } from '../syslog/envelope.js';
+import { CsvFieldsB } from '../csv.js';
+import { AddrInterner, BytesInterner, latin1, text } from '../bytes.js';
+import { SyslogHeader } from '../syslog/header.js';
+import { splitOctetFramesB, wazuhBodyStartB } from '../syslog/envelope.js';
 import type { Detection, ParseOptions, ParseSink, RecordParser } from '../types.js';
 import { ACTION_TOKENS, END_REASONS, OTHER_TYPES, PanRecord, TRANSPORTS, emitPanRecord, isPanAction, isPanProtocol } from './common.js';
 
@@ -117,94 +121,199 @@ function locateByScan(s: string): boolean {
   return false;
 }
 
+/** isTypeToken on bytes. */
+function isTypeTokenB(b: Buffer, a: number, e: number): boolean {
+  if (e - a < 3 || e - a > 20) return false;
+  for (let k = a; k < e; k++) {
+    const c = b[k]!;
+    if (!((c >= 65 && c <= 90) || c === 45)) return false;
+  }
+  return true;
+}
+
+function isDigitB(b: Buffer, i: number, end: number): boolean {
+  if (i < 0 || i >= end) return false;
+  const c = b[i]!;
+  return c >= 48 && c <= 57;
+}
+
+function at(b: Buffer, i: number, end: number): number {
+  return i >= 0 && i < end ? b[i]! : -1;
+}
+
+/** dateShapeAt on bytes. */
+function dateShapeAtB(b: Buffer, p: number, end: number): boolean {
+  const a = at(b, p + 4, end);
+  if (!(a === 47 || a === 45) || at(b, p + 7, end) !== a) return false;
+  for (const k of [0, 1, 2, 3, 5, 6, 8, 9]) if (!isDigitB(b, p + k, end)) return false;
+  return true;
+}
+
+function commaB(b: Buffer, p: number, end: number): number {
+  for (let i = p; i < end; i++) if (b[i] === 44) return i;
+  return -1;
+}
+
+/** locateByScan on bytes (same rules): sets `located`. */
+function locateByScanB(b: Buffer, p0: number, n: number): boolean {
+  let a = p0;
+  let prevStart = -1;
+  while (a < n) {
+    let e = commaB(b, a, n);
+    if (e < 0) e = n;
+    let d = a;
+    for (let k = e - 1; k >= a; k--) if (isBodyBoundary(b[k]!)) { d = k + 1; break; }
+    if (e - d >= 10 && dateShapeAtB(b, d, n) && e < n) {
+      const c2 = commaB(b, e + 1, n);
+      if (c2 > 0) {
+        let c3 = commaB(b, c2 + 1, n);
+        if (c3 < 0) c3 = n;
+        if (isTypeTokenB(b, c2 + 1, c3)) {
+          if (d === a && prevStart >= 0 && a - 1 - prevStart <= 8) { located.at = prevStart; located.fu = true; return true; }
+          located.at = d; located.fu = false;
+          return true;
+        }
+      }
+    }
+    prevStart = a;
+    for (let k = e - 1; k >= a; k--) if (isBodyBoundary(b[k]!)) { prevStart = k + 1; break; }
+    a = e + 1;
+  }
+  return false;
+}
+
 /**
  * Finds high_res_timestamp (`YYYY-MM-DDTHH:MM:SS.fff±HH:MM` or `…Z`, its own CSV field) after position
  * `from` (the end of the last field read). Instead of counting 40+ more fields to reach position
  * 102/107, the first ISO field with an offset whose time agrees with time_generated within 5 minutes
  * (`ref`: wall clock, or the instant when `instant`) is taken. Returns epoch ms or NaN.
  */
-function findHiRes(s: string, from: number, ref: number, instant: boolean): number {
-  let t = s.indexOf('T', from + 11);
-  while (t >= 0) {
+function findHiResB(b: Buffer, from: number, end: number, ref: number, instant: boolean): number {
+  for (let t = from + 11; t < end; t++) {
+    if (b[t] !== 84) continue;
     const a = t - 10;
-    if (s.charCodeAt(a - 1) === 44 && s.charCodeAt(a + 4) === 45 && s.charCodeAt(a + 7) === 45
-      && s.charCodeAt(t + 3) === 58 && s.charCodeAt(t + 6) === 58) {
-      const v = scanIsoTime(s, a, null);
-      if (v >= 0 && scanned.offset && (scanned.end === s.length || s.charCodeAt(scanned.end) === 44)) {
+    if (at(b, a - 1, end) === 44 && at(b, a + 4, end) === 45 && at(b, a + 7, end) === 45
+      && at(b, t + 3, end) === 58 && at(b, t + 6, end) === 58) {
+      let fe = commaB(b, a, end);
+      if (fe < 0) fe = end;
+      const s = latin1(b, a, fe);
+      const v = scanIsoTime(s, 0, null);
+      if (v >= 0 && scanned.offset && scanned.end === s.length) {
         const wall = v + scanned.offsetMin * 60_000;
         if (Math.abs((instant ? v : wall) - ref) <= HIRES_TOLERANCE_MS) return v;
       }
     }
-    t = s.indexOf('T', t + 1);
   }
   return NaN;
 }
 
+/** True when b[a, e) holds only ASCII whitespace (the text path's `trim() === ''` for ASCII lines). */
+function blankB(b: Buffer, a: number, e: number): boolean {
+  for (let i = a; i < e; i++) {
+    const c = b[i]!;
+    if (!(c === 32 || (c >= 9 && c <= 13))) return c >= 0x80 ? text(b, a, e).trim() === '' : false;
+  }
+  return true;
+}
+
 export class SyslogParser implements RecordParser {
-  private readonly f = new CsvFields(128);
+  private readonly f = new CsvFieldsB(128);
   private readonly r = new PanRecord();
   private readonly format: string;
-  private lastStamp = '';
+  /** The syslog envelope's header (parsers/syslog/header.ts): it says where the CSV body starts. */
+  private readonly h: SyslogHeader;
+  private readonly addrs = new AddrInterner();
+  private readonly rules = new BytesInterner();
+  private readonly apps = new BytesInterner();
+  private readonly devices = new BytesInterner();
+  private readonly misc = new BytesInterner();
+  private readonly stampKey = Buffer.alloc(64);
+  private stampLen = -1;
   private lastMs = NaN;
   private lastWall = NaN;
   private lastIso = false;
   private lineNo = 0;
-  private readonly frameFn = (t: string): void => this.frame(t, this.lineNo);
+  private buf: Buffer = Buffer.alloc(0);
+  private readonly frameFn = (a: number, e: number): void => this.frame(this.buf, a, e, this.lineNo);
 
   constructor(det: Detection, private readonly opts: ParseOptions, private readonly sink: ParseSink) {
     this.format = det.format;
+    this.h = new SyslogHeader(opts.zone, opts.years);
   }
 
+  /** Text input (UTF-16 files): the same byte path. */
   line(text: string, lineNo: number): void {
     if (text.length === 0) return;
-    let s = text;
-    const c0 = s.charCodeAt(0);
-    if (c0 === 108 /* l */ && s.startsWith('log ')) {
-      const w = wazuhBodyStart(s);
-      if (w < 0) { this.sink.skip('not a PAN-OS log line', lineNo, 'not-flow'); return; }
-      s = s.slice(w);
-    } else if (c0 >= 48 && c0 <= 57 && s.length > 4) {
-      this.lineNo = lineNo;
-      const frames = splitOctetFrames(s, this.frameFn);
-      if (frames > 0) { if (frames > 1) this.sink.note('extra-frames', frames - 1); return; }
-    }
-    if (s.trim() === '') { this.sink.skip('blank line', lineNo, 'not-flow'); return; }
-    this.frame(s, lineNo);
+    const b = Buffer.from(text, 'utf8');
+    this.bytes(b, 0, b.length, lineNo);
   }
 
-  /** Positions the field reader on the CSV body; false when the line is not a PAN-OS CSV log. */
-  private locate(s: string): boolean {
+  bytes(b: Buffer, start: number, end: number, lineNo: number): void {
+    if (end <= start) return;
+    let p = start;
+    const c0 = b[p]!;
+    if (c0 === 108 /* l */) {
+      const w = wazuhBodyStartB(b, p, end);
+      if (w >= 0) p = w;
+      else if (end - p >= 4 && b[p + 1] === 111 && b[p + 2] === 103 && b[p + 3] === 32) {
+        this.sink.skip('not a PAN-OS log line', lineNo, 'not-flow');
+        return;
+      }
+    } else if (c0 >= 48 && c0 <= 57 && end - start > 4) {
+      this.lineNo = lineNo;
+      this.buf = b;
+      const frames = splitOctetFramesB(b, start, end, this.frameFn);
+      this.buf = EMPTY;
+      if (frames > 0) { if (frames > 1) this.sink.note('extra-frames', frames - 1); return; }
+    }
+    if (blankB(b, p, end)) { this.sink.skip('blank line', lineNo, 'not-flow'); return; }
+    this.frame(b, p, end, lineNo);
+  }
+
+  /**
+   * Positions the field reader on the CSV body of b[p0, n): where the syslog header (any envelope the
+   * header module knows: RFC 3164/5424, relays, none) says the message starts, when the body starts
+   * there; else by its first commas, else by a scan for `[FU,]date,serial,TYPE,` (headers the module
+   * does not know: no host, foreign prefixes). False when the line is not a PAN-OS CSV log.
+   */
+  private locate(b: Buffer, p0: number, n: number): boolean {
     const f = this.f;
-    const n = s.length;
-    const c1 = s.indexOf(',');
+    const h = this.h;
+    h.parse(b, p0, n);
+    const m = h.msg;
+    const c1 = commaB(b, p0, n);
     if (c1 < 0) return false;
-    const c2 = s.indexOf(',', c1 + 1);
+    const c2 = commaB(b, c1 + 1, n);
     if (c2 < 0) return false;
-    const c3 = s.indexOf(',', c2 + 1);
+    const c3 = commaB(b, c2 + 1, n);
     if (c3 < 0) return false;
-    let c4 = s.indexOf(',', c3 + 1);
+    let c4 = commaB(b, c3 + 1, n);
     if (c4 < 0) c4 = n;
-    if (isDigitAt(s, c1 + 1) && isTypeToken(s, c3 + 1, c4)) {
-      let a = c1;
-      while (a > 0 && !isBodyBoundary(s.charCodeAt(a - 1))) a--;
-      f.reset(s, a, 0);
+    if (isDigitB(b, c1 + 1, n) && isTypeTokenB(b, c3 + 1, c4)) {
+      // `FU,receive_time,serial,TYPE`: the header's message start when the FUTURE_USE value starts it
+      let a = m;
+      if (!(a < c1 && (a === p0 || isBodyBoundary(b[a - 1]!)) && noBoundary(b, a, c1))) {
+        a = c1;
+        while (a > p0 && !isBodyBoundary(b[a - 1]!)) a--;
+      }
+      f.reset(b, a, n, 0);
       return true;
     }
-    if (isTypeToken(s, c2 + 1, c3)) {
+    if (isTypeTokenB(b, c2 + 1, c3)) {
       // No leading FUTURE_USE: the line's first comma ends receive_time (`YYYY/MM/DD HH:MM:SS` or ISO).
       let a = c1;
-      while (a > 0 && !isBodyBoundary(s.charCodeAt(a - 1))) a--;
-      if (c1 - a === 8 && s.charCodeAt(a + 2) === 58 && a >= 11) {
+      while (a > p0 && !isBodyBoundary(b[a - 1]!)) a--;
+      if (c1 - a === 8 && at(b, a + 2, n) === 58 && a - p0 >= 11) {
         const d = a - 11;
-        if (s.charCodeAt(a - 1) === 32 && dateShapeAt(s, d) && (d === 0 || isBodyBoundary(s.charCodeAt(d - 1)))) a = d;
+        if (b[a - 1] === 32 && dateShapeAtB(b, d, n) && (d === p0 || isBodyBoundary(b[d - 1]!))) a = d;
       }
-      if (isDigitAt(s, a)) {
-        f.reset(s, a, 1);
+      if (isDigitB(b, a, n)) {
+        f.reset(b, a, n, 1);
         return true;
       }
     }
-    if (!locateByScan(s)) return false;
-    f.reset(s, located.at, located.fu ? 0 : 1);
+    if (!locateByScanB(b, p0, n)) return false;
+    f.reset(b, located.at, n, located.fu ? 0 : 1);
     return true;
   }
 
@@ -231,10 +340,10 @@ export class SyslogParser implements RecordParser {
     return v !== null && isPanAction(v);
   }
 
-  private frame(s: string, lineNo: number): void {
+  private frame(b: Buffer, p0: number, n: number, lineNo: number): void {
     const f = this.f;
     const sink = this.sink;
-    if (!this.locate(s)) { sink.skip('not a PAN-OS log line', lineNo, 'not-flow'); return; }
+    if (!this.locate(b, p0, n)) { sink.skip('not a PAN-OS log line', lineNo, 'not-flow'); return; }
     f.readTo(F_SUBTYPE);
     let threat: boolean;
     if (f.is(F_TYPE, 'TRAFFIC')) threat = false;
@@ -262,32 +371,33 @@ export class SyslogParser implements RecordParser {
     r.kind = threat ? 'threat' : 'traffic';
     r.subtype = f.is(F_SUBTYPE, 'end') ? 'end' : f.is(F_SUBTYPE, 'start') ? 'start' : f.is(F_SUBTYPE, 'url') ? 'url' : f.get(F_SUBTYPE).toLowerCase();
     r.actionRequired = true;
-    r.src = f.get(F_SRC);
-    r.dst = f.get(F_DST);
+    this.addr(F_SRC, true);
+    this.addr(F_DST, false);
 
     // Time: high_res_timestamp, else time_generated, else receive_time.
     const tf = f.len(F_TIME) > 0 ? F_TIME : F_RECEIVE;
     if (f.len(tf) > 0) {
-      const a = f.start(tf), b = f.end(tf);
+      const a = f.start(tf), e = f.end(tf);
       let ts: number;
       // Consecutive lines mostly share their time_generated: reuse the last conversion.
-      if (b - a === this.lastStamp.length && s.startsWith(this.lastStamp, a)) ts = this.lastMs;
+      if (e - a === this.stampLen && this.sameStamp(b, a, e)) ts = this.lastMs;
       else {
-        ts = parseIsoTime(s, a, b, this.opts.zone);
-        this.lastStamp = s.slice(a, b);
+        const s = text(b, a, e);
+        ts = parseIsoTime(s, 0, s.length, this.opts.zone);
         this.lastMs = ts;
         this.lastIso = ts >= 0 && scanned.offset;
         // high_res_timestamp is compared with the instant when time_generated has an offset, else with
         // its wall clock (read as if UTC)
-        const w = ts >= 0 && !this.lastIso ? parseIsoTime(s, a, b, null) : ts;
+        const w = ts >= 0 && !this.lastIso ? parseIsoTime(s, 0, s.length, null) : ts;
         this.lastWall = w >= 0 ? w : NaN;
+        if (e - a <= this.stampKey.length) { b.copy(this.stampKey, 0, a, e); this.stampLen = e - a; } else this.stampLen = -1;
       }
       if (ts < 0) {
         r.tsError = `panos ${timeError(ts === TERR_SYNTAX ? -1 : ts)} (${tf === F_TIME ? 'time_generated' : 'receive_time'})`;
       } else {
         r.ts = ts;
         if (total > dev && dev > 0) {
-          const hr = findHiRes(s, f.end(total - 1), this.lastWall, this.lastIso);
+          const hr = findHiResB(b, f.end(total - 1), n, this.lastWall, this.lastIso);
           if (!Number.isNaN(hr)) r.ts = hr;
         }
       }
@@ -297,18 +407,33 @@ export class SyslogParser implements RecordParser {
     r.dport = f.len(L.dport) === 0 ? null : dp >= 0 && dp <= 65535 ? dp : -1;
     r.proto = this.transport(L.proto);
     r.action = this.rawAction(L.action);
-    r.rule = f.opt(F_RULE);
-    r.app = f.opt(F_APP);
-    r.device = (dev >= 0 ? f.opt(dev) : null) ?? f.opt(F_SERIAL);
+    r.rule = f.optIn(F_RULE, this.rules);
+    r.app = f.optIn(F_APP, this.apps);
+    r.device = (dev >= 0 ? f.optIn(dev, this.devices) : null) ?? f.optIn(F_SERIAL, this.devices);
     if (threat) {
       if (r.subtype === 'url') r.url = f.opt(L.misc);
     } else {
       r.bytes = f.len(L.bytes) === 0 ? null : f.uint(L.bytes);
       r.packets = f.len(L.packets) === 0 ? null : f.uint(L.packets);
-      const er = f.opt(L.endReason);
+      const er = f.optIn(L.endReason, this.misc);
       r.endReason = er !== null && (L === STANDARD || END_REASONS.has(er)) ? er : null;
     }
     emitPanRecord(r, this.format, this.opts.file, lineNo, sink);
+  }
+
+  /** Source/destination address: canonical from the bytes when it is one, else the field's text. */
+  private addr(i: number, src: boolean): void {
+    const f = this.f;
+    const r = this.r;
+    let v: string | null = null;
+    if (!f.escaped(i) && f.len(i) > 0) v = this.addrs.addr(f.buf, f.start(i), f.end(i));
+    if (src) { r.src = v ?? f.opt(i); r.srcCanonical = v !== null; } else { r.dst = v ?? f.opt(i); r.dstCanonical = v !== null; }
+  }
+
+  private sameStamp(b: Buffer, a: number, e: number): boolean {
+    const k = this.stampKey;
+    for (let i = a; i < e; i++) if (b[i] !== k[i - a]) return false;
+    return true;
   }
 
   private transport(i: number): string | null {
@@ -324,6 +449,13 @@ export class SyslogParser implements RecordParser {
   }
 }
 
+const EMPTY = Buffer.alloc(0);
+
+/** True when b[a, e) holds no body boundary (space, tab, `>`). */
+function noBoundary(b: Buffer, a: number, e: number): boolean {
+  for (let i = a; i < e; i++) if (isBodyBoundary(b[i]!)) return false;
+  return true;
+}
 
 /** The log type token of a PAN-OS syslog CSV line (`TRAFFIC`, `SYSTEM`, …), or null (detection). */
 export function lineType(s: string): string | null {
