@@ -17,7 +17,7 @@
  * Hot path, on the line's UTF-8 bytes (`bytes()`; `line()` encodes and takes the same path): the syslog
  * header module (parsers/syslog/header.ts) parses the envelope, a CSV boundary scanner over the buffer
  * (parsers/csv.ts CsvFieldsB) reads fields only up to the ones needed; numbers and IPv4 are read from
- * the bytes; strings are made only for kept fields, interned (rule, app, device, end reason, addresses).
+ * the bytes; strings are made only for kept fields, the repeated ones interned (rule, app, device, end reason).
  * Time: high_res_timestamp (TRAFFIC 102 / THREAT 107; ISO with offset, located without counting fields,
  * see findHiRes) when it agrees with time_generated within 5 minutes, else time_generated (6; ISO with
  * Z/offset as given, otherwise wall-clock in --tz), else receive_time (1) when time_generated is empty.
@@ -25,7 +25,7 @@
  */
 import { parseIsoTime, scanIsoTime, scanned, timeError, TERR_SYNTAX } from '../../src/model/time.js';
 import { CsvFieldsB } from '../csv.js';
-import { AddrInterner, BytesInterner, latin1, text } from '../bytes.js';
+import { BytesInterner, ipv4B, latin1, text, v4lead } from '../bytes.js';
 import { SyslogHeader } from '../syslog/header.js';
 import { splitOctetFramesB, wazuhBodyStartB } from '../syslog/envelope.js';
 import type { Detection, ParseOptions, ParseSink, RecordParser } from '../types.js';
@@ -222,7 +222,6 @@ export class SyslogParser implements RecordParser {
   private readonly format: string;
   /** The syslog envelope's header (parsers/syslog/header.ts): it says where the CSV body starts. */
   private readonly h: SyslogHeader;
-  private readonly addrs = new AddrInterner();
   private readonly rules = new BytesInterner();
   private readonly apps = new BytesInterner();
   private readonly devices = new BytesInterner();
@@ -421,13 +420,19 @@ export class SyslogParser implements RecordParser {
     emitPanRecord(r, this.format, this.opts.file, lineNo, sink);
   }
 
-  /** Source/destination address: canonical from the bytes when it is one, else the field's text. */
+  /**
+   * Source/destination address. A dotted quad without leading zeros is its own canonical text: made
+   * from the bytes and not parsed again; anything else goes through canonicalIp (emitPanRecord). Not
+   * interned: addresses vary too much (a table of them keeps every new string alive past the young
+   * generation: measured slower).
+   */
   private addr(i: number, src: boolean): void {
     const f = this.f;
     const r = this.r;
-    let v: string | null = null;
-    if (!f.escaped(i) && f.len(i) > 0) v = this.addrs.addr(f.buf, f.start(i), f.end(i));
-    if (src) { r.src = v ?? f.opt(i); r.srcCanonical = v !== null; } else { r.dst = v ?? f.opt(i); r.dstCanonical = v !== null; }
+    const a = f.start(i), e = f.end(i);
+    const canon = !f.escaped(i) && e > a && ipv4B(f.buf, a, e) >= 0 && !v4lead.lead;
+    const v = canon ? latin1(f.buf, a, e) : f.opt(i);
+    if (src) { r.src = v; r.srcCanonical = canon; } else { r.dst = v; r.dstCanonical = canon; }
   }
 
   private sameStamp(b: Buffer, a: number, e: number): boolean {
