@@ -278,8 +278,9 @@ export class SyslogParser implements RecordParser {
   private locate(b: Buffer, p0: number, n: number): boolean {
     const f = this.f;
     const h = this.h;
-    h.parse(b, p0, n);
-    const m = h.msg;
+    if (h.parse(b, p0, n) && this.bodyAt(b, h.msg, n)) return true;
+    // No header, or one the module reads differently (`<pri>stamp 1,…` without a host reads the
+    // FUTURE_USE and receive_time date as the host): the body by its first commas.
     const c1 = commaB(b, p0, n);
     if (c1 < 0) return false;
     const c2 = commaB(b, c1 + 1, n);
@@ -289,12 +290,8 @@ export class SyslogParser implements RecordParser {
     let c4 = commaB(b, c3 + 1, n);
     if (c4 < 0) c4 = n;
     if (isDigitB(b, c1 + 1, n) && isTypeTokenB(b, c3 + 1, c4)) {
-      // `FU,receive_time,serial,TYPE`: the header's message start when the FUTURE_USE value starts it
-      let a = m;
-      if (!(a < c1 && (a === p0 || isBodyBoundary(b[a - 1]!)) && noBoundary(b, a, c1))) {
-        a = c1;
-        while (a > p0 && !isBodyBoundary(b[a - 1]!)) a--;
-      }
+      let a = c1;
+      while (a > p0 && !isBodyBoundary(b[a - 1]!)) a--;
       f.reset(b, a, n, 0);
       return true;
     }
@@ -311,8 +308,32 @@ export class SyslogParser implements RecordParser {
         return true;
       }
     }
+    // Anything else in front of the body (foreign prefixes): `[FU,]date,serial,TYPE,` anywhere.
     if (!locateByScanB(b, p0, n)) return false;
     f.reset(b, located.at, n, located.fu ? 0 : 1);
+    return true;
+  }
+
+  /**
+   * The CSV body right where the syslog header says the message starts: `FU,date…,serial,TYPE` (FU a
+   * short value without a boundary) or `date…,serial,TYPE`. Positions the field reader there.
+   */
+  private bodyAt(b: Buffer, m: number, n: number): boolean {
+    let d = m, fu = false;
+    if (!dateShapeAtB(b, m, n)) {
+      let k = m;
+      while (k < n && k - m <= 8 && b[k] !== 44 && !isBodyBoundary(b[k]!)) k++;
+      if (k === m || k - m > 8 || at(b, k, n) !== 44 || !dateShapeAtB(b, k + 1, n)) return false;
+      d = k + 1; fu = true;
+    }
+    const ca = commaB(b, d, n);
+    if (ca < 0) return false;
+    const cb = commaB(b, ca + 1, n);
+    if (cb < 0) return false;
+    let cc = commaB(b, cb + 1, n);
+    if (cc < 0) cc = n;
+    if (!isTypeTokenB(b, cb + 1, cc)) return false;
+    this.f.reset(b, fu ? m : d, n, fu ? 0 : 1);
     return true;
   }
 
@@ -456,11 +477,6 @@ export class SyslogParser implements RecordParser {
 
 const EMPTY = Buffer.alloc(0);
 
-/** True when b[a, e) holds no body boundary (space, tab, `>`). */
-function noBoundary(b: Buffer, a: number, e: number): boolean {
-  for (let i = a; i < e; i++) if (isBodyBoundary(b[i]!)) return false;
-  return true;
-}
 
 /** The log type token of a PAN-OS syslog CSV line (`TRAFFIC`, `SYSTEM`, …), or null (detection). */
 export function lineType(s: string): string | null {
