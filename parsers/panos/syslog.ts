@@ -23,9 +23,9 @@
  * Z/offset as given, otherwise wall-clock in --tz), else receive_time (1) when time_generated is empty.
  * A present but invalid date (e.g. `2020/00/00`, `2026/02/31`) makes the line malformed.
  */
-import { parseIsoTime, scanIsoTime, scanned, timeError, TERR_SYNTAX } from '../../src/model/time.js';
+import { MAX_TS, MIN_TS, parseIsoTime, scanIsoTime, scanned, timeError, TERR_SYNTAX } from '../../src/model/time.js';
 import { CsvFieldsB } from '../csv.js';
-import { BytesInterner, ipv4B, latin1, text, v4lead } from '../bytes.js';
+import { BytesInterner, d2B, ipv4B, latin1, text, v4lead } from '../bytes.js';
 import { SyslogHeader } from '../syslog/header.js';
 import { splitOctetFramesB, wazuhBodyStartB } from '../syslog/envelope.js';
 import type { Detection, ParseOptions, ParseSink, RecordParser } from '../types.js';
@@ -196,15 +196,46 @@ function findHiResB(b: Buffer, from: number, end: number, ref: number, instant: 
       && at(b, t + 3, end) === 58 && at(b, t + 6, end) === 58) {
       let fe = commaB(b, a, end);
       if (fe < 0) fe = end;
-      const s = latin1(b, a, fe);
-      const v = scanIsoTime(s, 0, null);
-      if (v >= 0 && scanned.offset && scanned.end === s.length) {
+      const v = isoB(b, a, fe);
+      if (v >= 0 && scanned.offset && scanned.end === fe - a) {
         const wall = v + scanned.offsetMin * 60_000;
         if (Math.abs((instant ? v : wall) - ref) <= HIRES_TOLERANCE_MS) return v;
       }
     }
   }
   return NaN;
+}
+
+/**
+ * scanIsoTime(latin1(b, a, fe), 0, null) without the string for the usual high_res_timestamp shape
+ * `YYYY-MM-DDTHH:MM:SS.fff±HH:MM`: the last conversion is kept by its bytes other than the 3 fraction
+ * digits (the milliseconds are added); any other shape, or a value near the range limits, is converted.
+ */
+const iso = { key: Buffer.alloc(32), len: -1, base: 0, end: 0, offset: false, offsetMin: 0 };
+function isoB(b: Buffer, a: number, fe: number): number {
+  const n = fe - a;
+  const f3 = n === 29 && b[a + 19] === 46 ? b[a + 22]! - 48 : -1;
+  const f2 = f3 >= 0 && f3 <= 9 ? d2B(b, a + 20, fe) : -1;
+  const ms = f2 >= 0 ? f2 * 10 + f3 : -1;
+  if (ms >= 0 && iso.len === n) {
+    const k = iso.key;
+    let i = 0;
+    while (i < 19 && k[i] === b[a + i]) i++;
+    if (i === 19) {
+      let j = 23;
+      while (j < n && k[j] === b[a + j]) j++;
+      if (j === n) {
+        scanned.end = iso.end; scanned.offset = iso.offset; scanned.offsetMin = iso.offsetMin;
+        return iso.base + ms;
+      }
+    }
+  }
+  const v = scanIsoTime(latin1(b, a, fe), 0, null);
+  if (ms >= 0 && v >= 0 && v - ms > MIN_TS + 1000 && v - ms + 1000 < MAX_TS && scanned.end === n) {
+    b.copy(iso.key, 0, a, fe);
+    iso.len = n; iso.base = v - ms; iso.end = scanned.end; iso.offset = scanned.offset; iso.offsetMin = scanned.offsetMin;
+  }
+  return v;
 }
 
 /** True when b[a, e) holds only ASCII whitespace (the text path's `trim() === ''` for ASCII lines). */
