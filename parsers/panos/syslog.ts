@@ -1,8 +1,11 @@
 /**
  * PAN-OS syslog CSV (`panos-syslog`): the CSV body behind any envelope (BSD with/without PRI or
  * hostname, IETF with one or two spaces, RFC 6587 octet counting incl. several frames on one line,
- * relay double headers, no header, Wazuh test-file wrapping; parsers/syslog/envelope.ts). The CSV start
- * is located by the `type` value (TRAFFIC, THREAT, SYSTEM …), then the layout is decided from the line:
+ * relay double headers, no header, Wazuh test-file wrapping; parsers/syslog/envelope.ts). The CSV body
+ * is where the shared syslog header (parsers/syslog/header.ts) says the message starts, when
+ * `[FU,]date,serial,TYPE` starts there; for headers the module reads otherwise (`<pri>stamp 1,…` with
+ * no host: the CSV is read as the host) the body is located by the `type` value (TRAFFIC, THREAT,
+ * SYSTEM …) after the first commas, else by a linear scan. Then the layout is decided from the line:
  *
  * - standard (PAN-OS 4.x–11.x): leading FUTURE_USE (`1`), receive_time, serial, type … protocol at 29,
  *   action at 30;
