@@ -217,13 +217,13 @@ export class CsvFieldsB {
         if (e < n) for (let k = e + 1; k < n; k++) if (b[k] === 44) { c = k; break; }
         p = c < 0 ? -1 : c + 1;
       } else {
-        let c = -1;
-        for (let k = p; k < n; k++) if (b[k] === 44) { c = k; break; }
+        let k = p;
+        while (k < n && b[k] !== 44) k++;
         starts[i] = p;
-        ends[i] = c < 0 ? n : c;
+        ends[i] = k;
         escs[i] = 0;
         i++;
-        p = c < 0 ? -1 : c + 1;
+        p = k < n ? k + 1 : -1;
       }
     }
     this.next = i;
