@@ -15,7 +15,7 @@ export function addReadOptions(cmd: Command): Command {
     .option('--year <year>', 'year of the first line of year-less syslog (default: inferred from the file\'s modification time)')
     .addOption(new Option('--action-map <PREFIX=allow|deny...>', 'verdict for an iptables log prefix; repeatable').argParser(collectActionMap))
     .option('--follow-symlinks', 'follow symbolic links when walking directories')
-    .option('--jobs <n>', 'threads that read and parse in all (default: $FWAUDIT_JOBS, else 1 = no worker threads; try 2+ on many large files)')
+    .option('--jobs <n>', 'threads for large inputs (default: $FWAUDIT_JOBS, else one per core for analyze and parse, 1 = no worker threads for the other commands)')
     .option('--strict', 'treat unreadable flow lines as an error (exit 2)')
     .option('--no-progress', 'never show the progress line on stderr');
 }
@@ -87,4 +87,4 @@ export const EXIT_HELP = {
   bug: '70   a bug in fwaudit (the message carries the stack; please report it)',
   pipe: '141  the reader of stdout went away (e.g. | head); nothing else is printed',
 };
-export const DUCKDB_ENV = 'FWAUDIT_DUCKDB_MEMORY  DuckDB memory limit of the store (default 1GB)';
+export const DUCKDB_ENV = 'FWAUDIT_DUCKDB_MEMORY  DuckDB memory limit of the store (default 128MB writing, 256MB reading)';

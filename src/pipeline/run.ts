@@ -3,6 +3,7 @@
  * One input's failure (missing, unreadable, truncated, unrecognised) is recorded in its summary and
  * the run goes on with the next input.
  */
+import { availableParallelism } from 'node:os';
 import type { Action, Flow } from '../model/flow.js';
 import { YearInferrer, ZoneConverter, defaultTimeZone } from '../model/time.js';
 import type { Detection, ParserModule, ParseSink, RecordParser, SkipKind } from '../../parsers/types.js';
@@ -50,6 +51,20 @@ export interface ReadOptions {
   stdin?: AsyncIterable<Buffer | string>;
   /** Parser families to detect and use (default: all of parsers/index.ts); tests and plugins. */
   parsers?: readonly ParserModule[];
+  /**
+   * Match in the worker threads (analyze): when the pool reads the inputs, every worker matches its part
+   * with a Matcher built from `wire` and `into` merges their states in input order; `onFlow` is then not
+   * called. Without the pool (one thread), `onFlow` gets every flow as usual.
+   */
+  /**
+   * Render in the worker threads (parse to JSON Lines / CSV): when the pool reads the inputs, every worker
+   * renders its flows with `flowRenderer(wire)` and `write` gets the text in input order; `onFlow` is then
+   * not called. Without the pool, `onFlow` gets every flow as usual.
+   */
+  encode?: { wire: import('./worker.js').WireEncode; write: (text: string) => void };
+  /** How the pool cuts its work (tests and the bench; default DEFAULT_TUNING of pool.ts). */
+  poolTuning?: import('./pool.js').PoolTuning;
+  match?: { wire: import('./worker.js').WireMatch; into: import('../matcher/matcher.js').Matcher };
 }
 
 export interface Progress { file: string; fileIndex: number; files: number; bytes: number; totalBytes: number | null; lines: number }
@@ -142,10 +157,13 @@ export async function readFlows(inputs: string[], opts: ReadOptions, onFlow: (f:
   const expanded = expandInputsDetailed(inputs, { followSymlinks: opts.followSymlinks === true });
   const files = expanded.files;
   // large inputs go to the worker pool (same flows, same order); not for resumed or growing inputs
-  // (one thread unless --jobs N / FWAUDIT_JOBS asks for more: see defaultJobs in pool.ts for the measurement)
-  const wantsPool = opts.jobs !== undefined ? opts.jobs > 1 : (process.env['FWAUDIT_JOBS'] ?? '1') !== '1';
+  // (threads: --jobs N, else FWAUDIT_JOBS, else one per core for analyze and parse: see defaultJobs in pool.ts)
+  const envJobs = Number(process.env['FWAUDIT_JOBS']);
+  const wantsPool = opts.jobs !== undefined ? opts.jobs > 1
+    : Number.isInteger(envJobs) && envJobs >= 1 ? envJobs > 1
+      : (opts.match !== undefined || opts.encode !== undefined) && availableParallelism() > 1;
   if (wantsPool && !opts.startOffsets?.size && !opts.holdPartialLastLine && !opts.parsers && expanded.refused.length === 0) {
-    const pooled = await (await import('./pool.js')).readFlowsPooled(files, opts, onFlow);
+    const pooled = await (await import('./pool.js')).readFlowsPooled(files, opts, onFlow, opts.poolTuning);
     if (pooled) return pooled;
   }
   const summaries: InputSummary[] = [];
