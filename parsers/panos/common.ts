@@ -184,6 +184,9 @@ export class PanRecord {
   tsError = '';
   src: string | null = null;
   dst: string | null = null;
+  /** True when src / dst already hold canonical address text (read from bytes): not parsed again. */
+  srcCanonical = false;
+  dstCanonical = false;
   /** 0-65535, null (absent), -1 (present, not a port). */
   sport: number | null = null;
   dport: number | null = null;
@@ -202,10 +205,15 @@ export class PanRecord {
 
   reset(): void {
     this.kind = 'any'; this.subtype = ''; this.ts = NaN; this.tsError = '';
-    this.src = null; this.dst = null; this.sport = null; this.dport = null; this.proto = null;
+    this.src = null; this.dst = null; this.srcCanonical = false; this.dstCanonical = false; this.sport = null; this.dport = null; this.proto = null;
     this.action = null; this.actionRequired = false; this.rule = null; this.app = null; this.device = null;
     this.url = null; this.endReason = null; this.bytes = null; this.packets = null;
   }
+}
+
+function canonicalText(v: string | null): string | null {
+  const t = v === null ? '' : v.trim();
+  return t === '' ? null : canonicalIp(t);
 }
 
 /**
@@ -214,10 +222,8 @@ export class PanRecord {
  */
 export function emitPanRecord(r: PanRecord, format: string, file: string, line: number, sink: ParseSink): void {
   if (r.tsError !== '') { sink.skip(r.tsError, line, 'malformed'); return; }
-  const srcText = r.src === null ? '' : r.src.trim();
-  const dstText = r.dst === null ? '' : r.dst.trim();
-  const src = srcText === '' ? null : canonicalIp(srcText);
-  const dst = dstText === '' ? null : canonicalIp(dstText);
+  const src = r.srcCanonical ? r.src : canonicalText(r.src);
+  const dst = r.dstCanonical ? r.dst : canonicalText(r.dst);
   if (src === null || dst === null) { sink.skip('panos invalid address', line, 'malformed'); return; }
   const transport = r.proto === null ? null : normalizeTransport(r.proto);
   if (transport !== null && !isKnownTransport(transport)) { sink.skip('panos protocol column holds no protocol', line, 'malformed'); return; }

@@ -1,8 +1,11 @@
 /**
  * PAN-OS syslog CSV (`panos-syslog`): the CSV body behind any envelope (BSD with/without PRI or
  * hostname, IETF with one or two spaces, RFC 6587 octet counting incl. several frames on one line,
- * relay double headers, no header, Wazuh test-file wrapping; parsers/syslog/envelope.ts). The CSV start
- * is located by the `type` value (TRAFFIC, THREAT, SYSTEM …), then the layout is decided from the line:
+ * relay double headers, no header, Wazuh test-file wrapping; parsers/syslog/envelope.ts). The CSV body
+ * is where the shared syslog header (parsers/syslog/header.ts) says the message starts, when
+ * `[FU,]date,serial,TYPE` starts there; for headers the module reads otherwise (`<pri>stamp 1,…` with
+ * no host: the CSV is read as the host) the body is located by the `type` value (TRAFFIC, THREAT,
+ * SYSTEM …) after the first commas, else by a linear scan. Then the layout is decided from the line:
  *
  * - standard (PAN-OS 4.x–11.x): leading FUTURE_USE (`1`), receive_time, serial, type … protocol at 29,
  *   action at 30;
@@ -14,16 +17,20 @@
  * A TRAFFIC or THREAT line whose protocol column does not hold a protocol or whose action column does
  * not hold an action in any of these layouts is malformed — never a flow read from shifted columns.
  *
- * Hot path: a CSV boundary scanner (parsers/csv.ts) reads fields only up to the ones needed; strings are
- * built for the kept fields; common tokens are interned.
+ * Hot path, on the line's UTF-8 bytes (`bytes()`; `line()` encodes and takes the same path): the syslog
+ * header module (parsers/syslog/header.ts) parses the envelope, a CSV boundary scanner over the buffer
+ * (parsers/csv.ts CsvFieldsB) reads fields only up to the ones needed; numbers and IPv4 are read from
+ * the bytes; strings are made only for kept fields, the repeated ones interned (rule, app, device, end reason).
  * Time: high_res_timestamp (TRAFFIC 102 / THREAT 107; ISO with offset, located without counting fields,
  * see findHiRes) when it agrees with time_generated within 5 minutes, else time_generated (6; ISO with
  * Z/offset as given, otherwise wall-clock in --tz), else receive_time (1) when time_generated is empty.
  * A present but invalid date (e.g. `2020/00/00`, `2026/02/31`) makes the line malformed.
  */
-import { parseIsoTime, scanIsoTime, scanned, timeError, TERR_SYNTAX } from '../../src/model/time.js';
-import { CsvFields } from '../csv.js';
-import { splitOctetFrames, wazuhBodyStart } from '../syslog/envelope.js';
+import { MAX_TS, MIN_TS, parseIsoTime, scanIsoTime, scanned, timeError, TERR_SYNTAX } from '../../src/model/time.js';
+import { CsvFieldsB } from '../csv.js';
+import { BytesInterner, d2B, ipv4B, latin1, text, v4lead } from '../bytes.js';
+import { SyslogHeader } from '../syslog/header.js';
+import { splitOctetFramesB, wazuhBodyStartB } from '../syslog/envelope.js';
 import type { Detection, ParseOptions, ParseSink, RecordParser } from '../types.js';
 import { ACTION_TOKENS, END_REASONS, OTHER_TYPES, PanRecord, TRANSPORTS, emitPanRecord, isPanAction, isPanProtocol } from './common.js';
 
@@ -117,94 +124,250 @@ function locateByScan(s: string): boolean {
   return false;
 }
 
+/** isTypeToken on bytes. */
+function isTypeTokenB(b: Buffer, a: number, e: number): boolean {
+  if (e - a < 3 || e - a > 20) return false;
+  for (let k = a; k < e; k++) {
+    const c = b[k]!;
+    if (!((c >= 65 && c <= 90) || c === 45)) return false;
+  }
+  return true;
+}
+
+function isDigitB(b: Buffer, i: number, end: number): boolean {
+  if (i < 0 || i >= end) return false;
+  const c = b[i]!;
+  return c >= 48 && c <= 57;
+}
+
+function at(b: Buffer, i: number, end: number): number {
+  return i >= 0 && i < end ? b[i]! : -1;
+}
+
+/** dateShapeAt on bytes. */
+function dateShapeAtB(b: Buffer, p: number, end: number): boolean {
+  const a = at(b, p + 4, end);
+  if (!(a === 47 || a === 45) || at(b, p + 7, end) !== a) return false;
+  for (const k of [0, 1, 2, 3, 5, 6, 8, 9]) if (!isDigitB(b, p + k, end)) return false;
+  return true;
+}
+
+function commaB(b: Buffer, p: number, end: number): number {
+  for (let i = p; i < end; i++) if (b[i] === 44) return i;
+  return -1;
+}
+
+/** locateByScan on bytes (same rules): sets `located`. */
+function locateByScanB(b: Buffer, p0: number, n: number): boolean {
+  let a = p0;
+  let prevStart = -1;
+  while (a < n) {
+    let e = commaB(b, a, n);
+    if (e < 0) e = n;
+    let d = a;
+    for (let k = e - 1; k >= a; k--) if (isBodyBoundary(b[k]!)) { d = k + 1; break; }
+    if (e - d >= 10 && dateShapeAtB(b, d, n) && e < n) {
+      const c2 = commaB(b, e + 1, n);
+      if (c2 > 0) {
+        let c3 = commaB(b, c2 + 1, n);
+        if (c3 < 0) c3 = n;
+        if (isTypeTokenB(b, c2 + 1, c3)) {
+          if (d === a && prevStart >= 0 && a - 1 - prevStart <= 8) { located.at = prevStart; located.fu = true; return true; }
+          located.at = d; located.fu = false;
+          return true;
+        }
+      }
+    }
+    prevStart = a;
+    for (let k = e - 1; k >= a; k--) if (isBodyBoundary(b[k]!)) { prevStart = k + 1; break; }
+    a = e + 1;
+  }
+  return false;
+}
+
 /**
  * Finds high_res_timestamp (`YYYY-MM-DDTHH:MM:SS.fff±HH:MM` or `…Z`, its own CSV field) after position
  * `from` (the end of the last field read). Instead of counting 40+ more fields to reach position
  * 102/107, the first ISO field with an offset whose time agrees with time_generated within 5 minutes
  * (`ref`: wall clock, or the instant when `instant`) is taken. Returns epoch ms or NaN.
  */
-function findHiRes(s: string, from: number, ref: number, instant: boolean): number {
-  let t = s.indexOf('T', from + 11);
-  while (t >= 0) {
+function findHiResB(b: Buffer, from: number, end: number, ref: number, instant: boolean): number {
+  for (let t = from + 11; t < end; t++) {
+    if (b[t] !== 84) continue;
     const a = t - 10;
-    if (s.charCodeAt(a - 1) === 44 && s.charCodeAt(a + 4) === 45 && s.charCodeAt(a + 7) === 45
-      && s.charCodeAt(t + 3) === 58 && s.charCodeAt(t + 6) === 58) {
-      const v = scanIsoTime(s, a, null);
-      if (v >= 0 && scanned.offset && (scanned.end === s.length || s.charCodeAt(scanned.end) === 44)) {
+    if (at(b, a - 1, end) === 44 && at(b, a + 4, end) === 45 && at(b, a + 7, end) === 45
+      && at(b, t + 3, end) === 58 && at(b, t + 6, end) === 58) {
+      let fe = commaB(b, a, end);
+      if (fe < 0) fe = end;
+      const v = isoB(b, a, fe);
+      if (v >= 0 && scanned.offset && scanned.end === fe - a) {
         const wall = v + scanned.offsetMin * 60_000;
         if (Math.abs((instant ? v : wall) - ref) <= HIRES_TOLERANCE_MS) return v;
       }
     }
-    t = s.indexOf('T', t + 1);
   }
   return NaN;
 }
 
+/**
+ * scanIsoTime(latin1(b, a, fe), 0, null) without the string for the usual high_res_timestamp shape
+ * `YYYY-MM-DDTHH:MM:SS.fff±HH:MM`: the last conversion is kept by its bytes other than the 3 fraction
+ * digits (the milliseconds are added); any other shape, or a value near the range limits, is converted.
+ */
+const iso = { key: Buffer.alloc(32), len: -1, base: 0, end: 0, offset: false, offsetMin: 0 };
+function isoB(b: Buffer, a: number, fe: number): number {
+  const n = fe - a;
+  const f3 = n === 29 && b[a + 19] === 46 ? b[a + 22]! - 48 : -1;
+  const f2 = f3 >= 0 && f3 <= 9 ? d2B(b, a + 20, fe) : -1;
+  const ms = f2 >= 0 ? f2 * 10 + f3 : -1;
+  if (ms >= 0 && iso.len === n) {
+    const k = iso.key;
+    let i = 0;
+    while (i < 19 && k[i] === b[a + i]) i++;
+    if (i === 19) {
+      let j = 23;
+      while (j < n && k[j] === b[a + j]) j++;
+      if (j === n) {
+        scanned.end = iso.end; scanned.offset = iso.offset; scanned.offsetMin = iso.offsetMin;
+        return iso.base + ms;
+      }
+    }
+  }
+  const v = scanIsoTime(latin1(b, a, fe), 0, null);
+  if (ms >= 0 && v >= 0 && v - ms > MIN_TS + 1000 && v - ms + 1000 < MAX_TS && scanned.end === n) {
+    b.copy(iso.key, 0, a, fe);
+    iso.len = n; iso.base = v - ms; iso.end = scanned.end; iso.offset = scanned.offset; iso.offsetMin = scanned.offsetMin;
+  }
+  return v;
+}
+
+/** True when b[a, e) holds only ASCII whitespace (the text path's `trim() === ''` for ASCII lines). */
+function blankB(b: Buffer, a: number, e: number): boolean {
+  for (let i = a; i < e; i++) {
+    const c = b[i]!;
+    if (!(c === 32 || (c >= 9 && c <= 13))) return c >= 0x80 ? text(b, a, e).trim() === '' : false;
+  }
+  return true;
+}
+
 export class SyslogParser implements RecordParser {
-  private readonly f = new CsvFields(128);
+  private readonly f = new CsvFieldsB(128);
   private readonly r = new PanRecord();
   private readonly format: string;
-  private lastStamp = '';
+  /** The syslog envelope's header (parsers/syslog/header.ts): it says where the CSV body starts. */
+  private readonly h: SyslogHeader;
+  private readonly rules = new BytesInterner();
+  private readonly apps = new BytesInterner();
+  private readonly devices = new BytesInterner();
+  private readonly misc = new BytesInterner();
+  private readonly stampKey = Buffer.alloc(64);
+  private stampLen = -1;
   private lastMs = NaN;
   private lastWall = NaN;
   private lastIso = false;
   private lineNo = 0;
-  private readonly frameFn = (t: string): void => this.frame(t, this.lineNo);
+  private buf: Buffer = Buffer.alloc(0);
+  private readonly frameFn = (a: number, e: number): void => this.frame(this.buf, a, e, this.lineNo);
 
   constructor(det: Detection, private readonly opts: ParseOptions, private readonly sink: ParseSink) {
     this.format = det.format;
+    this.h = new SyslogHeader(opts.zone, opts.years);
   }
 
+  /** Text input (UTF-16 files): the same byte path. */
   line(text: string, lineNo: number): void {
     if (text.length === 0) return;
-    let s = text;
-    const c0 = s.charCodeAt(0);
-    if (c0 === 108 /* l */ && s.startsWith('log ')) {
-      const w = wazuhBodyStart(s);
-      if (w < 0) { this.sink.skip('not a PAN-OS log line', lineNo, 'not-flow'); return; }
-      s = s.slice(w);
-    } else if (c0 >= 48 && c0 <= 57 && s.length > 4) {
-      this.lineNo = lineNo;
-      const frames = splitOctetFrames(s, this.frameFn);
-      if (frames > 0) { if (frames > 1) this.sink.note('extra-frames', frames - 1); return; }
-    }
-    if (s.trim() === '') { this.sink.skip('blank line', lineNo, 'not-flow'); return; }
-    this.frame(s, lineNo);
+    const b = Buffer.from(text, 'utf8');
+    this.bytes(b, 0, b.length, lineNo);
   }
 
-  /** Positions the field reader on the CSV body; false when the line is not a PAN-OS CSV log. */
-  private locate(s: string): boolean {
+  bytes(b: Buffer, start: number, end: number, lineNo: number): void {
+    if (end <= start) return;
+    let p = start;
+    const c0 = b[p]!;
+    if (c0 === 108 /* l */) {
+      const w = wazuhBodyStartB(b, p, end);
+      if (w >= 0) p = w;
+      else if (end - p >= 4 && b[p + 1] === 111 && b[p + 2] === 103 && b[p + 3] === 32) {
+        this.sink.skip('not a PAN-OS log line', lineNo, 'not-flow');
+        return;
+      }
+    } else if (c0 >= 48 && c0 <= 57 && end - start > 4) {
+      this.lineNo = lineNo;
+      this.buf = b;
+      const frames = splitOctetFramesB(b, start, end, this.frameFn);
+      this.buf = EMPTY;
+      if (frames > 0) { if (frames > 1) this.sink.note('extra-frames', frames - 1); return; }
+    }
+    if (blankB(b, p, end)) { this.sink.skip('blank line', lineNo, 'not-flow'); return; }
+    this.frame(b, p, end, lineNo);
+  }
+
+  /**
+   * Positions the field reader on the CSV body of b[p0, n): where the syslog header (any envelope the
+   * header module knows: RFC 3164/5424, relays, none) says the message starts, when the body starts
+   * there; else by its first commas, else by a scan for `[FU,]date,serial,TYPE,` (headers the module
+   * does not know: no host, foreign prefixes). False when the line is not a PAN-OS CSV log.
+   */
+  private locate(b: Buffer, p0: number, n: number): boolean {
     const f = this.f;
-    const n = s.length;
-    const c1 = s.indexOf(',');
+    const h = this.h;
+    if (h.parse(b, p0, n) && this.bodyAt(b, h.msg, n)) return true;
+    // No header, or one the module reads differently (`<pri>stamp 1,…` without a host reads the
+    // FUTURE_USE and receive_time date as the host): the body by its first commas.
+    const c1 = commaB(b, p0, n);
     if (c1 < 0) return false;
-    const c2 = s.indexOf(',', c1 + 1);
+    const c2 = commaB(b, c1 + 1, n);
     if (c2 < 0) return false;
-    const c3 = s.indexOf(',', c2 + 1);
+    const c3 = commaB(b, c2 + 1, n);
     if (c3 < 0) return false;
-    let c4 = s.indexOf(',', c3 + 1);
+    let c4 = commaB(b, c3 + 1, n);
     if (c4 < 0) c4 = n;
-    if (isDigitAt(s, c1 + 1) && isTypeToken(s, c3 + 1, c4)) {
+    if (isDigitB(b, c1 + 1, n) && isTypeTokenB(b, c3 + 1, c4)) {
       let a = c1;
-      while (a > 0 && !isBodyBoundary(s.charCodeAt(a - 1))) a--;
-      f.reset(s, a, 0);
+      while (a > p0 && !isBodyBoundary(b[a - 1]!)) a--;
+      f.reset(b, a, n, 0);
       return true;
     }
-    if (isTypeToken(s, c2 + 1, c3)) {
+    if (isTypeTokenB(b, c2 + 1, c3)) {
       // No leading FUTURE_USE: the line's first comma ends receive_time (`YYYY/MM/DD HH:MM:SS` or ISO).
       let a = c1;
-      while (a > 0 && !isBodyBoundary(s.charCodeAt(a - 1))) a--;
-      if (c1 - a === 8 && s.charCodeAt(a + 2) === 58 && a >= 11) {
+      while (a > p0 && !isBodyBoundary(b[a - 1]!)) a--;
+      if (c1 - a === 8 && at(b, a + 2, n) === 58 && a - p0 >= 11) {
         const d = a - 11;
-        if (s.charCodeAt(a - 1) === 32 && dateShapeAt(s, d) && (d === 0 || isBodyBoundary(s.charCodeAt(d - 1)))) a = d;
+        if (b[a - 1] === 32 && dateShapeAtB(b, d, n) && (d === p0 || isBodyBoundary(b[d - 1]!))) a = d;
       }
-      if (isDigitAt(s, a)) {
-        f.reset(s, a, 1);
+      if (isDigitB(b, a, n)) {
+        f.reset(b, a, n, 1);
         return true;
       }
     }
-    if (!locateByScan(s)) return false;
-    f.reset(s, located.at, located.fu ? 0 : 1);
+    // Anything else in front of the body (foreign prefixes): `[FU,]date,serial,TYPE,` anywhere.
+    if (!locateByScanB(b, p0, n)) return false;
+    f.reset(b, located.at, n, located.fu ? 0 : 1);
+    return true;
+  }
+
+  /**
+   * The CSV body right where the syslog header says the message starts: `FU,date…,serial,TYPE` (FU a
+   * short value without a boundary) or `date…,serial,TYPE`. Positions the field reader there.
+   */
+  private bodyAt(b: Buffer, m: number, n: number): boolean {
+    let d = m, fu = false;
+    if (!dateShapeAtB(b, m, n)) {
+      let k = m;
+      while (k < n && k - m <= 8 && b[k] !== 44 && !isBodyBoundary(b[k]!)) k++;
+      if (k === m || k - m > 8 || at(b, k, n) !== 44 || !dateShapeAtB(b, k + 1, n)) return false;
+      d = k + 1; fu = true;
+    }
+    const ca = commaB(b, d, n);
+    if (ca < 0) return false;
+    const cb = commaB(b, ca + 1, n);
+    if (cb < 0) return false;
+    let cc = commaB(b, cb + 1, n);
+    if (cc < 0) cc = n;
+    if (!isTypeTokenB(b, cb + 1, cc)) return false;
+    this.f.reset(b, fu ? m : d, n, fu ? 0 : 1);
     return true;
   }
 
@@ -231,10 +394,10 @@ export class SyslogParser implements RecordParser {
     return v !== null && isPanAction(v);
   }
 
-  private frame(s: string, lineNo: number): void {
+  private frame(b: Buffer, p0: number, n: number, lineNo: number): void {
     const f = this.f;
     const sink = this.sink;
-    if (!this.locate(s)) { sink.skip('not a PAN-OS log line', lineNo, 'not-flow'); return; }
+    if (!this.locate(b, p0, n)) { sink.skip('not a PAN-OS log line', lineNo, 'not-flow'); return; }
     f.readTo(F_SUBTYPE);
     let threat: boolean;
     if (f.is(F_TYPE, 'TRAFFIC')) threat = false;
@@ -262,32 +425,33 @@ export class SyslogParser implements RecordParser {
     r.kind = threat ? 'threat' : 'traffic';
     r.subtype = f.is(F_SUBTYPE, 'end') ? 'end' : f.is(F_SUBTYPE, 'start') ? 'start' : f.is(F_SUBTYPE, 'url') ? 'url' : f.get(F_SUBTYPE).toLowerCase();
     r.actionRequired = true;
-    r.src = f.get(F_SRC);
-    r.dst = f.get(F_DST);
+    this.addr(F_SRC, true);
+    this.addr(F_DST, false);
 
     // Time: high_res_timestamp, else time_generated, else receive_time.
     const tf = f.len(F_TIME) > 0 ? F_TIME : F_RECEIVE;
     if (f.len(tf) > 0) {
-      const a = f.start(tf), b = f.end(tf);
+      const a = f.start(tf), e = f.end(tf);
       let ts: number;
       // Consecutive lines mostly share their time_generated: reuse the last conversion.
-      if (b - a === this.lastStamp.length && s.startsWith(this.lastStamp, a)) ts = this.lastMs;
+      if (e - a === this.stampLen && this.sameStamp(b, a, e)) ts = this.lastMs;
       else {
-        ts = parseIsoTime(s, a, b, this.opts.zone);
-        this.lastStamp = s.slice(a, b);
+        const s = text(b, a, e);
+        ts = parseIsoTime(s, 0, s.length, this.opts.zone);
         this.lastMs = ts;
         this.lastIso = ts >= 0 && scanned.offset;
         // high_res_timestamp is compared with the instant when time_generated has an offset, else with
         // its wall clock (read as if UTC)
-        const w = ts >= 0 && !this.lastIso ? parseIsoTime(s, a, b, null) : ts;
+        const w = ts >= 0 && !this.lastIso ? parseIsoTime(s, 0, s.length, null) : ts;
         this.lastWall = w >= 0 ? w : NaN;
+        if (e - a <= this.stampKey.length) { b.copy(this.stampKey, 0, a, e); this.stampLen = e - a; } else this.stampLen = -1;
       }
       if (ts < 0) {
         r.tsError = `panos ${timeError(ts === TERR_SYNTAX ? -1 : ts)} (${tf === F_TIME ? 'time_generated' : 'receive_time'})`;
       } else {
         r.ts = ts;
         if (total > dev && dev > 0) {
-          const hr = findHiRes(s, f.end(total - 1), this.lastWall, this.lastIso);
+          const hr = findHiResB(b, f.end(total - 1), n, this.lastWall, this.lastIso);
           if (!Number.isNaN(hr)) r.ts = hr;
         }
       }
@@ -297,18 +461,39 @@ export class SyslogParser implements RecordParser {
     r.dport = f.len(L.dport) === 0 ? null : dp >= 0 && dp <= 65535 ? dp : -1;
     r.proto = this.transport(L.proto);
     r.action = this.rawAction(L.action);
-    r.rule = f.opt(F_RULE);
-    r.app = f.opt(F_APP);
-    r.device = (dev >= 0 ? f.opt(dev) : null) ?? f.opt(F_SERIAL);
+    r.rule = f.optIn(F_RULE, this.rules);
+    r.app = f.optIn(F_APP, this.apps);
+    r.device = (dev >= 0 ? f.optIn(dev, this.devices) : null) ?? f.optIn(F_SERIAL, this.devices);
     if (threat) {
       if (r.subtype === 'url') r.url = f.opt(L.misc);
     } else {
       r.bytes = f.len(L.bytes) === 0 ? null : f.uint(L.bytes);
       r.packets = f.len(L.packets) === 0 ? null : f.uint(L.packets);
-      const er = f.opt(L.endReason);
+      const er = f.optIn(L.endReason, this.misc);
       r.endReason = er !== null && (L === STANDARD || END_REASONS.has(er)) ? er : null;
     }
     emitPanRecord(r, this.format, this.opts.file, lineNo, sink);
+  }
+
+  /**
+   * Source/destination address. A dotted quad without leading zeros is its own canonical text: made
+   * from the bytes and not parsed again; anything else goes through canonicalIp (emitPanRecord). Not
+   * interned: addresses vary too much (a table of them keeps every new string alive past the young
+   * generation: measured slower).
+   */
+  private addr(i: number, src: boolean): void {
+    const f = this.f;
+    const r = this.r;
+    const a = f.start(i), e = f.end(i);
+    const canon = !f.escaped(i) && e > a && ipv4B(f.buf, a, e) >= 0 && !v4lead.lead;
+    const v = canon ? latin1(f.buf, a, e) : f.opt(i);
+    if (src) { r.src = v; r.srcCanonical = canon; } else { r.dst = v; r.dstCanonical = canon; }
+  }
+
+  private sameStamp(b: Buffer, a: number, e: number): boolean {
+    const k = this.stampKey;
+    for (let i = a; i < e; i++) if (b[i] !== k[i - a]) return false;
+    return true;
   }
 
   private transport(i: number): string | null {
@@ -323,6 +508,8 @@ export class SyslogParser implements RecordParser {
     return f.opt(i);
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 
 /** The log type token of a PAN-OS syslog CSV line (`TRAFFIC`, `SYSTEM`, …), or null (detection). */
