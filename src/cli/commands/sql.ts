@@ -5,7 +5,7 @@ import { generateMatcherSql } from '../../app/sql.js';
 import { OutputError } from '../../model/errors.js';
 import type { CliContext } from '../io.js';
 
-interface SqlCliOpts { inventory: string; ruleset: string[]; hosts?: string; dialect: string; output: string; flows: string; out?: string }
+interface SqlCliOpts { inventory: string; ruleset: string[]; hosts?: string; dialect: string; output: string; flows: string; out?: string; tables?: string; tablesUrl?: string }
 
 const HELP = `
 The statement computes what \`fwaudit analyze --json\` reports in "findings" or "requirements" (same column
@@ -48,6 +48,8 @@ export function register(program: Command, ctx?: CliContext): void {
     .addOption(new Option('--output <what>', 'findings (analyze --json "findings") or matrix ("requirements")').choices(['findings', 'matrix']).default('findings'))
     .requiredOption('--flows <path|table>', 'flows: a table/view name, or a Parquet directory or glob')
     .option('-o, --out <file>', 'write the statement to FILE instead of stdout')
+    .option('--tables <dir>', 'write the model tables (requirements, ports, role ranges, hosts) as DIR/NAME.parquet and read them from there instead of inline VALUES (duckdb, spark)')
+    .option('--tables-url <url>', 'where the engine finds the --tables files once copied (e.g. s3a://bucket/fwaudit-model); default: DIR')
     .addHelpText('after', HELP)
     .action(async (o: SqlCliOpts) => {
       const r = await generateMatcherSql(o);
