@@ -31,7 +31,8 @@ const core = (f: Finding): string => canonicalJson(Object.fromEntries(CORE.filte
 /** The matcher's per host pair findings on the same logs, in process. */
 async function matcherByHost(inputs: string[], inventoryPath: string): Promise<Finding[]> {
   const rulesets = resolveRulesets([]);
-  const m = new Matcher(rulesets, await loadInventory(inventoryPath, rulesets), { by: 'host' });
+  // no bound on probable groups: the statement keeps them all (the streaming matcher caps them at 10,000 by default)
+  const m = new Matcher(rulesets, await loadInventory(inventoryPath, rulesets), { by: 'host', maxGroups: Number.MAX_SAFE_INTEGER });
   await readFlows(inputs, { tz: 'UTC', year: 2026 }, (f) => m.observe(f));
   return m.result().findings;
 }
