@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import { generateMatcherSql } from '../../app/sql.js';
 import { OutputError } from '../../model/errors.js';
 import type { CliContext } from '../io.js';
+import { EXIT_HELP, helpFooter } from '../options.js';
 
 interface SqlCliOpts { inventory: string; ruleset: string[]; hosts?: string; dialect: string; output: string; flows: string; out?: string; tables?: string; tablesUrl?: string }
 
@@ -56,7 +57,10 @@ export function register(program: Command, ctx?: CliContext): void {
     .option('-o, --out <file>', 'write the statement to FILE instead of stdout')
     .option('--tables <dir>', 'write the model tables (requirements, ports, role ranges, hosts) as DIR/NAME.parquet and read them from there instead of inline VALUES (duckdb, spark)')
     .option('--tables-url <url>', 'where the engine finds the --tables files once copied (e.g. s3a://bucket/fwaudit-model); default: DIR')
-    .addHelpText('after', HELP)
+    .addHelpText('after', HELP + helpFooter([
+      'fwaudit sql --inventory inv.yaml --dialect duckdb --output matrix --flows /data/flows > matrix.sql',
+      'fwaudit sql --inventory inv.yaml --dialect spark --output findings --flows flows --tables model --out findings.sql',
+    ], [EXIT_HELP.ok, EXIT_HELP.input, EXIT_HELP.bug, EXIT_HELP.pipe]))
     .action(async (o: SqlCliOpts) => {
       const r = await generateMatcherSql(o);
       if (o.out) {
