@@ -23,6 +23,10 @@ import { compareStatus, isFailing } from '../model/status.js';
 import { UsageError } from '../model/errors.js';
 import { assertTimeZone } from '../model/time.js';
 import type { Row, Store } from '../store/store.js';
+import { ACTION_CODES, ACTION_TEXT } from '../store/codes.js';
+
+const DENY = ACTION_CODES.deny;
+const ALLOW = ACTION_CODES.allow;
 
 export const REPORT_SCHEMA_VERSION = 2;
 
@@ -171,6 +175,8 @@ export interface ReportOptions {
   displayTz?: string;
   /** Clock for `generated_at` (tests). */
   now?: Date;
+  /** Groups kept before the top-blocked tie-break (tests force the full ranking with 1). */
+  topCandidates?: number;
 }
 
 export const MAX_BUCKETS = 400;
@@ -178,6 +184,8 @@ const PER_REQ = 5;
 const MAX_RUNS = 20;
 const MAX_INPUTS = 50;
 const MAX_DEVICES = 50;
+/** Largest groups kept by the top-blocked aggregate before the tie-break (see there). */
+const TOP_CANDIDATES = 1000;
 
 const ISO = (col: string) => `strftime(${col}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
 
@@ -244,9 +252,10 @@ export async function buildReportModel(store: Store, opts: ReportOptions = {}): 
   const utc = tz === 'UTC' || tz === 'Etc/UTC';
   // Bucket text in the display zone. TIMESTAMP columns hold UTC.
   const local = (col: string) => (utc ? col : `timezone('${tz.replace(/'/g, "''")}', ${col} AT TIME ZONE 'UTC')`);
-  const bucketExpr = (col: string) => bucket === 'day'
-    ? `strftime(date_trunc('day', ${local(col)}), '%Y-%m-%d')`
-    : `strftime(date_trunc('hour', ${local(col)}), '%Y-%m-%dT%H:00${utc ? 'Z' : ''}')`;
+  // The bucket's start (local wall-clock time), and its text: queries group on the start and format the groups.
+  const bucketStart = (col: string) => `date_trunc('${bucket}', ${local(col)})`;
+  const bucketText = (start: string) => bucket === 'day' ? `strftime(${start}, '%Y-%m-%d')` : `strftime(${start}, '%Y-%m-%dT%H:00${utc ? 'Z' : ''}')`;
+  const bucketExpr = (col: string) => bucketText(bucketStart(col));
   const period = (col: string, first: number): { sql: string; params: string[] } => {
     const parts: string[] = [];
     const params: string[] = [];
@@ -262,32 +271,41 @@ export async function buildReportModel(store: Store, opts: ReportOptions = {}): 
   const previous = latestIdx >= 0 ? runsAll.slice(latestIdx + 1).find((r) => r.inputs > 0) ?? null : null;
   const latestId = latest && latestIdx >= 0 ? latest.run_id : '';
 
-  // The matched flows of the period, once: every per-requirement query below reads this temporary table
-  // (the view unnests the labels of every stored flow; a temporary table works on a read-only store too).
+  // The matched flows of the period, once, in the narrow layout (schema v4: codes and dictionary keys; texts are
+  // joined to the small aggregated results at the end): every per-requirement query below reads this temporary
+  // table (a temporary table works on a read-only store too). `report_labels`: product and requirement per label key.
   const fp = period('ts', 1);
   await store.all(`CREATE OR REPLACE TEMP TABLE report_rf AS
-    SELECT product, requirement, ts, action, transport, src_ip, dst_ip, dst_port, rule, log_device, run_id
-      FROM requirement_flows WHERE ts IS NOT NULL AND ${fp.sql}`, fp.params);
+    SELECT label_key, ts, action, transport_key, src4, src_text, dst4, dst_text, dst_port, rule_key, log_device_key, run_key
+      FROM requirement_rows WHERE ts IS NOT NULL AND ${fp.sql}`, fp.params);
+  await store.all(`CREATE OR REPLACE TEMP TABLE report_labels AS
+    SELECT t.key AS label_key, split_part(t.text, '/', 1) AS product, substr(t.text, strpos(t.text, '/') + 1) AS requirement
+      FROM texts t WHERE t.key IN (SELECT DISTINCT label_key FROM report_rf)`);
+  const [latestRow] = latestId ? await store.all(`SELECT key FROM texts WHERE text = $1`, [latestId]) : [];
+  // 0 is no key: `run_key = 0` is never true, `run_key <> 0` always (as run_id = '' was).
+  const latestKey = latestRow ? num(latestRow.key) : 0;
   try {
     return await modelFromTemp();
   } finally {
     await store.all(`DROP TABLE IF EXISTS temp.report_rf`);
+    await store.all(`DROP TABLE IF EXISTS temp.report_labels`);
   }
 
   async function modelFromTemp(): Promise<ReportModel> {
   // Per requirement and bucket; the latest run's share apart, for the state before it.
   const aggRows = await store.all(
-    `SELECT product, requirement, ${bucketExpr('ts')} AS b,
-            count(*) FILTER (WHERE action = 'deny') AS denies, count(*) FILTER (WHERE action = 'allow') AS allows,
-            count(*) FILTER (WHERE action = 'deny' AND run_id = $1) AS latest_denies,
-            count(*) FILTER (WHERE action = 'allow' AND run_id = $1) AS latest_allows,
-            ${ISO("min(ts) FILTER (WHERE action = 'deny')")} AS first_deny, ${ISO("max(ts) FILTER (WHERE action = 'deny')")} AS last_deny,
-            ${ISO("min(ts) FILTER (WHERE action = 'allow')")} AS first_allow, ${ISO("max(ts) FILTER (WHERE action = 'allow')")} AS last_allow,
-            ${ISO("max(ts) FILTER (WHERE action = 'deny' AND run_id <> $1)")} AS prev_last_deny,
-            ${ISO("max(ts) FILTER (WHERE action = 'allow' AND run_id <> $1)")} AS prev_last_allow,
+    `SELECT l.product, l.requirement, ${bucketText('a.bs')} AS b, a.* EXCLUDE (label_key, bs) FROM (
+       SELECT label_key, ${bucketStart('ts')} AS bs,
+            count(*) FILTER (WHERE action = ${DENY}) AS denies, count(*) FILTER (WHERE action = ${ALLOW}) AS allows,
+            count(*) FILTER (WHERE action = ${DENY} AND run_key = $1) AS latest_denies,
+            count(*) FILTER (WHERE action = ${ALLOW} AND run_key = $1) AS latest_allows,
+            ${ISO(`min(ts) FILTER (WHERE action = ${DENY})`)} AS first_deny, ${ISO(`max(ts) FILTER (WHERE action = ${DENY})`)} AS last_deny,
+            ${ISO(`min(ts) FILTER (WHERE action = ${ALLOW})`)} AS first_allow, ${ISO(`max(ts) FILTER (WHERE action = ${ALLOW})`)} AS last_allow,
+            ${ISO(`max(ts) FILTER (WHERE action = ${DENY} AND run_key <> $1)`)} AS prev_last_deny,
+            ${ISO(`max(ts) FILTER (WHERE action = ${ALLOW} AND run_key <> $1)`)} AS prev_last_allow,
             ${ISO('min(ts)')} AS first, ${ISO('max(ts)')} AS last
-       FROM report_rf
-      GROUP BY ALL ORDER BY product, requirement, b`, [latestId]);
+         FROM report_rf GROUP BY ALL) a JOIN report_labels l USING (label_key)
+      ORDER BY l.product, l.requirement, a.bs`, [latestKey]);
   const byReq = new Map<string, Agg[]>();
   for (const r of aggRows) {
     const a: Agg = {
@@ -303,7 +321,11 @@ export async function buildReportModel(store: Store, opts: ReportOptions = {}): 
   }
 
   // Buckets from the first to the last flow in the period (any flow, so silent days show as gaps).
-  const [span] = await store.all(`SELECT ${bucketExpr('min(ts)')} AS lo, ${bucketExpr('max(ts)')} AS hi FROM stored_flows WHERE ts IS NOT NULL AND ${period('ts', 1).sql}`, period('ts', 1).params);
+  // One scan for the span of the period and the flow counts (min/max skip flows without a time).
+  const [span] = await store.all(
+    `SELECT ${bucketExpr('min(ts)')} AS lo, ${bucketExpr('max(ts)')} AS hi,
+            count(*) FILTER (WHERE action = ${DENY}) AS d, count(*) FILTER (WHERE action = ${ALLOW}) AS a
+       FROM complete_flow_rows WHERE ${period('ts', 1).sql}`, period('ts', 1).params);
   const buckets = enumerateBuckets(strOrNull(span?.lo), strOrNull(span?.hi), bucket, utc);
 
   // Requirements known from runs (matrix rows: deployed, maybe unobserved), newest metadata first.
@@ -327,13 +349,19 @@ export async function buildReportModel(store: Store, opts: ReportOptions = {}): 
   }
 
   // Top values per requirement (devices, rules, hosts), capped, with the count of the rest.
-  const capped = async (col: string, where: string): Promise<Map<string, Capped<string>>> => {
+  // Counted on keys (a key or an address pair stands for exactly one text), ranked on the text.
+  const capped = async (col: 'log_device' | 'rule' | 'src' | 'dst', where: string): Promise<Map<string, Capped<string>>> => {
+    const ip = col === 'src' || col === 'dst';
+    const keys = ip ? `${col}4, ${col}_text` : `${col}_key`;
+    const notNull = ip ? `(${col}4 IS NOT NULL OR ${col}_text IS NOT NULL)` : `${col}_key IS NOT NULL`;
+    const value = ip ? `fw_ip(g.${col}4, g.${col}_text)` : `(SELECT t.text FROM texts t WHERE t.key = g.${col}_key)`;
     const rows = await store.all(
-      `WITH c AS (SELECT product, requirement, ${col} AS v, count(*) AS n FROM report_rf
-                   WHERE ${col} IS NOT NULL AND ${where} GROUP BY ALL)
-       SELECT product, requirement, v, n, count(*) OVER (PARTITION BY product, requirement) AS total FROM c
-       QUALIFY row_number() OVER (PARTITION BY product, requirement ORDER BY n DESC, v) <= ${PER_REQ}
-       ORDER BY product, requirement, n DESC, v`);
+      `WITH g AS (SELECT label_key, ${keys}, count(*) AS n FROM report_rf WHERE ${notNull} AND ${where} GROUP BY ALL),
+            cut AS (SELECT label_key, list_min(max(n, ${PER_REQ})) AS c, count(*) AS total FROM g GROUP BY label_key),
+            c AS (SELECT g.label_key, ${value} AS v, g.n, cut.total FROM g JOIN cut ON cut.label_key = g.label_key AND g.n >= cut.c)
+       SELECT l.product, l.requirement, v, n, total FROM c JOIN report_labels l USING (label_key)
+       QUALIFY row_number() OVER (PARTITION BY label_key ORDER BY n DESC, v) <= ${PER_REQ}
+       ORDER BY l.product, l.requirement, n DESC, v`);
     const out = new Map<string, Capped<string>>();
     for (const r of rows) {
       const k = key(String(r.product), String(r.requirement));
@@ -345,9 +373,9 @@ export async function buildReportModel(store: Store, opts: ReportOptions = {}): 
     return out;
   };
   const devicesBy = await capped('log_device', 'TRUE');
-  const rulesBy = await capped('rule', `action = 'deny'`);
-  const srcBy = await capped('src_ip', `action = 'deny'`);
-  const dstBy = await capped('dst_ip', `action = 'deny'`);
+  const rulesBy = await capped('rule', `action = ${DENY}`);
+  const srcBy = await capped('src', `action = ${DENY}`);
+  const dstBy = await capped('dst', `action = ${DENY}`);
 
   // Device coverage (logs of complete runs overlapping the period).
   const covWhere: string[] = [];
@@ -360,8 +388,10 @@ export async function buildReportModel(store: Store, opts: ReportOptions = {}): 
       WHERE c.last_ts IS NOT NULL AND ${covWhere.length ? covWhere.join(' AND ') : 'TRUE'}
       GROUP BY c.device ORDER BY c.device`, covParams);
   const dateRows = await store.all(
-    `SELECT log_device AS device, ${bucketExpr('ts')} AS b FROM stored_flows
-      WHERE ts IS NOT NULL AND log_device IS NOT NULL AND ${period('ts', 1).sql} GROUP BY ALL ORDER BY 1, 2`, period('ts', 1).params);
+    `SELECT t.text AS device, ${bucketText('d.bs')} AS b FROM (
+       SELECT log_device_key, ${bucketStart('ts')} AS bs FROM complete_flow_rows
+        WHERE ts IS NOT NULL AND log_device_key IS NOT NULL AND ${period('ts', 1).sql} GROUP BY ALL) d
+       JOIN texts t ON t.key = d.log_device_key ORDER BY 1, 2`, period('ts', 1).params);
   const datesBy = new Map<string, string[]>();
   for (const r of dateRows) {
     const l = datesBy.get(String(r.device)) ?? [];
@@ -424,12 +454,14 @@ export async function buildReportModel(store: Store, opts: ReportOptions = {}): 
   const hostGroups = new Map<string, Capped<HostGroup>>();
   if (changeCandidates.length > 0) {
     const rows = await store.all(
-      `WITH g AS (SELECT product, requirement, action, src_ip, dst_ip, transport, dst_port, count(*) AS n, max(ts) AS hi
-                    FROM report_rf WHERE run_id = $1 GROUP BY ALL)
-       SELECT product, requirement, action, src_ip, dst_ip, transport, dst_port, n, ${ISO('hi')} AS hi,
-              count(*) OVER (PARTITION BY product, requirement, action) AS total FROM g
-       QUALIFY row_number() OVER (PARTITION BY product, requirement, action ORDER BY n DESC, src_ip, dst_ip, dst_port) <= ${top}
-       ORDER BY product, requirement, action, n DESC, src_ip, dst_ip, dst_port`, [latestId]);
+      `WITH g AS (SELECT label_key, action, src4, src_text, dst4, dst_text, transport_key, dst_port, count(*) AS n, max(ts) AS hi
+                    FROM report_rf WHERE run_key = $1 GROUP BY ALL),
+            c AS (SELECT label_key, ${ACTION_TEXT('action')} AS action, fw_ip(src4, src_text) AS src_ip, fw_ip(dst4, dst_text) AS dst_ip,
+                         (SELECT t.text FROM texts t WHERE t.key = g.transport_key) AS transport, dst_port, n, hi FROM g)
+       SELECT l.product, l.requirement, action, src_ip, dst_ip, transport, dst_port, n, ${ISO('hi')} AS hi,
+              count(*) OVER (PARTITION BY label_key, action) AS total FROM c JOIN report_labels l USING (label_key)
+       QUALIFY row_number() OVER (PARTITION BY label_key, action ORDER BY n DESC, src_ip, dst_ip, dst_port) <= ${top}
+       ORDER BY l.product, l.requirement, action, n DESC, src_ip, dst_ip, dst_port`, [latestKey]);
     for (const h of rows) {
       const k = `${key(String(h.product), String(h.requirement))}\u0000${String(h.action)}`;
       const c = hostGroups.get(k) ?? { items: [], more: 0 };
@@ -448,28 +480,55 @@ export async function buildReportModel(store: Store, opts: ReportOptions = {}): 
 
   // Top blocked flows in the period (every stored denied flow), capped.
   const tp = period('ts', 1);
-  const tp2 = period('fl.ts', 1 + tp.params.length);
-  const topRows = await store.all(
-    `WITH g AS (
-       SELECT src_ip, dst_ip, transport, dst_port, count(*) AS count, min(ts) AS lo, max(ts) AS hi
-         FROM stored_flows WHERE action = 'deny' AND ${tp.sql}
-        GROUP BY src_ip, dst_ip, transport, dst_port),
-     t AS (SELECT *, count(*) OVER () AS total FROM g ORDER BY count DESC, src_ip, dst_ip, transport, dst_port LIMIT ${top})
-     SELECT t.src_ip, t.dst_ip, t.transport, t.dst_port, t.count, t.total, ${ISO('t.lo')} AS first_seen, ${ISO('t.hi')} AS last_seen,
-            list(DISTINCT fl.rule ORDER BY fl.rule) FILTER (WHERE fl.rule IS NOT NULL) AS rules,
-            list(DISTINCT fl.log_device ORDER BY fl.log_device) FILTER (WHERE fl.log_device IS NOT NULL) AS devices
-       FROM t JOIN stored_flows fl
-         ON fl.src_ip IS NOT DISTINCT FROM t.src_ip AND fl.dst_ip IS NOT DISTINCT FROM t.dst_ip
-        AND fl.transport IS NOT DISTINCT FROM t.transport AND fl.dst_port IS NOT DISTINCT FROM t.dst_port
-        AND fl.action = 'deny' AND ${tp2.sql}
-      GROUP BY ALL ORDER BY t.count DESC, t.src_ip, t.dst_ip, t.transport, t.dst_port`, [...tp.params, ...tp2.params]);
+  // Counted on the integer columns only (flows whose addresses are both IPv4 apart: no text to hash), in one
+  // aggregate over the groups that keeps the `top` largest counts and the TOP_CANDIDATES groups with the largest
+  // counts: when the last candidate's count is below the top-th count, every group that can reach the top (count at
+  // least the top-th) is a candidate, and only those are turned into text for the tie-break order. Otherwise (more
+  // ties than candidates) the groups are ranked in full. Without a period the groups come from `blocked_groups`
+  // (kept by every run; the same counts, see src/store/flow-table.ts). Then the first/last time, rules and devices of the top
+  // groups from their flows.
+  const TOP_CANDIDATES_N = Math.max(1, Math.trunc(opts.topCandidates ?? TOP_CANDIDATES));
+  const groups = `
+       SELECT src4, NULL::VARCHAR AS src_text, dst4, NULL::VARCHAR AS dst_text, transport_key, dst_port, count(*) AS count
+         FROM complete_flow_rows WHERE action = ${DENY} AND ${tp.sql} AND src_text IS NULL AND dst_text IS NULL
+        GROUP BY src4, dst4, transport_key, dst_port
+       UNION ALL
+       SELECT src4, src_text, dst4, dst_text, transport_key, dst_port, count(*) AS count
+         FROM complete_flow_rows WHERE action = ${DENY} AND ${tp.sql} AND (src_text IS NOT NULL OR dst_text IS NOT NULL) GROUP BY ALL`;
+  const decoded = (from: string) => `SELECT g.*, fw_ip(src4, src_text) AS src_ip, fw_ip(dst4, dst_text) AS dst_ip,
+         (SELECT x.text FROM texts x WHERE x.key = g.transport_key) AS transport FROM ${from}`;
+  const topOf = (t: string, complete = 't.complete') => `WITH ${t}
+     SELECT t.src_ip, t.dst_ip, t.transport, t.dst_port, t.count, t.total, ${ISO('min(fl.ts)')} AS first_seen, ${ISO('max(fl.ts)')} AS last_seen,
+            list(DISTINCT ru.text ORDER BY ru.text) FILTER (WHERE ru.text IS NOT NULL) AS rules,
+            list(DISTINCT ld.text ORDER BY ld.text) FILTER (WHERE ld.text IS NOT NULL) AS devices, ${complete} AS complete
+       FROM t JOIN complete_flow_rows fl
+         ON fl.action = ${DENY} AND ${period('fl.ts', 1).sql} AND fl.src4 IS NOT DISTINCT FROM t.src4 AND fl.src_text IS NOT DISTINCT FROM t.src_text
+        AND fl.dst4 IS NOT DISTINCT FROM t.dst4 AND fl.dst_text IS NOT DISTINCT FROM t.dst_text
+        AND fl.transport_key IS NOT DISTINCT FROM t.transport_key AND fl.dst_port IS NOT DISTINCT FROM t.dst_port
+       LEFT JOIN texts ru ON ru.key = fl.rule_key LEFT JOIN texts ld ON ld.key = fl.log_device_key
+      GROUP BY ALL
+      ORDER BY t.count DESC, t.src_ip, t.dst_ip, t.transport, t.dst_port`;
+  let topRows = await store.all(topOf(`
+     s AS (SELECT max(count, ${top}) AS top, max(count, ${TOP_CANDIDATES_N}) AS topk,
+                  max_by({'src4': src4, 'src_text': src_text, 'dst4': dst4, 'dst_text': dst_text, 'transport_key': transport_key,
+                          'dst_port': dst_port, 'count': count}, count, ${TOP_CANDIDATES_N}) AS cands, count(*) AS total
+            FROM ${since || until ? `(${groups})` : 'blocked_groups'}),
+     c AS (SELECT unnest(s.cands, recursive := true), s.total,
+                  len(s.topk) < ${TOP_CANDIDATES_N} OR list_min(s.topk) < list_min(s.top) AS complete,
+                  list_min(s.top) AS cut FROM s),
+     t AS (${decoded('c g')} WHERE g.count >= g.cut ORDER BY count DESC, src_ip, dst_ip, transport, dst_port LIMIT ${top})`), tp.params);
+  if (topRows.length > 0 && topRows[0]!.complete !== true) {
+    topRows = await store.all(topOf(`
+     g AS (${groups}),
+     cut AS (SELECT list_min(max(count, ${top})) AS c, count(*) AS total FROM g),
+     t AS (${decoded('(SELECT g.*, cut.total FROM g JOIN cut ON g.count >= cut.c) g')} ORDER BY count DESC, src_ip, dst_ip, transport, dst_port LIMIT ${top})`, 'TRUE'), tp.params);
+  }
   const blocked: BlockedFlow[] = topRows.map((r) => ({
     src_ip: strOrNull(r.src_ip), dst_ip: strOrNull(r.dst_ip), transport: strOrNull(r.transport),
     dst_port: r.dst_port === null ? null : num(r.dst_port), count: num(r.count), first_seen: strOrNull(r.first_seen),
     last_seen: strOrNull(r.last_seen), rules: ((r.rules as string[] | null) ?? []).slice(0, PER_REQ), devices: ((r.devices as string[] | null) ?? []).slice(0, PER_REQ),
   }));
-  const [counts] = await store.all(
-    `SELECT count(*) FILTER (WHERE action = 'deny') AS d, count(*) FILTER (WHERE action = 'allow') AS a FROM stored_flows WHERE ${tp.sql}`, tp.params);
+  const counts = span;
 
   // Inputs read (parse coverage): the most recent, capped.
   const inputRows = await store.all(

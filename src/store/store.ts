@@ -1,5 +1,6 @@
 /**
- * The DuckDB store: runs, inputs (content identity), flows (bulk through the Appender), findings, matrix.
+ * The DuckDB store: runs, inputs (content identity), flows (the narrow `flow_rows` table written in DataChunks, see
+ * flow-table.ts; the `flows` view gives the readable columns), findings, matrix.
  * Every value that comes from logs or config is bound or appended, never spliced into SQL text.
  */
 import {
@@ -8,10 +9,14 @@ import {
   type DuckDBAppender, type DuckDBConnection, type DuckDBInstance, type DuckDBValue,
 } from '@duckdb/node-api';
 import { DuckDBInstance as Instance } from '@duckdb/node-api';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Flow } from '../model/flow.js';
 import type { Finding, MatrixRow } from '../model/finding.js';
 import type { InputIdentity } from './identity.js';
-import { FLOW_TABLE_COLUMNS, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { BLOCKED_GROUPS_MERGE, FLOW_ROW_COLUMNS, FlowChunkWriter, TextDictionary } from './flow-table.js';
 
 export { SCHEMA_VERSION } from './schema.js';
 export type { InputIdentity } from './identity.js';
@@ -89,7 +94,8 @@ async function dropUnfinishedRuns(c: DuckDBConnection, path: string): Promise<vo
   const unfinished = `(SELECT run_id FROM runs WHERE finished_at IS NULL)`;
   await c.run('BEGIN TRANSACTION');
   try {
-    for (const t of ['flows', 'findings', 'matrix', 'checkpoints', 'device_coverage']) await c.run(`DELETE FROM ${t} WHERE run_id IN ${unfinished}`);
+    await c.run(`DELETE FROM flow_rows WHERE run_key IN (SELECT key FROM texts WHERE text IN ${unfinished})`);
+    for (const t of ['findings', 'matrix', 'checkpoints', 'device_coverage']) await c.run(`DELETE FROM ${t} WHERE run_id IN ${unfinished}`);
     await c.run(`DELETE FROM inputs WHERE first_run_id IN ${unfinished}`);
     await c.run(`DELETE FROM runs WHERE finished_at IS NULL`);
     await c.run('COMMIT');
@@ -116,8 +122,21 @@ export function flowFilter(keep?: Keep, isMatched?: (f: Flow) => boolean): (f: F
 export type Row = Record<string, unknown>;
 export type Params = unknown[] | Record<string, unknown>;
 
-/** Rows between Appender flushes (the Appender itself writes DataChunks of 2048 rows). */
-const FLUSH_ROWS = 100_000;
+/** Rows between Appender flushes (the writer hands DuckDB DataChunks of 2048 rows). */
+const FLUSH_ROWS = 16_384;
+
+/**
+ * DuckDB memory budgets (FWAUDIT_DUCKDB_MEMORY overrides both). A writer appends a whole run in one transaction:
+ * DuckDB keeps the run's rows in memory up to its budget and writes the rest to the store file, so the budget is
+ * what an ingest of any size adds to the reader's own memory. A read-only open (report, query, export) spills its
+ * large aggregations to a private temporary directory beyond its budget.
+ */
+const WRITE_MEMORY_LIMIT = '128MB';
+const READ_MEMORY_LIMIT = '256MB';
+
+function removeTempDir(dir: string | null): void {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
 
 function toMs(v: Date | string | number | null | undefined): number | null {
   if (v === null || v === undefined) return null;
@@ -147,6 +166,10 @@ export function plainValue(v: unknown): unknown {
 
 export class Store {
   private flowAppender: DuckDBAppender | null = null;
+  private textAppender: DuckDBAppender | null = null;
+  private labelAppender: DuckDBAppender | null = null;
+  private writer: FlowChunkWriter | null = null;
+  private readonly dict = new TextDictionary();
   private buffered = 0;
   private fileInputs = new Map<string, string>();
   private currentRun: string | null = null;
@@ -154,6 +177,7 @@ export class Store {
   private inTransaction = false;
   private runStart = 0;
   private failure: StoreError | null = null;
+  private tempDir: string | null = null;
 
   private constructor(
     readonly path: string,
@@ -174,9 +198,16 @@ export class Store {
     let instance: DuckDBInstance | null = null;
     // A bounded memory budget: DuckDB spills large aggregations to temp files instead of growing
     // (its default is 80 % of RAM). FWAUDIT_DUCKDB_MEMORY overrides it, e.g. "4GB".
-    const settings: Record<string, string> = { memory_limit: process.env['FWAUDIT_DUCKDB_MEMORY'] ?? '1GB' };
+    // Read-only opens (report, query, export) get a smaller budget and spill into a private temporary directory
+    // (the store's own directory may not be writable for a reader): a report stays under ~500 MB on any store.
     const readOnly = !!(opts.readOnly || opts.query);
-    if (readOnly) settings['access_mode'] = 'READ_ONLY';
+    const settings: Record<string, string> = { memory_limit: process.env['FWAUDIT_DUCKDB_MEMORY'] ?? (readOnly ? READ_MEMORY_LIMIT : WRITE_MEMORY_LIMIT) };
+    let tempDir: string | null = null;
+    if (readOnly) {
+      settings['access_mode'] = 'READ_ONLY';
+      tempDir = mkdtempSync(join(tmpdir(), 'fwaudit-duckdb-'));
+      settings['temp_directory'] = tempDir;
+    }
     if (opts.query) {
       Object.assign(settings, {
         enable_external_access: 'false', autoinstall_known_extensions: 'false', autoload_known_extensions: 'false',
@@ -190,6 +221,7 @@ export class Store {
         break;
       } catch (e) {
         const msg = (e as Error).message;
+        if (!isLockError(msg) || Date.now() >= deadline) removeTempDir(tempDir);
         if (!isLockError(msg)) throw new StoreError(`cannot open store: ${msg}`, path);
         if (Date.now() >= deadline) {
           const pid = /PID (\d+)/.exec(msg)?.[1];
@@ -203,10 +235,13 @@ export class Store {
     try {
       const { version, from } = await migrate(connection, path, readOnly);
       if (!readOnly) await dropUnfinishedRuns(connection, path);
-      return new Store(path, instance, connection, version, from);
+      const store = new Store(path, instance, connection, version, from);
+      store.tempDir = tempDir;
+      return store;
     } catch (e) {
       connection.closeSync();
       instance.closeSync();
+      removeTempDir(tempDir);
       throw e;
     }
   }
@@ -270,8 +305,8 @@ export class Store {
   }
 
   /**
-   * Appends one flow through the Appender (DuckDB buffers rows into chunks itself; we flush every
-   * FLUSH_ROWS rows). `inputId` defaults to the tracked input whose path equals `f.file`;
+   * Appends one flow: the writer encodes it into its typed arrays and hands DuckDB a DataChunk every 2,048 rows; the
+   * Appender is flushed every FLUSH_ROWS rows. `inputId` defaults to the tracked input whose path equals `f.file`;
    * `matched` is e.g. "product/requirement;…". Values go straight from the record to typed appends: no SQL text.
    */
   appendFlow(f: Flow, inputId?: string | null, matched?: string | null): void {
@@ -290,18 +325,9 @@ export class Store {
   }
 
   private appendFlowRow(f: Flow, inputId?: string | null, matched?: string | null): void {
-    const ap = this.flowAppender;
-    if (!ap) throw new StoreError('flow appender not ready (call beginRun first)', this.path);
-    if (f.ts === null || !Number.isFinite(f.ts)) ap.appendNull();
-    else ap.appendTimestamp(new DuckDBTimestampValue(BigInt(Math.trunc(f.ts)) * 1000n));
-    ap.appendVarchar(f.action);
-    str(ap, f.raw_action); str(ap, f.transport); str(ap, f.src_ip); int(ap, f.src_port); str(ap, f.dst_ip); int(ap, f.dst_port);
-    str(ap, f.direction); str(ap, f.device); str(ap, f.rule); str(ap, f.app); big(ap, f.bytes); big(ap, f.packets);
-    str(ap, f.end_reason); str(ap, f.host); str(ap, f.url); str(ap, f.format); str(ap, f.file); big(ap, f.line);
-    str(ap, inputId === undefined ? (this.fileInputs.get(f.file) ?? null) : inputId);
-    str(ap, this.currentRun);
-    str(ap, matched);
-    ap.endRow();
+    const w = this.writer;
+    if (!w) throw new StoreError('flow appender not ready (call beginRun first)', this.path);
+    w.add(f, inputId === undefined ? (this.fileInputs.get(f.file) ?? null) : inputId, this.currentRun, matched ?? null);
     if (++this.buffered >= FLUSH_ROWS) this.writeChunk();
   }
 
@@ -316,22 +342,42 @@ export class Store {
 
   private writeChunk(): void {
     if (this.buffered === 0) return;
+    this.writer?.flush();
+    if (this.textAppender && this.labelAppender) this.dict.drain(this.textAppender, this.labelAppender);
     this.flowAppender?.flushSync();
     this.appended += this.buffered;
     this.buffered = 0;
   }
 
-  /** Must be awaited once before the first appendFlow (beginRun does it). */
+  /** Must be awaited once before the first appendFlow (beginRun does it). Loads the text dictionary. */
   async prepareAppender(): Promise<void> {
     if (this.flowAppender) return;
-    // appendFlow writes positionally: the table must have exactly the documented column order.
+    // The writer fills columns positionally: the table must have exactly the documented column order.
     const cols = (await this.all(
-      `SELECT column_name FROM information_schema.columns WHERE table_name = 'flows' AND table_schema = 'main'
-         AND table_catalog = current_database() ORDER BY ordinal_position`)).map((r) => String(r.column_name));
-    if (cols.join(',') !== FLOW_TABLE_COLUMNS.join(',')) {
-      throw new StoreError(`flows table columns (${cols.join(', ')}) differ from the expected layout`, this.path);
+      `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'flow_rows' AND table_schema = 'main'
+         AND table_catalog = current_database() ORDER BY ordinal_position`)).map((r) => `${String(r.column_name)} ${String(r.data_type)}`);
+    const expected = FLOW_ROW_COLUMNS.map(([n, t]) => `${n} ${t}`);
+    if (cols.join(',') !== expected.join(',')) {
+      throw new StoreError(`flow_rows table columns (${cols.join(', ')}) differ from the expected layout`, this.path);
     }
-    this.flowAppender = await this.connection.createAppender('flows');
+    const texts = (await this.connection.runAndReadAll(`SELECT key, text FROM texts`)).getRowObjectsJS();
+    const labelled = (await this.connection.runAndReadAll(`SELECT DISTINCT matched_key AS k FROM matched_labels`)).getRowObjectsJS();
+    this.dict.load(texts.map((r) => ({ key: Number(r.key), text: String(r.text) })), labelled.map((r) => Number(r.k)));
+    this.flowAppender = await this.connection.createAppender('flow_rows');
+    this.textAppender = await this.connection.createAppender('texts');
+    this.labelAppender = await this.connection.createAppender('matched_labels');
+    this.writer = new FlowChunkWriter(this.flowAppender, this.dict);
+  }
+
+  private closeAppenders(flush: boolean): void {
+    const aps = [this.textAppender, this.labelAppender, this.flowAppender];
+    this.flowAppender = this.textAppender = this.labelAppender = null;
+    this.writer = null;
+    let err: unknown = null;
+    for (const ap of aps) {
+      try { if (flush) ap?.closeSync(); else ap?.closeSync(); } catch (e) { err ??= e; }
+    }
+    if (flush && err) throw err;
   }
 
   /** Writes buffered flows and makes them visible to queries. */
@@ -375,6 +421,8 @@ export class Store {
       ap.closeSync();
     }
     const stored = [{ n: this.appendedFlows - this.runStart }];
+    const runKey = this.dict.lookup(runId);
+    if (runKey !== undefined && stored[0]!.n > 0) await this.connection.run(BLOCKED_GROUPS_MERGE, [runKey]);
     const st = await this.connection.prepare(
       `UPDATE runs SET finished_at = $2, inputs = $3, lines = $4, flows = $5, findings = $6, skipped = $7, stored_flows = $8
        WHERE run_id = $1`);
@@ -382,10 +430,7 @@ export class Store {
       findings.length, bigValue(counts.skipped ?? 0), bigValue(Number(stored[0]?.n ?? 0))],
     [VARCHAR, TIMESTAMP, INTEGER, BIGINT, BIGINT, INTEGER, BIGINT, BIGINT]);
     await st.run();
-    if (this.flowAppender) {
-      this.flowAppender.closeSync();
-      this.flowAppender = null;
-    }
+    this.closeAppenders(true);
     if (this.inTransaction) {
       await this.connection.run('COMMIT');
       this.inTransaction = false;
@@ -396,8 +441,10 @@ export class Store {
   /** Rolls back the run in progress (nothing of it stays in the store). Never throws. */
   async abortRun(): Promise<void> {
     this.failure = null;
-    try { this.flowAppender?.closeSync(); } catch { /* the rollback discards it */ }
-    this.flowAppender = null;
+    // Unwritten rows are dropped with the writer; the rollback discards what was appended. The dictionary is
+    // reloaded by the next prepareAppender (keys created in the rolled-back run are gone).
+    this.writer = null;
+    try { this.closeAppenders(false); } catch { /* the rollback discards it */ }
     this.buffered = 0;
     if (this.inTransaction) {
       this.inTransaction = false;
@@ -472,11 +519,11 @@ export class Store {
     if (this.inTransaction) await this.abortRun();
     if (this.flowAppender) {
       this.writeChunk();
-      this.flowAppender.closeSync();
-      this.flowAppender = null;
+      this.closeAppenders(true);
     }
     this.connection.closeSync();
     this.instance.closeSync();
+    removeTempDir(this.tempDir);
   }
 }
 
@@ -545,17 +592,33 @@ async function migrate(c: DuckDBConnection, path: string, readOnly: boolean): Pr
     throw new OlderSchemaError(`store schema version ${current} is older than ${SCHEMA_VERSION}; open it read-write once to migrate`, path);
   }
   const from = current === 0 ? null : current;
+  // A migration rewrites whole tables once: it runs with a larger DuckDB budget than the writer's (a small budget
+  // made the v4 conversion fail now and then with "Out of Memory" even on a tiny store), then the budget is restored.
+  const budget = (await c.runAndReadAll(`SELECT current_setting('memory_limit') AS m`)).getRowObjectsJS()[0]?.m;
+  if (from !== null && process.env['FWAUDIT_DUCKDB_MEMORY'] === undefined) await c.run(`SET memory_limit = '1GB'`);
+  try {
+    await runMigrations(c, path, current);
+  } finally {
+    if (typeof budget === 'string' && /^[0-9. A-Za-z]+$/.test(budget)) await c.run(`SET memory_limit = '${budget}'`);
+  }
+  return { version: SCHEMA_VERSION, from };
+}
+
+async function runMigrations(c: DuckDBConnection, path: string, current: number): Promise<void> {
   for (const m of MIGRATIONS) {
     if (m.version <= current) continue;
     await c.run('BEGIN TRANSACTION');
+    let step = '';
     try {
-      for (const s of m.statements) await c.run(s);
+      for (const s of m.statements) {
+        step = s.replace(/\s+/g, ' ').slice(0, 60);
+        await c.run(s);
+      }
       await c.run(`INSERT INTO schema_version VALUES ($1, now()::TIMESTAMP, $2)`, [m.version, m.description]);
       await c.run('COMMIT');
     } catch (e) {
       await c.run('ROLLBACK');
-      throw new StoreError(`migration to schema version ${m.version} failed: ${(e as Error).message}`, path);
+      throw new StoreError(`migration to schema version ${m.version} failed (at "${step}…"): ${(e as Error).message}`, path);
     }
   }
-  return { version: SCHEMA_VERSION, from };
 }
