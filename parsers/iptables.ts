@@ -8,14 +8,17 @@
  * kept fields (addresses, host, prefix), and timestamps, hosts and prefix verdicts are cached.
  */
 import { newFlow, normalizeTransport, type Action, type Direction } from '../src/model/flow.js';
-import { canonicalIp } from '../src/model/ip.js';
-import { civilToUtc, parseIsoTime, timeError, TERR_SYNTAX } from '../src/model/time.js';
+import { civilToUtc, parseIsoTime, timeError, TERR_SYNTAX, YearInferrer, ZoneConverter } from '../src/model/time.js';
 import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } from './types.js';
 import { guardSink } from './validate.js';
-import { splitOctetFrames, wazuhBodyStart } from './syslog/envelope.js';
-import { SyslogHeader, at, d2, hasEq, isDigit, monthAt, valueEnd } from './syslog/header.js';
+import { Capture, WrapJoiner } from './wrap.js';
+import { splitOctetFramesB, wazuhBodyStartB } from './syslog/envelope.js';
+import { SyslogHeader, hasEq, isDigit, valueEnd } from './syslog/header.js';
+import { AddrInterner, BytesInterner, byteIndex, litAt, litIndex, monthAtB, text } from './bytes.js';
 
 const FORMAT_LINES = 'iptables';
+/** Keys a netfilter LOG record carries once (LEN= is twice in UDP records): a line repeating one is another record. */
+const RECORD_KEYS = ['IN=', 'OUT=', 'MAC=', 'SRC=', 'DST=', 'PROTO=', 'SPT=', 'DPT='];
 const FORMAT_JOURNALD = 'iptables-journald';
 
 // ---------------------------------------------------------------------------------------------------
@@ -25,8 +28,8 @@ const FORMAT_JOURNALD = 'iptables-journald';
 
 
 
-/** Unsigned decimal at p (up to the first non-digit), or -1 when there is no digit / it is too long. */
-function uintAt(s: string, p: number): number {
+/** Unsigned decimal at p in text (up to the first non-digit), or -1 when there is no digit / it is too long. */
+function uintAtS(s: string, p: number): number {
   let n = 0, i = p;
   const lim = p + 10;
   for (; i < s.length && i < lim; i++) {
@@ -39,34 +42,16 @@ function uintAt(s: string, p: number): number {
   return n;
 }
 
-/** Port value at p: digits up to a space or the end of the text, 0-65535; null otherwise (`4x`, `70000`, ``). */
-function portAt(s: string, p: number): number | null {
-  const n = uintAt(s, p);
-  if (n < 0 || n > 65535) return null;
-  let e = p;
-  while (isDigit(s.charCodeAt(e))) e++;
-  return e >= s.length || s.charCodeAt(e) === 32 ? n : null;
+/** Two digits at p in text, or -1. */
+function d2S(s: string, p: number): number {
+  const a = s.charCodeAt(p) - 48, b = s.charCodeAt(p + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
 }
 
-
-/**
- * Checks s[a,b) as dotted-quad IPv4: 0 = not IPv4, 1 = valid and canonical, 2 = valid with leading zeros.
- */
-function v4Check(s: string, a: number, b: number): number {
-  let digits = 0, dots = 0, part = 0, lead = false;
-  for (let i = a; i < b; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      if (digits === 1 && part === 0) lead = true;
-      part = part * 10 + (c - 48);
-      if (++digits > 3 || part > 255) return 0;
-    } else if (c === 46) {
-      if (digits === 0 || ++dots > 3) return 0;
-      digits = 0; part = 0;
-    } else return 0;
-  }
-  if (dots !== 3 || digits === 0) return 0;
-  return lead ? 2 : 1;
+/** Month number (1-12) of a three-letter English month name at p in text, else 0. */
+function monthAt(s: string, p: number): number {
+  const b = Buffer.from(s.slice(p, p + 3), 'latin1');
+  return b.length === 3 && s.charCodeAt(p) < 128 && s.charCodeAt(p + 1) < 128 && s.charCodeAt(p + 2) < 128 ? monthAtB(b, 0, 3) : 0;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -236,8 +221,6 @@ function detectIptables(head: string): Detection | null {
 // Parser
 // ---------------------------------------------------------------------------------------------------
 
-const V6_CACHE_MAX = 20_000;
-
 class IptablesParser implements RecordParser {
   private readonly format: string;
   private readonly file: string;
@@ -248,11 +231,13 @@ class IptablesParser implements RecordParser {
   private readonly h: SyslogHeader;
 
   // Caches.
-  private preRaw = '';
+  // The log prefix (`IPTABLES-DROP: `) of the current line, interned by its bytes, and its verdict.
+  private readonly prefixes = new BytesInterner();
   private preTrim: string | null = null;
   private preAction: Action = 'unknown';
-  private readonly verdicts = new Map<string, Action>();
-  private readonly v6 = new Map<string, string | null>();
+  private lastPre = '';
+  private readonly verdicts = new Map<string, { trim: string | null; action: Action }>();
+  private readonly addrs = new AddrInterner();
 
   // journalctl -o export entry state.
   private jAny = false;
@@ -265,34 +250,92 @@ class IptablesParser implements RecordParser {
   /** Lines of the current entry: one unit is its flow or skip, the others are counted as field lines. */
   private jLines = 0;
 
-  constructor(det: Detection, private readonly opts: ParseOptions, private readonly sink: ParseSink) {
+  /** Where results go: the validation guard, in front of the wrap joiner's capture for syslog lines. */
+  private readonly sink: ParseSink;
+  private readonly joiner: WrapJoiner | null = null;
+  /** Whether the line being parsed started with a header (syslog, Proxmox, octet count, Wazuh). */
+  private headerSeen = false;
+  // Wrapped lines (parsers/wrap.ts): the header of the last plain line, pinned for the replay of a join.
+  private replay = false;
+  private lineStart = 0;
+  private last = { ok: false, ts: null as number | null, host: null as string | null, err: 0, msgOff: 0, chain: null as string | null };
+  private pinned = { ...this.last };
+
+  private pinLast(): boolean {
+    const l = this.last, p = this.pinned;
+    p.ok = l.ok; p.ts = l.ts; p.host = l.host; p.err = l.err; p.msgOff = l.msgOff; p.chain = l.chain;
+    return l.ok;
+  }
+  /** Index of the IN=/OUT= key the body found on the last line, else -1. */
+  private keyAt = -1;
+
+  constructor(det: Detection, private readonly opts: ParseOptions, out: ParseSink) {
     this.format = det.format;
     this.file = opts.file;
     this.wazuh = det.dialect === 'wazuh-ini';
     this.exportMode = det.dialect === 'journal-export';
     this.h = new SyslogHeader(opts.zone, opts.years);
+    if (det.framing === 'lines' && !this.exportMode) {
+      const cap = new Capture();
+      this.sink = guardSink(cap);
+      this.joiner = new WrapJoiner(cap, out, (b, s, e, n, replay) => {
+        this.replay = replay;
+        this.one(b, s, e, n);
+        this.replay = false;
+        return this.headerSeen;
+      }, () => this.pinLast(), RECORD_KEYS);
+    } else this.sink = guardSink(out);
   }
 
   // ---- framing entry points ----------------------------------------------------------------------
 
+  /** Text lines (UTF-16 input, lines with NUL): the same parse on the line's UTF-8 bytes. */
   line(text: string, lineNo: number): void {
     if (this.exportMode) { this.exportLine(text, lineNo); return; }
-    let p = 0;
-    if (this.wazuh) p = Math.max(0, wazuhBodyStart(text));
-    if (p >= text.length || isBlank(text, p)) { this.sink.skip('blank line', lineNo, 'not-flow'); return; }
+    const b = Buffer.from(text, 'utf8');
+    this.bytes(b, 0, b.length, lineNo);
+  }
+
+  bytes(b: Buffer, start: number, end: number, lineNo: number): void {
+    if (this.exportMode) { this.exportLine(b.toString('utf8', start, end), lineNo); return; }
+    if (this.joiner !== null) this.joiner.line(b, start, end, lineNo);
+    else this.one(b, start, end, lineNo);
+  }
+
+  /** Whether the line starts with a header this parser recognises (parsed with a throwaway state). */
+  headerAt(b: Buffer, start: number, end: number): boolean {
+    this.one(b, start, end, 0);
+    return this.headerSeen;
+  }
+
+  /** End of a range of lines: the held line is decided (parsers/wrap.ts). */
+  flush(): void {
+    this.joiner?.flush();
+  }
+
+  /** One physical line (or a joined record); sets headerSeen. */
+  private one(b: Buffer, start: number, end: number, lineNo: number): void {
+    this.headerSeen = false;
+    this.lineStart = start;
+    if (!this.replay) this.last.ok = false;
+    let p = start;
+    if (this.wazuh) { const w = wazuhBodyStartB(b, start, end); if (w >= 0) { p = w; this.headerSeen = true; } }
+    if (p >= end || isBlank(b, p, end)) { this.sink.skip('blank line', lineNo, 'not-flow'); return; }
     // RFC 6587 octet counting (`123 <4>…`, several frames per line possible), as for every syslog format
-    if (p === 0 && isDigit(text.charCodeAt(0))) {
+    if (p === start && isDigit(b[p]!)) {
       this.octetLine = lineNo;
-      const frames = splitOctetFrames(text, this.octetFrame);
-      if (frames > 0) { if (frames > 1) this.sink.note('extra-frames', frames - 1); return; }
+      this.octetBuf = b;
+      const frames = splitOctetFramesB(b, p, end, this.octetFrame);
+      if (frames > 0) { this.headerSeen = true; if (frames > 1) this.sink.note('extra-frames', frames - 1); return; }
     }
-    this.fullLine(text, p, lineNo, false, null, null);
+    this.fullLine(b, p, end, lineNo, false, null, null);
   }
 
   private octetLine = 0;
-  private readonly octetFrame = (t: string): void => {
-    if (isBlank(t, 0)) this.sink.skip('blank line', this.octetLine, 'not-flow');
-    else this.fullLine(t, 0, this.octetLine, false, null, null);
+  private octetBuf: Buffer = Buffer.alloc(0);
+  private readonly octetFrame = (a: number, e: number): void => {
+    if (isBlank(this.octetBuf, a, e)) this.sink.skip('blank line', this.octetLine, 'not-flow');
+    else this.fullLine(this.octetBuf, a, e, this.octetLine, false, null, null);
   };
 
   record(value: unknown, lineNo: number): void {
@@ -326,11 +369,13 @@ class IptablesParser implements RecordParser {
       this.sink.skip(raw === null ? 'MESSAGE is null (field too large)' : 'MESSAGE is not text', lineNo, 'malformed');
       return;
     }
-    this.fullLine(msg, 0, lineNo, true, ts, host);
+    const b = Buffer.from(msg, 'utf8');
+    this.fullLine(b, 0, b.length, lineNo, true, ts, host);
   }
 
   end(): void {
     if (this.exportMode) this.exportFlush();
+    this.joiner?.flush();
   }
 
   // ---- wrappers ----------------------------------------------------------------------------------
@@ -351,8 +396,11 @@ class IptablesParser implements RecordParser {
     if (this.jAny) {
       if (this.jBad !== null) this.sink.skip(this.jBad, this.jFirst, 'malformed');
       else if (this.jMsg === null) this.sink.skip('journal entry without MESSAGE', this.jFirst, 'not-flow');
-      else if (isBlank(this.jMsg, 0)) this.sink.skip('not a netfilter line', this.jMsgLine, 'not-flow');
-      else this.fullLine(this.jMsg, 0, this.jMsgLine, true, this.jTs, this.jHost);
+      else {
+        const b = Buffer.from(this.jMsg, 'utf8');
+        if (isBlank(b, 0, b.length)) this.sink.skip('not a netfilter line', this.jMsgLine, 'not-flow');
+        else this.fullLine(b, 0, b.length, this.jMsgLine, true, this.jTs, this.jHost);
+      }
       // Every line is counted once in the summary: the entry's outcome above, its other lines here.
       for (let k = 1; k < this.jLines; k++) this.sink.skip('journal entry field line', this.jFirst, 'not-flow');
     }
@@ -365,108 +413,125 @@ class IptablesParser implements RecordParser {
    * Parses the envelope at p, then the netfilter body. With `override`, ts/host from the journal record
    * take precedence over whatever header the message text itself carries.
    */
-  private fullLine(s: string, p: number, lineNo: number, override: boolean, ts: number | null, host: string | null): void {
+  private fullLine(s: Buffer, p: number, end: number, lineNo: number, override: boolean, ts: number | null, host: string | null): void {
     let chain: string | null = null;
-    if (!this.h.parse(s, p)) {
-      const c = s.charCodeAt(p);
-      if (isDigit(c)) chain = this.proxmox(s, p);
-      else if (c !== 91 /* [ */) this.filenamePrefix(s, p);
-    }
+    const pin = this.pinned;
+    if (this.replay && pin.ok && p === this.lineStart) { // a joined record: its first line's header, as read then
+      this.h.ts = pin.ts; this.h.host = pin.host; this.h.err = pin.err; this.h.msg = p + pin.msgOff;
+      chain = pin.chain;
+      this.headerSeen = true;
+    } else if (!this.h.parse(s, p, end)) {
+      const c = s[p]!;
+      if (isDigit(c)) { chain = this.proxmox(s, p, end); if (chain !== null) this.headerSeen = true; }
+      else if (c !== 91 /* [ */ && this.filenamePrefix(s, p, end)) this.headerSeen = true;
+    } else this.headerSeen = true;
+    const ts0 = this.h.ts, host0 = this.h.host, err0 = this.h.err, msg0 = this.h.msg;
     if (override) {
       if (ts !== null) this.h.ts = ts;
       if (host !== null) this.h.host = host;
     }
-    this.body(s, this.h.msg, lineNo, chain);
+    this.keyAt = -1;
+    this.body(s, this.h.msg, end, lineNo, chain);
+    if (!override && !this.replay) {
+      // a join may start here when the header lies before the line's IN=/OUT= (never cut by the wrap)
+      const l = this.last;
+      l.ok = this.keyAt >= 0 && this.headerSeen && p === this.lineStart && !this.wazuh;
+      if (l.ok) { l.ts = ts0; l.host = host0; l.err = err0; l.msgOff = msg0 - p; l.chain = chain; }
+    }
   }
 
   /** Proxmox pve-firewall.log: `VMID LEVEL CHAIN dd/Mon/yyyy:hh:mm:ss +zzzz <prefix>IN=…`. Returns the chain. */
-  private proxmox(s: string, p: number): string | null {
-    const m = PROXMOX_LINE.exec(p === 0 ? s : s.slice(p));
+  private proxmox(b: Buffer, p: number, end: number): string | null {
+    // A rare dialect: read as text (the pattern is anchored and bounded), positions mapped back to bytes.
+    const s = b.toString('utf8', p, end);
+    const m = PROXMOX_LINE.exec(s);
     if (!m) return null;
-    const sp1 = s.indexOf(' ', p), sp2 = s.indexOf(' ', sp1 + 1), sp3 = s.indexOf(' ', sp2 + 1);
+    const sp1 = s.indexOf(' '), sp2 = s.indexOf(' ', sp1 + 1), sp3 = s.indexOf(' ', sp2 + 1);
     const chain = s.slice(sp2 + 1, sp3);
     let q = sp3 + 1;
     const slash = s.indexOf('/', q);
-    const day = uintAt(s, q);
+    const day = uintAtS(s, q);
     const mo = monthAt(s, slash + 1);
     q = slash + 5;
-    const y = uintAt(s, q);
-    const h = d2(s, q + 5), mi = d2(s, q + 8), se = d2(s, q + 11);
+    const y = uintAtS(s, q);
+    const h = d2S(s, q + 5), mi = d2S(s, q + 8), se = d2S(s, q + 11);
     const z = q + 14;
     const sign = s.charCodeAt(z) === 45 ? -1 : 1;
-    const oh = d2(s, z + 1), om = d2(s, z + 3);
+    const oh = d2S(s, z + 1), om = d2S(s, z + 3);
     if (mo > 0 && h >= 0 && mi >= 0 && se >= 0 && oh >= 0 && om >= 0) {
       const v = civilToUtc(null, y, mo, day, h, mi, se, 0, sign * (oh * 60 + om));
       if (v < 0) this.h.err = v; else this.h.ts = v;
     } else this.h.err = TERR_SYNTAX;
-    this.h.msg = z + 6;
+    // the text after the chain is ASCII: the message starts as far after the third space in bytes
+    const b3 = byteIndex(b, 32, byteIndex(b, 32, byteIndex(b, 32, p, end) + 1, end) + 1, end);
+    this.h.msg = b3 + (z + 6 - sp3);
     return chain;
   }
 
   /** psad test files: `name:<syslog line>` (grep -H artifact). */
-  private filenamePrefix(s: string, p: number): void {
-    const colon = s.indexOf(':', p);
-    if (colon <= p || colon - p > 200) return;
-    const sp = s.indexOf(' ', p);
-    if (sp >= 0 && sp < colon) return;
+  private filenamePrefix(s: Buffer, p: number, end: number): boolean {
+    const colon = byteIndex(s, 58, p, end);
+    if (colon <= p || colon - p > 200) return false;
+    const sp = byteIndex(s, 32, p, colon);
+    if (sp >= 0) return false;
     const q = colon + 1;
-    const c = s.charCodeAt(q);
-    if (!(isDigit(c) || monthAt(s, q) !== 0 || c === 60)) return;
+    const c = q < end ? s[q]! : -1;
+    if (!(isDigit(c) || monthAtB(s, q, end) !== 0 || c === 60)) return false;
     const saved = this.h.msg;
-    if (!this.h.parse(s, q)) { this.h.ts = null; this.h.host = null; this.h.msg = saved; }
+    if (!this.h.parse(s, q, end)) { this.h.ts = null; this.h.host = null; this.h.msg = saved; return false; }
+    return true;
   }
 
   // ---- netfilter body ----------------------------------------------------------------------------
 
-  private body(s: string, m: number, lineNo: number, chain: string | null): void {
-    const len = s.length;
-    let k = s.indexOf('IN=', m);
-    if (k >= 4 && at(s, k - 4, 'PHYS')) k = -1;
-    let hasIn = k >= 0;
+  private body(s: Buffer, m: number, len: number, lineNo: number, chain: string | null): void {
+    let k = litIndex(s, 'IN=', m, len);
+    if (k >= 4 && litAt(s, k - 4, len, 'PHYS')) k = -1;
+    const hasIn = k >= 0;
     if (!hasIn) {
-      const ko = s.indexOf('OUT=', m);
-      if (ko >= 0 && !(ko >= 4 && at(s, ko - 4, 'PHYS'))) {
+      const ko = litIndex(s, 'OUT=', m, len);
+      if (ko >= 0 && !(ko >= 4 && litAt(s, ko - 4, len, 'PHYS'))) {
         if (hasEq(s, m, ko)) { this.sink.skip('netfilter line without IN=', lineNo, 'malformed'); return; }
         k = ko;
       }
     }
+    this.keyAt = k;
     if (k < 0) {
-      if (s.indexOf('PROTO=', m) >= 0 || (s.indexOf('SRC=', m) >= 0 && s.indexOf('DST=', m) >= 0)) {
+      if (litIndex(s, 'PROTO=', m, len) >= 0 || (litIndex(s, 'SRC=', m, len) >= 0 && litIndex(s, 'DST=', m, len) >= 0)) {
         this.sink.skip('truncated netfilter line (no IN=/OUT=)', lineNo, 'malformed');
       } else this.sink.skip('not a netfilter line', lineNo, 'not-flow');
       return;
     }
 
-    const srcKey = findKey(s, k, 'SRC=', 83, ' SRC=');
+    const srcKey = findKey(s, k, len, 'SRC=', 83, ' SRC=');
     if (srcKey < 0) {
-      if (s.indexOf('ARP HTYPE=', k) >= 0 || s.indexOf(' ARP ', k) >= 0) this.sink.skip('arp', lineNo, 'not-flow');
-      else if (s.indexOf(' PROTO=', k) >= 0 || s.indexOf(' DST=', k) >= 0) this.sink.skip('netfilter line without SRC=', lineNo, 'malformed');
-      else if (hasIn && findKey(s, k, 'OUT=', 79, ' OUT=') >= 0) this.sink.skip('truncated netfilter line (no SRC=)', lineNo, 'malformed');
+      if (litIndex(s, 'ARP HTYPE=', k, len) >= 0 || litIndex(s, ' ARP ', k, len) >= 0) this.sink.skip('arp', lineNo, 'not-flow');
+      else if (litIndex(s, ' PROTO=', k, len) >= 0 || litIndex(s, ' DST=', k, len) >= 0) this.sink.skip('netfilter line without SRC=', lineNo, 'malformed');
+      else if (hasIn && findKey(s, k, len, 'OUT=', 79, ' OUT=') >= 0) this.sink.skip('truncated netfilter line (no SRC=)', lineNo, 'malformed');
       else this.sink.skip('not a netfilter line', lineNo, 'not-flow');
       return;
     }
     // interfaces → direction (OUT= normally follows the IN= value directly)
     let inSet = false, outSet = false;
     if (hasIn) {
-      const ie = valueEnd(s, k + 3);
+      const ie = valueEnd(s, k + 3, len);
       inSet = ie > k + 3;
-      let o = key4(s, ie, 79, 85, 84) ? ie : findKey(s, k, 'OUT=', 79, ' OUT=');
+      let o = key4(s, ie, len, 79, 85, 84) ? ie : findKey(s, k, len, 'OUT=', 79, ' OUT=');
       if (o > srcKey) o = -1;
-      if (o >= 0) { const oc = s.charCodeAt(o + 5); outSet = o + 5 < len && oc !== 32; }
+      if (o >= 0) outSet = o + 5 < len && s[o + 5] !== 32;
     } else {
-      const oc = s.charCodeAt(k + 4);
-      outSet = k + 4 < len && oc !== 32;
+      outSet = k + 4 < len && s[k + 4] !== 32;
     }
     const direction: Direction = inSet ? (outSet ? 'forward' : 'inbound') : outSet ? 'outbound' : null;
 
     // addresses (DST= directly follows the SRC= value, LEN= the DST= value)
-    const sa = srcKey + 5, se = valueEnd(s, sa);
-    const src = this.ip(s, sa, se);
+    const sa = srcKey + 5, se = valueEnd(s, sa, len);
+    const src = this.addrs.addr(s, sa, se);
     if (src === null) { this.sink.skip(se === sa ? 'empty SRC=' : isMasked(s, sa, se) ? 'masked SRC= address (anonymised log)' : 'bad SRC= address', lineNo, 'malformed'); return; }
-    const dstKey = key4(s, se, 68, 83, 84) ? se : findKey(s, se, 'DST=', 68, ' DST=');
+    const dstKey = key4(s, se, len, 68, 83, 84) ? se : findKey(s, se, len, 'DST=', 68, ' DST=');
     if (dstKey < 0) { this.sink.skip('netfilter line without DST=', lineNo, 'malformed'); return; }
-    const da = dstKey + 5, de = valueEnd(s, da);
-    const dst = this.ip(s, da, de);
+    const da = dstKey + 5, de = valueEnd(s, da, len);
+    const dst = this.addrs.addr(s, da, de);
     if (dst === null) { this.sink.skip(de === da ? 'empty DST=' : isMasked(s, da, de) ? 'masked DST= address (anonymised log)' : 'bad DST= address', lineNo, 'malformed'); return; }
 
     if (this.h.err !== 0) { this.sink.skip(timeError(this.h.err), lineNo, 'malformed'); return; }
@@ -478,37 +543,37 @@ class IptablesParser implements RecordParser {
     f.direction = direction;
     f.packets = 1;
 
-    const lk = key4(s, de, 76, 69, 78) ? de : findKey(s, de, 'LEN=', 76, ' LEN=');
-    if (lk >= 0) { const n = uintAt(s, lk + 5); if (n >= 0) f.bytes = n; }
+    const lk = key4(s, de, len, 76, 69, 78) ? de : findKey(s, de, len, 'LEN=', 76, ' LEN=');
+    if (lk >= 0) { const n = uintAt(s, lk + 5, len); if (n >= 0) f.bytes = n; }
 
-    const pk = s.indexOf(' PROTO=', lk >= 0 ? lk + 5 : de);
+    const pk = findKey(s, lk >= 0 ? lk + 5 : de, len, 'PROTO=', 80, ' PROTO=');
     if (pk >= 0) {
       const pa = pk + 7;
-      const t = this.proto(s, pa);
+      const t = this.proto(s, pa, len);
       f.transport = t;
       // Only ICMP errors carry a quoted packet `[SRC=… SPT=… DPT=… ]`: ports after `[` are not this flow's.
       let end = len;
-      if (t !== 'tcp' && t !== 'udp') { const br = s.indexOf('[', pa); if (br >= 0) end = br; }
-      const pe = valueEnd(s, pa);
-      let spk = key4(s, pe, 83, 80, 84) ? pe : findKey(s, pa, 'SPT=', 83, ' SPT=');
+      if (t !== 'tcp' && t !== 'udp') { const br = byteIndex(s, 91, pa, len); if (br >= 0) end = br; }
+      const pe = valueEnd(s, pa, len);
+      const spk = key4(s, pe, len, 83, 80, 84) ? pe : findKey(s, pa, len, 'SPT=', 83, ' SPT=');
       let dpk = -1;
       if (spk >= 0 && spk < end) {
         const sa2 = spk + 5;
-        f.src_port = portAt(s, sa2);
+        f.src_port = portAt(s, sa2, len);
         if (f.src_port === null) { this.sink.skip('bad SPT= port', lineNo, 'malformed'); return; }
-        const sv = valueEnd(s, sa2);
-        dpk = key4(s, sv, 68, 80, 84) ? sv : findKey(s, sa2, 'DPT=', 68, ' DPT=');
-      } else dpk = findKey(s, pa, 'DPT=', 68, ' DPT=');
+        const sv = valueEnd(s, sa2, len);
+        dpk = key4(s, sv, len, 68, 80, 84) ? sv : findKey(s, sa2, len, 'DPT=', 68, ' DPT=');
+      } else dpk = findKey(s, pa, len, 'DPT=', 68, ' DPT=');
       if (dpk >= 0 && dpk < end) {
-        f.dst_port = portAt(s, dpk + 5);
+        f.dst_port = portAt(s, dpk + 5, len);
         if (f.dst_port === null) { this.sink.skip('bad DPT= port', lineNo, 'malformed'); return; }
       }
     }
 
     // prefix → verdict
     if (k > m) {
-      const n = k - m;
-      if (!(this.preRaw.length === n && at(s, m, this.preRaw))) this.setPrefix(s.slice(m, k));
+      const raw = this.prefixes.get(s, m, k);
+      if (raw !== this.lastPre) this.setPrefix(raw);
       f.raw_action = this.preTrim;
       f.action = this.preAction;
       f.rule = chain ?? this.preTrim;
@@ -517,18 +582,18 @@ class IptablesParser implements RecordParser {
     this.sink.flow(f);
   }
 
+  /** `raw`: the prefix decoded as the text path decodes it (interned: equal prefixes are one string). */
   private setPrefix(raw: string): void {
-    this.preRaw = raw;
-    const t = raw.trim();
-    if (t === '') { this.preTrim = null; this.preAction = 'unknown'; return; }
-    this.preTrim = t;
-    let a = this.verdicts.get(t);
-    if (a === undefined) {
-      a = this.mapped(t) ?? prefixVerdict(t);
+    this.lastPre = raw;
+    let info = this.verdicts.get(raw);
+    if (info === undefined) {
+      const t = raw.trim(); // String#trim: Unicode white space too
+      info = t === '' ? { trim: null, action: 'unknown' } : { trim: t, action: this.mapped(t) ?? prefixVerdict(t) };
       if (this.verdicts.size > 10_000) this.verdicts.clear();
-      this.verdicts.set(t, a);
+      this.verdicts.set(raw, info);
     }
-    this.preAction = a;
+    this.preTrim = info.trim;
+    this.preAction = info.action;
   }
 
   /** --action-map: the longest key the prefix equals or starts with. */
@@ -540,81 +605,84 @@ class IptablesParser implements RecordParser {
     return best;
   }
 
-  private proto(s: string, p: number): string | null {
-    const c = s.charCodeAt(p);
-    if (c === 84 && at(s, p, 'TCP') && isEnd(s, p + 3)) return 'tcp';
-    if (c === 85 && at(s, p, 'UDP') && isEnd(s, p + 3)) return 'udp';
-    if (c === 73 && at(s, p, 'ICMP')) {
-      if (isEnd(s, p + 4)) return 'icmp';
-      if (at(s, p + 4, 'v6') && isEnd(s, p + 6)) return 'icmpv6';
+  private proto(s: Buffer, p: number, len: number): string | null {
+    const c = p < len ? s[p] : -1;
+    if (c === 84 && litAt(s, p, len, 'TCP') && isEnd(s, p + 3, len)) return 'tcp';
+    if (c === 85 && litAt(s, p, len, 'UDP') && isEnd(s, p + 3, len)) return 'udp';
+    if (c === 73 && litAt(s, p, len, 'ICMP')) {
+      if (isEnd(s, p + 4, len)) return 'icmp';
+      if (litAt(s, p + 4, len, 'v6') && isEnd(s, p + 6, len)) return 'icmpv6';
     }
-    const e = valueEnd(s, p);
-    return e > p ? normalizeTransport(s.slice(p, e)) : null;
+    const e = valueEnd(s, p, len);
+    return e > p ? normalizeTransport(text(s, p, e)) : null;
   }
+}
 
-  private ip(s: string, a: number, b: number): string | null {
-    if (b <= a) return null;
-    // Slice first: V8 copies short slices into flat strings, which are cheaper to scan than the line.
-    const t = s.slice(a, b);
-    const k = v4Check(t, 0, t.length);
-    if (k === 1) return t;
-    if (k === 2) return canonicalIp(t);
-    if (t.indexOf(':') < 0) return null;
-    let v = this.v6.get(t);
-    if (v === undefined) {
-      v = canonicalIp(t);
-      if (this.v6.size >= V6_CACHE_MAX) this.v6.clear();
-      this.v6.set(t, v);
-    }
-    return v;
+/** Unsigned decimal at p (up to the first non-digit), or -1 when there is no digit / it is too long. */
+function uintAt(s: Buffer, p: number, len: number): number {
+  let n = 0, i = p;
+  const lim = p + 10;
+  for (; i < len && i < lim; i++) {
+    const c = s[i]!;
+    if (c < 48 || c > 57) break;
+    n = n * 10 + (c - 48);
   }
+  if (i === p) return -1;
+  if (i < len && isDigit(s[i]!)) return -1;
+  return n;
+}
+
+/** Port value at p: digits up to a space or the end of the line, 0-65535; null otherwise (`4x`, `70000`, ``). */
+function portAt(s: Buffer, p: number, len: number): number | null {
+  const n = uintAt(s, p, len);
+  if (n < 0 || n > 65535) return null;
+  let e = p;
+  while (e < len && isDigit(s[e]!)) e++;
+  return e >= len || s[e] === 32 ? n : null;
 }
 
 /**
  * Index of the space before `key` in the first token at or after `from` that starts with `key`, hopping
- * from space to space (single-character indexOf is several times cheaper than a substring search).
+ * from space to space.
  */
-function findKey(s: string, from: number, key: string, c0: number, spaced: string): number {
+function findKey(s: Buffer, from: number, len: number, key: string, c0: number, spaced: string): number {
   let p = from;
   for (let hops = 0; hops < 32; hops++) {
-    const sp = s.indexOf(' ', p);
+    const sp = byteIndex(s, 32, p, len);
     if (sp < 0) return -1;
-    if (s.charCodeAt(sp + 1) === c0 && at(s, sp + 1, key)) return sp;
+    if (sp + 1 < len && s[sp + 1] === c0 && litAt(s, sp + 1, len, key)) return sp;
     p = sp + 1;
   }
-  return s.indexOf(spaced, p);
+  return litIndex(s, spaced, p, len);
 }
 
-/** True when s[p..p+5) is ` XYZ=` (a space, three given upper-case letters, `=`): inlined char checks. */
-function key4(s: string, p: number, a: number, b: number, c: number): boolean {
-  return s.charCodeAt(p) === 32 && s.charCodeAt(p + 1) === a && s.charCodeAt(p + 2) === b && s.charCodeAt(p + 3) === c && s.charCodeAt(p + 4) === 61;
+/** True when s[p..p+5) is ` XYZ=` (a space, three given upper-case letters, `=`): inlined byte checks. */
+function key4(s: Buffer, p: number, len: number, a: number, b: number, c: number): boolean {
+  return p + 5 <= len && s[p] === 32 && s[p + 1] === a && s[p + 2] === b && s[p + 3] === c && s[p + 4] === 61;
 }
 
-
-function isEnd(s: string, p: number): boolean {
-  return p >= s.length || s.charCodeAt(p) === 32;
+function isEnd(s: Buffer, p: number, len: number): boolean {
+  return p >= len || s[p] === 32;
 }
 
-function isBlank(s: string, p: number): boolean {
-  for (let i = p; i < s.length; i++) {
-    const c = s.charCodeAt(i);
+function isBlank(s: Buffer, p: number, len: number): boolean {
+  for (let i = p; i < len; i++) {
+    const c = s[i];
     if (c !== 32 && c !== 9 && c !== 13) return false;
   }
   return true;
 }
 
-
 /** An anonymised address: `xxx.xxx.xxx.xxx`, `x.x.x.x`, `XX:XX::`, `*.*.*.*` (only x, X, *, dots, colons). */
-function isMasked(s: string, a: number, b: number): boolean {
+function isMasked(s: Buffer, a: number, b: number): boolean {
   let mask = false;
   for (let i = a; i < b; i++) {
-    const c = s.charCodeAt(i);
+    const c = s[i]!;
     if (c === 120 || c === 88 || c === 42) mask = true;
     else if (c !== 46 && c !== 58 && !isDigit(c)) return false;
   }
   return mask;
 }
-
 
 
 /** `__REALTIME_TIMESTAMP` (µs since the epoch, string or number) → ms, or null. */
@@ -652,7 +720,12 @@ export const iptables: ParserModule = {
     return { format: FORMAT_LINES, dialect: 'syslog', framing: 'lines', confidence: 1 };
   },
   create(det: Detection, opts: ParseOptions, sink: ParseSink): RecordParser {
-    sink = guardSink(sink);
-    return new IptablesParser(det, opts, sink);
+    return new IptablesParser(det, opts, sink); // (every result passes guardSink: see the constructor)
+  },
+  startsRecord(det: Detection, b: Buffer, start: number, end: number): boolean {
+    // a line with a header the parser recognises is never a continuation (parsers/wrap.ts)
+    const p = new IptablesParser(det, { file: '', zone: new ZoneConverter('UTC'), years: new YearInferrer(2000, 0), actionMap: new Map() },
+      { flow() {}, skip() {}, note() {} });
+    return p.headerAt(b, start, end);
   },
 };

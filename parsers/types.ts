@@ -49,7 +49,19 @@ export interface ParseSink {
 
 export interface RecordParser {
   line?(text: string, lineNo: number): void;
+  /**
+   * 'lines' framing, UTF-8 input: the line as the bytes buf[start, end) (CR, NUL and newline removed).
+   * The range is valid only during the call. A parser that has it must give the same result as
+   * `line(buf.toString('utf8', start, end), lineNo)` on valid UTF-8; `line` stays for UTF-16 input.
+   */
+  bytes?(buf: Buffer, start: number, end: number, lineNo: number): void;
   record?(value: unknown, lineNo: number): void;
+  /**
+   * End of a range of consecutive lines that is not the end of the input (a worker's byte range, a
+   * replayed prologue): decide held lines (a line is held until the next one shows whether it
+   * continues it: parsers/wrap.ts). `end` does this too.
+   */
+  flush?(): void;
   /** Called once at end of input (flush multi-line state). */
   end?(): void;
 }
@@ -67,4 +79,10 @@ export interface ParserModule {
   /** Detection used when the user forces --format F (F is one of `formats`). */
   forced(format: string, head: string): Detection;
   create(det: Detection, opts: ParseOptions, sink: ParseSink): RecordParser;
+  /**
+   * 'lines' formats whose parser joins wrapped lines (parsers/wrap.ts): whether the UTF-8 line
+   * b[start, end) starts a record, so that no line before it can continue onto it (a worker's byte
+   * range may start there). Absent: every line starts a record.
+   */
+  startsRecord?(det: Detection, b: Buffer, start: number, end: number): boolean;
 }

@@ -4,9 +4,14 @@
  *
  * Format ids:
  * - `wfp-json` (framing `json`): Get-WinEvent | ConvertTo-Json (Properties in EventData order, or the
- *   rendered Message when Properties degraded to type names), Winlogbeat/ECS (`winlog.event_data`),
- *   NXLog / Logstash flat records (EventData keys at top level), Azure Sentinel SecurityEvent rows
- *   (`EventData` is an XML string) and evtx_dump jsonl (`Event.System`, `Event.EventData`).
+ *   rendered Message when Properties degraded to type names), Winlogbeat/ECS (`winlog.event_data`; 7.0–7.12
+ *   write `event.code`/`winlog.event_id` as numbers, 7.13+ and 8.x as strings), NXLog / Logstash flat
+ *   records (EventData keys at top level), Azure Sentinel SecurityEvent rows (`EventData` is an XML
+ *   string), evtx_dump jsonl (`Event.System`, `Event.EventData`, with `#attributes` or, as chainsaw
+ *   writes it, `*_attributes`), chainsaw hunt results (`document.data`) and Hayabusa json-timeline
+ *   (`Details` short names, see HAYABUSA_NAMES). Sources of each shape: fixtures/wfp/README.md.
+ * - `wfp-csv` (framing `csv`): Hayabusa csv-timeline, the same fields as its json-timeline with `Details`,
+ *   `ExtraFieldInfo` and `AllFieldInfo` written as `Key: value ¦ Key: value` text (HayabusaCsvParser).
  * - `wfp-xml` (framing `xml-events`): one `<Event>…</Event>` per call (wevtutil /f:xml, Event Viewer, ToXml()).
  *
  * Decisions:
@@ -27,6 +32,7 @@ import { newFlow, normalizeTransport, type Action, type Direction } from '../src
 import { isPlausibleTs, parseIsoTime, scanned, timeError, TERR_RANGE, TERR_SYNTAX, type ZoneConverter } from '../src/model/time.js';
 import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } from './types.js';
 import { guardSink } from './validate.js';
+import { splitCsvLine } from './csv.js';
 
 type Data = Record<string, unknown>;
 
@@ -269,11 +275,25 @@ function hasAddress(d: Data): boolean {
   return d['SourceAddress'] !== undefined || d['DestAddress'] !== undefined;
 }
 
-/** Hayabusa's abbreviated Details names → EventData names. */
+/**
+ * Hayabusa's `Details` names for Security 5156/5157 → EventData names, as Hayabusa defines them in
+ * Yamato-Security/hayabusa-rules `config/default_details.txt` (read at commit 9d5f68fbf, 2025-03-02):
+ *   `Microsoft-Windows-Security-Auditing, 5156, Proc: %Application% ¦ SrcIP: %SourceAddress% ¦ SrcPort: %SourcePort% ¦
+ *    TgtIP: %DestAddress% ¦ TgtPort: %DestPort% ¦ Protocol: %Protocol% ¦ TgtMachineID: %RemoteMachineID% ¦
+ *    TgtSID: %RemoteUserID% ¦ PID: %ProcessID%` (the same line for 5157, added 2023-06-30).
+ * Releases of 2022 to January 2023 wrote `Process:` (2022) or `Proc:`, and the endpoints as one
+ * `Src: %SourceAddress%:%SourcePort%` / `Tgt: %DestAddress%:%DestPort%` (HAYABUSA_ENDPOINTS).
+ * The other EventData fields (Direction, FilterRTID, LayerName, …) are in `ExtraFieldInfo` under their own
+ * names, and `--profile all-field-info` gives every field under its own name in `AllFieldInfo`.
+ * Hayabusa's `config/data_mapping/Security_5157_NetConnBlocked.yaml` rewrites Direction %%14592/%%14593 to
+ * `Inbound`/`Outbound` (read by `direction()`) and LayerName %%14610 to `Receive/Accept`.
+ * (`Proto` is the Sysmon event 3 name, whose value is `tcp`: not a WFP event.)
+ */
 const HAYABUSA_NAMES: Record<string, string> = {
-  SrcIP: 'SourceAddress', SrcPort: 'SourcePort', TgtIP: 'DestAddress', TgtPort: 'DestPort', Proto: 'Protocol',
-  Proc: 'Application', Direction: 'Direction', PID: 'ProcessID', FilterOrigin: 'FilterOrigin',
+  Proc: 'Application', Process: 'Application', SrcIP: 'SourceAddress', SrcPort: 'SourcePort', TgtIP: 'DestAddress',
+  TgtPort: 'DestPort', Protocol: 'Protocol', TgtMachineID: 'RemoteMachineID', TgtSID: 'RemoteUserID', PID: 'ProcessID',
 };
+const HAYABUSA_ENDPOINTS: Record<string, [string, string]> = { Src: ['SourceAddress', 'SourcePort'], Tgt: ['DestAddress', 'DestPort'] };
 
 function hayabusaData(v: Data): Data {
   const out: Data = {};
@@ -281,11 +301,23 @@ function hayabusaData(v: Data): Data {
     const o = v[k];
     if (!isObj(o)) continue;
     for (const [name, val] of Object.entries(o)) {
+      const ep = HAYABUSA_ENDPOINTS[name];
+      if (ep) {
+        // `address:port` (the template always appends the port): the port follows the last colon, as an
+        // IPv6 address has colons of its own. A value of another shape is not read as an address at all:
+        // the record is malformed ('bad SourceAddress'), never a flow without its port.
+        const t = str(val) ?? '';
+        const c = t.lastIndexOf(':');
+        const portText = c >= 0 ? t.slice(c + 1) : '';
+        const ok = c > 0 && /^\d{1,5}$/.test(portText);
+        if (!(ep[0] in out)) out[ep[0]] = ok ? t.slice(0, c) : `${t} (not address:port)`;
+        if (!(ep[1] in out) && ok) out[ep[1]] = portText;
+        continue;
+      }
       const n = HAYABUSA_NAMES[name] ?? name;
       if (!(n in out)) out[n] = val;
     }
   }
-  // Details' protocol is a name (`TCP`), EventData's a number: both normalize to the same transport
   return out;
 }
 
@@ -490,6 +522,62 @@ class WfpParser implements RecordParser {
   }
 }
 
+/**
+ * `Key: value ¦ Key: value` (Hayabusa csv-timeline's Details, ExtraFieldInfo, AllFieldInfo) → object. With
+ * `-M/--multiline` the separator is a line break, with `--tab-separator` a tab; Hayabusa turns line breaks
+ * and tabs inside values into spaces in the default mode. A value is split from its name at the first
+ * `: ` (a path such as `C:\\Windows` has no space after its colon). `-` is an empty field.
+ */
+export function hayabusaFields(text: string): Data {
+  const out: Data = {};
+  if (text === '' || text === '-') return out;
+  for (const part of text.split(/ ¦ |\r?\n|\t/)) {
+    const c = part.indexOf(': ');
+    if (c <= 0) continue;
+    const k = part.slice(0, c).trim();
+    if (k !== '' && !(k in out)) out[k] = part.slice(c + 2).trim();
+  }
+  return out;
+}
+
+/**
+ * Hayabusa csv-timeline (`hayabusa csv-timeline`, the default output of its timeline commands): a header
+ * row of profile fields (standard profile: Timestamp, RuleTitle, Level, Computer, Channel, EventID,
+ * RecordID, Details, ExtraFieldInfo, RuleID; `all-field-info`: AllFieldInfo instead of Details), then one
+ * row per detection, written by the Rust `csv` crate (quoted only where needed). Each row becomes the
+ * record its json-timeline would hold and goes through the same reader.
+ */
+class HayabusaCsvParser implements RecordParser {
+  private cols: Map<string, number> | null = null;
+  private width = 0;
+  constructor(private readonly inner: WfpParser, private readonly sink: ParseSink) {}
+  line(text: string, lineNo: number): void {
+    const f = splitCsvLine(text);
+    if (this.cols === null) {
+      if ((f[0] ?? '').trim() !== 'Timestamp') { this.sink.skip('no Hayabusa header row (Timestamp,RuleTitle,…)', lineNo, 'malformed'); return; }
+      this.cols = new Map(f.map((n, i) => [n.trim(), i]));
+      this.width = f.length;
+      this.sink.skip('header', lineNo, 'not-flow');
+      return;
+    }
+    if (f.length !== this.width) { this.sink.skip(`row has ${f.length} fields, the header ${this.width}`, lineNo, 'malformed'); return; }
+    const get = (name: string): string | undefined => { const i = this.cols!.get(name); return i === undefined ? undefined : f[i]; };
+    const rec: Data = {
+      Timestamp: get('Timestamp'), Computer: get('Computer'), EventID: get('EventID'), RecordID: get('RecordID'),
+      Details: hayabusaFields(get('Details') ?? ''), ExtraFieldInfo: hayabusaFields(get('ExtraFieldInfo') ?? ''),
+      AllFieldInfo: hayabusaFields(get('AllFieldInfo') ?? ''),
+    };
+    this.inner.record(rec, lineNo);
+  }
+}
+
+/** The header row of a Hayabusa csv-timeline: Timestamp and RuleTitle first, Details or AllFieldInfo later. */
+function isHayabusaCsvHeader(t: string): boolean {
+  const nl = t.indexOf('\n');
+  const first = (nl < 0 ? t : t.slice(0, nl)).replace(/"/g, '').trim();
+  return first.startsWith('Timestamp,RuleTitle,') && /,(?:Details|AllFieldInfo)(?:,|$)/.test(first);
+}
+
 // ---------------------------------------------------------------------------------------------- detection
 
 const WFP_ID_JSON = /"(?:EventID|Id|EventId|event_id|code)"\s*:\s*"?515[2-9]\b/;
@@ -513,6 +601,7 @@ const WIN_JSON = /Microsoft-Windows-Security-Auditing|"winlog"\s*:|"EventID"\s*:
 function jsonDialect(head: string): string {
   if (/"Event"\s*:\s*\{/.test(head) && head.indexOf('"System"') >= 0) return 'evtx-dump';
   if (/"winlog"\s*:/.test(head)) return 'winlogbeat';
+  if (/"RuleTitle"\s*:/.test(head) && /"(?:Details|AllFieldInfo)"\s*:/.test(head)) return 'hayabusa';
   if (/"MachineName"\s*:|"Properties"\s*:/.test(head)) return 'get-winevent';
   if (/"EventData"\s*:\s*"/.test(head)) return 'sentinel';
   if (/"EventTime"\s*:|"SourceModuleType"\s*:/.test(head)) return 'nxlog';
@@ -523,6 +612,15 @@ function detect(head: string, _fileName: string): Detection | null {
   let t = head.trimStart();
   // Event Viewer "copy" of the XML view: each expandable element is prefixed with a `- ` collapse marker
   if (t.startsWith('- <')) t = t.slice(2);
+  if (isHayabusaCsvHeader(t)) return { format: 'wfp-csv', dialect: 'hayabusa-csv', framing: 'csv', confidence: 0.8 };
+  // Event Viewer Ctrl+C of selected events ("Copy details as text"): per event the General tab as text
+  // (`Log Name:`, `Source:`, `Date:` in the viewer's locale, …) and then `Event Xml:` with the event's XML,
+  // which alone is read (SystemTime, not the localised Date line). The text between events is not an event.
+  if (t.startsWith('Log Name:')) {
+    const x = t.indexOf('\nEvent Xml:');
+    if (x >= 0 && hasWfpXmlId(t.slice(x))) return { format: 'wfp-xml', dialect: 'eventviewer-text', framing: 'xml-events', confidence: 0.9 };
+    return null;
+  }
   const c = t.charCodeAt(0);
   if (c === 60 /* < */) {
     if (!/<Event[\s>]/.test(t)) return null;
@@ -543,14 +641,16 @@ function detect(head: string, _fileName: string): Detection | null {
 
 export const wfp: ParserModule = {
   family: 'wfp',
-  formats: ['wfp-json', 'wfp-xml'],
+  formats: ['wfp-json', 'wfp-xml', 'wfp-csv'],
   detect,
   forced(format: string, head: string): Detection {
     if (format === 'wfp-xml') return { format, dialect: 'event-xml', framing: 'xml-events', confidence: 1 };
+    if (format === 'wfp-csv') return { format, dialect: 'hayabusa-csv', framing: 'csv', confidence: 1 };
     return { format: 'wfp-json', dialect: jsonDialect(head.trimStart()), framing: 'json', confidence: 1 };
   },
   create(det: Detection, opts: ParseOptions, sink: ParseSink): RecordParser {
     sink = guardSink(sink);
-    return new WfpParser(det, opts, sink);
+    const p = new WfpParser(det, opts, sink);
+    return det.framing === 'csv' ? new HayabusaCsvParser(p, sink) : p;
   },
 };

@@ -1,9 +1,11 @@
 /**
  * Windows Firewall log (`pfirewall.log`, W3C-style, space separated, local time).
  *
- * Hot path: one pass over the line's char codes records token boundaries; numbers (date, time, ports,
- * size) are read straight from the char codes and strings are only built for the kept fields (action,
- * protocol, the two addresses). The UTC timestamp is cached for repeated `date time` prefixes.
+ * Hot path: the line's UTF-8 bytes (`bytes()`, straight from the read buffer; `line()` encodes text to
+ * the same bytes): one pass records token boundaries; numbers (date, time, ports, size) and IPv4 are
+ * read from the bytes, and strings exist only for the kept fields: action, protocol and direction are
+ * constants, addresses are interned (parsers/bytes.ts). The UTC timestamp is cached for repeated
+ * `date time` prefixes.
  *
  * Decisions (documented here because they are visible in the output):
  * - Blank lines are ignored silently (the service writes one after the header); `#` lines are skipped
@@ -19,11 +21,12 @@
  * - A token that is no pfirewall.log action (ALLOW, DROP, XP's OPEN/OPEN-INBOUND/CLOSE) makes the line
  *   malformed; `-` addresses (no address) too (flows are validated by parsers/validate.ts).
  */
-import { canonicalIp, ipv4ToInt } from '../src/model/ip.js';
 import { civilToUtc, timeError } from '../src/model/time.js';
 import { newFlow, normalizeTransport, type Action, type Direction } from '../src/model/flow.js';
 import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } from './types.js';
 import { guardSink } from './validate.js';
+import { Capture, CONTINUATION, WrapJoiner } from './wrap.js';
+import { AddrInterner, d2B, litAt, text as utf8 } from './bytes.js';
 
 const STANDARD_FIELDS = [
   'date', 'time', 'action', 'protocol', 'src-ip', 'dst-ip', 'src-port', 'dst-port', 'size', 'tcpflags',
@@ -55,70 +58,43 @@ function layoutFrom(names: string[]): Layout {
 }
 
 const DEFAULT_LAYOUT = layoutFrom(STANDARD_FIELDS);
+
+function fieldNames(t: string): string[] {
+  return t.trim().split(/\s+/).filter((x) => x.length > 0);
+}
+
+const KNOWN_FIELDS = new Set([...STANDARD_FIELDS, 'pid']);
+function knownFields(names: string[]): boolean {
+  return names.length > 0 && names.length <= MAX_TOKENS && names.every((n) => KNOWN_FIELDS.has(n));
+}
 const MAX_TOKENS = 40;
 
 const LOST = 'INFO-EVENTS-LOST';
 
-function isPathToken(s: string, a: number, b: number): boolean {
-  const len = b - a;
-  const c = s.charCodeAt(a);
-  if (len === 4 && c === 83) return s.startsWith('SEND', a);
-  if (len === 7 && c === 82) return s.startsWith('RECEIVE', a);
-  if (len === 7 && c === 70) return s.startsWith('FORWARD', a);
-  if (len === 7 && c === 85) return s.startsWith('UNKNOWN', a);
-  return false;
+function isPathToken(s: Buffer, a: number, b: number): boolean {
+  return directionOf(s, a, b) !== null || (b - a === 7 && litAt(s, a, b, 'UNKNOWN'));
 }
 
-function directionOf(s: string, a: number, b: number): Direction {
+function directionOf(s: Buffer, a: number, b: number): Direction {
   const len = b - a;
-  const c = s.charCodeAt(a);
-  if (len === 4 && c === 83 && s.startsWith('SEND', a)) return 'outbound';
-  if (len === 7 && c === 82 && s.startsWith('RECEIVE', a)) return 'inbound';
-  if (len === 7 && c === 70 && s.startsWith('FORWARD', a)) return 'forward';
+  const c = s[a];
+  if (len === 4 && c === 83 && litAt(s, a, b, 'SEND')) return 'outbound';
+  if (len === 7 && c === 82 && litAt(s, a, b, 'RECEIVE')) return 'inbound';
+  if (len === 7 && c === 70 && litAt(s, a, b, 'FORWARD')) return 'forward';
   return null;
 }
 
 /** Decimal integer in s[a,b), -1 for `-`, -2 when not a number. */
-function num(s: string, a: number, b: number): number {
-  if (b - a === 1 && s.charCodeAt(a) === 45) return -1;
+function num(s: Buffer, a: number, b: number): number {
+  if (b - a === 1 && s[a] === 45) return -1;
   if (b <= a || b - a > 15) return -2;
   let n = 0;
   for (let i = a; i < b; i++) {
-    const c = s.charCodeAt(i) - 48;
+    const c = s[i]! - 48;
     if (c < 0 || c > 9) return -2;
     n = n * 10 + c;
   }
   return n;
-}
-
-/** Two ASCII digits at i, or -1. */
-function d2(s: string, i: number): number {
-  const a = s.charCodeAt(i) - 48, b = s.charCodeAt(i + 1) - 48;
-  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
-}
-
-const v6cache = new Map<string, string | null>();
-
-/** canonicalIp without building anything for the common already-canonical IPv4 case; IPv6 cached. */
-function ip(s: string): string | null {
-  if (s.indexOf(':') < 0) {
-    if (ipv4ToInt(s) < 0) return null;
-    // leading zero in a part ⇒ let canonicalIp rewrite it
-    for (let i = 0; i < s.length - 1; i++) {
-      if (s.charCodeAt(i) === 48 && (i === 0 || s.charCodeAt(i - 1) === 46)) {
-        const n = s.charCodeAt(i + 1);
-        if (n >= 48 && n <= 57) return canonicalIp(s);
-      }
-    }
-    return s;
-  }
-  let v = v6cache.get(s);
-  if (v === undefined) {
-    v = canonicalIp(s);
-    if (v6cache.size >= 4096) v6cache.clear();
-    v6cache.set(s, v);
-  }
-  return v;
 }
 
 const HEAD_LINE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (ALLOW|DROP|OPEN|OPEN-INBOUND|CLOSE|INFO-EVENTS-LOST) /;
@@ -145,6 +121,32 @@ function dialectOf(head: string): string {
   return 'pfirewall-headerless';
 }
 
+/** Tokens a pfirewall.log record holds once (its action and path): a line repeating one is another record. */
+const RECORD_TOKENS = ['ALLOW', 'DROP', 'OPEN', 'CLOSE', 'INFO-EVENTS-LOST', 'SEND', 'RECEIVE', 'FORWARD', 'UNKNOWN'];
+
+/**
+ * A line a pfirewall.log record or header starts: `#`, or `YYYY-` (the start of a date, even a damaged
+ * one: a fragment of a wrapped record never starts with one).
+ */
+function startsRecord(b: Buffer, s: number, e: number): boolean {
+  if (s < e && b[s] === 35) return true;
+  if (hasClock(b, s, e)) return true; // a damaged record: a fragment never holds the time column
+  if (e - s < 5 || b[s + 4] !== 45) return false;
+  for (let i = s; i < s + 4; i++) { const c = b[i]!; if (c < 48 || c > 57) return false; }
+  return true;
+}
+
+/** Whether b[s, e) holds `dd:dd:dd` (a time of day). Linear. */
+function hasClock(b: Buffer, s: number, e: number): boolean {
+  for (let i = s + 2; i + 6 <= e; i++) {
+    if (b[i] !== 58 || b[i + 3] !== 58) continue;
+    let ok = true;
+    for (const k of [-2, -1, 1, 2, 4, 5]) { const c = b[i + k]!; if (c < 48 || c > 57) { ok = false; break; } }
+    if (ok) return true;
+  }
+  return false;
+}
+
 class WinfwParser implements RecordParser {
   private layout: Layout = DEFAULT_LAYOUT;
   private readonly st = new Int32Array(MAX_TOKENS);
@@ -154,49 +156,87 @@ class WinfwParser implements RecordParser {
   private readonly file: string;
   private readonly format: string;
 
-  constructor(det: Detection, private readonly opts: ParseOptions, private readonly sink: ParseSink) {
+  /** The validation guard in front of the wrap joiner's capture (parsers/wrap.ts). */
+  private readonly sink: ParseSink;
+  private readonly joiner: WrapJoiner;
+  private pinnedLayout: Layout = DEFAULT_LAYOUT;
+  /** The last line had exactly the layout's column count. */
+  private exactFit = false;
+  /** The field names of the `#Fields:` line just read (a wrapped header may continue on the next line). */
+  private fieldsText: string | null = null;
+
+  constructor(det: Detection, private readonly opts: ParseOptions, out: ParseSink) {
     this.file = opts.file;
     this.format = det.format;
+    const cap = new Capture();
+    this.sink = guardSink(cap);
+    this.joiner = new WrapJoiner(cap, out, (b, s, e, n, replay) => {
+      if (replay) { // the layout of the joined record's first line
+        const now = this.layout;
+        this.layout = this.pinnedLayout;
+        this.one(b, s, e, n);
+        this.layout = now;
+      } else this.one(b, s, e, n);
+      return startsRecord(b, s, e);
+    }, () => { this.pinnedLayout = this.layout; return true; }, RECORD_TOKENS, () => this.exactFit);
   }
 
-  // Two-entry cache of recent addresses: the logging host is on one side of nearly every line, so most
-  // lookups are a startsWith at the token's offset instead of a slice + validation.
-  private rawA = ''; private canA: string | null = null;
-  private rawB = ''; private canB: string | null = null;
-  private flip = false;
+  private readonly addrs = new AddrInterner();
 
-  private addr(text: string, a: number, b: number): string | null {
-    const len = b - a;
-    if (this.rawA.length === len && text.startsWith(this.rawA, a)) return this.canA;
-    if (this.rawB.length === len && text.startsWith(this.rawB, a)) return this.canB;
-    const raw = text.slice(a, b);
-    const v = ip(raw);
-    if (this.flip) { this.rawB = raw; this.canB = v; } else { this.rawA = raw; this.canA = v; }
-    this.flip = !this.flip;
-    return v;
-  }
-
+  /** Text lines (UTF-16 input, lines with NUL): the same parse on the line's UTF-8 bytes. */
   line(text: string, lineNo: number): void {
-    const len = text.length;
-    if (len === 0) return; // blank lines: ignored silently (see header comment)
-    const c0 = text.charCodeAt(0);
+    const b = Buffer.from(text, 'utf8');
+    this.bytes(b, 0, b.length, lineNo);
+  }
+
+  bytes(b: Buffer, start: number, end: number, lineNo: number): void {
+    this.joiner.line(b, start, end, lineNo);
+  }
+
+  /** End of a range of lines: the held line is decided. */
+  flush(): void { this.joiner.flush(); }
+  end(): void { this.joiner.flush(); }
+
+  private one(text: Buffer, start: number, len: number, lineNo: number): void {
+    this.exactFit = false;
+    if (len === start) return; // blank lines: ignored silently (see header comment)
+    const c0 = text[start];
+    const fields = this.fieldsText;
+    this.fieldsText = null;
     if (c0 === 35) { // '#'
-      if (text.startsWith('#Fields:')) {
-        const names = text.slice(8).trim().split(/\s+/).filter((x) => x.length > 0);
+      if (litAt(text, start, len, '#Fields:')) {
+        const t = text.toString('utf8', start + 8, len);
+        const names = fieldNames(t);
         if (names.length > 0 && names.length <= MAX_TOKENS) this.layout = layoutFrom(names);
+        this.fieldsText = t;
       }
       this.sink.skip('header', lineNo, 'not-flow');
       return;
     }
+    if (fields !== null && !startsRecord(text, start, len)) {
+      // a `#Fields:` line wrapped by copy/paste: the join (without or with a space) that names only
+      // known columns; the continuation counts as such
+      const rest = text.toString('utf8', start, len);
+      const a = fields + rest, b = `${fields} ${rest}`;
+      const okA = knownFields(fieldNames(a)), okB = knownFields(fieldNames(b));
+      const pick = okA && okB ? (fieldNames(a).join(' ') === fieldNames(b).join(' ') ? a : null) : okA ? a : okB ? b : null;
+      if (pick !== null) {
+        this.layout = layoutFrom(fieldNames(pick));
+        this.fieldsText = pick;
+        this.sink.skip(CONTINUATION, lineNo, 'not-flow');
+        return;
+      }
+    }
     // tokenize on spaces (runs of spaces count as one separator; pfirewall.log uses no tabs)
     const st = this.st, en = this.en;
-    let n = 0, s0 = 0, sp: number;
-    while ((sp = text.indexOf(' ', s0)) >= 0) {
-      if (sp > s0) {
-        if (n === MAX_TOKENS) { n++; break; }
-        st[n] = s0; en[n++] = sp;
+    let n = 0, s0 = start;
+    for (let i = start; i < len; i++) {
+      if (text[i] !== 32) continue;
+      if (i > s0) {
+        if (n === MAX_TOKENS) { n++; s0 = len; break; }
+        st[n] = s0; en[n++] = i;
       }
-      s0 = sp + 1;
+      s0 = i + 1;
     }
     if (len > s0 && n < MAX_TOKENS) { st[n] = s0; en[n++] = len; } else if (len > s0) n = MAX_TOKENS + 1;
     if (n === 0) return; // whitespace-only: same as blank
@@ -206,6 +246,7 @@ class WinfwParser implements RecordParser {
     let pDate = L.date, pTime = L.time, pAct = L.action, pProto = L.protocol, pSrc = L.src, pDst = L.dst;
     let pSport = L.sport, pDport = L.dport, pSize = L.size, pInfo = L.info, pPath = L.path;
     const fits = n === L.count || (L.standard && (n === 17 || n === 18)) || (L.pidLast && n === L.count - 1);
+    this.exactFit = n === L.count;
     if (!fits) {
       // compact shape: date time action proto src dst sport dport [size] PATH [pid]
       let compact = false;
@@ -221,7 +262,7 @@ class WinfwParser implements RecordParser {
       }
       if (!compact) {
         // INFO-EVENTS-LOST written with an unexpected layout still counts as lost events
-        if (n >= 3 && en[2]! - st[2]! === LOST.length && text.startsWith(LOST, st[2]!)) {
+        if (n >= 3 && en[2]! - st[2]! === LOST.length && litAt(text, st[2]!, len, LOST)) {
           let lost = 1;
           for (let k = 3; k < n; k++) { const v = num(text, st[k]!, en[k]!); if (v >= 0) { lost = v; break; } }
           this.sink.note('lost-events', lost);
@@ -241,18 +282,18 @@ class WinfwParser implements RecordParser {
     let verdict: Action = 'unknown';
     switch (aE - aS) {
       case 4:
-        if (text.startsWith('DROP', aS)) { raw = 'DROP'; verdict = 'deny'; }
-        else if (text.startsWith('OPEN', aS)) { raw = 'OPEN'; verdict = 'allow'; }
+        if (litAt(text, aS, aE, 'DROP')) { raw = 'DROP'; verdict = 'deny'; }
+        else if (litAt(text, aS, aE, 'OPEN')) { raw = 'OPEN'; verdict = 'allow'; }
         break;
       case 5:
-        if (text.startsWith('ALLOW', aS)) { raw = 'ALLOW'; verdict = 'allow'; }
-        else if (text.startsWith('CLOSE', aS)) { raw = 'CLOSE'; verdict = 'allow'; }
+        if (litAt(text, aS, aE, 'ALLOW')) { raw = 'ALLOW'; verdict = 'allow'; }
+        else if (litAt(text, aS, aE, 'CLOSE')) { raw = 'CLOSE'; verdict = 'allow'; }
         break;
       case 12:
-        if (text.startsWith('OPEN-INBOUND', aS)) { raw = 'OPEN-INBOUND'; verdict = 'allow'; }
+        if (litAt(text, aS, aE, 'OPEN-INBOUND')) { raw = 'OPEN-INBOUND'; verdict = 'allow'; }
         break;
     }
-    if (raw === null && aE - aS === LOST.length && text.startsWith(LOST, aS)) {
+    if (raw === null && aE - aS === LOST.length && litAt(text, aS, aE, LOST)) {
       const v = pInfo >= 0 && pInfo < n ? num(text, st[pInfo]!, en[pInfo]!) : -2;
       this.sink.note('lost-events', v >= 0 ? v : 1);
       this.sink.skip('info-events-lost', lineNo, 'not-flow');
@@ -260,15 +301,15 @@ class WinfwParser implements RecordParser {
     }
 
     // timestamp: YYYY-MM-DD HH:MM:SS (fraction ignored if present)
-    const ds = st[pDate]!, ts0 = st[pTime]!;
-    if (en[pDate]! - ds !== 10 || text.charCodeAt(ds + 4) !== 45 || text.charCodeAt(ds + 7) !== 45
-      || en[pTime]! - ts0 < 8 || text.charCodeAt(ts0 + 2) !== 58 || text.charCodeAt(ts0 + 5) !== 58) {
+    const ds = st[pDate]!, ts0 = st[pTime]!, de = en[pDate]!, te = en[pTime]!;
+    if (de - ds !== 10 || text[ds + 4] !== 45 || text[ds + 7] !== 45
+      || te - ts0 < 8 || text[ts0 + 2] !== 58 || text[ts0 + 5] !== 58) {
       this.sink.skip('bad timestamp', lineNo, 'malformed');
       return;
     }
-    const yh = d2(text, ds), yl = d2(text, ds + 2);
-    const y = yh < 0 || yl < 0 ? -1 : yh * 100 + yl, mo = d2(text, ds + 5), d = d2(text, ds + 8);
-    const h = d2(text, ts0), mi = d2(text, ts0 + 3), s = d2(text, ts0 + 6);
+    const yh = d2B(text, ds, de), yl = d2B(text, ds + 2, de);
+    const y = yh < 0 || yl < 0 ? -1 : yh * 100 + yl, mo = d2B(text, ds + 5, de), d = d2B(text, ds + 8, de);
+    const h = d2B(text, ts0, te), mi = d2B(text, ts0 + 3, te), s = d2B(text, ts0 + 6, te);
     if ((y | mo | d | h | mi | s) < 0) {
       this.sink.skip('bad timestamp', lineNo, 'malformed');
       return;
@@ -293,26 +334,26 @@ class WinfwParser implements RecordParser {
     let transport: string | null = null;
     if (pProto >= 0 && pProto < n) {
       const pS = st[pProto]!, pE = en[pProto]!, pl = pE - pS;
-      if (pl === 3 && text.startsWith('TCP', pS)) transport = 'tcp';
-      else if (pl === 3 && text.startsWith('UDP', pS)) transport = 'udp';
-      else if (pl === 4 && text.startsWith('ICMP', pS)) transport = 'icmp';
-      else transport = normalizeTransport(text.slice(pS, pE));
+      if (pl === 3 && litAt(text, pS, pE, 'TCP')) transport = 'tcp';
+      else if (pl === 3 && litAt(text, pS, pE, 'UDP')) transport = 'udp';
+      else if (pl === 4 && litAt(text, pS, pE, 'ICMP')) transport = 'icmp';
+      else transport = normalizeTransport(utf8(text, pS, pE));
     }
     f.transport = transport;
 
     // addresses ('-' = none)
     if (pSrc >= 0 && pSrc < n) {
       const a = st[pSrc]!, b = en[pSrc]!;
-      if (!(b - a === 1 && text.charCodeAt(a) === 45)) {
-        const v = this.addr(text, a, b);
+      if (!(b - a === 1 && text[a] === 45)) {
+        const v = this.addrs.addr(text, a, b);
         if (v === null) { this.sink.skip('bad src-ip', lineNo, 'malformed'); return; }
         f.src_ip = v;
       }
     }
     if (pDst >= 0 && pDst < n) {
       const a = st[pDst]!, b = en[pDst]!;
-      if (!(b - a === 1 && text.charCodeAt(a) === 45)) {
-        const v = this.addr(text, a, b);
+      if (!(b - a === 1 && text[a] === 45)) {
+        const v = this.addrs.addr(text, a, b);
         if (v === null) { this.sink.skip('bad dst-ip', lineNo, 'malformed'); return; }
         f.dst_ip = v;
       }
@@ -352,7 +393,9 @@ export const winfw: ParserModule = {
     return { format: 'winfw', dialect: dialectOf(head), framing: 'lines', confidence: 1 };
   },
   create(det: Detection, opts: ParseOptions, sink: ParseSink): RecordParser {
-    sink = guardSink(sink);
-    return new WinfwParser(det, opts, sink);
+    return new WinfwParser(det, opts, sink); // (every result passes guardSink: see the constructor)
+  },
+  startsRecord(_det: Detection, b: Buffer, start: number, end: number): boolean {
+    return startsRecord(b, start, end);
   },
 };

@@ -9,8 +9,12 @@
  * `/usr/bin/time` (wall, user + system CPU of every thread, peak RSS): `analyze` with an inventory, `parse`
  * to JSON Lines, `analyze` of a directory of 8 files, and `ingest --keep all` of the iptables file.
  *
+ * Memory: `analyze` without an inventory (threads and one thread) on the iptables file and on a file of 3 × the
+ * lines, and `analyze` with a generated 100,000-entry inventory (peak RSS; target < 200 MB whatever the input).
+ *
  * Options: --lines N (per family, default 1,000,000), --only iptables,winfw,panos, --runs N (best of N, default 1),
- * --jobs N (FWAUDIT_JOBS for fwaudit's threaded columns; default one per core), --skip-dir, --skip-ingest, --store (also the DuckDB store bench of bench-store.ts).
+ * --jobs N (FWAUDIT_JOBS for fwaudit's threaded columns; default one per core), --skip-dir, --skip-ingest,
+ * --skip-memory, --skip-fwlogwatch, --store (also the DuckDB store bench of bench-store.ts).
  * Numbers drift 20–40 % on a shared VM: compare the columns of one run, not runs.
  */
 import { availableParallelism } from 'node:os';
@@ -33,8 +37,8 @@ function arg(name: string, def: string): string {
 const LINES = Number(arg('--lines', '1000000'));
 const ONLY = arg('--only', 'iptables,winfw,panos').split(',');
 const RUNS = Math.max(1, Number(arg('--runs', '1')));
-// The threaded columns run the worker pool with one thread per core unless --jobs says otherwise
-// (fwaudit's own default is one thread: the pool has not yet measured faster on this 2-core machine).
+// The threaded columns run the worker pool with one thread per core (fwaudit's default for analyze and parse)
+// unless --jobs says otherwise; the "1 thread" columns set FWAUDIT_JOBS=1.
 const JOBS = arg('--jobs', String(availableParallelism()));
 const flag = (n: string) => process.argv.includes(n);
 
@@ -150,7 +154,7 @@ async function main(): Promise<void> {
   const common = ['--tz', 'UTC', '--year', '2026', '--no-progress'];
   console.log(`fwaudit bench — node ${process.version}, ${cpus().length} cores, ${LINES.toLocaleString('en-US')} lines per family, best of ${RUNS}; files in ${DATA}; references from ${REFS}`);
   console.log('lines/s for each tool; "cores" = CPU time / wall time; ratios are fwaudit analyze against the reference (≥ 1 = faster)\n');
-  const rows: string[][] = [['family', 'MB', 'wc -l', 'node-count', 'scanner', 'analyze', 'cores', 'RSS', 'vs scanner', '1 thread', 'cores', 'RSS', 'parse→jsonl', 'cores', 'RSS', 'parse/analyze']];
+  const rows: string[][] = [['family', 'MB', 'wc -l', 'node-count', 'scanner', 'analyze', 'cores', 'RSS', 'vs scanner', '1 thread', 'cores', 'RSS', 'vs 1 thread', 'parse→jsonl', 'cores', 'RSS', 'parse/analyze', 'parse 1 thread']];
   const peers: string[] = [];
   let iptFile: string | null = null;
   let iptAnalyze: Timed | null = null;
@@ -166,11 +170,12 @@ async function main(): Promise<void> {
     const an1 = fwaudit(['analyze', file, '--inventory', inventory, '--json', ...common], null, '1');
     const out = join(DATA, 'flows.jsonl');
     const pa = fwaudit(['parse', file, '-q', ...common], out);
+    const pa1 = fwaudit(['parse', file, '-q', ...common], out, '1');
     rmSync(out, { force: true });
     if (fam.id === 'iptables') iptAnalyze = an;
     const lps = (t: Timed) => lines / t.wall;
     rows.push([fam.id, mb.toFixed(0), fmt(lps(wc)), fmt(lps(nc)), fmt(lps(sc)), fmt(lps(an)), cores(an), mbs(an.rssMB), ratio(sc.wall / an.wall),
-      fmt(lps(an1)), cores(an1), mbs(an1.rssMB), fmt(lps(pa)), cores(pa), mbs(pa.rssMB), ratio(pa.wall / an.wall)]);
+      fmt(lps(an1)), cores(an1), mbs(an1.rssMB), ratio(an1.wall / an.wall), fmt(lps(pa)), cores(pa), mbs(pa.rssMB), ratio(pa.wall / an.wall), fmt(lps(pa1))]);
     const sj = refJson(sc);
     if (sj.records !== undefined) peers.push(`${fam.id}: ${fam.scanner} read ${sj.records} records (${sj.denies} denies) in ${sc.wall.toFixed(2)} s`);
     if (fam.id === 'panos') {
@@ -181,7 +186,7 @@ async function main(): Promise<void> {
   }
   printTable(rows);
   if (iptFile && iptAnalyze) {
-    const fl = which('fwlogwatch');
+    const fl = flag('--skip-fwlogwatch') ? null : which('fwlogwatch');
     if (fl) {
       // fwlogwatch's summary grows worse than linearly with distinct flows: stopped at 20 × analyze's time
       // (the target ratio), which is then met
@@ -192,7 +197,7 @@ async function main(): Promise<void> {
       peers.push(r.status === 0
         ? `iptables: fwlogwatch ${fmt(LINES / wall)} lines/s (${wall.toFixed(1)} s); fwaudit analyze ${ratio(wall / iptAnalyze.wall)} fwlogwatch (target ≥ 20×)`
         : `iptables: fwlogwatch stopped after ${wall.toFixed(0)} s (20 × analyze's time); fwaudit analyze > ${ratio(wall / iptAnalyze.wall)} fwlogwatch (target ≥ 20×: met)`);
-    } else peers.push('iptables: fwlogwatch not installed (apt-get install fwlogwatch)');
+    } else peers.push(flag('--skip-fwlogwatch') ? 'iptables: fwlogwatch skipped (--skip-fwlogwatch)' : 'iptables: fwlogwatch not installed (apt-get install fwlogwatch)');
   }
   console.log('\nPeers and references');
   for (const p of peers) console.log(`  ${p}`);
@@ -209,6 +214,27 @@ async function main(): Promise<void> {
     console.log(`\nDirectory of 8 iptables files (${fmt(per * 8)} lines): analyze ${fmt((per * 8) / an.wall)} lines/s, cores ${cores(an)} (target ≥ 1.8), peak RSS ${mbs(an.rssMB)}`);
   }
 
+  if (!flag('--skip-memory') && iptFile) {
+    // peak RSS whatever the input: no inventory (port-only findings), 3 × the lines, a 100,000-entry inventory
+    const big = generate('iptables', LINES * 3, 3);
+    const inv100k = join(DATA, 'inventory-100k.yaml');
+    if (!existsSync(inv100k)) writeFileSync(inv100k, bigInventory(100_000));
+    const cases: Array<[string, string[]]> = [
+      [`no inventory, ${fmt(LINES)} lines`, ['analyze', iptFile, '--json', ...common]],
+      [`no inventory, ${fmt(LINES * 3)} lines`, ['analyze', big, '--json', ...common]],
+      [`100,000-entry inventory, ${fmt(LINES)} lines`, ['analyze', iptFile, '--inventory', inv100k, '--json', ...common]],
+    ];
+    console.log('\nPeak RSS of analyze --json on iptables (target < 200 MB whatever the input)');
+    const mem: string[][] = [['case', 'lines/s', 'cores', 'RSS', '1 thread', 'cores', 'RSS']];
+    for (const [name, args] of cases) {
+      const a = fwaudit(args);
+      const a1 = fwaudit(args, null, '1');
+      const n = name.includes(fmt(LINES * 3)) ? LINES * 3 : LINES;
+      mem.push([name, fmt(n / a.wall), cores(a), mbs(a.rssMB), fmt(n / a1.wall), cores(a1), mbs(a1.rssMB)]);
+    }
+    printTable(mem);
+  }
+
   if (!flag('--skip-ingest') && iptFile && iptAnalyze) {
     const db = join(DATA, 'bench.duckdb');
     rmSync(db, { force: true }); rmSync(`${db}.wal`, { force: true });
@@ -222,6 +248,18 @@ async function main(): Promise<void> {
     const { runStoreBench } = await import('./bench-store.js');
     await runStoreBench({ data: DATA, lines: LINES, generate: async (f: string, n: number) => generate(f === 'winfw' ? 'wfw' : f, n), runWorker, fmt });
   }
+}
+
+/** An inventory of `n` entries (single addresses, /28 CIDRs and small ranges) over the generators' address plan. */
+function bigInventory(n: number): string {
+  const lines = ['# generated by npm run bench: 100,000 inventory entries', 'deployments:', '  - product: gfi-languard', '    roles:', '      server: [10.10.0.5]', '      target:'];
+  for (let i = 0; i < n; i++) {
+    const a = 20 + (i % 40), b = (i >> 8) & 255, c = i & 255;
+    const k = i % 10;
+    lines.push(k === 0 ? `        - 10.${a}.${b}.${c & 0xf0}/28` : k === 1 ? `        - 10.${a}.${b}.${c}-10.${a}.${b}.${c}` : `        - 10.${a}.${b}.${c}`);
+  }
+  lines.push('      agent: [10.20.0.0/16]');
+  return lines.join('\n') + '\n';
 }
 
 interface WorkerResult { lines: number; flows: number; seconds: number; bytes: number; maxRssMB: number; errors: string[]; findings: number | null }

@@ -30,7 +30,10 @@ export async function analyze(o: AnalyzeOptions): Promise<AnalyzeResult> {
   const { rulesets, inventory } = await loadContext(o);
   const [{ Matcher }, { readFlows }] = await Promise.all([import('../matcher/matcher.js'), import('../pipeline/run.js')]);
   const matcher = new Matcher(rulesets, inventory, { by: o.by, tz: o.read.tz });
-  const summaries = await readFlows(o.inputs, { ...o.read, onProgress: o.onProgress }, (f) => matcher.observe(f));
+  // With the worker pool, each worker matches its part with the same rulesets and inventory (cloned, not loaded
+  // again) and the parts are merged here (same result as one thread: src/matcher/partial.ts); no flow crosses threads.
+  const match = { wire: { rulesets, inventory, ...(o.by ? { by: o.by } : {}), ...(o.read.tz ? { tz: o.read.tz } : {}) }, into: matcher };
+  const summaries = await readFlows(o.inputs, { ...o.read, onProgress: o.onProgress, match }, (f) => matcher.observe(f));
   return { result: matcher.result(), summaries, rulesets, inventory };
 }
 

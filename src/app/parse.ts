@@ -105,7 +105,10 @@ export async function parseLogs(o: ParseOptions): Promise<ParseResult> {
   }
   let summaries: InputSummary[];
   try {
-    summaries = await readFlows(o.inputs, { ...o.read, onProgress: o.onProgress, afterChunk: () => writer.drain() }, (f) => writer.write(f));
+    // JSON Lines and CSV are rendered in the worker threads when the pool reads the inputs (same bytes)
+    const w = writer;
+    const encode = format !== 'parquet' && w.writeText ? { wire: { format, schema: o.schema }, write: (t: string) => w.writeText!(t) } : undefined;
+    summaries = await readFlows(o.inputs, { ...o.read, onProgress: o.onProgress, afterChunk: () => w.drain(), ...(encode ? { encode } : {}) }, (f) => w.write(f));
   } catch (e) {
     await writer.close().catch(() => {});
     throw e;

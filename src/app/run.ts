@@ -94,7 +94,7 @@ export async function runScheduled(cfg: FwauditConfig, o: {
   try {
     const r = await ingestInto(store, cfg.inputs, {
       rulesets, inventory, keep: cfg.keep, onProgress: o.onProgress,
-      read: { format: cfg.format, tz: cfg.tz, year: cfg.year, actionMap: cfg.actionMap, strict: cfg.strict },
+      read: { format: cfg.format, tz: cfg.tz, year: cfg.year, actionMap: cfg.actionMap, strict: cfg.strict, ...(cfg.timeWindow ? {} : { timeWindow: false }) },
     });
     const text = o.summary(r);
     if (text) lines.push(text);

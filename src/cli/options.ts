@@ -10,12 +10,13 @@ import { UsageError } from '../model/errors.js';
 
 export function addReadOptions(cmd: Command): Command {
   return cmd
-    .option('--format <format>', 'force the input format instead of detecting it per file (winfw, wfp-json, wfp-xml, iptables, iptables-journald, panos-syslog, panos-csv, panos-json, or a family name)')
+    .option('--format <format>', 'force the input format instead of detecting it per file (winfw, wfp-json, wfp-xml, wfp-csv, iptables, iptables-journald, panos-syslog, panos-csv, panos-json, or a family name)')
     .option('--tz <zone>', 'IANA time zone of timestamps without an offset (default: $TZ, else this machine\'s zone)')
     .option('--year <year>', 'year of the first line of year-less syslog (default: inferred from the file\'s modification time)')
     .addOption(new Option('--action-map <PREFIX=allow|deny...>', 'verdict for an iptables log prefix; repeatable').argParser(collectActionMap))
     .option('--follow-symlinks', 'follow symbolic links when walking directories')
-    .option('--jobs <n>', 'threads that read and parse in all (default: $FWAUDIT_JOBS, else 1 = no worker threads; try 2+ on many large files)')
+    .option('--no-time-window', 'accept timestamps later than the file\'s time + 48 h or older than the log format (still 1990-2100)')
+    .option('--jobs <n>', 'threads for large inputs (default: $FWAUDIT_JOBS, else one per core for analyze and parse, 1 = no worker threads for the other commands)')
     .option('--strict', 'treat unreadable flow lines as an error (exit 2)')
     .option('--no-progress', 'never show the progress line on stderr');
 }
@@ -49,7 +50,7 @@ export function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
 
-export interface CliReadOpts { format?: string; tz?: string; year?: string; actionMap?: Map<string, Action>; strict?: boolean; progress?: boolean; followSymlinks?: boolean; jobs?: string }
+export interface CliReadOpts { format?: string; tz?: string; year?: string; actionMap?: Map<string, Action>; strict?: boolean; progress?: boolean; followSymlinks?: boolean; jobs?: string; timeWindow?: boolean }
 
 /**
  * Validated reading options; the invocation's stdin is what `-` reads, and without --tz a `TZ` in the
@@ -64,6 +65,7 @@ export async function readOptionsFrom(o: CliReadOpts, ctx?: CliContext): Promise
   const extra: Partial<ReadOptions> & { stdin?: AsyncIterable<Buffer | string>; followSymlinks?: boolean } = {};
   if (ctx) extra.stdin = ctx.io.stdin;
   if (o.followSymlinks) extra.followSymlinks = true;
+  if (o.timeWindow === false) extra.timeWindow = false;
   if (o.jobs !== undefined) {
     const n = Number(o.jobs);
     if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--jobs expects a whole number from 1 to 256, got "${o.jobs}"`);
@@ -87,4 +89,4 @@ export const EXIT_HELP = {
   bug: '70   a bug in fwaudit (the message carries the stack; please report it)',
   pipe: '141  the reader of stdout went away (e.g. | head); nothing else is printed',
 };
-export const DUCKDB_ENV = 'FWAUDIT_DUCKDB_MEMORY  DuckDB memory limit of the store (default 1GB)';
+export const DUCKDB_ENV = 'FWAUDIT_DUCKDB_MEMORY  DuckDB memory limit of the store (default 128MB writing, 256MB reading)';

@@ -12,6 +12,7 @@
  *   format: iptables                            # force an input format
  *   action_map: { "[FW-DROP]": deny }           # iptables log prefix → verdict
  *   strict: false                               # unreadable flow lines make the run exit 2
+ *   time_window: true                           # false = --no-time-window (timestamps vs the file's time)
  *   reports:
  *     - { format: html, out: reports/fwaudit.html, since: 7d }
  *     - { out: reports/fwaudit.xml }            # format from the extension (.html .md .csv .json .xml)
@@ -58,6 +59,8 @@ export interface FwauditConfig {
   format?: string;
   actionMap?: Map<string, Action>;
   strict: boolean;
+  /** false: do not check timestamps against the file's time (`--no-time-window`). */
+  timeWindow: boolean;
   reports: ReportSpec[];
   failOn: FailOn;
 }
@@ -82,6 +85,7 @@ const configSchema = z.strictObject({
   format: nonEmpty.optional(),
   action_map: z.record(z.string(), z.enum(['allow', 'deny'])).optional(),
   strict: z.boolean().optional(),
+  time_window: z.boolean().optional(),
   reports: z.array(reportSchema).optional(),
   fail_on: z.enum(['violated', 'probable', 'conditional', 'none']).optional(),
 });
@@ -154,6 +158,7 @@ export function parseConfig(text: string, file: string): FwauditConfig {
     format: c.format,
     actionMap: c.action_map ? new Map(Object.entries(c.action_map)) : undefined,
     strict: c.strict ?? false,
+    timeWindow: c.time_window ?? true,
     reports,
     failOn: c.fail_on ?? 'none',
   };

@@ -27,6 +27,8 @@ import {
 import { groupFindings, type FindingsBy } from './group.js';
 import { remediationFor } from './remediation.js';
 import { windowCoverage } from './window.js';
+import { ipv4ToInt } from '../model/ip.js';
+import type { GroupState, MatcherPartial, MatcherSeed, OmittedGroup } from './partial.js';
 
 export { hostMatches, isPublicIpv6 };
 export type { NotApplicable, FindingsBy };
@@ -46,6 +48,33 @@ export interface MatcherOptions {
   tz?: string;
   /** Port-only and probable groups kept (bounded memory); flows beyond are counted in `omitted`. Default 10,000. */
   maxGroups?: number;
+  /**
+   * A matcher of one part of the input (a worker thread's task) that must behave as if the parts before it
+   * had been read by this same matcher: what they decided (src/matcher/partial.ts, `MatcherSeed`).
+   */
+  seed?: MatcherSeed;
+  /**
+   * A requirement index compiled before from the same rulesets and inventory, reused (a worker thread matches
+   * many parts with one index). Its URL-learned state is reset by `reusableIndex`.
+   */
+  index?: RequirementIndex;
+}
+
+/**
+ * Compiles the index once for many matchers in turn (one per part of the input): `next()` gives the index
+ * with the state a fresh compile has (learned host addresses and conditional deny counters back to start).
+ */
+export function reusableIndex(rulesets: Ruleset[], inventory: Inventory | null, opts: Pick<MatcherOptions, 'portOnlyMaxPorts'> = {}): { next(): RequirementIndex } {
+  const index = compileRequirements(rulesets, inventory, { portOnlyMaxPorts: opts.portOnlyMaxPorts ?? 1000 });
+  const resolved = index.hostEntries.map((e) => [...e.resolved!]);
+  const denies = index.notApplicable.map((n) => n.denies);
+  return {
+    next() {
+      index.hostEntries.forEach((e, i) => { e.resolved!.clear(); for (const a of resolved[i]!) e.resolved!.add(a); });
+      index.notApplicable.forEach((n, i) => { if (denies[i] !== undefined) n.denies = denies[i]; });
+      return index;
+    },
+  };
 }
 
 export interface InferredRole {
@@ -108,6 +137,11 @@ interface Pending {
 
 interface RowStats { allows: number; denies: number; first: number | null; last: number | null }
 
+/** Destinations × requirements kept for role inference (bounded memory). */
+const INFER_MAX = 100_000;
+/** Omitted groups a partial lists for its merge check. */
+const OMITTED_KEPT = 10_000;
+
 const CONF_ORDER: Record<Confidence, number> = { confirmed: 0, conditional: 1, probable: 2, 'port-only': 3 };
 
 export class Matcher {
@@ -125,12 +159,28 @@ export class Matcher {
   private readonly maxSet: number;
   private readonly inferMinPeers: number;
   private readonly maxGroups: number;
+  private inferNew = 0;
+  private inferBase = 0;
   private readonly by: FindingsBy;
   private readonly tz: string;
   /** Groups that cannot be proven by roles (port-only, probable): bounded. */
   private weakGroups = 0;
   private omittedFlows = 0;
   private readonly omittedKeys = new Set<string>();
+  /** Omitted groups as data (for a partial's merge check), up to OMITTED_KEPT; `omittedAll` false beyond. */
+  private readonly omittedList: OmittedGroup[] = [];
+  private omittedAll = true;
+  /** Seeded: weak groups the parts before this one admitted (by key), and room left for new ones. */
+  private readonly seedAdmitted: Set<string> | null = null;
+  /** Inference keys dropped by the 100,000 bound (a partial's merge check). */
+  private inferDropped = false;
+  private readonly seedInfer: Set<string> | null = null;
+  /** (entry id, address) resolutions learned from URL logs, in order (a partial's merge). */
+  private readonly learned: Array<[number, string]> = [];
+  private readonly learnedSet = new Set<string>();
+  /** hostOfIp entries set from URL logs, in order (bounded as hostOfIp). */
+  private readonly hostLearned: Array<[string, string]> = [];
+  private seeded = false;
   private lastHost: string | null = null;
   private lastHostEntries: Entry[] = [];
   /** Destination address → hostname, from the inventory hosts and URL logs (bounded). */
@@ -150,8 +200,19 @@ export class Matcher {
     this.by = opts.by ?? 'requirement';
     this.tz = opts.tz ?? 'UTC';
     this.portOnly = inventory === null;
-    this.index = compileRequirements(rulesets, inventory, { portOnlyMaxPorts: opts.portOnlyMaxPorts ?? 1000 });
+    this.index = opts.index ?? compileRequirements(rulesets, inventory, { portOnlyMaxPorts: opts.portOnlyMaxPorts ?? 1000 });
     for (const [ip, name] of this.index.staticHostOfIp) this.hostOfIp.set(ip, name);
+    const seed = opts.seed;
+    if (seed) {
+      this.seedAdmitted = new Set(seed.admitted);
+      this.weakGroups = seed.weakGroups;
+      this.seedInfer = new Set(seed.inferKeys);
+      this.inferBase = seed.inferKeys.length;
+      for (const [id, dst] of seed.learned) this.resolve(id, dst);
+      for (const [ip, name] of seed.hostOfIp) this.hostOfIp.set(ip, name);
+      this.learned.length = 0; this.learnedSet.clear(); // a partial reports what it learned itself
+      this.seeded = true;
+    }
     if (inventory) {
       for (const e of this.index.entries) {
         if (!e.active || e.localOnly) continue;
@@ -222,8 +283,21 @@ export class Matcher {
       const h = normalizeHost(rawHost);
       this.lastHostEntries = this.index.hostEntries.filter((e) => e.hosts!.some((p) => hostMatches(h, p)));
     }
-    for (const e of this.lastHostEntries) e.resolved!.add(dst);
-    if (this.lastHostEntries.length && this.hostOfIp.size < 100_000) this.hostOfIp.set(dst, normalizeHost(rawHost));
+    for (const e of this.lastHostEntries) this.resolve(e.id, dst);
+    if (this.lastHostEntries.length && this.hostOfIp.size < 100_000) {
+      const name = normalizeHost(rawHost);
+      this.hostOfIp.set(dst, name);
+      this.hostLearned.push([dst, name]);
+    }
+  }
+
+  /** A hostname requirement's destination learned from a URL log (recorded for the merge of partials). */
+  private resolve(id: number, dst: string): void {
+    const e = this.index.entries[id]!;
+    if (e.resolved!.has(dst)) return;
+    e.resolved!.add(dst);
+    const k = `${id}|${dst}`;
+    if (!this.learnedSet.has(k)) { this.learnedSet.add(k); this.learned.push([id, dst]); }
   }
 
   /** Counts a flow for a requirement (matrix for confirmed) and aggregates denies into a finding group. */
@@ -248,26 +322,35 @@ export class Matcher {
       if (list === undefined) { list = []; bySrc.set(k2, list); }
       for (let i = 0; i < list.length; i++) { const x = list[i]!; if (x.entry === e && x.confidence === conf) { g = x; break; } }
       if (!g) {
-        if (!this.admit(conf, `${e.id}|${f.src_ip}|${f.dst_ip}`)) return;
+        if (!this.admit(conf, e, f.src_ip!, f.dst_ip!, f.transport!, f.dst_port)) return;
         g = this.createGroup(e, conf, f, srcInside); list.push(g);
       }
     } else {
       const key = groupKey(e, conf, f.src_ip!, f.dst_ip!, f.transport!, f.dst_port);
       g = this.groups.get(key);
       if (!g) {
-        if (!this.admit(conf, key)) return;
+        if (!this.admit(conf, e, f.src_ip!, f.dst_ip!, f.transport!, f.dst_port, key)) return;
         g = this.createGroup(e, conf, f, srcInside); this.groups.set(key, g);
       }
     }
     this.addToGroup(g, f);
   }
 
-  /** Bounded memory: port-only and probable groups beyond maxGroups are counted, not kept. */
-  private admit(conf: Confidence, key: string): boolean {
+  /**
+   * Bounded memory: port-only and probable groups beyond maxGroups are counted, not kept. Called when the
+   * group does not exist yet (so once per omitted flow for an omitted group).
+   */
+  private admit(conf: Confidence, e: Entry, src: string, dst: string, transport: string, port: number | null, known?: string, count = 1): boolean {
     if (conf !== 'probable' && conf !== 'port-only') return true;
+    const key = known ?? (conf === 'port-only' ? `po|${src}|${dst}|${transport}|${port}` : groupKey(e, conf, src, dst, transport, port));
+    if (this.seedAdmitted !== null && this.seedAdmitted.has(key)) return true;
     if (this.weakGroups < this.maxGroups) { this.weakGroups++; return true; }
-    this.omittedFlows++;
-    if (this.omittedKeys.size < 10_000) this.omittedKeys.add(key);
+    this.omittedFlows += count;
+    if (this.omittedKeys.size < 10_000 && !this.omittedKeys.has(key)) {
+      this.omittedKeys.add(key);
+      if (this.omittedList.length < OMITTED_KEPT) this.omittedList.push({ e: e.id, conf, src, dst, transport, port });
+      else this.omittedAll = false;
+    } else if (!this.omittedKeys.has(key)) this.omittedAll = false;
     return false;
   }
 
@@ -339,7 +422,7 @@ export class Matcher {
         const key = `po|${f.src_ip}|${f.dst_ip}|${f.transport}|${f.dst_port}`;
         g = this.groups.get(key);
         if (!g) {
-          if (!this.admit('port-only', key)) return;
+          if (!this.admit('port-only', e, f.src_ip!, f.dst_ip!, f.transport!, f.dst_port, key)) return;
           g = newGroup(e, 'port-only', f, null, null);
           g.candidates = new Set();
           this.groups.set(key, g);
@@ -355,11 +438,161 @@ export class Matcher {
     const key = `${e.id}|${f.dst_ip}`;
     let s = this.infer.get(key);
     if (!s) {
-      if (this.infer.size >= 100_000) return; // bounded memory
+      if (this.seedInfer === null || !this.seedInfer.has(key)) {
+        if (this.inferBase + this.inferNew >= INFER_MAX) { this.inferDropped = true; return; } // bounded memory
+        this.inferNew++;
+      }
       s = { entry: e, dst: f.dst_ip!, peers: new Set() };
       this.infer.set(key, s);
     }
     if (s.peers.size < this.inferMinPeers) s.peers.add(f.src_ip!);
+  }
+
+  /** This matcher's state as data, for `merge` in another thread (src/matcher/partial.ts). */
+  partial(): MatcherPartial {
+    const rows: MatcherPartial['rows'] = [];
+    for (const [k, r] of this.rows) if (r.stats.allows || r.stats.denies) rows.push([k, r.stats.allows, r.stats.denies, r.stats.first, r.stats.last]);
+    return {
+      groups: this.groupList.map(groupState),
+      pending: [...this.pending].map(([key, p]) => ({
+        key, e: p.entry.id, src: p.src, dst: p.dst, transport: p.transport, port: p.port,
+        allows: p.allows, allowFirst: p.allowFirst, allowLast: p.allowLast, deny: p.deny ? groupState(p.deny) : null,
+      })),
+      rows,
+      infer: [...this.infer].map(([key, v]) => ({ key, e: v.entry.id, dst: v.dst, peers: [...v.peers] })),
+      inferDropped: this.inferDropped,
+      notApplicableDenies: this.index.notApplicable.map((n) => n.denies ?? 0),
+      spanFirst: this.spanFirst, spanLast: this.spanLast,
+      omittedFlows: this.omittedFlows, omitted: this.omittedList, omittedAll: this.omittedAll, omittedKeys: [...this.omittedKeys],
+      learned: this.learned, hostOfIp: this.hostLearned, seeded: this.seeded,
+    };
+  }
+
+  /**
+   * Null when `p` (an unseeded partial of the input just after what this matcher has seen) merges exactly;
+   * else the seed to match that part again with (src/matcher/partial.ts says which cases).
+   */
+  mergeNeeds(p: MatcherPartial): MatcherSeed | null {
+    if (p.seeded) return null;
+    let need = this.learned.length > 0 || (p.inferDropped && this.infer.size > 0);
+    if (!need && p.omittedFlows > 0) {
+      need = !p.omittedAll || p.omitted.some((o) => this.findGroup(this.index.entries[o.e]!, o.conf, o.src, o.dst, o.transport, o.port) !== undefined);
+    }
+    if (!need) return null;
+    const admitted: string[] = [];
+    for (const g of this.groupList) {
+      if (g.confidence === 'port-only') admitted.push(`po|${g.src}|${g.dst}|${g.transport}|${g.port}`);
+      else if (g.confidence === 'probable') admitted.push(groupKey(g.entry, g.confidence, g.src, g.dst, g.transport, g.port));
+    }
+    return { admitted, weakGroups: this.weakGroups, inferKeys: [...this.infer.keys()], learned: this.learned.slice(), hostOfIp: this.hostLearned.slice() };
+  }
+
+  /**
+   * Adds the state of a part of the input read after everything this matcher has seen (in input order);
+   * `lineOffset` is added to its evidence line numbers (a byte range of a file counts lines from 1).
+   * Check `mergeNeeds` first.
+   */
+  merge(p: MatcherPartial, lineOffset = 0): void {
+    const entries = this.index.entries;
+    if (p.spanFirst !== null && (this.spanFirst === null || p.spanFirst < this.spanFirst)) this.spanFirst = p.spanFirst;
+    if (p.spanLast !== null && (this.spanLast === null || p.spanLast > this.spanLast)) this.spanLast = p.spanLast;
+    for (const [id, dst] of p.learned) this.resolve(id, dst);
+    for (const [dst, name] of p.hostOfIp) if (this.hostOfIp.size < 100_000) { this.hostOfIp.set(dst, name); this.hostLearned.push([dst, name]); }
+    p.notApplicableDenies.forEach((n, i) => { const na = this.index.notApplicable[i]; if (na && na.denies !== undefined) na.denies += n; });
+    for (const [k, allows, denies, first, last] of p.rows) {
+      const r = this.rows.get(k);
+      if (!r) continue;
+      r.stats.allows += allows; r.stats.denies += denies;
+      widen(r.stats, first); widen(r.stats, last);
+    }
+    for (const gs of p.groups) {
+      const e = entries[gs.e]!;
+      let g = this.findGroup(e, gs.conf, gs.src, gs.dst, gs.transport, gs.port);
+      if (!g) {
+        if (!this.admit(gs.conf, e, gs.src, gs.dst, gs.transport, gs.port, undefined, gs.count)) continue;
+        g = this.fromState(gs, lineOffset);
+        this.groupList.push(g);
+        this.putGroup(g);
+        continue;
+      }
+      this.mergeInto(g, gs, lineOffset);
+    }
+    this.omittedFlows += p.omittedFlows;
+    for (const k of p.omittedKeys) if (this.omittedKeys.size < 10_000) this.omittedKeys.add(k);
+    if (!p.omittedAll) this.omittedAll = false;
+    for (const o of p.omitted) if (this.omittedList.length < OMITTED_KEPT) this.omittedList.push(o);
+    for (const q of p.pending) {
+      let t = this.pending.get(q.key);
+      if (!t) {
+        t = { entry: entries[q.e]!, src: q.src, dst: q.dst, transport: q.transport, port: q.port, allows: 0, allowFirst: null, allowLast: null, deny: null };
+        this.pending.set(q.key, t);
+      }
+      t.allows += q.allows;
+      if (q.allowFirst !== null && (t.allowFirst === null || q.allowFirst < t.allowFirst)) t.allowFirst = q.allowFirst;
+      if (q.allowLast !== null && (t.allowLast === null || q.allowLast > t.allowLast)) t.allowLast = q.allowLast;
+      if (q.deny) {
+        if (!t.deny) t.deny = this.fromState(q.deny, lineOffset);
+        else this.mergeInto(t.deny, q.deny, lineOffset);
+      }
+    }
+    for (const q of p.infer) {
+      let s = this.infer.get(q.key);
+      if (!s) {
+        if (this.infer.size >= INFER_MAX) { this.inferDropped = true; continue; }
+        s = { entry: entries[q.e]!, dst: q.dst, peers: new Set() };
+        this.infer.set(q.key, s);
+      }
+      for (const peer of q.peers) if (s.peers.size < this.inferMinPeers) s.peers.add(peer);
+    }
+  }
+
+  /** The group of these fields, as `record` and `recordPortOnly` find it. */
+  private findGroup(e: Entry, conf: Confidence, src: string, dst: string, transport: string, port: number | null): Group | undefined {
+    if (conf === 'port-only') return this.groups.get(`po|${src}|${dst}|${transport}|${port}`);
+    const s4 = ipv4ToInt(src), d4 = ipv4ToInt(dst);
+    if (s4 >= 0 && d4 >= 0) {
+      const list = this.groups4.get(s4)?.get(d4 * 131072 + (e.span > WIDE_RANGE ? 65536 : (port ?? 65537)));
+      return list?.find((x) => x.entry === e && x.confidence === conf);
+    }
+    return this.groups.get(groupKey(e, conf, src, dst, transport, port));
+  }
+
+  private putGroup(g: Group): void {
+    if (g.confidence === 'port-only') { this.groups.set(`po|${g.src}|${g.dst}|${g.transport}|${g.port}`, g); return; }
+    const s4 = ipv4ToInt(g.src), d4 = ipv4ToInt(g.dst);
+    if (s4 >= 0 && d4 >= 0) {
+      let bySrc = this.groups4.get(s4);
+      if (bySrc === undefined) { bySrc = new Map(); this.groups4.set(s4, bySrc); }
+      const k2 = d4 * 131072 + (g.entry.span > WIDE_RANGE ? 65536 : (g.port ?? 65537));
+      let list = bySrc.get(k2);
+      if (list === undefined) { list = []; bySrc.set(k2, list); }
+      list.push(g);
+      return;
+    }
+    this.groups.set(groupKey(g.entry, g.confidence, g.src, g.dst, g.transport, g.port), g);
+  }
+
+  private fromState(s: GroupState, lineOffset: number): Group {
+    const e = this.index.entries[s.e]!;
+    return {
+      entry: e, confidence: s.conf, src: s.src, dst: s.dst, transport: s.transport, port: s.port, srcRole: s.srcRole, dstRole: s.dstRole,
+      count: s.count, first: s.first, last: s.last, devices: s.devices.slice(), rules: s.rules.slice(), formats: s.formats.slice(),
+      directions: s.directions.slice(), evidence: s.evidence.map((r) => ({ file: r.file, line: r.line + lineOffset })),
+      candidates: s.candidates ? new Set(s.candidates) : null, ports: s.ports ? new Set(s.ports) : null,
+    };
+  }
+
+  private mergeInto(g: Group, s: GroupState, lineOffset: number): void {
+    g.count += s.count;
+    if (s.first !== null && (g.first === null || s.first < g.first)) g.first = s.first;
+    if (s.last !== null && (g.last === null || s.last > g.last)) g.last = s.last;
+    if (g.ports !== null && s.ports) for (const p of s.ports) if (g.ports.size < this.maxSet) g.ports.add(p);
+    for (const d of s.devices) if (g.devices.length < this.maxSet && !g.devices.includes(d)) g.devices.push(d);
+    for (const r of s.rules) if (g.rules.length < this.maxSet && !g.rules.includes(r)) g.rules.push(r);
+    for (const x of s.formats) if (g.formats.length < 4 && !g.formats.includes(x)) g.formats.push(x);
+    for (const x of s.directions) if (g.directions.length < 3 && !g.directions.includes(x)) g.directions.push(x);
+    for (const r of s.evidence) if (g.evidence.length < this.maxEvidence) g.evidence.push({ file: r.file, line: r.line + lineOffset });
+    if (g.candidates !== null && s.candidates) for (const c of s.candidates) g.candidates.add(c);
   }
 
   result(opts: { by?: FindingsBy } = {}): MatchResult {
@@ -540,6 +773,14 @@ function newGroup(e: Entry, conf: Confidence, f: Flow, srcRole: string | null, d
     entry: e, confidence: conf, src: f.src_ip!, dst: f.dst_ip!, transport: f.transport!, port: f.dst_port,
     srcRole, dstRole, count: 0, first: null, last: null, devices: [], rules: [], formats: [], directions: [], evidence: [], candidates: null,
     ports: e.span > WIDE_RANGE ? new Set() : null,
+  };
+}
+
+function groupState(g: Group): GroupState {
+  return {
+    e: g.entry.id, conf: g.confidence, src: g.src, dst: g.dst, transport: g.transport, port: g.port, srcRole: g.srcRole, dstRole: g.dstRole,
+    count: g.count, first: g.first, last: g.last, devices: g.devices, rules: g.rules, formats: g.formats, directions: g.directions,
+    evidence: g.evidence, candidates: g.candidates ? [...g.candidates] : null, ports: g.ports ? [...g.ports] : null,
   };
 }
 

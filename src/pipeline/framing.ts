@@ -39,16 +39,22 @@ export class LineFramer implements Framer {
   private restBytes: Buffer | null = null;
   private lineNo = 0;
   private discarding = false;
+  /**
+   * With `onBytes`, UTF-8 lines reach it as a byte range of the chunk (CR and NULs removed, no newline;
+   * the range is only valid during the call) and no string is made per line; UTF-16 input (`push`)
+   * still reaches `onLine` as text.
+   */
   constructor(
     private readonly onLine: (line: string, lineNo: number) => void,
     private readonly sink: ParseSink,
     private readonly maxLine: number = MAX_LINE,
+    private readonly onBytes: LineBytesFn | null = null,
   ) {}
   get count(): number { return this.lineNo; }
 
   pushBytes(buf: Buffer): void {
-    const ascii = isAscii(buf);
     const hasNul = buf.indexOf(0) >= 0;
+    const ascii = this.onBytes !== null && !hasNul ? false : isAscii(buf); // only read by the text path
     const onLine = this.onLine;
     let pos = 0;
     if (this.restBytes !== null || this.discarding) {
@@ -60,15 +66,25 @@ export class LineFramer implements Framer {
       else {
         const whole = Buffer.concat([this.restBytes!, buf.subarray(0, nl)]);
         this.restBytes = null;
-        onLine(this.decode(whole, 0, whole.length, isAscii(whole), hasNul || whole.indexOf(0) >= 0), lineNo);
+        this.emit(whole, 0, whole.length, isAscii(whole), whole.indexOf(0) >= 0, lineNo);
       }
       pos = nl + 1;
     }
-    for (;;) {
-      const nl = buf.indexOf(10, pos);
-      if (nl < 0) break;
-      onLine(this.decode(buf, pos, nl, ascii, hasNul), ++this.lineNo);
-      pos = nl + 1;
+    const onBytes = this.onBytes;
+    if (onBytes !== null && !hasNul) { // (a chunk with NUL: line by line through emit)
+      for (;;) {
+        const nl = buf.indexOf(10, pos);
+        if (nl < 0) break;
+        onBytes(buf, pos, nl > pos && buf[nl - 1] === 13 ? nl - 1 : nl, ++this.lineNo);
+        pos = nl + 1;
+      }
+    } else {
+      for (;;) {
+        const nl = buf.indexOf(10, pos);
+        if (nl < 0) break;
+        this.emit(buf, pos, nl, ascii, hasNul, ++this.lineNo);
+        pos = nl + 1;
+      }
     }
     if (pos < buf.length) this.carry(buf, pos);
   }
@@ -84,6 +100,19 @@ export class LineFramer implements Framer {
     }
     const part = Buffer.from(buf.subarray(pos)); // copy: the read buffer may be reused
     this.restBytes = this.restBytes ? Buffer.concat([this.restBytes, part]) : part;
+  }
+
+  /** One line b[start, end) (end at its newline): to `onBytes` (NULs removed first), else as text. */
+  private emit(b: Buffer, start: number, end: number, ascii: boolean, hasNul: boolean, lineNo: number): void {
+    const onBytes = this.onBytes;
+    if (onBytes === null) { this.onLine(this.decode(b, start, end, ascii, hasNul), lineNo); return; }
+    if (hasNul && b.subarray(start, end).indexOf(0) >= 0) {
+      const c = Buffer.allocUnsafe(end - start);
+      let n = 0;
+      for (let i = start; i < end; i++) if (b[i] !== 0) c[n++] = b[i]!;
+      b = c; start = 0; end = n;
+    }
+    onBytes(b, start, end > start && b[end - 1] === 13 ? end - 1 : end, lineNo);
   }
 
   private decode(b: Buffer, start: number, end: number, ascii: boolean, hasNul: boolean): string {
@@ -127,7 +156,7 @@ export class LineFramer implements Framer {
     if (this.restBytes !== null) {
       const b = this.restBytes;
       this.restBytes = null;
-      this.onLine(this.decode(b, 0, b.length, isAscii(b), b.indexOf(0) >= 0), ++this.lineNo);
+      this.emit(b, 0, b.length, isAscii(b), b.indexOf(0) >= 0, ++this.lineNo);
       return;
     }
     if (this.rest.length) {
@@ -139,6 +168,22 @@ export class LineFramer implements Framer {
   }
 }
 
+
+/** A line as bytes: b[start, end) is valid only during the call (the chunk is reused). */
+export type LineBytesFn = (b: Buffer, start: number, end: number, lineNo: number) => void;
+
+/** `isBlank` of the UTF-8 text b[start, end), without decoding unless a non-ASCII byte decides it. */
+export function isBlankBytes(b: Buffer, start: number, end: number): boolean {
+  if (end <= start) return true;
+  const c = b[start]!;
+  if (c !== 32 && c !== 9 && c !== 13 && c !== 12 && c !== 11) return false;
+  for (let i = start + 1; i < end; i++) {
+    const d = b[i]!;
+    if (d >= 0x80) return isBlank(b.toString('utf8', start, end));
+    if (d !== 32 && d !== 9 && d !== 13 && d !== 12 && d !== 11) return false;
+  }
+  return true;
+}
 
 /** Whether a line holds only whitespace (counted as blank, never as a flow or a skip). */
 export function isBlank(line: string): boolean {

@@ -19,8 +19,9 @@
  * - Flows cross threads as columnar batches whose buffers are transferred (src/pipeline/flow-batch.ts).
  */
 import { Worker } from 'node:worker_threads';
-import { existsSync, promises as fsp, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, promises as fsp, readSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
 import type { Flow } from '../model/flow.js';
 import { BugError, FwauditError, isBrokenPipe } from '../model/errors.js';
 import { FINGERPRINT_BYTES, fingerprintOf } from './checkpoint.js';
@@ -31,7 +32,8 @@ import { binaryRatio, sniffEncoding } from './decode.js';
 import { detectFormat, type InputSummary, type ReadOptions, type SkipGroup } from './run.js';
 import { READ_SIZE } from './sources.js';
 import { readFlowBatch } from './flow-batch.js';
-import type { FromWorker, RangeResult, ToWorker, WireReadOptions, YearState } from './worker.js';
+import type { FromWorker, PoolWorkerData, RangeResult, ToWorker, WireReadOptions, YearState } from './worker.js';
+import type { MatcherPartial, MatcherSeed } from '../matcher/partial.js';
 
 export interface PoolTuning {
   /** Nominal size of a byte range of a split file. */
@@ -42,24 +44,34 @@ export interface PoolTuning {
   minTotalBytes: number;
   /** Cut large line files into byte ranges (default on). */
   split?: boolean;
+  /**
+   * Nominal range size when the workers match (analyze): every task returns its matcher state, merged in
+   * this thread (up to maxGroups port-only groups each), so fewer, larger ranges cost less.
+   */
+  matchRangeBytes?: number;
+  /** Old-generation bound of a worker in MB (default 64 + this thread's heap); a worker that exceeds it is replaced by an unbounded one. */
+  workerHeapMb?: number;
+  /** Cut the inputs into at least 4 tasks per worker in all (ranges no smaller than 4 MiB): no worker idle at the end. */
+  balance?: { workers: number; totalBytes: number };
   /** Filled in when given: how the work was cut (for tests and the bench). */
   stats?: PoolStats;
 }
 
-export interface PoolStats { workers: number; wholeTasks: number; ranges: number; reruns: number }
+export interface PoolStats { workers: number; wholeTasks: number; ranges: number; reruns: number; outOfMemory?: number }
 
-export const DEFAULT_TUNING: PoolTuning = { rangeBytes: 4 << 20, splitMinBytes: 24 << 20, minTotalBytes: 16 << 20, split: true };
+export const DEFAULT_TUNING: PoolTuning = { rangeBytes: 4 << 20, matchRangeBytes: 32 << 20, splitMinBytes: 24 << 20, minTotalBytes: 16 << 20, split: true };
 
 /**
- * Threads by default: FWAUDIT_JOBS when set, else 1 (no worker threads). Measured in one `npm run bench` run
- * on the quiet 2-core machine, the pool (2 threads) gave 0.89x, 0.92x and 0.86x the lines/s of one thread
- * on iptables, pfirewall and PAN-OS at 1.2-1.6 cores: rebuilding flows in the main thread costs more than the
- * parallel parse saves. It stays opt-in (--jobs N) until it measures faster.
+ * Threads by default: FWAUDIT_JOBS when set; else, when the workers do the whole job (analyze: they match;
+ * parse to JSON Lines / CSV: they render), one per core; else 1. Where the main thread still takes every flow
+ * (ingest, run, diagnose: flows rebuilt from batches and matched or stored here) the pool measured 0.86-0.92x
+ * one thread, so it stays opt-in there (--jobs N). Small inputs stay on one thread whatever this says
+ * (DEFAULT_TUNING.minTotalBytes: the workers' start costs more than they save).
  */
-export function defaultJobs(): number {
+export function defaultJobs(opts: Pick<ReadOptions, 'match' | 'encode'> = {}): number {
   const env = Number(process.env['FWAUDIT_JOBS']);
   if (Number.isInteger(env) && env >= 1) return env;
-  return 1;
+  return opts.match || opts.encode ? Math.max(1, availableParallelism()) : 1;
 }
 
 /**
@@ -102,6 +114,22 @@ async function findNewline(fh: fsp.FileHandle, from: number, size: number): Prom
   return -1;
 }
 
+/** Offset of the first line at or after `from` (a line start) that starts a record (within 64 lines), else -1. */
+async function recordStart(fh: fsp.FileHandle, from: number, size: number, starts: (b: Buffer, s: number, e: number) => boolean): Promise<number> {
+  const b = Buffer.allocUnsafe(64 * 1024);
+  for (let k = 0; k < 64 && from < size; k++) {
+    const { bytesRead } = await fh.read(b, 0, Math.min(b.length, size - from), from);
+    if (bytesRead === 0) return -1;
+    const nl = b.subarray(0, bytesRead).indexOf(10);
+    let e = nl < 0 ? bytesRead : nl;
+    if (e > 0 && b[e - 1] === 13) e--;
+    if (starts(b, 0, e)) return from;
+    if (nl < 0) return -1;
+    from += nl + 1;
+  }
+  return -1;
+}
+
 /** What readSource would detect for this file (same head: its first read), and where to cut it. */
 async function plan(path: string, opts: ReadOptions, t: PoolTuning): Promise<Plan> {
   const whole: Plan = { kind: 'whole', path };
@@ -129,11 +157,15 @@ async function plan(path: string, opts: ReadOptions, t: PoolTuning): Promise<Pla
     const rule = SPLITTABLE[picked.det.format];
     if (!rule || (rule.dialects && !rule.dialects(picked.det.dialect))) return whole;
     const cuts = [enc.bomLength];
-    for (let nominal = enc.bomLength + t.rangeBytes; nominal < st.size; ) {
-      const at = await findNewline(fh, nominal - 1, st.size);
+    const { mod, det } = picked;
+    const rangeBytes = t.balance ? Math.min(t.rangeBytes, Math.max(4 << 20, Math.ceil(t.balance.totalBytes / (4 * t.balance.workers)))) : t.rangeBytes;
+    for (let nominal = enc.bomLength + rangeBytes; nominal < st.size; ) {
+      const nl = await findNewline(fh, nominal - 1, st.size);
+      // a range starts at a line that starts a record (no line before it continues onto it: parsers/wrap.ts)
+      const at = nl < 0 ? -1 : mod.startsRecord ? await recordStart(fh, nl + 1, st.size, (b, s, e) => mod.startsRecord!(det, b, s, e)) - 1 : nl;
       if (at < 0 || at + 1 >= st.size) break;
       if (at + 1 > cuts[cuts.length - 1]!) cuts.push(at + 1);
-      nominal = at + 1 + t.rangeBytes;
+      nominal = at + 1 + rangeBytes;
     }
     cuts.push(st.size);
     if (cuts.length < 3) return whole;
@@ -146,7 +178,14 @@ async function plan(path: string, opts: ReadOptions, t: PoolTuning): Promise<Pla
         if (all.subarray(pos, pos + p.length).equals(p) || all.subarray(pos, e).includes(0)) {
           let line = all.toString('utf8', pos, e > pos && all[e - 1] === 13 ? e - 1 : e);
           if (line.indexOf('\0') >= 0) line = line.replace(/\0+/g, '');
-          if (line.startsWith(rule.contextPrefix)) headContext.push({ at: enc.bomLength + pos, line });
+          if (line.startsWith(rule.contextPrefix)) {
+            headContext.push({ at: enc.bomLength + pos, line });
+            // a context line wrapped by copy/paste (its next row starts no record: parsers/wrap.ts) is
+            // not replayed across ranges: such a paste is read whole
+            const qe = all.indexOf(10, e + 1);
+            const ce = qe > e + 1 && all[qe - 1] === 13 ? qe - 1 : qe;
+            if (qe > e + 1 && ce > e + 1 && mod.startsRecord && !mod.startsRecord(det, all, e + 1, ce)) return whole;
+          }
         }
         pos = e + 1;
       }
@@ -169,7 +208,7 @@ interface Unit {
 interface Task {
   id: number; pos: number; unit: Unit; range: number; // range index for split units, -1 for whole
   msg: ToWorker & { type: 'whole' | 'range' };
-  slot: Slot | null; queue: Array<Extract<FromWorker, { type: 'batch' }>>;
+  slot: Slot | null; queue: Array<Extract<FromWorker, { type: 'batch' | 'text' }>>;
   done: Extract<FromWorker, { type: 'done-whole' | 'done-range' }> | null;
   cancelled: boolean; checked: boolean; yearOk: boolean; skipFlows: number;
 }
@@ -188,9 +227,9 @@ function yearAfter(s: YearState, m: number): number {
  * (one small input, stdin); the caller then reads them itself.
  */
 export async function readFlowsPooled(
-  files: string[], opts: ReadOptions, onFlow: (f: Flow) => void, tuning: PoolTuning = DEFAULT_TUNING,
+  files: string[], opts: ReadOptions, onFlow: (f: Flow) => void, tuning: PoolTuning = opts.poolTuning ?? DEFAULT_TUNING,
 ): Promise<InputSummary[] | null> {
-  const jobs = Math.max(1, Math.floor(opts.jobs ?? defaultJobs()));
+  const jobs = Math.max(1, Math.floor(opts.jobs ?? defaultJobs(opts)));
   if (jobs < 2 || files.length === 0 || files.includes('-')) return null;
   let total = 0, largest = 0;
   for (const f of files) { try { const s = statSync(f).size; total += s; largest = Math.max(largest, s); } catch { /* reported by the reader */ } }
@@ -198,28 +237,33 @@ export async function readFlowsPooled(
 
   const wire: WireReadOptions = {
     ...(opts.format ? { format: opts.format } : {}), tz: opts.tz ?? defaultTimeZone(), ...(opts.year !== undefined ? { year: opts.year } : {}),
-    actionMap: [...(opts.actionMap ?? new Map())], ...(opts.strict ? { strict: true } : {}),
+    actionMap: [...(opts.actionMap ?? new Map())], ...(opts.strict ? { strict: true } : {}), ...(opts.timeWindow === false ? { timeWindow: false as const } : {}),
     ...(opts.maxRecordBytes !== undefined ? { maxRecordBytes: opts.maxRecordBytes } : {}), ...(opts.maxDepth !== undefined ? { maxDepth: opts.maxDepth } : {}),
   };
   const units: Unit[] = [];
   const tasks: Task[] = [];
   let nextId = 1;
   const byId = new Map<number, Task>();
-  const makeTask = (unit: Unit, range: number, pos: number, ctx: string[] | null, year: YearState | null, skipFlows = 0): Task => {
+  const match = opts.match ?? null;
+  const encode = match ? null : (opts.encode ?? null);
+  if (match && tuning.matchRangeBytes) tuning = { ...tuning, rangeBytes: Math.max(tuning.rangeBytes, tuning.matchRangeBytes), balance: { workers: jobs, totalBytes: total } };
+  const makeTask = (unit: Unit, range: number, pos: number, ctx: string[] | null, year: YearState | null, skipFlows = 0, seed?: MatcherSeed): Task => {
     const p = unit.plan;
     let msg: Task['msg'];
     const id = nextId++;
-    if (p.kind === 'whole') msg = { type: 'whole', task: id, path: p.path, opts: wire };
+    if (p.kind === 'whole') msg = { type: 'whole', task: id, path: p.path, opts: wire, ...(seed ? { seed } : {}) };
     else {
       const start = p.cuts[range]!;
       const context = ctx ?? p.headContext.filter((c) => c.at < start).map((c) => c.line);
       msg = {
         type: 'range', task: id, path: p.path, name: p.path, start, end: p.cuts[range + 1]!, last: range === p.cuts.length - 2,
-        det: p.det, mtimeMs: p.mtimeMs, opts: wire, context, contextPrefix: p.contextPrefix, yearStart: year,
+        det: p.det, mtimeMs: p.mtimeMs, opts: wire, context, contextPrefix: p.contextPrefix, yearStart: year, ...(seed ? { seed } : {}),
       };
+      // rendering: a task made again at the head knows its line base; others count it at dispatch
+      if (encode) { if (range === 0) msg.lineBase = 0; else if (ctx !== null) msg.lineBase = unit.linesSoFar; if (skipFlows) msg.skip = skipFlows; }
     }
     const exact = range <= 0 || ctx !== null;
-    const t: Task = { id, pos, unit, range, msg, slot: null, queue: [], done: null, cancelled: false, checked: exact, yearOk: exact, skipFlows };
+    const t: Task = { id, pos, unit, range, msg, slot: null, queue: [], done: null, cancelled: false, checked: exact, yearOk: exact, skipFlows: encode ? 0 : skipFlows };
     byId.set(id, t);
     return t;
   };
@@ -240,30 +284,92 @@ export async function readFlowsPooled(
   }
 
   if (tasks.length < 2) return null; // one whole input: nothing to share out
-  if (tuning.stats) Object.assign(tuning.stats, { workers: Math.max(1, Math.min(jobs - 1, tasks.length)), wholeTasks: tasks.filter((t) => t.range < 0).length, ranges: tasks.filter((t) => t.range >= 0).length, reruns: 0 });
+  // `jobs` threads: when the workers match (analyze), this thread only merges their results: jobs workers;
+  // else this one runs onFlow (matching, writing) beside jobs - 1 parsing workers
+  const nWorkers = Math.max(1, Math.min(match || encode ? jobs : jobs - 1, tasks.length));
+  if (tuning.stats) Object.assign(tuning.stats, { workers: nWorkers, wholeTasks: tasks.filter((t) => t.range < 0).length, ranges: tasks.filter((t) => t.range >= 0).length, reruns: 0 });
   const url = workerUrl();
   const slots: Slot[] = [];
   let fatal: Error | null = null;
   let notify: (() => void) | null = null;
   const wakeMain = () => { const n = notify; notify = null; n?.(); };
-  // `jobs` threads: this one (it runs onFlow: matching, writing) and jobs - 1 parsing workers
-  const nWorkers = Math.max(1, Math.min(jobs - 1, tasks.length));
-  for (let i = 0; i < nWorkers; i++) {
-    const slot: Slot = { w: new Worker(url), task: null };
-    slot.w.on('message', (m: FromWorker) => {
+  // Bounded memory: a small young generation and an old generation sized to what this thread holds (the
+  // compiled rulesets and inventory each worker also holds) plus room for a task's state; without a bound
+  // V8 lets every worker's heap grow to ~80 MB of garbage (measured: 3 M lines, 2 workers, 403 → 228 MB).
+  const resourceLimits = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: tuning.workerHeapMb ?? 64 + Math.ceil(process.memoryUsage().heapUsed / (1 << 20)) };
+  const workerData: PoolWorkerData = { match: match ? match.wire : null, encode: encode ? encode.wire : null };
+  const startWorker = (slot: Slot, limited: boolean): void => {
+    const w = new Worker(url, limited ? { workerData, resourceLimits } : { workerData });
+    slot.w = w;
+    w.on('message', (m: FromWorker) => {
+      if (slot.w !== w) return;
       const t = byId.get(m.task);
       if (!t) return;
-      if (m.type === 'failed') { fatal = new BugError(`worker thread failed: ${m.message}\n${m.stack ?? ''}`); }
-      else if (m.type === 'batch') { if (!t.cancelled) t.queue.push(m); }
+      // (a task cancelled while it ran ends with a failure of its own making: not an error)
+      if (m.type === 'failed') { if (!t.cancelled) fatal = new BugError(`worker thread failed: ${m.message}\n${m.stack ?? ''}`); }
+      else if (m.type === 'batch' || m.type === 'text') { if (!t.cancelled) t.queue.push(m); }
       else if (!t.cancelled) t.done = m;
-      if (m.type !== 'batch') { if (slot.task === t) slot.task = null; t.slot = null; }
+      if (m.type !== 'batch' && m.type !== 'text') { if (slot.task === t) slot.task = null; t.slot = null; }
       wakeMain();
     });
-    slot.w.on('error', (e) => { fatal = e; wakeMain(); });
-    slot.w.on('exit', (code) => { if (code !== 0 && !finished) { fatal = fatal ?? new BugError(`worker thread exited with code ${code}`); wakeMain(); } });
+    w.on('error', (e) => {
+      if (slot.w !== w) return;
+      // a task that needs more than the bound (a huge inventory, many confirmed groups): again, unbounded
+      if (limited && (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') { outOfMemory(slot); return; }
+      fatal = e; wakeMain();
+    });
+    w.on('exit', (code) => { if (slot.w === w && code !== 0 && !finished) { fatal = fatal ?? new BugError(`worker thread exited with code ${code}`); wakeMain(); } });
+  };
+  const outOfMemory = (slot: Slot): void => {
+    if (tuning.stats) tuning.stats.outOfMemory = (tuning.stats.outOfMemory ?? 0) + 1;
+    const t = slot.task;
+    slot.task = null;
+    startWorker(slot, false);
+    if (t && !t.cancelled) {
+      t.slot = null;
+      if (t.pos === head) rerun(t, delivered.get(t.pos) ?? 0, t.msg.seed);
+      else {
+        cancel(t);
+        tasks[t.pos] = makeTask(t.unit, t.range, t.pos, null, null, 0, t.msg.seed);
+        pending.push(t.pos);
+        pending.sort((a, b) => a - b);
+      }
+    }
+    wakeMain();
+  };
+  for (let i = 0; i < nWorkers; i++) {
+    const slot = { task: null } as unknown as Slot;
+    startWorker(slot, true);
     slots.push(slot);
   }
   let finished = false;
+
+  /** Rendering: lines of a split file before range `r` (its newlines: the cuts are just after one), counted as tasks are dispatched. */
+  const counted = new Map<Unit, number[]>();
+  const linesBefore = (u: Unit, r: number): number => {
+    const p = u.plan as SplitPlan;
+    let bases = counted.get(u);
+    if (!bases) { bases = [0]; counted.set(u, bases); }
+    if (bases.length <= r) {
+      const fd = openSync(p.path, 'r');
+      try {
+        const b = Buffer.allocUnsafe(1 << 20);
+        while (bases.length <= r) {
+          const k = bases.length - 1;
+          let lines = bases[k]!;
+          for (let at = p.cuts[k]!, end = p.cuts[k + 1]!; at < end;) {
+            const n = readSync(fd, b, 0, Math.min(b.length, end - at), at);
+            if (n <= 0) break;
+            const part = b.subarray(0, n);
+            for (let i = part.indexOf(10); i >= 0; i = part.indexOf(10, i + 1)) lines++;
+            at += n;
+          }
+          bases.push(lines);
+        }
+      } finally { closeSync(fd); }
+    }
+    return bases[r]!;
+  };
 
   const window = nWorkers * 2 + 1;
   let head = 0;
@@ -275,6 +381,7 @@ export async function readFlowsPooled(
       const t = tasks[pos]!;
       if (t.unit.failed || t.cancelled) continue;
       s.task = t; t.slot = s;
+      if (encode && t.msg.type === 'range' && t.msg.lineBase === undefined) t.msg.lineBase = linesBefore(t.unit, t.range);
       s.w.postMessage(t.msg);
     }
   };
@@ -284,11 +391,11 @@ export async function readFlowsPooled(
     if (t.slot) t.slot.w.postMessage({ type: 'cancel', task: t.id } satisfies ToWorker);
   };
   /** Parses the head range again with the state the ranges before it ended with. */
-  const rerun = (t: Task, delivered: number): void => {
+  const rerun = (t: Task, delivered: number, seed?: MatcherSeed): void => {
     if (tuning.stats) tuning.stats.reruns++;
     cancel(t);
     const u = t.unit;
-    const again = makeTask(u, t.range, t.pos, [...u.context], u.year ? { ...u.year } : null, delivered);
+    const again = makeTask(u, t.range, t.pos, [...u.context], u.year ? { ...u.year } : null, delivered, seed);
     tasks[t.pos] = again;
     pending.unshift(t.pos);
     if (!slots.some((s) => !s.task || s.task.cancelled)) {
@@ -331,7 +438,20 @@ export async function readFlowsPooled(
       if (t.queue.length) {
         const b = t.queue[0]!;
         if (!yearOk(b.yearFirst)) { rerun(t, delivered.get(t.pos) ?? 0); continue; }
+        // rendering: the line base counted at dispatch must be the lines the ranges before this one had
+        if (msg.type === 'range' && msg.lineBase !== undefined && msg.lineBase !== u.linesSoFar) { rerun(t, delivered.get(t.pos) ?? 0); continue; }
         t.queue.shift();
+        if (b.type === 'text') {
+          encode!.write(b.text);
+          delivered.set(t.pos, (delivered.get(t.pos) ?? 0) + b.flows);
+          if (u.summary) u.summary.flows += b.flows;
+          if (t.slot) t.slot.w.postMessage({ type: 'ack', task: t.id } satisfies ToWorker);
+          if (msg.type === 'range') {
+            onProgress?.({ file: msg.name, fileIndex: u.index, files: files.length, bytes: u.bytesSoFar + b.bytes, totalBytes: (u.plan as SplitPlan).size, lines: u.linesSoFar + b.lastLine });
+          }
+          if (opts.afterChunk) await opts.afterChunk();
+          continue;
+        }
         const from = Math.min(t.skipFlows, b.batch.n);
         t.skipFlows -= from;
         try { readFlowBatch(b.batch, u.linesSoFar, onFlow, from); } catch (e) {
@@ -351,7 +471,20 @@ export async function readFlowsPooled(
       }
       if (!t.done) { await wait(); continue; }
       head++;
+      /** Matching in the workers: the seed to match this task again with, or null once merged. */
+      const mergePartial = (partial: MatcherPartial | undefined, lineOffset: number): MatcherSeed | null => {
+        if (!match) return null;
+        if (!partial) throw new BugError('worker thread returned no matcher state');
+        const seed = match.into.mergeNeeds(partial);
+        if (seed) return seed;
+        match.into.merge(partial, lineOffset);
+        // merged: let it go (tasks stay listed to the end; their states must not)
+        if (t.done) delete t.done.partial;
+        return null;
+      };
       if (t.done.type === 'done-whole') {
+        const seed = mergePartial(t.done.partial, 0);
+        if (seed) { head--; rerun(t, 0, seed); continue; }
         summaries.push(...t.done.summaries);
         const s = t.done.summaries[t.done.summaries.length - 1];
         if (s) onProgress?.({ file: s.file, fileIndex: u.index, files: files.length, bytes: s.bytes, totalBytes: s.bytes, lines: s.lines });
@@ -359,7 +492,11 @@ export async function readFlowsPooled(
       }
       const r: RangeResult = t.done.result;
       if (!yearOk(r.yearFirst)) { head--; rerun(t, delivered.get(t.pos) ?? 0); continue; }
+      const seed = mergePartial(t.done.partial, u.linesSoFar);
+      if (seed) { head--; rerun(t, 0, seed); continue; }
+      if (match) u.summary!.flows += r.flows;
       mergeRange(u, r, msg as Extract<ToWorker, { type: 'range' }>);
+      if (match) onProgress?.({ file: u.plan.path, fileIndex: u.index, files: files.length, bytes: u.bytesSoFar, totalBytes: (u.plan as SplitPlan).size, lines: u.linesSoFar });
       const isLast = t.range === (u.plan as SplitPlan).cuts.length - 2;
       if (u.failed || isLast) {
         u.summary!.skipped = [...u.skips.values()];

@@ -3,14 +3,16 @@
  * One input's failure (missing, unreadable, truncated, unrecognised) is recorded in its summary and
  * the run goes on with the next input.
  */
+import { availableParallelism } from 'node:os';
 import type { Action, Flow } from '../model/flow.js';
-import { YearInferrer, ZoneConverter, defaultTimeZone } from '../model/time.js';
+import { pickFileTime, TimeWindow, YearInferrer, ZoneConverter, defaultTimeZone } from '../model/time.js';
+import { windowSink } from '../../parsers/validate.js';
 import type { Detection, ParserModule, ParseSink, RecordParser, SkipKind } from '../../parsers/types.js';
 import { PARSERS as ALL_PARSERS } from '../../parsers/index.js';
 import { BugError, FwauditError, isBrokenPipe, UsageError } from '../model/errors.js';
 import { binaryRatio, sniffEncoding, TextDecoderState, type Encoding } from './decode.js';
 import {
-  CsvFramer, DEFAULT_LIMITS, isBlank, JsonLinesFramer, JsonStreamFramer, LineFramer, MAX_LINE, XmlEventFramer,
+  CsvFramer, DEFAULT_LIMITS, isBlank, isBlankBytes, JsonLinesFramer, JsonStreamFramer, LineFramer, MAX_LINE, XmlEventFramer,
   type Framer, type JsonLimits,
 } from './framing.js';
 import { expandInputsDetailed } from './inputs.js';
@@ -25,6 +27,11 @@ export interface ReadOptions {
   year?: number;
   actionMap?: Map<string, Action>;
   strict?: boolean;
+  /**
+   * false (`--no-time-window`): do not check timestamps against the file's time and the format's first
+   * day (src/model/time.ts TimeWindow); the fixed 1990–2100 window still applies.
+   */
+  timeWindow?: boolean;
   /** Called after every chunk; used for the progress line on a terminal. */
   onProgress?: (p: Progress) => void;
   /** Awaited after every chunk: lets a sink flush its buffer and honour back-pressure. */
@@ -50,6 +57,20 @@ export interface ReadOptions {
   stdin?: AsyncIterable<Buffer | string>;
   /** Parser families to detect and use (default: all of parsers/index.ts); tests and plugins. */
   parsers?: readonly ParserModule[];
+  /**
+   * Match in the worker threads (analyze): when the pool reads the inputs, every worker matches its part
+   * with a Matcher built from `wire` and `into` merges their states in input order; `onFlow` is then not
+   * called. Without the pool (one thread), `onFlow` gets every flow as usual.
+   */
+  /**
+   * Render in the worker threads (parse to JSON Lines / CSV): when the pool reads the inputs, every worker
+   * renders its flows with `flowRenderer(wire)` and `write` gets the text in input order; `onFlow` is then
+   * not called. Without the pool, `onFlow` gets every flow as usual.
+   */
+  encode?: { wire: import('./worker.js').WireEncode; write: (text: string) => void };
+  /** How the pool cuts its work (tests and the bench; default DEFAULT_TUNING of pool.ts). */
+  poolTuning?: import('./pool.js').PoolTuning;
+  match?: { wire: import('./worker.js').WireMatch; into: import('../matcher/matcher.js').Matcher };
 }
 
 export interface Progress { file: string; fileIndex: number; files: number; bytes: number; totalBytes: number | null; lines: number }
@@ -142,10 +163,13 @@ export async function readFlows(inputs: string[], opts: ReadOptions, onFlow: (f:
   const expanded = expandInputsDetailed(inputs, { followSymlinks: opts.followSymlinks === true });
   const files = expanded.files;
   // large inputs go to the worker pool (same flows, same order); not for resumed or growing inputs
-  // (one thread unless --jobs N / FWAUDIT_JOBS asks for more: see defaultJobs in pool.ts for the measurement)
-  const wantsPool = opts.jobs !== undefined ? opts.jobs > 1 : (process.env['FWAUDIT_JOBS'] ?? '1') !== '1';
+  // (threads: --jobs N, else FWAUDIT_JOBS, else one per core for analyze and parse: see defaultJobs in pool.ts)
+  const envJobs = Number(process.env['FWAUDIT_JOBS']);
+  const wantsPool = opts.jobs !== undefined ? opts.jobs > 1
+    : Number.isInteger(envJobs) && envJobs >= 1 ? envJobs > 1
+      : (opts.match !== undefined || opts.encode !== undefined) && availableParallelism() > 1;
   if (wantsPool && !opts.startOffsets?.size && !opts.holdPartialLastLine && !opts.parsers && expanded.refused.length === 0) {
-    const pooled = await (await import('./pool.js')).readFlowsPooled(files, opts, onFlow);
+    const pooled = await (await import('./pool.js')).readFlowsPooled(files, opts, onFlow, opts.poolTuning);
     if (pooled) return pooled;
   }
   const summaries: InputSummary[] = [];
@@ -263,7 +287,8 @@ async function readSource(
     summary.dialect = det.dialect;
     let parser: RecordParser;
     try {
-      parser = mod.create(det, { file: src.name, zone, years: new YearInferrer(opts.year, src.mtimeMs), actionMap: opts.actionMap ?? new Map() }, sink);
+      const win = opts.timeWindow === false ? null : new TimeWindow(src.fileTime ?? pickFileTime(src.mtimeMs, 'mtime', null));
+      parser = mod.create(det, { file: src.name, zone, years: new YearInferrer(opts.year, src.mtimeMs), actionMap: opts.actionMap ?? new Map() }, windowSink(sink, win));
     } catch (e) {
       summary.error = `parser error: ${previewText(errorMessage(e), 100)}`;
       return false;
@@ -278,7 +303,12 @@ async function readSource(
       if (isBlank(t)) onBlank();
       try { parser.line!(t, n); } catch (e) { parserError(e, n); }
     };
-    if (det.framing === 'lines') st.make = () => new LineFramer(lineFn, sink);
+    // Parsers that read bytes get each UTF-8 line as a range of the read buffer (no string per line).
+    const bytesFn = parser.bytes ? (b: Buffer, s: number, e: number, n: number): void => {
+      if (isBlankBytes(b, s, e)) onBlank();
+      try { parser.bytes!(b, s, e, n); } catch (err) { parserError(err, n); }
+    } : null;
+    if (det.framing === 'lines') st.make = () => new LineFramer(lineFn, sink, MAX_LINE, bytesFn);
     else if (det.framing === 'xml-events') st.make = () => new XmlEventFramer(guarded, sink);
     else if (det.framing === 'csv') st.make = () => new CsvFramer(guarded, sink, onBlank, Math.min(limits.maxRecordBytes, MAX_LINE * 4));
     else {
@@ -330,6 +360,7 @@ async function readSource(
         const body = enc!.bomLength ? whole.subarray(enc!.bomLength) : whole;
         if (bytePath && f.pushBytes) f.pushBytes(body); else f.push(new TextDecoderState(enc!.encoding, 0).write(body));
         f.end(true);
+        st.parser?.flush?.(); // a line held by the parser (parsers/wrap.ts) belongs to the muted prologue
       } finally { muted = false; }
     }
     return pro;

@@ -19,6 +19,7 @@ import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { escapeText } from '../model/sanitize.js';
+import { pickFileTime, type FileTime } from '../model/time.js';
 
 const require = createRequire(import.meta.url);
 const yauzl = require('yauzl') as typeof import('yauzl');
@@ -28,7 +29,13 @@ export const FIFO_WAIT_MS = 30_000;
 
 export interface Source {
   name: string;
+  /** The file's time (year inference, time window): `fileTime.ms`. */
   mtimeMs: number;
+  /**
+   * The time the input's lines are checked against (src/model/time.ts TimeWindow): a file's mtime, a ZIP
+   * member's own time, a gzip member's MTIME when set, the time of reading for a stream.
+   */
+  fileTime?: FileTime;
   /** Size of the file on disk (compressed size for gzip; uncompressed size of a zip member). */
   size: number | null;
   /** 'gzip' | 'zip' | null */
@@ -108,10 +115,12 @@ async function fromStream(name: string, st: Stats | null, src: AsyncIterable<Buf
     first = got;
   }
   const head = first.done ? Buffer.alloc(0) : Buffer.from(first.value);
+  // A stream (stdin, FIFO, device) has no useful modification time: its lines are as recent as its reading.
+  const fileTime = pickFileTime(null, 'time of reading', null);
   if (isZip(head)) { readable.destroy(); return { error: 'a ZIP archive must be a regular file (save it to a file first)' }; }
   const stream = prepend(head, it, readable);
   const gz = isGzip(head);
-  return { sources: single(base(name, st, { container: gz ? 'gzip' : null, compressed: gz, stream: gz ? gunzip(stream) : stream })) };
+  return { sources: single(base(name, st, { mtimeMs: fileTime.ms, fileTime, container: gz ? 'gzip' : null, compressed: gz, stream: gz ? gunzip(stream) : stream })) };
 }
 
 async function* prepend(first: Buffer, rest: AsyncIterator<Buffer | string>, owner: { destroy(): void }): AsyncGenerator<Buffer> {
@@ -151,13 +160,15 @@ export async function openInput(path: string, opts: OpenOptions = {}): Promise<O
   const startOffset = opts.startOffset ?? 0;
   let magic: Buffer;
   let prologue: Buffer | null = null;
+  let gzipMtime = 0;
   try {
     const fh = await fsp.open(path, 'r');
     try {
-      const want = startOffset > 0 ? Math.min(startOffset, 64 * 1024) : 4;
-      const buf = Buffer.alloc(Math.max(want, 4));
+      const want = startOffset > 0 ? Math.min(startOffset, 64 * 1024) : 8;
+      const buf = Buffer.alloc(Math.max(want, 8));
       const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
       magic = buf.subarray(0, Math.min(4, bytesRead));
+      if (bytesRead >= 8) gzipMtime = buf.readUInt32LE(4) * 1000; // RFC 1952 MTIME (0: not set)
       if (startOffset > 0) {
         prologue = buf.subarray(0, Math.min(bytesRead, want));
         if (!isGzip(magic) && startOffset <= st.size && !(await atLineBoundary(fh, startOffset))) {
@@ -170,7 +181,9 @@ export async function openInput(path: string, opts: OpenOptions = {}): Promise<O
   if (isZip(magic)) return { sources: zipMembers(path, st) };
   if (isGzip(magic)) {
     const file = createReadStream(path, { highWaterMark: READ_SIZE });
-    return { sources: single(base(path, st, { ...ident, container: 'gzip', compressed: true, skipBytes: startOffset, startOffset, stream: gunzip(file) })) };
+    // The first member's MTIME (the compressed file's own time) when set and plausible, else the file's mtime.
+    const fileTime = pickFileTime(gzipMtime, 'gzip MTIME', { ms: st.mtimeMs, source: 'mtime', live: false });
+    return { sources: single(base(path, st, { ...ident, mtimeMs: fileTime.ms, fileTime, container: 'gzip', compressed: true, skipBytes: startOffset, startOffset, stream: gunzip(file) })) };
   }
   if (startOffset > st.size) return { error: `start offset ${startOffset} is beyond the end of the file (${st.size} bytes): truncated or replaced?` };
   const file = createReadStream(path, { highWaterMark: READ_SIZE, start: startOffset });
@@ -279,8 +292,10 @@ async function* zipMembers(path: string, st: Stats): AsyncGenerator<Source> {
         continue;
       }
       const isGz = fileName.endsWith('.gz');
+      // The member's own time unless implausible (1980-01-01, the DOS epoch, in reproducible archives).
+      const fileTime = pickFileTime(entry.getLastModDate?.().getTime(), 'zip member time', { ms: mtimeMs, source: 'mtime', live: false });
       yield base(escapeText(name), st, {
-        mtimeMs: entry.getLastModDate?.().getTime() ?? mtimeMs, size: entry.uncompressedSize, container: 'zip',
+        mtimeMs: fileTime.ms, fileTime, size: entry.uncompressedSize, container: 'zip',
         compressed: isGz, stream: isGz ? gunzip(stream) : stream,
       });
     }

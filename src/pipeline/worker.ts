@@ -8,32 +8,51 @@
  * Flows go back in transferred columnar batches; a worker stops reading while MAX_UNACKED of its batches
  * wait in the main thread, so memory stays bounded whatever the input size.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { promises as fsp } from 'node:fs';
 import type { Action, Flow } from '../model/flow.js';
-import { YearInferrer, ZoneConverter } from '../model/time.js';
+import { pickFileTime, TimeWindow, YearInferrer, ZoneConverter } from '../model/time.js';
+import { windowSink } from '../../parsers/validate.js';
 import type { Detection, ParseSink, RecordParser } from '../../parsers/types.js';
 import { PARSERS } from '../../parsers/index.js';
-import { isBlank, LineFramer } from './framing.js';
+import { isBlank, isBlankBytes, LineFramer, MAX_LINE } from './framing.js';
 import { previewText } from '../model/sanitize.js';
 import { readFlows, type SkipGroup } from './run.js';
 import { READ_SIZE } from './sources.js';
 import { FlowBatchWriter, type FlowBatch } from './flow-batch.js';
+import type { MatcherPartial, MatcherSeed } from '../matcher/partial.js';
+import type { Matcher } from '../matcher/matcher.js';
+import { flowRenderer } from '../sinks/flow-writer.js';
 
-export interface WireReadOptions { format?: string; tz: string; year?: number; actionMap: [string, Action][]; strict?: boolean; maxRecordBytes?: number; maxDepth?: number }
+/**
+ * Matching in the workers (analyze): each task is matched by a Matcher of its own, and its state
+ * (src/matcher/partial.ts) goes back with the task's summary instead of the flows.
+ */
+export interface WireMatch {
+  /** The rulesets and inventory the main thread loaded, cloned into each worker (plain data: no second load). */
+  rulesets: import('../model/ruleset.js').Ruleset[]; inventory: import('../inventory/load.js').Inventory | null;
+  by?: 'requirement' | 'host'; tz?: string; maxGroups?: number;
+}
+/** Rendering in the workers (parse to JSON Lines / CSV): flows go back as output text, in input order. */
+export interface WireEncode { format: 'jsonl' | 'csv'; schema: import('../sinks/schemas.js').SchemaName }
+export interface PoolWorkerData { match: WireMatch | null; encode?: WireEncode | null }
+
+export interface WireReadOptions { format?: string; tz: string; year?: number; actionMap: [string, Action][]; strict?: boolean; maxRecordBytes?: number; maxDepth?: number; timeWindow?: false }
 export interface YearState { year: number; lastMonth: number }
 
 export type ToWorker =
-  | { type: 'whole'; task: number; path: string; opts: WireReadOptions }
+  | { type: 'whole'; task: number; path: string; opts: WireReadOptions; seed?: MatcherSeed }
   | {
     type: 'range'; task: number; path: string; name: string; start: number; end: number; last: boolean; det: Detection; mtimeMs: number;
-    opts: WireReadOptions; context: string[]; contextPrefix: string | null; yearStart: YearState | null;
+    opts: WireReadOptions; context: string[]; contextPrefix: string | null; yearStart: YearState | null; seed?: MatcherSeed;
+    /** Rendering: lines of the file before this range (added to line numbers), flows already written (not rendered again). */
+    lineBase?: number; skip?: number;
   }
   | { type: 'ack'; task: number; buf?: ArrayBuffer }
   | { type: 'cancel'; task: number };
 
 export interface RangeResult {
-  lines: number; blank: number; skipped: SkipGroup[]; notes: Record<string, number>; error: string | null;
+  lines: number; flows: number; blank: number; skipped: SkipGroup[]; notes: Record<string, number>; error: string | null;
   /** Month of the first year inference in the range (null: none), the state after the last one. */
   yearFirst: number | null; yearEnd: YearState | null;
   /** Context lines (e.g. `#Fields:`) seen in the range, in order. */
@@ -42,12 +61,15 @@ export interface RangeResult {
 
 export type FromWorker =
   | { type: 'batch'; task: number; batch: FlowBatch; yearFirst: number | null; bytes: number; lastLine: number }
-  | { type: 'done-whole'; task: number; summaries: import('./run.js').InputSummary[] }
-  | { type: 'done-range'; task: number; result: RangeResult }
+  | { type: 'text'; task: number; text: string; flows: number; yearFirst: number | null; bytes: number; lastLine: number }
+  | { type: 'done-whole'; task: number; summaries: import('./run.js').InputSummary[]; partial?: MatcherPartial }
+  | { type: 'done-range'; task: number; result: RangeResult; partial?: MatcherPartial }
   | { type: 'failed'; task: number; message: string; stack: string | undefined };
 
 /** Batches a worker may have waiting in the main thread (≈ 2048 flows each) before it pauses. */
 export const MAX_UNACKED = 16;
+/** Characters of rendered output per message (rendering in the workers). */
+const TEXT_CHUNK = 256 * 1024;
 
 /** Year inference starting from a given state, recording what the main thread needs to check it. */
 export class TrackingYears extends YearInferrer {
@@ -79,6 +101,22 @@ if (port) {
 
   const queue: ToWorker[] = [];
   let running = false;
+  const wd = (workerData ?? { match: null }) as PoolWorkerData;
+  /** Matching in this worker: one compiled index, a fresh Matcher per task. */
+  let matching: Promise<(seed: MatcherSeed | undefined) => Matcher> | null = null;
+  const render = wd.encode ? flowRenderer(wd.encode.format, wd.encode.schema) : null;
+  if (wd.match) {
+    const wm = wd.match;
+    matching = (async () => {
+      const { Matcher: M, reusableIndex } = await import('../matcher/matcher.js');
+      const { rulesets, inventory } = wm;
+      const idx = reusableIndex(rulesets, inventory);
+      return (seed) => new M(rulesets, inventory, {
+        index: idx.next(), ...(wm.by ? { by: wm.by } : {}), ...(wm.tz ? { tz: wm.tz } : {}),
+        ...(wm.maxGroups !== undefined ? { maxGroups: wm.maxGroups } : {}), ...(seed ? { seed } : {}),
+      });
+    })();
+  }
   let writer: FlowBatchWriter | null = null; // of the running task: takes back the buffers the main thread returns
   port.on('message', (m: ToWorker) => {
     if (m.type === 'ack') { unacked--; if (m.buf) writer?.recycle(m.buf); const w = wake; wake = null; w?.(); return; }
@@ -96,11 +134,24 @@ if (port) {
         if (m.type === 'whole') await runWhole(m);
         else if (m.type === 'range') await runRange(m);
       } catch (e) {
-        post({ type: 'failed', task: m.task, message: (e as Error).message ?? String(e), stack: (e as Error).stack });
+        // a whole-file task the pool cancelled (it took the worker back for a rerun) stops here: not a
+        // failure; the pool ignores its result and frees the worker
+        if (cancelled.has(m.task) && m.type === 'whole') post({ type: 'done-whole', task: m.task, summaries: [] });
+        else post({ type: 'failed', task: m.task, message: (e as Error).message ?? String(e), stack: (e as Error).stack });
       }
       cancelled.delete(m.task);
     }
     running = false;
+  };
+
+  /** Rendered output of the running task, sent in chunks of TEXT_CHUNK characters. */
+  let text = '';
+  let textFlows = 0;
+  const sendText = (task: number, yearFirst: number | null, bytes: number, lastLine: number): void => {
+    if (textFlows === 0 && text === '') return;
+    unacked++;
+    post({ type: 'text', task, text, flows: textFlows, yearFirst, bytes, lastLine });
+    text = ''; textFlows = 0;
   };
 
   const sendBatch = (task: number, w: FlowBatchWriter, yearFirst: number | null, bytes: number, lastLine: number): void => {
@@ -111,23 +162,31 @@ if (port) {
   };
 
   const runWhole = async (m: Extract<ToWorker, { type: 'whole' }>): Promise<void> => {
+    const matcher = matching ? (await matching)(m.seed) : null;
     const w = writer = new FlowBatchWriter();
     let lastLine = 0;
+    text = ''; textFlows = 0;
     const summaries = await readFlows([m.path], {
       ...(m.opts.format ? { format: m.opts.format } : {}), tz: m.opts.tz, ...(m.opts.year !== undefined ? { year: m.opts.year } : {}),
-      actionMap: new Map(m.opts.actionMap), strict: m.opts.strict, jobs: 1,
+      actionMap: new Map(m.opts.actionMap), strict: m.opts.strict, jobs: 1, ...(m.opts.timeWindow === false ? { timeWindow: false } : {}),
       ...(m.opts.maxRecordBytes !== undefined ? { maxRecordBytes: m.opts.maxRecordBytes } : {}), ...(m.opts.maxDepth !== undefined ? { maxDepth: m.opts.maxDepth } : {}),
       afterChunk: async () => {
         if (w.n >= 256) sendBatch(m.task, w, null, 0, lastLine);
+        if (text.length >= TEXT_CHUNK) sendText(m.task, null, 0, lastLine);
         await waitForCredit(m.task);
         if (cancelled.has(m.task)) throw new Error('cancelled');
       },
-    }, (f) => {
+    }, matcher ? (f) => matcher.observe(f) : render ? (f) => {
+      lastLine = f.line;
+      text += render(f) + '\n';
+      textFlows++;
+    } : (f) => {
       lastLine = f.line;
       if (w.add(f)) sendBatch(m.task, w, null, 0, lastLine);
     });
     sendBatch(m.task, w, null, 0, lastLine);
-    post({ type: 'done-whole', task: m.task, summaries });
+    sendText(m.task, null, 0, lastLine);
+    post({ type: 'done-whole', task: m.task, summaries, ...(matcher ? { partial: matcher.partial() } : {}) });
   };
 
   const runRange = async (m: Extract<ToWorker, { type: 'range' }>): Promise<void> => {
@@ -135,17 +194,32 @@ if (port) {
     if (!mod) throw new Error(`no parser for format ${m.det.format}`);
     const skips = new Map<string, SkipGroup>();
     const notes: Record<string, number> = {};
+    const matcher = matching ? (await matching)(m.seed) : null;
     const w = writer = new FlowBatchWriter();
     let mute = false;
     let lastLine = 0;
     let bytes = 0;
     const years = new TrackingYears(m.opts.year, m.mtimeMs, m.yearStart);
     let consumerFailed = false;
+    let flows = 0;
+    let skip = m.skip ?? 0;
+    const lineBase = m.lineBase ?? 0;
+    text = ''; textFlows = 0;
     const sink: ParseSink = {
       flow(f: Flow) {
         if (mute) return;
+        flows++;
         lastLine = f.line;
-        try { if (w.add(f)) sendBatch(m.task, w, years.first, bytes, lastLine); } catch (e) { consumerFailed = true; throw e; }
+        try {
+          if (matcher) matcher.observe(f);
+          else if (render) {
+            if (skip > 0) { skip--; return; }
+            f.line += lineBase;
+            text += render(f) + '\n';
+            textFlows++;
+            if (text.length >= TEXT_CHUNK) sendText(m.task, years.first, bytes, lastLine);
+          } else if (w.add(f)) sendBatch(m.task, w, years.first, bytes, lastLine);
+        } catch (e) { consumerFailed = true; throw e; }
       },
       skip(reason, line, kind) {
         if (mute) return;
@@ -155,16 +229,19 @@ if (port) {
       },
       note(name, n) { if (!mute) notes[name] = (notes[name] ?? 0) + n; },
     };
+    const win = m.opts.timeWindow === false ? null : new TimeWindow(pickFileTime(m.mtimeMs, 'mtime', null));
     const parser: RecordParser = mod.create(m.det, {
       file: m.name, zone: new ZoneConverter(m.opts.tz), years, actionMap: new Map(m.opts.actionMap),
-    }, sink);
+    }, windowSink(sink, win));
     if (m.context.length) {
       mute = true;
       for (const line of m.context) parser.line!(line, 0);
+      parser.flush?.(); // (a held context line is decided while muted)
       mute = false;
     }
     const seen: string[] = [];
     const prefix = m.contextPrefix;
+    const prefixBytes = prefix === null ? null : Buffer.from(prefix);
     let blank = 0;
     // as the single-threaded reader: blank lines counted, a parser exception makes its line malformed
     const framer = new LineFramer((l, n) => {
@@ -175,7 +252,16 @@ if (port) {
         sink.skip(`parser error: ${previewText(e instanceof Error ? e.message : String(e), 100)}`, n, 'malformed');
         sink.note('parser-errors', 1);
       }
-    }, sink);
+    }, sink, MAX_LINE, parser.bytes ? (b, s, e, n) => {
+      // the byte path of the same callback: the context prefix is compared on bytes, a string made only on a match
+      if (prefixBytes !== null && e - s >= prefixBytes.length && b.compare(prefixBytes, 0, prefixBytes.length, s, s + prefixBytes.length) === 0) seen.push(b.toString('utf8', s, e));
+      if (isBlankBytes(b, s, e)) blank++;
+      try { parser.bytes!(b, s, e, n); } catch (err) {
+        if (consumerFailed) throw err;
+        sink.skip(`parser error: ${previewText(err instanceof Error ? err.message : String(err), 100)}`, n, 'malformed');
+        sink.note('parser-errors', 1);
+      }
+    } : null);
     let error: string | null = null;
     const fh = await fsp.open(m.path, 'r');
     try {
@@ -203,6 +289,12 @@ if (port) {
       await fh.close();
     }
     framer.end();
+    if (!m.last && parser.flush) { // a range that is not the input's end: held lines are decided here
+      try { parser.flush(); } catch (e) {
+        sink.skip(`parser error: ${previewText(e instanceof Error ? e.message : String(e), 100)}`, framer.count, 'malformed');
+        sink.note('parser-errors', 1);
+      }
+    }
     if (m.last && parser.end) {
       try { parser.end(); } catch (e) {
         sink.skip(`parser error: ${previewText(e instanceof Error ? e.message : String(e), 100)}`, framer.count, 'malformed');
@@ -210,9 +302,11 @@ if (port) {
       }
     }
     sendBatch(m.task, w, years.first, bytes, lastLine);
+    sendText(m.task, years.first, bytes, lastLine);
     post({
       type: 'done-range', task: m.task,
-      result: { lines: framer.count, blank, skipped: [...skips.values()], notes, error, yearFirst: years.first, yearEnd: years.end, context: seen },
+      result: { lines: framer.count, flows, blank, skipped: [...skips.values()], notes, error, yearFirst: years.first, yearEnd: years.end, context: seen },
+      ...(matcher ? { partial: matcher.partial() } : {}),
     });
   };
 }

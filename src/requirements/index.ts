@@ -17,7 +17,7 @@ import { intToIpv4, ipv4ToInt, ipv6ToBigInt, isPublicIpv4 } from '../model/ip.js
 import type { PortIntervals, Requirement, Ruleset } from '../model/ruleset.js';
 import type { AddrSet } from '../inventory/addr.js';
 import type { Inventory } from '../inventory/load.js';
-import { paramValues, requirementApplies } from '../rulesets/load.js';
+import { paramValues, requirementApplies } from '../rulesets/conditions.js';
 import { formatIntervals, resolvePorts } from '../rulesets/ports.js';
 import { AddrIndex, PortIndex } from './lookup.js';
 import { isWellKnownPort, WIDE_RANGE } from './wellknown.js';

@@ -13,6 +13,8 @@ import { NativeCsvEncoder, NativeJsonEncoder } from './serialize.js';
 
 export interface FlowWriter {
   write(f: Flow): void;
+  /** Appends rendered output (lines of this writer's own format, from `flowRenderer` in a worker thread). */
+  writeText?(text: string): void;
   /** Flush buffered output; resolves when the destination can take more. */
   drain(): Promise<void>;
   close(): Promise<void>;
@@ -35,6 +37,10 @@ class TextWriter implements FlowWriter {
   }
   write(f: Flow): void {
     this.text += this.render(f) + '\n';
+    if (this.text.length > FLUSH_AT * 4) this.flushSync();
+  }
+  writeText(text: string): void {
+    this.text += text;
     if (this.text.length > FLUSH_AT * 4) this.flushSync();
   }
   private flushSync(): boolean {
@@ -65,19 +71,27 @@ class TextWriter implements FlowWriter {
 
 export const NATIVE_COLUMNS = [...FLOW_COLUMNS, 'community_id'] as const;
 
-/** `end`: end the stream on close (default: every stream but process.stdout). */
-export function jsonlWriter(out: Writable, schema: SchemaName, o: { end?: boolean } = {}): FlowWriter {
+/** The text of one flow (without its newline) in an output format: what the writers write, and what worker threads render. */
+export function flowRenderer(format: 'jsonl' | 'csv', schema: SchemaName = 'native'): (f: Flow) => string {
+  if (format === 'csv') {
+    const enc = new NativeCsvEncoder();
+    return (f) => enc.encode(f);
+  }
   if (schema === 'native') {
     const enc = new NativeJsonEncoder();
-    return new TextWriter(out, (f) => enc.encode(f), undefined, o.end);
+    return (f) => enc.encode(f);
   }
   const map = schemaMapper(schema);
-  return new TextWriter(out, (f) => JSON.stringify(map(f)), undefined, o.end);
+  return (f) => JSON.stringify(map(f));
+}
+
+/** `end`: end the stream on close (default: every stream but process.stdout). */
+export function jsonlWriter(out: Writable, schema: SchemaName, o: { end?: boolean } = {}): FlowWriter {
+  return new TextWriter(out, flowRenderer('jsonl', schema), undefined, o.end);
 }
 
 export function csvWriter(out: Writable, o: { end?: boolean } = {}): FlowWriter {
-  const enc = new NativeCsvEncoder();
-  return new TextWriter(out, (f) => enc.encode(f), NATIVE_COLUMNS.join(','), o.end);
+  return new TextWriter(out, flowRenderer('csv'), NATIVE_COLUMNS.join(','), o.end);
 }
 
 export function fileStream(path: string): WriteStream {

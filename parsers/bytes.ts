@@ -1,0 +1,192 @@
+/**
+ * Scanning helpers for parsers that read a line as UTF-8 bytes (`RecordParser.bytes`): literals,
+ * numbers and IPv4 read straight from the buffer, and strings made only for the fields a flow keeps,
+ * interned (the same bytes give the same string without a new allocation).
+ *
+ * A kept field is decoded as UTF-8 exactly as the text path decodes the line (invalid sequences become
+ * U+FFFD): field boundaries are ASCII bytes, which never occur inside a UTF-8 sequence, so decoding a
+ * field alone gives the same text as slicing the decoded line.
+ */
+import { canonicalIp } from '../src/model/ip.js';
+
+type Latin1 = { latin1Slice(a: number, e: number): string };
+/** b.toString('latin1', a, e) without its argument checks (Node's own Buffer method). */
+export function latin1(b: Buffer, a: number, e: number): string {
+  return (b as unknown as Latin1).latin1Slice(a, e);
+}
+
+export function isDigitB(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** True when b[p, p + lit.length) equals the ASCII literal `lit` and lies before `end`. */
+export function litAt(b: Buffer, p: number, end: number, lit: string): boolean {
+  const n = lit.length;
+  if (p < 0 || p + n > end) return false;
+  for (let i = 0; i < n; i++) if (b[p + i] !== lit.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Index of byte c in b[p, end), else -1 (a plain loop: cheaper than Buffer#indexOf for short spans). */
+export function byteIndex(b: Buffer, c: number, p: number, end: number): number {
+  for (let i = p; i < end; i++) if (b[i] === c) return i;
+  return -1;
+}
+
+/** Index of the ASCII literal `lit` in b[p, end), else -1. Linear (first byte, then compare). */
+export function litIndex(b: Buffer, lit: string, p: number, end: number): number {
+  const c0 = lit.charCodeAt(0), n = lit.length;
+  for (let i = p, last = end - n; i <= last; i++) {
+    if (b[i] !== c0) continue;
+    let k = 1;
+    while (k < n && b[i + k] === lit.charCodeAt(k)) k++;
+    if (k === n) return i;
+  }
+  return -1;
+}
+
+/** Last index of the ASCII literal in b[p, end), else -1. */
+export function litLastIndex(b: Buffer, lit: string, p: number, end: number): number {
+  const c0 = lit.charCodeAt(0), n = lit.length;
+  for (let i = end - n; i >= p; i--) {
+    if (b[i] !== c0) continue;
+    let k = 1;
+    while (k < n && b[i + k] === lit.charCodeAt(k)) k++;
+    if (k === n) return i;
+  }
+  return -1;
+}
+
+/** Two ASCII digits at i (before end), or -1. */
+export function d2B(b: Buffer, i: number, end: number): number {
+  if (i < 0 || i + 2 > end) return -1;
+  const x = b[i]! - 48, y = b[i + 1]! - 48;
+  return x >= 0 && x <= 9 && y >= 0 && y <= 9 ? x * 10 + y : -1;
+}
+
+/** Month number (1-12) of a three-letter English month name at p, else 0. */
+export function monthAtB(b: Buffer, p: number, end: number): number {
+  if (p < 0 || p + 3 > end) return 0;
+  const x = b[p], y = b[p + 1], z = b[p + 2];
+  switch (x) {
+    case 74: // J
+      if (y === 97 && z === 110) return 1; // Jan
+      if (y === 117 && z === 110) return 6; // Jun
+      if (y === 117 && z === 108) return 7; // Jul
+      return 0;
+    case 70: return y === 101 && z === 98 ? 2 : 0; // Feb
+    case 77: return y === 97 ? (z === 114 ? 3 : z === 121 ? 5 : 0) : 0; // Mar, May
+    case 65: // A
+      if (y === 112 && z === 114) return 4; // Apr
+      if (y === 117 && z === 103) return 8; // Aug
+      return 0;
+    case 83: return y === 101 && z === 112 ? 9 : 0; // Sep
+    case 79: return y === 99 && z === 116 ? 10 : 0; // Oct
+    case 78: return y === 111 && z === 118 ? 11 : 0; // Nov
+    case 68: return y === 101 && z === 99 ? 12 : 0; // Dec
+    default: return 0;
+  }
+}
+
+/** The text b[a, e) as the text path would have it: latin1 when all ASCII (same text, cheaper), else UTF-8. */
+export function text(b: Buffer, a: number, e: number): string {
+  for (let i = a; i < e; i++) if (b[i]! >= 0x80) return b.toString('utf8', a, e);
+  return latin1(b, a, e);
+}
+
+/**
+ * Dotted-quad IPv4 in b[a, e) (1-3 digits per part, each ≤ 255, leading zeros allowed): the address as
+ * an unsigned integer, else -1. `v4lead` tells whether a part had a leading zero.
+ */
+export const v4lead = { lead: false };
+export function ipv4B(b: Buffer, a: number, e: number): number {
+  let n = 0, part = 0, digits = 0, dots = 0, lead = false;
+  for (let i = a; i < e; i++) {
+    const c = b[i]!;
+    if (c >= 48 && c <= 57) {
+      if (digits === 1 && part === 0) lead = true;
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else if (c === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
+      n = n * 256 + part; part = 0; digits = 0;
+    } else return -1;
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  v4lead.lead = lead;
+  return n * 256 + part;
+}
+
+function v4Text(n: number): string {
+  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+const V4_SHIFT = 16;
+const V4_SLOTS = 1 << (32 - V4_SHIFT);
+const V6_MAX = 20_000;
+
+/**
+ * Canonical address text of b[a, e) (`canonicalIp`: IPv4 without leading zeros, RFC 5952 IPv6), or null
+ * when it is no address. IPv4 texts are interned by value, IPv6 by their text; both caches are bounded.
+ */
+export class AddrInterner {
+  // IPv4: a direct-mapped table keyed by the address as an int32 (a Map keyed by numbers above 2^30
+  // hashes heap numbers: several times slower); a collision replaces the slot.
+  private readonly v4keys = new Int32Array(V4_SLOTS);
+  private readonly v4vals: (string | null)[] = new Array<string | null>(V4_SLOTS).fill(null);
+  private readonly v6 = new Map<string, string | null>();
+
+  addr(b: Buffer, a: number, e: number): string | null {
+    if (e <= a) return null;
+    const n = ipv4B(b, a, e);
+    if (n >= 0) {
+      const k = n | 0;
+      const slot = Math.imul(k, 0x9e3779b1) >>> V4_SHIFT;
+      const hit = this.v4vals[slot]!;
+      if (hit !== null && this.v4keys[slot] === k) return hit;
+      const s = v4lead.lead ? v4Text(n) : latin1(b, a, e);
+      this.v4keys[slot] = k;
+      this.v4vals[slot] = s;
+      return s;
+    }
+    if (byteIndex(b, 58, a, e) < 0) return null; // neither IPv4 nor IPv6
+    const t = text(b, a, e);
+    let v = this.v6.get(t);
+    if (v === undefined) {
+      v = canonicalIp(t);
+      if (this.v6.size >= V6_MAX) this.v6.clear();
+      this.v6.set(t, v);
+    }
+    return v;
+  }
+}
+
+const SLOTS = 256;
+
+/**
+ * Interns short kept fields (device, rule, interface, zone names): a direct-mapped table keyed by a
+ * hash of the bytes; a hit compares the bytes and returns the string made the first time.
+ */
+export class BytesInterner {
+  private readonly keys: (Buffer | null)[] = new Array<Buffer | null>(SLOTS).fill(null);
+  private readonly vals: string[] = new Array<string>(SLOTS).fill('');
+
+  get(b: Buffer, a: number, e: number): string {
+    const n = e - a;
+    if (n <= 0) return '';
+    if (n > 64) return text(b, a, e);
+    let h = n;
+    for (let i = a; i < e; i++) h = (h * 31 + b[i]!) | 0;
+    const slot = (h ^ (h >>> 8)) & (SLOTS - 1);
+    const k = this.keys[slot];
+    if (k !== null && k !== undefined && k.length === n) {
+      let i = 0;
+      while (i < n && k[i] === b[a + i]) i++;
+      if (i === n) return this.vals[slot]!;
+    }
+    const s = text(b, a, e);
+    this.keys[slot] = Buffer.from(b.subarray(a, e));
+    this.vals[slot] = s;
+    return s;
+  }
+}
