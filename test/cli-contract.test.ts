@@ -211,7 +211,7 @@ describe('summaries add up and read right', () => {
 
 describe('help, versions, colour', () => {
   it('every command\'s --help has an example, the exit codes and the environment', () => {
-    for (const cmd of ['parse', 'analyze', 'diagnose', 'export', 'ingest', 'run', 'report', 'query', 'rulesets']) {
+    for (const cmd of ['parse', 'analyze', 'diagnose', 'export', 'ingest', 'run', 'report', 'query', 'rulesets', 'sql']) {
       const r = runCli([cmd, '--help']);
       expect(r.code, cmd).toBe(0);
       expect(r.stdout, cmd).toMatch(/Examples:\n  \$ fwaudit /);

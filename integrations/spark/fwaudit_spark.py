@@ -19,10 +19,18 @@ installed, and adds the flows to the view. Evidence references of those flows na
 within the partition; prefer parsing on the collectors (`fwaudit parse --out DIR --partition day`) when the
 evidence has to point at files.
 
+Model tables: `fwaudit sql --tables DIR` writes the requirements, ports and role ranges as small Parquet
+files DIR/NAME.parquet that the statement reads instead of inline VALUES (copy DIR where the cluster reads it
+and give that place with --tables-url). Spark broadcasts them: they are a few KB to a few MB.
+
+Several audits in one Spark application: --manifest FILE, a JSON list of objects with the keys flows (a list),
+findings_sql, matrix_sql, out (and optionally raw, a list); the other options apply to all of them.
+
 Output: OUT/findings.parquet/, OUT/findings.csv/, OUT/matrix.parquet/, OUT/matrix.csv/ (Spark writes each as a
 directory of part files; CSV arrays and structs are JSON text; --csv-single-file writes one part).
 """
 import argparse
+import json
 import re
 import shlex
 import sys
@@ -56,8 +64,8 @@ FLOW_JSON_SCHEMA = StructType([
     StructField("line", IntegerType()),
 ])
 
-# Steps used more than once by later steps: cached (computed once). The others stay plain views.
-CACHED = {"cand", "a5", "addr_role", "addr_info", "host_hits", "cls", "fd"}
+# Steps cheaper to compute again from the Parquet scan than to materialise (all the flows, few columns).
+RECOMPUTE = {"fw_raw", "fw_flows"}
 STEP_RE = re.compile(r"^-- step: ([a-z0-9_]+)$", re.M)
 
 MATCH_COLUMNS = ["ts", "action", "transport", "src_ip", "dst_ip", "dst_port", "device", "rule", "host", "format", "direction",
@@ -75,14 +83,20 @@ def parse_args(argv):
     p.add_argument("--findings-sql", help="file with the statement of `fwaudit sql --dialect spark --output findings`")
     p.add_argument("--matrix-sql", help="file with the statement of `fwaudit sql --dialect spark --output matrix`")
     p.add_argument("--view", default="flows", help="temporary view name the SQL reads (default: flows)")
-    p.add_argument("--out", required=True, help="output directory (any path Spark writes)")
+    p.add_argument("--out", default=None, help="output directory (any path Spark writes)")
     p.add_argument("--formats", default="parquet,csv", help="comma list of parquet, csv (default: both)")
     p.add_argument("--csv-single-file", action="store_true", help="write each CSV as one part file")
     p.add_argument("--mode", default="overwrite", choices=["overwrite", "errorifexists"], help="when OUT already has results")
     p.add_argument("--shuffle-partitions", type=int, default=None, help="spark.sql.shuffle.partitions (small inputs: 2-8)")
     p.add_argument("--no-materialize", action="store_true", help="run the statement as one spark.sql() call (CTEs inlined)")
     p.add_argument("--master", default=None, help="Spark master when not given by spark-submit (e.g. local[2])")
+    p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="a Spark setting (repeatable)")
+    p.add_argument("--manifest", default=None, help="JSON list of audits {flows, raw, findings_sql, matrix_sql, out} run in one session")
     a = p.parse_args(argv)
+    if a.manifest:
+        return a
+    if not a.out:
+        p.error("give --out (or --manifest)")
     if not a.flows and not a.raw:
         p.error("give --flows and/or --raw")
     if not a.findings_sql and not a.matrix_sql:
@@ -133,22 +147,32 @@ def split_steps(sql):
     return steps if steps and steps[-1][0] == "result" else None
 
 
-def run_statement(spark, sql, materialize=True):
-    """Runs the statement. Spark inlines a CTE at every reference, so the shared steps of the matcher would be
-    computed again for each use: with `materialize`, each named step becomes a temporary view, cached
-    (CACHE TABLE, eager) when later steps use it more than once; the final SELECT then reads those views."""
+def run_statement(spark, sql, done, materialize=True):
+    """Runs the statement step by step. Spark inlines a CTE at every reference and analyses a SQL view's text
+    again wherever it is used, so the matcher's shared steps would be planned and computed many times (the
+    plan grows exponentially with the depth of the steps). Here each named step becomes a temporary view of a
+    DataFrame; a step that later steps use more than once is materialised with localCheckpoint (computed once,
+    and its plan is cut: later steps plan against a leaf). Steps that read only the inputs (the flows, the model
+    tables) stay lazy: they are cheap to scan again, and their small size lets Spark broadcast the model tables.
+    `done` maps the steps already registered in this session to their text: the findings and the matrix
+    statements share their first steps, which run once."""
     steps = split_steps(sql) if materialize else None
     if steps is None:
         return spark.sql(sql)
-    for name, query in steps[:-1]:
-        spark.sql(f"UNCACHE TABLE IF EXISTS {name}")
-        spark.sql(f"DROP VIEW IF EXISTS {name}")
-        if name in CACHED:
+    names = [n for n, _ in steps[:-1]]
+    for i, (name, query) in enumerate(steps[:-1]):
+        if done.get(name) == query:
+            continue
+        later = [q for _, q in steps[i + 1:]]
+        uses = sum(len(re.findall(r"\b" + name + r"\b", q)) for q in later)
+        leaf = not any(re.search(r"\b" + n + r"\b", query) for n in names[:i])
+        df = spark.sql(query)
+        if uses >= 2 and not leaf and name not in RECOMPUTE:
             t = time.time()
-            spark.sql(f"CACHE TABLE {name} AS {query}")
-            print(f"fwaudit_spark: step {name} cached in {time.time() - t:.1f} s", file=sys.stderr, flush=True)
-        else:
-            spark.sql(f"CREATE TEMPORARY VIEW {name} AS {query}")
+            df = df.localCheckpoint(eager=True)
+            print(f"fwaudit_spark: step {name} materialised in {time.time() - t:.1f} s", file=sys.stderr, flush=True)
+        df.createOrReplaceTempView(name)
+        done[name] = query
     return spark.sql(steps[-1][1])
 
 
@@ -175,6 +199,24 @@ def write(df, a, name):
         c.write.mode(a.mode).option("header", "true").option("escape", '"').csv(f"{base}/{name}.csv")
 
 
+def audits(a):
+    """The audits to run: the command line's one, or the manifest's list."""
+    if not a.manifest:
+        return [{"flows": a.flows, "raw": a.raw, "findings_sql": a.findings_sql, "matrix_sql": a.matrix_sql, "out": a.out}]
+    with open(a.manifest, encoding="utf-8") as fh:
+        items = json.load(fh)
+    if not isinstance(items, list) or not items:
+        raise SystemExit("fwaudit_spark: --manifest: a non-empty JSON list of audits is expected")
+    out = []
+    for it in items:
+        x = {"flows": list(it.get("flows", [])), "raw": list(it.get("raw", [])), "findings_sql": it.get("findings_sql"),
+             "matrix_sql": it.get("matrix_sql"), "out": it.get("out")}
+        if not x["out"] or not (x["flows"] or x["raw"]) or not (x["findings_sql"] or x["matrix_sql"]):
+            raise SystemExit("fwaudit_spark: --manifest: every audit needs out, flows (or raw), findings_sql (or matrix_sql)")
+        out.append(x)
+    return out
+
+
 def main(argv):
     a = parse_args(argv)
     b = SparkSession.builder.appName("fwaudit")
@@ -184,21 +226,30 @@ def main(argv):
     b = b.config("spark.sql.session.timeZone", "UTC")
     if a.shuffle_partitions:
         b = b.config("spark.sql.shuffle.partitions", str(a.shuffle_partitions))
+    for kv in a.conf:
+        k, sep, v = kv.partition("=")
+        if not sep:
+            raise SystemExit(f"fwaudit_spark: --conf {kv}: KEY=VALUE expected")
+        b = b.config(k, v)
     spark = b.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     try:
-        load_flows(spark, a).createOrReplaceTempView(a.view)
-        for name, path in (("findings", a.findings_sql), ("matrix", a.matrix_sql)):
-            if not path:
-                continue
-            with open(path, encoding="utf-8") as fh:
-                sql = fh.read()
-            df = run_statement(spark, sql, materialize=not a.no_materialize)
-            # The statement is used twice (Parquet, CSV): compute it once.
-            df = df.persist()
-            write(df, a, name)
-            print(f"fwaudit_spark: {name}: {df.count()} rows -> {a.out.rstrip('/')}/{name}.*", file=sys.stderr)
-            df.unpersist()
+        for job in audits(a):
+            t0 = time.time()
+            a.flows, a.raw, a.out = job["flows"], job["raw"], job["out"]
+            load_flows(spark, a).createOrReplaceTempView(a.view)
+            done = {}
+            for name, path in (("findings", job["findings_sql"]), ("matrix", job["matrix_sql"])):
+                if not path:
+                    continue
+                with open(path, encoding="utf-8") as fh:
+                    sql = fh.read()
+                df = run_statement(spark, sql, done, materialize=not a.no_materialize)
+                # The statement is used twice (Parquet, CSV): compute it once.
+                df = df.localCheckpoint(eager=True)
+                write(df, a, name)
+                print(f"fwaudit_spark: {name}: {df.count()} rows -> {a.out.rstrip('/')}/{name}.* ({time.time() - t0:.1f} s)",
+                      file=sys.stderr, flush=True)
     finally:
         spark.stop()
     return 0

@@ -6,7 +6,7 @@
  * uses (`paramValues`, `requirementApplies`, `resolvePorts`, the inventory's merged AddrSets).
  */
 import type { Inventory } from '../inventory/load.js';
-import { compileRequirements, hostMatches, WELL_KNOWN_PORTS } from '../requirements/index.js';
+import { compileRequirements, hostMatches, WELL_KNOWN_PORTS, type CompiledRequirement } from '../requirements/index.js';
 export { WELL_KNOWN_PORTS };
 
 /** Role key of a requirement's `from`/`to`: ≥ 0 an inventory role, or one of these. */
@@ -42,14 +42,41 @@ export interface SqlEntry {
   openPrefix: string;
   fromScope: string | null;
   toScope: string | null;
+  /** Switched on by its `when` (else it only gives conditional findings). */
+  active: boolean;
+  /** Conditional findings: the requirement's condition, the `when` parameter, and the note's fixed parts. */
+  condition: string | null;
+  paramName: string | null;
+  /** The parameter's value in the deployment as JSON text (number, string, boolean or null). */
+  paramValue: string | null;
+  suggestion: string | null;
+  mismatch: string | null;
+  /** note = notePre + who + noteMid + port + notePost (+ the alternatives' text), as the matcher writes it. */
+  notePre: string;
+  noteMid: string;
+  notePost: string;
+}
+
+/** Another switched-off requirement of the same deployment and role pair (a conditional finding's alternatives). */
+export interface SqlAlternative {
+  eid: number;
+  ord: number;
+  /** Port interval of the alternative; [-1, -1] for a portless alternative of a portless requirement. */
+  lo: number;
+  hi: number;
+  /** `{"requirement":…,"condition":…,"parameter":…,"suggestion":…}` exactly as analyze --json writes it. */
+  json: string;
+  /** "<suggestion> for <requirement>" (the note's "(or …)" part). */
+  text: string;
 }
 
 export interface SqlModel {
   entries: SqlEntry[];
-  /** IPv4 ranges (uint32) per role key. */
-  roles4: Array<{ key: number; lo: number; hi: number }>;
-  /** IPv6 ranges as 32-digit lower-case hex per role key. */
-  roles6: Array<{ key: number; lo: string; hi: string }>;
+  /** IPv4 ranges (uint32) per role key, split at /16 boundaries: `b` is the /16 (first two octets as a number). */
+  roles4: Array<{ key: number; b: number; lo: number; hi: number }>;
+  /** IPv6 ranges as 32-digit lower-case hex per role key, split at /16 boundaries: `b` is the first 4 hex digits. */
+  roles6: Array<{ key: number; b: string; lo: string; hi: string }>;
+  alternatives: SqlAlternative[];
   /** Hostname patterns per entry: exact names, or LIKE patterns for `*` wildcards. */
   hostPatterns: Array<{ eid: number; exact: string | null; like: string | null }>;
   /** Addresses the static hosts map (inventory `hosts`, `--hosts`) resolves an entry's names to. */
@@ -86,15 +113,27 @@ export function compileModel(inventory: Inventory): SqlModel {
   inventory.deployments.forEach((d) => {
     for (const [, set] of d.roles) {
       const k = nextKey++;
-      for (const [lo, hi] of set.v4) roles4.push({ key: k, lo, hi });
-      for (const [lo, hi] of set.v6) roles6.push({ key: k, lo: hex128(lo), hi: hex128(hi) });
+      // Split at /16 boundaries so an engine joins addresses to ranges on the /16 first (an equi-join),
+      // then checks the range: no range join over every (address, range) pair.
+      for (const [lo, hi] of set.v4) {
+        for (let b = Math.floor(lo / 65536); b <= Math.floor(hi / 65536); b++) {
+          roles4.push({ key: k, b, lo: Math.max(lo, b * 65536), hi: Math.min(hi, b * 65536 + 65535) });
+        }
+      }
+      for (const [lo, hi] of set.v6) {
+        for (let b = lo >> 112n; b <= hi >> 112n; b++) {
+          const blo = b << 112n, bhi = blo + (1n << 112n) - 1n;
+          roles6.push({ key: k, b: b.toString(16).padStart(4, '0'), lo: hex128(lo > blo ? lo : blo), hi: hex128(hi < bhi ? hi : bhi) });
+        }
+      }
     }
   });
+  const alternatives: SqlAlternative[] = [];
   for (const c of index.entries) {
-    if (c.dep < 0 || !c.active || c.localOnly) continue;
+    if (c.dep < 0 || c.localOnly) continue;
     const { rs, req } = c;
     const source = `${req.source.document} § ${req.source.section}`;
-    if (!rowSeen.has(c.rowKey)) {
+    if (c.active && !rowSeen.has(c.rowKey)) {
       rowSeen.add(c.rowKey);
       rows.push({ product: rs.id, requirement: req.id, necessity: req.necessity, purpose: req.purpose, source });
     }
@@ -116,12 +155,43 @@ export function compileModel(inventory: Inventory): SqlModel {
       symptom: req.symptom ?? null, purpose: req.purpose, source,
       openPrefix: `${req.transport.toUpperCase()}${c.ports.length ? ` ${c.portText}` : ''}`,
       fromScope: c.fromScope, toScope: c.toScope,
+      active: c.active, ...conditionalTexts(c),
     });
+    if (!c.active) {
+      // The matcher's alternativesOf: other off requirements of the deployment and role pair whose ports
+      // cover one of the finding's ports (both portless: always).
+      let ord = 0;
+      for (const o of index.entries) {
+        if (o === c || o.dep !== c.dep || o.active || o.localOnly || o.req.from !== req.from || (o.req.to ?? '') !== (req.to ?? '') ||
+          o.req.transport !== req.transport) continue;
+        const json = JSON.stringify({ requirement: o.req.id, condition: o.req.condition ?? null, parameter: o.when?.param ?? null, suggestion: o.when?.suggestion ?? null });
+        const text = `${o.when ? o.when.suggestion : 'its condition'} for ${o.req.id}`;
+        if (o.ports.length === 0) { if (c.ports.length === 0) alternatives.push({ eid, ord, lo: -1, hi: -1, json, text }); } else {
+          for (const [lo, hi] of o.ports) alternatives.push({ eid, ord, lo, hi, json, text });
+        }
+        ord++;
+      }
+    }
   }
   return {
-    entries, roles4, roles6, hostPatterns, staticResolved,
+    entries, roles4, roles6, alternatives, hostPatterns, staticResolved,
     staticNames: [...names].map(([ip, name]) => ({ ip, name })),
     rows,
     transports: [...new Set(entries.map((e) => e.transport))].sort(),
   };
+}
+
+/** The fixed parts of a conditional finding's fields (src/matcher/matcher.ts conditionalFields, `--by host`). */
+function conditionalTexts(c: CompiledRequirement): Pick<SqlEntry, 'condition' | 'paramName' | 'paramValue' | 'suggestion' | 'mismatch' | 'notePre' | 'noteMid' | 'notePost'> {
+  const w = c.when, req = c.req;
+  const what = req.purpose.replace(/\.$/, '');
+  const turnOn = w ? `${w.suggestion} for ${c.rs.id} if that is intended` : `the requirement is off (${req.condition ?? 'its condition does not hold'})`;
+  const base = { condition: req.condition ?? null, paramName: w?.param ?? null, paramValue: w ? JSON.stringify(w.current) : null, suggestion: w?.suggestion ?? null };
+  if (c.mismatch && w) {
+    return {
+      ...base, mismatch: c.mismatch, notePre: `${c.mismatch}: `, noteMid: ' try ',
+      notePost: ` (${req.condition ?? what}) while the deployment has \`${w.param}: ${String(w.current)}\`; agents and server may be on different versions — upgrade them to one version, or ${turnOn}`,
+    };
+  }
+  return { ...base, mismatch: null, notePre: '', noteMid: ` try ${what} on `, notePost: `: ${turnOn}` };
 }

@@ -25,9 +25,12 @@ export interface Dialect {
   /** Evidence: an array of {file, line} sorted by file, line, over the rows where `cond` holds. */
   evidenceList(file: string, line: string, cond: string): string;
   intType: string;
+  /** `expr` of the rows joined with `sep` in `ord` order (a string aggregate). */
+  stringAgg(expr: string, ord: string, sep: string): string;
 }
 
 const ansiStr = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+const sparkStr = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
 
 export function dialect(name: DialectName): Dialect {
   switch (name) {
@@ -42,12 +45,13 @@ export function dialect(name: DialectName): Dialect {
       isoTs: (e) => `strftime(${e}, '%Y-%m-%dT%H:%M:%S.%gZ')`,
       pos: (f, l) => `struct_pack(file := ${f}, line := ${l})`,
       sortedList: (e, c, t) => `COALESCE(list(${e} ORDER BY ${e}) FILTER (WHERE ${c}), CAST([] AS ${t}[]))`,
+      stringAgg: (e, o, sep) => `string_agg(${e}, ${ansiStr(sep)} ORDER BY ${o})`,
       evidenceList: (f, l, c) => `COALESCE(list(struct_pack(file := ${f}, line := ${l}) ORDER BY ${f}, ${l}) FILTER (WHERE ${c}), CAST([] AS STRUCT(file VARCHAR, line INTEGER)[]))`,
     };
     case 'spark': return {
       name,
       // Spark SQL string literals take backslash escapes (and two adjacent literals concatenate, so '' is no escape).
-      str: (s) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`,
+      str: sparkStr,
       ident: (s) => `\`${s.replace(/`/g, '``')}\``,
       varchar: 'STRING',
       intType: 'INT',
@@ -56,6 +60,7 @@ export function dialect(name: DialectName): Dialect {
       isoTs: (e) => `date_format(${e}, 'yyyy-MM-dd\\'T\\'HH:mm:ss.SSS\\'Z\\'')`,
       pos: (f, l) => `named_struct('file', ${f}, 'line', ${l})`,
       sortedList: (e, c) => `array_sort(collect_list(CASE WHEN ${c} THEN ${e} END))`,
+      stringAgg: (e, o, sep) => `array_join(transform(array_sort(collect_list(named_struct('o', ${o}, 't', ${e}))), x -> x.t), ${sparkStr(sep)})`,
       evidenceList: (f, l, c) => `array_sort(collect_list(CASE WHEN ${c} THEN named_struct('file', ${f}, 'line', ${l}) END))`,
     };
     case 'trino': return {
@@ -69,6 +74,7 @@ export function dialect(name: DialectName): Dialect {
       isoTs: (e) => `format_datetime(${e}, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')`,
       pos: (f, l) => `CAST(ROW(${f}, ${l}) AS ROW(file VARCHAR, line INTEGER))`,
       sortedList: (e, c, t) => `COALESCE(array_agg(${e} ORDER BY ${e}) FILTER (WHERE ${c}), CAST(ARRAY[] AS ARRAY(${t})))`,
+      stringAgg: (e, o, sep) => `array_join(array_agg(${e} ORDER BY ${o}), ${ansiStr(sep)})`,
       evidenceList: (f, l, c) => `COALESCE(array_agg(CAST(ROW(${f}, ${l}) AS ROW(file VARCHAR, line INTEGER)) ORDER BY ${f}, ${l}) FILTER (WHERE ${c}), CAST(ARRAY[] AS ARRAY(ROW(file VARCHAR, line INTEGER))))`,
     };
   }

@@ -28,6 +28,11 @@ export interface GenerateOptions {
   output: SqlOutput;
   /** A table/view name (`flows`, `hive.fwaudit.flows`) or a Parquet path/glob (DuckDB, Spark). */
   flows: string;
+  /**
+   * Read the model tables (requirements, ports, role ranges, …) from DIR/NAME.parquet instead of inline
+   * VALUES (`fwaudit sql --tables DIR` writes them): a small side input Spark broadcasts.
+   */
+  tables?: string;
 }
 
 const TABLE_RE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$/;
@@ -67,32 +72,31 @@ const V4_NOT_PUBLIC: Array<[number, number]> = [
   [0xa9fe0000, 0xa9feffff], [0xac100000, 0xac1fffff], [0xc0a80000, 0xc0a8ffff], [0xe0000000, 0xffffffff],
 ];
 
-function modelTables(d: Dialect, m: SqlModel): string[] {
+/** The compiled model as named queries over inline VALUES (one per model table, in statement order). */
+export function modelTableQueries(d: Dialect, m: SqlModel): Array<[string, string]> {
   const entries = inlineTable(d,
     [I('eid'), I('dep'), S('product'), S('product_name'), S('requirement'), S('necessity'), S('transport'), S('from_role'), S('to_role'),
       I('from_key'), I('to_key'), I('has_hosts'), I('any_port'), I('span'), I('wide'), S('port_text'), S('symptom'), S('purpose'),
-      S('source'), S('open_prefix'), S('from_scope'), S('to_scope')],
+      S('source'), S('open_prefix'), S('from_scope'), S('to_scope'), I('active'), S('cond_text'), S('param_name'), S('param_value'),
+      S('suggestion'), S('mismatch'), S('note_pre'), S('note_mid'), S('note_post')],
     m.entries.map((e) => [e.eid, e.dep, e.product, e.productName, e.requirement, e.necessity, e.transport, e.fromRole, e.toRole,
       e.fromKey, e.toKey, e.hasHosts ? 1 : 0, e.anyPort ? 1 : 0, e.span, e.wide ? 1 : 0, e.portText, e.symptom, e.purpose,
-      e.source, e.openPrefix, e.fromScope, e.toScope]));
+      e.source, e.openPrefix, e.fromScope, e.toScope, e.active ? 1 : 0, e.condition, e.paramName, e.paramValue,
+      e.suggestion, e.mismatch, e.notePre, e.noteMid, e.notePost]));
   const ports = inlineTable(d, [I('eid'), S('transport'), I('port_lo'), I('port_hi')],
     m.entries.flatMap((e) => e.ports.map(([lo, hi]) => [e.eid, e.transport, lo, hi])));
-  const r4 = inlineTable(d, [I('role_key'), I('lo'), I('hi')], m.roles4.map((r) => [r.key, r.lo, r.hi]));
-  const r6 = inlineTable(d, [I('role_key'), S('lo'), S('hi')], m.roles6.map((r) => [r.key, r.lo, r.hi]));
+  const r4 = inlineTable(d, [I('role_key'), I('b'), I('lo'), I('hi')], m.roles4.map((r) => [r.key, r.b, r.lo, r.hi]));
+  const r6 = inlineTable(d, [I('role_key'), S('b'), S('lo'), S('hi')], m.roles6.map((r) => [r.key, r.b, r.lo, r.hi]));
+  const alts = inlineTable(d, [I('eid'), I('ord'), I('port_lo'), I('port_hi'), S('alt_json'), S('alt_text')],
+    m.alternatives.map((a) => [a.eid, a.ord, a.lo, a.hi, a.json, a.text]));
   const hp = inlineTable(d, [I('eid'), S('exact'), S('like_pat')], m.hostPatterns.map((h) => [h.eid, h.exact, h.like]));
   const sr = inlineTable(d, [I('eid'), S('ip')], m.staticResolved.map((s) => [s.eid, s.ip]));
   const sn = inlineTable(d, [S('ip'), S('name')], m.staticNames.map((s) => [s.ip, s.name]));
   const rows = inlineTable(d, [I('row_no'), S('product'), S('requirement'), S('necessity'), S('purpose'), S('source')],
     m.rows.map((r, i) => [i, r.product, r.requirement, r.necessity, r.purpose, r.source]));
   return [
-    `entries AS (\n  ${entries}\n)`,
-    `entry_ports AS (\n  ${ports}\n)`,
-    `role_v4 AS (\n  ${r4}\n)`,
-    `role_v6 AS (\n  ${r6}\n)`,
-    `host_patterns AS (\n  ${hp}\n)`,
-    `static_resolved AS (\n  ${sr}\n)`,
-    `static_names AS (\n  ${sn}\n)`,
-    `matrix_rows AS (\n  ${rows}\n)`,
+    ['entries', entries], ['entry_ports', ports], ['role_v4', r4], ['role_v6', r6], ['alternatives', alts],
+    ['host_patterns', hp], ['static_resolved', sr], ['static_names', sn], ['matrix_rows', rows],
   ];
 }
 
@@ -109,11 +113,16 @@ export function generateSql(inventory: Inventory, o: GenerateOptions): string {
   const normHost = `CASE WHEN h0 LIKE '[%' THEN h0 ELSE regexp_replace(regexp_replace(h0, ':[0-9]+$', ''), '[.]$', '') END`;
   const hostMatch = `(s.h = p.exact OR (p.like_pat IS NOT NULL AND s.h LIKE p.like_pat ESCAPE '!' AND NOT ${d.regexFind('s.h', '[^a-z0-9_.-]')}))`;
   const wellKnown = WELL_KNOWN_PORTS.map(([lo, hi]) => (lo === hi ? `c.dport = ${lo}` : `c.dport BETWEEN ${lo} AND ${hi}`)).join(' OR ');
-  const gk = 'eid, confidence, src_ip, dst_ip, transport, gport';
-  const gkOn = (a: string, b: string) => ['eid', 'confidence', 'src_ip', 'dst_ip', 'transport', 'gport'].map((c) => `${a}.${c} = ${b}.${c}`).join(' AND ');
-  const keyOn = (a: string, b: string) => ['transport', 'dport', 'src_ip', 'dst_ip'].map((c) => `${a}.${c} = ${b}.${c}`).join(' AND ');
+  const gkCols = ['eid', 'confidence', 'src_ip', 'dst_ip', 'transport', 'gport'];
+  const gk = gkCols.join(', ');
+  const gkOf = (a: string) => gkCols.map((c) => `${a}.${c}`).join(', ');
+  const gkOn = (a: string, b: string) => gkCols.map((c) => `${a}.${c} = ${b}.${c}`).join(' AND ');
+  const keyCols = ['transport', 'dport', 'src_ip', 'dst_ip'];
+  const keyOn = (a: string, b: string) => keyCols.map((c) => `${a}.${c} = ${b}.${c}`).join(' AND ');
+  const model: string[] = modelTableQueries(d, m).map(([name, inline]) =>
+    `${name} AS (\n  ${o.tables ? `SELECT * FROM ${modelTableSource(d, o.tables, name)}` : inline}\n)`);
   const ctes: string[] = [
-    ...modelTables(d, m),
+    ...model,
     `fw_raw AS (\n  SELECT ts, action, transport, src_ip, dst_ip, dst_port, device, rule, host, format, direction, file, line\n  FROM ${src}\n)`,
     `fw_flows AS (
   SELECT ts, action, transport, src_ip, dst_ip, COALESCE(CAST(dst_port AS BIGINT), -1) AS dport,
@@ -123,7 +132,12 @@ export function generateSql(inventory: Inventory, o: GenerateOptions): string {
   FROM fw_raw
   WHERE action IN ('allow', 'deny') AND transport IN (${transports}) AND src_ip IS NOT NULL AND dst_ip IS NOT NULL
 )`,
-    `flow_keys AS (SELECT DISTINCT transport, dport, src_ip, dst_ip FROM fw_flows)`,
+    // The flows aggregated once: every later step works on these rows (far fewer than the flows).
+    `fw_agg AS (
+  SELECT transport, dport, src_ip, dst_ip, action, device, rule, COUNT(*) AS n, MIN(ts) AS t0, MAX(ts) AS t1, MIN(${d.pos('file', 'line')}) AS p
+  FROM fw_flows GROUP BY transport, dport, src_ip, dst_ip, action, device, rule
+)`,
+    `flow_keys AS (SELECT DISTINCT transport, dport, src_ip, dst_ip FROM fw_agg)`,
     `cand AS (
   SELECT k.transport, k.dport, k.src_ip, k.dst_ip, p.eid
   FROM flow_keys k JOIN entry_ports p ON p.transport = k.transport AND k.dport BETWEEN p.port_lo AND p.port_hi
@@ -151,23 +165,25 @@ export function generateSql(inventory: Inventory, o: GenerateOptions): string {
     `a3 AS (
   SELECT ip, s, dc, l6, r6,
          CASE WHEN o1 <= 255 AND o2 <= 255 AND o3 <= 255 AND o4 <= 255 THEN o1 * 16777216 + o2 * 65536 + o3 * 256 + o4 END AS n4,
+         CASE WHEN o1 <= 255 AND o2 <= 255 AND o3 <= 255 AND o4 <= 255 THEN o1 * 256 + o2 END AS b4,
          CASE WHEN l6 = '' THEN 0 ELSE length(l6) - length(replace(l6, ':', '')) + 1 END AS nl,
          CASE WHEN r6 = '' THEN 0 ELSE length(r6) - length(replace(r6, ':', '')) + 1 END AS nr
   FROM a2
 )`,
     `a4 AS (
-  SELECT ip, n4,
+  SELECT ip, n4, b4,
          CASE WHEN l6 IS NULL THEN NULL
               WHEN dc AND s NOT LIKE '%::%::%' AND s NOT LIKE '%:::%' AND nl + nr <= 7 AND l6 NOT LIKE ':%' AND r6 NOT LIKE '%:'
                 THEN concat_ws(':', nullif(l6, ''), ${d.zeroGroups('8 - nl - nr')}, nullif(r6, ''))
               WHEN NOT dc AND nl = 8 AND s NOT LIKE ':%' AND s NOT LIKE '%:' THEN s END AS full6
   FROM a3
 )`,
-    `a5 AS (SELECT ip, n4, CASE WHEN full6 IS NOT NULL THEN ${hexGroups} END AS h6 FROM a4)`,
+    `a5 AS (SELECT ip, n4, b4, CASE WHEN full6 IS NOT NULL THEN ${hexGroups} END AS h6 FROM a4)`,
+    // Ranges are split per /16 (role_v4.b, role_v6.b): an equi-join on the /16, then the range check.
     `addr_role AS (
-  SELECT a.ip, r.role_key FROM a5 a JOIN role_v4 r ON a.n4 BETWEEN r.lo AND r.hi
+  SELECT a.ip, r.role_key FROM a5 a JOIN role_v4 r ON r.b = a.b4 AND a.n4 BETWEEN r.lo AND r.hi
   UNION ALL
-  SELECT a.ip, r.role_key FROM a5 a JOIN role_v6 r ON a.h6 BETWEEN r.lo AND r.hi
+  SELECT a.ip, r.role_key FROM a5 a JOIN role_v6 r ON r.b = substr(a.h6, 1, 4) AND a.h6 BETWEEN r.lo AND r.hi
 )`,
     `addr_info AS (
   SELECT a.ip,
@@ -194,13 +210,14 @@ export function generateSql(inventory: Inventory, o: GenerateOptions): string {
   FROM (SELECT ip, name FROM learned_names WHERE rk = 1) l FULL OUTER JOIN static_names s ON s.ip = l.ip
 )`,
     `cm AS (
-  SELECT c.transport, c.dport, c.src_ip, c.dst_ip, e.eid, e.dep, e.from_role, e.to_role, COALESCE(e.to_role, '') AS to_r,
+  SELECT c.transport, c.dport, c.src_ip, c.dst_ip, e.eid, e.dep, e.active, e.from_role, e.to_role,
          e.span, e.wide, e.has_hosts, e.from_key, e.to_key, s.pub AS s_pub, s.n_roles AS s_n, d.pub AS d_pub, d.n_roles AS d_n,
          CASE WHEN e.from_key >= 0 THEN sr.role_key IS NOT NULL WHEN e.from_key = ${KEY_INTERNET} THEN s.pub
               WHEN e.from_key = ${KEY_ANY} THEN TRUE ELSE FALSE END AS src_from,
          CASE WHEN e.has_hosts = 1 THEN (rv.eid IS NOT NULL OR dr.role_key IS NOT NULL)
               WHEN e.to_key >= 0 THEN dr.role_key IS NOT NULL WHEN e.to_key = ${KEY_INTERNET} THEN d.pub
-              WHEN e.to_key = ${KEY_ANY} THEN TRUE ELSE FALSE END AS dst_to
+              WHEN e.to_key = ${KEY_ANY} THEN TRUE ELSE FALSE END AS dst_to,
+         (${wellKnown}) AS well_known
   FROM cand c
   JOIN entries e ON e.eid = c.eid
   JOIN addr_info s ON s.ip = c.src_ip
@@ -209,27 +226,35 @@ export function generateSql(inventory: Inventory, o: GenerateOptions): string {
   LEFT JOIN addr_role dr ON dr.ip = c.dst_ip AND dr.role_key = e.to_key
   LEFT JOIN resolved rv ON rv.eid = c.eid AND rv.ip = c.dst_ip
 )`,
+    // The index's classify: confirmed (on), conditional (off, both roles, not a well-known port of a wide
+    // range), probable (on, one endpoint holds its role, the other is a private address in no role).
     `cls AS (
-  SELECT cm.*, (src_from AND dst_to) AS conf,
-         (has_hosts = 0 AND src_from AND d_n = 0 AND NOT d_pub AND to_key NOT IN (${KEY_INTERNET}, ${KEY_ANY}) AND from_key >= 0) AS prob_s,
-         (has_hosts = 0 AND dst_to AND s_n = 0 AND NOT s_pub AND to_key >= 0 AND from_key NOT IN (${KEY_INTERNET}, ${KEY_ANY})) AS prob_d
+  SELECT cm.*, (active = 1 AND src_from AND dst_to) AS conf,
+         (active = 0 AND src_from AND dst_to AND NOT (wide = 1 AND well_known)) AS cond,
+         (active = 1 AND has_hosts = 0 AND NOT (wide = 1 AND well_known) AND src_from AND d_n = 0 AND NOT d_pub
+           AND to_key NOT IN (${KEY_INTERNET}, ${KEY_ANY}) AND from_key >= 0) AS prob_s,
+         (active = 1 AND has_hosts = 0 AND NOT (wide = 1 AND well_known) AND dst_to AND s_n = 0 AND NOT s_pub
+           AND to_key >= 0 AND from_key NOT IN (${KEY_INTERNET}, ${KEY_ANY})) AS prob_d
   FROM cm
 )`,
-    `key_conf AS (SELECT transport, dport, src_ip, dst_ip, dep, MAX(CASE WHEN conf THEN 1 ELSE 0 END) AS any_conf FROM cls GROUP BY transport, dport, src_ip, dst_ip, dep)`,
+    // Per key and deployment: a confirmed match silences the conditional ones; a confirmed or conditional one the probable ones.
+    `key_dep AS (
+  SELECT transport, dport, src_ip, dst_ip, dep, MAX(CASE WHEN conf THEN 1 ELSE 0 END) AS any_conf, MAX(CASE WHEN cond THEN 1 ELSE 0 END) AS any_cond
+  FROM cls GROUP BY transport, dport, src_ip, dst_ip, dep
+)`,
     `matches AS (
-  SELECT transport, dport, src_ip, dst_ip, eid, 'confirmed' AS confidence, 1 AS finding,
-         from_role AS src_role, to_role AS dst_role
+  SELECT transport, dport, src_ip, dst_ip, eid, 'confirmed' AS confidence, from_role AS src_role, to_role AS dst_role
   FROM cls WHERE conf
   UNION ALL
-  SELECT c.transport, c.dport, c.src_ip, c.dst_ip, c.eid, 'probable' AS confidence, 1 AS finding,
-         CASE WHEN c.prob_s THEN c.from_role END AS src_role, CASE WHEN c.prob_s THEN NULL ELSE c.to_role END AS dst_role
-  FROM cls c JOIN key_conf k ON ${keyOn('k', 'c')} AND k.dep = c.dep
-  WHERE k.any_conf = 0 AND (c.prob_s OR c.prob_d) AND NOT (c.wide = 1 AND (${wellKnown}))
+  SELECT c.transport, c.dport, c.src_ip, c.dst_ip, c.eid, CASE WHEN c.cond THEN 'conditional' ELSE 'probable' END AS confidence,
+         CASE WHEN c.cond OR c.prob_s THEN c.from_role END AS src_role, CASE WHEN c.prob_s AND NOT c.cond THEN NULL ELSE c.to_role END AS dst_role
+  FROM cls c JOIN key_dep k ON ${keyOn('k', 'c')} AND k.dep = c.dep
+  WHERE k.any_conf = 0 AND (c.cond OR (k.any_cond = 0 AND (c.prob_s OR c.prob_d)))
 )`,
     `fm AS (
-  SELECT f.ts, f.action, f.transport, f.src_ip, f.dst_ip, f.dport, f.device, f.rule, f.file, f.line,
-         m.eid, m.confidence, m.finding, m.src_role, m.dst_role
-  FROM fw_flows f JOIN matches m ON ${keyOn('m', 'f')}
+  SELECT a.action, a.transport, a.src_ip, a.dst_ip, a.dport, a.device, a.rule, a.n, a.t0, a.t1, a.p,
+         m.eid, m.confidence, m.src_role, m.dst_role
+  FROM fw_agg a JOIN matches m ON ${keyOn('m', 'a')}
 )`,
   ];
 
@@ -237,10 +262,11 @@ export function generateSql(inventory: Inventory, o: GenerateOptions): string {
   if (o.output === 'matrix') {
     ctes.push(`per_row AS (
   SELECT e.product, e.requirement,
-         SUM(CASE WHEN fm.action = 'allow' THEN 1 ELSE 0 END) AS allows,
-         SUM(CASE WHEN fm.action = 'deny' THEN 1 ELSE 0 END) AS denies,
-         MIN(fm.ts) AS first_ts, MAX(fm.ts) AS last_ts
+         SUM(CASE WHEN fm.action = 'allow' THEN fm.n ELSE 0 END) AS allows,
+         SUM(CASE WHEN fm.action = 'deny' THEN fm.n ELSE 0 END) AS denies,
+         MIN(fm.t0) AS first_ts, MAX(fm.t1) AS last_ts
   FROM fm JOIN entries e ON e.eid = fm.eid
+  WHERE fm.confidence <> 'conditional'
   GROUP BY e.product, e.requirement
 )`);
     ctes.push(`mx AS (
@@ -261,28 +287,52 @@ FROM mx2
 ORDER BY product, CASE status WHEN 'violated' THEN 0 WHEN 'intermittent' THEN 1 WHEN 'unobserved' THEN 2 ELSE 3 END, requirement`;
   } else {
     ctes.push(`fd AS (
-  SELECT fm.ts, fm.transport, fm.src_ip, fm.dst_ip, fm.dport, fm.device, fm.rule, fm.file, fm.line, fm.eid, fm.confidence,
-         fm.src_role, fm.dst_role, e.wide, CASE WHEN e.wide = 1 THEN -2 ELSE fm.dport END AS gport, ${d.pos('fm.file', 'fm.line')} AS p
+  SELECT fm.transport, fm.src_ip, fm.dst_ip, fm.dport, fm.device, fm.rule, fm.n, fm.t0, fm.t1, fm.p, fm.eid, fm.confidence,
+         fm.src_role, fm.dst_role, e.wide, CASE WHEN e.wide = 1 THEN -2 ELSE fm.dport END AS gport
   FROM fm JOIN entries e ON e.eid = fm.eid
-  WHERE fm.action = 'deny' AND fm.finding = 1
+  WHERE fm.action = 'deny'
 )`);
     ctes.push(`grp AS (
-  SELECT ${gk}, MAX(src_role) AS src_role, MAX(dst_role) AS dst_role, COUNT(*) AS n, MIN(ts) AS first_ts, MAX(ts) AS last_ts
+  SELECT ${gk}, MAX(src_role) AS src_role, MAX(dst_role) AS dst_role, SUM(n) AS n, MIN(t0) AS first_ts, MAX(t1) AS last_ts
   FROM fd GROUP BY ${gk}
 )`);
     // First 10 distinct values in (file, line) order, as the matcher keeps them while streaming.
     const firstDistinct = (name: string, col: string, where: string, type: string) => [
       `${name}_1 AS (SELECT ${gk}, ${col} AS v, MIN(p) AS p FROM fd WHERE ${where} GROUP BY ${gk}, ${col})`,
       `${name}_2 AS (SELECT ${gk}, v, ROW_NUMBER() OVER (PARTITION BY ${gk} ORDER BY p) AS rk FROM ${name}_1)`,
-      `${name} AS (SELECT ${gk}, ${d.sortedList('v', 'rk <= 10', type)} AS vs FROM ${name}_2 GROUP BY ${gk})`,
+      `${name} AS (SELECT ${gk}, ${d.sortedList('v', 'rk <= 10', type)} AS vs FROM ${name}_2 WHERE rk <= 10 GROUP BY ${gk})`,
     ];
     ctes.push(...firstDistinct('g_dev', 'device', 'device IS NOT NULL', d.varchar));
     ctes.push(...firstDistinct('g_rule', 'rule', 'rule IS NOT NULL', d.varchar));
     ctes.push(...firstDistinct('g_port', 'dport', 'wide = 1 AND dport >= 0', 'BIGINT'));
-    ctes.push(`g_ev_1 AS (SELECT ${gk}, file, line, ROW_NUMBER() OVER (PARTITION BY ${gk} ORDER BY file, line) AS rk FROM fd)`);
+    // Evidence: the first 5 denied flows (file, line) of each key, then the first 5 of each group's keys.
+    ctes.push(`ev_key AS (
+  SELECT transport, dport, src_ip, dst_ip, file, line FROM (
+    SELECT transport, dport, src_ip, dst_ip, file, line,
+           ROW_NUMBER() OVER (PARTITION BY transport, dport, src_ip, dst_ip ORDER BY file, line) AS rk
+    FROM fw_flows WHERE action = 'deny'
+  ) x WHERE rk <= 5
+)`);
+    ctes.push(`g_keys AS (SELECT DISTINCT ${gk}, dport FROM fd)`);
+    ctes.push(`g_ev_1 AS (
+  SELECT ${gkOf('g')}, v.file, v.line, ROW_NUMBER() OVER (PARTITION BY ${gkOf('g')} ORDER BY v.file, v.line) AS rk
+  FROM g_keys g JOIN ev_key v ON v.transport = g.transport AND v.dport = g.dport AND v.src_ip = g.src_ip AND v.dst_ip = g.dst_ip
+)`);
     ctes.push(`g_ev AS (SELECT ${gk}, ${d.evidenceList('file', 'line', 'rk <= 5')} AS ev FROM g_ev_1 WHERE rk <= 5 GROUP BY ${gk})`);
+    // Conditional findings: the other switched-off requirements of the role pair that one of the finding's ports fits.
+    ctes.push(`g_cports AS (
+  SELECT ${gk}, gport AS port FROM grp WHERE confidence = 'conditional' AND gport <> -2
+  UNION ALL
+  SELECT ${gk}, v AS port FROM g_port_2 WHERE confidence = 'conditional' AND rk <= 10
+)`);
+    ctes.push(`g_alt_1 AS (SELECT DISTINCT ${gkOf('g')}, a.ord, a.alt_json, a.alt_text FROM g_cports g JOIN alternatives a ON a.eid = g.eid AND g.port BETWEEN a.port_lo AND a.port_hi)`);
+    ctes.push(`g_alt AS (
+  SELECT ${gk}, '[' || ${d.stringAgg('alt_json', 'ord', ',')} || ']' AS alts, ' (or ' || ${d.stringAgg('alt_text', 'ord', ', or ')} || ')' AS alt_text
+  FROM g_alt_1 GROUP BY ${gk}
+)`);
     const emptyStr = d.name === 'spark' ? 'CAST(array() AS ARRAY<STRING>)' : d.name === 'duckdb' ? 'CAST([] AS VARCHAR[])' : 'CAST(ARRAY[] AS ARRAY(VARCHAR))';
-    const minPort = d.name === 'spark' ? 'array_min(gp.vs)' : d.name === 'duckdb' ? 'list_min(gp.vs)' : 'array_min(gp.vs)';
+    const minPort = d.name === 'duckdb' ? 'list_min(gp.vs)' : 'array_min(gp.vs)';
+    const portWord = `upper(g.transport) || CASE WHEN e.wide = 1 THEN ' ' || e.port_text WHEN g.gport >= 0 THEN ' ' || CAST(g.gport AS ${d.varchar}) ELSE '' END`;
     ctes.push(`fnd AS (
   SELECT e.product, e.requirement, g.confidence, g.transport, g.src_ip, g.dst_ip,
          CASE WHEN e.wide = 1 THEN ${minPort} WHEN g.gport >= 0 THEN g.gport END AS dst_port,
@@ -292,13 +342,20 @@ ORDER BY product, CASE status WHEN 'violated' THEN 0 WHEN 'intermittent' THEN 1 
          COALESCE(gd.vs, ${emptyStr}) AS devices, COALESCE(gr.vs, ${emptyStr}) AS rules,
          e.symptom, e.purpose, e.source, ge.ev AS evidence, e.product_name, e.necessity, e.port_text,
          e.open_prefix || ' from ' || CASE WHEN g.src_role IS NOT NULL THEN COALESCE(e.from_scope, g.src_ip) ELSE g.src_ip END
-           || ' to ' || CASE WHEN e.has_hosts = 1 OR g.dst_role IS NOT NULL THEN COALESCE(e.to_scope, g.dst_ip) ELSE g.dst_ip END AS open_text
+           || ' to ' || CASE WHEN e.has_hosts = 1 OR g.dst_role IS NOT NULL THEN COALESCE(e.to_scope, g.dst_ip) ELSE g.dst_ip END AS open_text,
+         CASE WHEN g.confidence = 'conditional' THEN 1 ELSE 0 END AS is_cond,
+         e.cond_text, e.param_name, e.param_value, e.suggestion,
+         CASE WHEN g.confidence = 'conditional' AND e.param_name IS NOT NULL THEN e.mismatch END AS mismatch,
+         CASE WHEN g.confidence = 'conditional' THEN e.note_pre || CASE WHEN g.src_role IS NOT NULL THEN g.src_role || 's ' ELSE '' END || g.src_ip
+           || e.note_mid || ${portWord} || e.note_post || CASE WHEN e.mismatch IS NULL THEN COALESCE(ga.alt_text, '') ELSE '' END END AS note,
+         CASE WHEN g.confidence = 'conditional' THEN ga.alts END AS alternatives
   FROM grp g
   JOIN entries e ON e.eid = g.eid
   JOIN g_ev ge ON ${gkOn('ge', 'g')}
   LEFT JOIN g_dev gd ON ${gkOn('gd', 'g')}
   LEFT JOIN g_rule gr ON ${gkOn('gr', 'g')}
   LEFT JOIN g_port gp ON ${gkOn('gp', 'g')}
+  LEFT JOIN g_alt ga ON ${gkOn('ga', 'g')}
   LEFT JOIN host_names hn ON hn.ip = g.dst_ip
 )`);
     body = `SELECT product AS ${q('product')}, requirement AS ${q('requirement')}, confidence AS ${q('confidence')},
@@ -307,13 +364,29 @@ ORDER BY product, CASE status WHEN 'violated' THEN 0 WHEN 'intermittent' THEN 1 
        CAST(n AS BIGINT) AS ${q('count')}, ${d.isoTs('first_ts')} AS ${q('first_seen')}, ${d.isoTs('last_ts')} AS ${q('last_seen')},
        devices AS ${q('devices')}, rules AS ${q('rules')}, symptom AS ${q('symptom')}, purpose AS ${q('purpose')},
        source AS ${q('source')}, evidence AS ${q('evidence')}, product_name AS ${q('product_name')}, necessity AS ${q('necessity')},
-       port_text AS ${q('ports')}, open_text AS ${q('open')}
+       port_text AS ${q('ports')}, open_text AS ${q('open')},
+       -- conditional findings only (NULL otherwise): the condition, the parameter that would turn the requirement on, a sentence
+       CASE WHEN is_cond = 1 THEN cond_text END AS ${q('condition')}, CASE WHEN is_cond = 1 THEN param_name END AS ${q('parameter_name')},
+       CASE WHEN is_cond = 1 THEN param_value END AS ${q('parameter_value')}, CASE WHEN is_cond = 1 THEN suggestion END AS ${q('parameter_suggestion')},
+       mismatch AS ${q('mismatch')}, note AS ${q('note')}, alternatives AS ${q('alternatives')}
 FROM fnd
-ORDER BY CASE confidence WHEN 'confirmed' THEN 0 ELSE 1 END, n DESC, product, requirement, src_ip, dst_ip, COALESCE(dst_port, -1)`;
+ORDER BY CASE confidence WHEN 'confirmed' THEN 0 WHEN 'conditional' THEN 1 ELSE 2 END, n DESC, product, requirement, src_ip, dst_ip, COALESCE(dst_port, -1)`;
   }
   const header = `-- fwaudit ${o.output}: the matcher as one statement (${o.dialect}); generated from the rulesets and the inventory ${inventory.file}\n`;
   // `-- step: NAME` before each named step lets a runner materialise the steps one by one (the Spark job
   // does: Spark inlines a CTE at every reference, which multiplies the work of the shared steps).
   const steps = ctes.map((c) => `-- step: ${/^([a-z0-9_]+) AS/.exec(c)![1]}\n${c}`);
   return `${header}WITH\n${steps.join(',\n')}\n-- step: result\n${body}\n`;
+}
+
+/** Where the statement reads a model table written by `fwaudit sql --tables DIR` (DIR/NAME.parquet). */
+export function modelTableSource(d: Dialect, location: string, name: string): string {
+  const path = `${location.replace(/\/+$/, '')}/${name}.parquet`;
+  if (/[\0-\x1f]/.test(path)) throw new UsageError('--tables: the path contains control characters');
+  if (d.name === 'duckdb') return `read_parquet(${d.str(path)})`;
+  if (d.name === 'spark') {
+    if (path.includes('`')) throw new UsageError('--tables: the path contains a backtick');
+    return `parquet.\`${path}\``;
+  }
+  throw new UsageError('--tables: Trino reads the model tables inline (VALUES); leave --tables out for --dialect trino');
 }

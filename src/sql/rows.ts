@@ -53,6 +53,20 @@ export function findingFromRow(r: Row): Finding {
     ports: String(r['ports']),
     open: String(r['open']),
   };
+  if (f.confidence === 'conditional') {
+    // The fields conditionalFields (src/matcher/matcher.ts) adds, in its order.
+    const alts = arr(r['alternatives']);
+    if (alts !== null) f.alternatives = alts as NonNullable<Finding['alternatives']>;
+    f.condition = str(r['condition']);
+    const name = str(r['parameter_name']);
+    if (name !== null) {
+      const v = str(r['parameter_value']);
+      f.parameter = { name, value: v === null ? null : JSON.parse(v) as number | string | boolean | null, suggestion: String(r['parameter_suggestion']) };
+    }
+    const mismatch = str(r['mismatch']);
+    if (mismatch !== null) f.mismatch = mismatch;
+    f.note = String(r['note']);
+  }
   return f;
 }
 
