@@ -34,6 +34,22 @@ function arg(name: string, def: string): string {
   const i = process.argv.indexOf(name);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
 }
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(`usage: npm run bench -- [options]
+Runs fwaudit beside same-run references (wc -l, ../shared/bench scanners, DuckDB read_csv, fwlogwatch) on
+generated logs cached in bench-data/, and prints lines/s, ratios, cores (CPU / wall) and peak RSS.
+  --lines N           lines per family (default 1000000)
+  --only LIST         families: iptables,winfw,panos
+  --runs N            best of N runs (default 1)
+  --jobs N            threads of the threaded columns (default: one per core)
+  --skip-dir          no directory-of-8-files run
+  --skip-memory       no peak-RSS runs (3 x the lines, 100,000-entry inventory)
+  --skip-fwlogwatch   no fwlogwatch run
+  --skip-ingest       no ingest --keep all run
+  --store             also the DuckDB store bench (ingest, 10 M-flow report; scripts/bench-store.ts)
+`);
+  process.exit(0);
+}
 const LINES = Number(arg('--lines', '1000000'));
 const ONLY = arg('--only', 'iptables,winfw,panos').split(',');
 const RUNS = Math.max(1, Number(arg('--runs', '1')));
