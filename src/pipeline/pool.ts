@@ -51,8 +51,13 @@ export interface PoolTuning {
   matchRangeBytes?: number;
   /** Old-generation bound of a worker in MB (default 64 + this thread's heap); a worker that exceeds it is replaced by an unbounded one. */
   workerHeapMb?: number;
-  /** Cut the inputs into at least 4 tasks per worker in all (ranges no smaller than 4 MiB): no worker idle at the end. */
-  balance?: { workers: number; totalBytes: number };
+  /**
+   * Balance the workers to the end (guided): a range is at most rangeBytes and at least minBytes (4 MiB), else
+   * 1 / (2 × workers) of the input bytes left from its start (this file's rest and every file after it), so the
+   * tasks shrink towards the end of the input and no worker idles while another finishes a large one; a file's
+   * last range is never a sliver (the rest of a file up to 1.25 ranges is one range, up to 2 ranges two halves).
+   */
+  balance?: { workers: number; minBytes?: number };
   /** Filled in when given: how the work was cut (for tests and the bench). */
   stats?: PoolStats;
 }
@@ -131,7 +136,7 @@ async function recordStart(fh: fsp.FileHandle, from: number, size: number, start
 }
 
 /** What readSource would detect for this file (same head: its first read), and where to cut it. */
-async function plan(path: string, opts: ReadOptions, t: PoolTuning): Promise<Plan> {
+async function plan(path: string, opts: ReadOptions, t: PoolTuning, after: number): Promise<Plan> {
   const whole: Plan = { kind: 'whole', path };
   let st;
   try { st = statSync(path); } catch { return whole; }
@@ -158,14 +163,22 @@ async function plan(path: string, opts: ReadOptions, t: PoolTuning): Promise<Pla
     if (!rule || (rule.dialects && !rule.dialects(picked.det.dialect))) return whole;
     const cuts = [enc.bomLength];
     const { mod, det } = picked;
-    const rangeBytes = t.balance ? Math.min(t.rangeBytes, Math.max(4 << 20, Math.ceil(t.balance.totalBytes / (4 * t.balance.workers)))) : t.rangeBytes;
-    for (let nominal = enc.bomLength + rangeBytes; nominal < st.size; ) {
+    const bal = t.balance;
+    /** Size of the range starting at `start`: fixed, or (balancing) a share of what is left of all the inputs from there. */
+    const rangeAt = (start: number): number => {
+      if (!bal) return t.rangeBytes;
+      const r = Math.min(t.rangeBytes, Math.max(bal.minBytes ?? 4 << 20, Math.ceil((st.size - start + after) / (2 * bal.workers))));
+      const left = st.size - start;
+      // no sliver at the end of a file: the rest as one range, or two even halves
+      return left <= r * 1.25 ? left : left < 2 * r ? Math.ceil(left / 2) : r;
+    };
+    for (let nominal = enc.bomLength + rangeAt(enc.bomLength); nominal < st.size; ) {
       const nl = await findNewline(fh, nominal - 1, st.size);
       // a range starts at a line that starts a record (no line before it continues onto it: parsers/wrap.ts)
       const at = nl < 0 ? -1 : mod.startsRecord ? await recordStart(fh, nl + 1, st.size, (b, s, e) => mod.startsRecord!(det, b, s, e)) - 1 : nl;
       if (at < 0 || at + 1 >= st.size) break;
       if (at + 1 > cuts[cuts.length - 1]!) cuts.push(at + 1);
-      nominal = at + 1 + rangeBytes;
+      nominal = at + 1 + rangeAt(at + 1);
     }
     cuts.push(st.size);
     if (cuts.length < 3) return whole;
@@ -232,7 +245,8 @@ export async function readFlowsPooled(
   const jobs = Math.max(1, Math.floor(opts.jobs ?? defaultJobs(opts)));
   if (jobs < 2 || files.length === 0 || files.includes('-')) return null;
   let total = 0, largest = 0;
-  for (const f of files) { try { const s = statSync(f).size; total += s; largest = Math.max(largest, s); } catch { /* reported by the reader */ } }
+  const sizes = files.map((f) => { try { return statSync(f).size; } catch { return 0; /* reported by the reader */ } });
+  for (const s of sizes) { total += s; largest = Math.max(largest, s); }
   if (total < tuning.minTotalBytes || (files.length < 2 && (!tuning.split || largest < tuning.splitMinBytes))) return null;
 
   const wire: WireReadOptions = {
@@ -246,7 +260,7 @@ export async function readFlowsPooled(
   const byId = new Map<number, Task>();
   const match = opts.match ?? null;
   const encode = match ? null : (opts.encode ?? null);
-  if (match && tuning.matchRangeBytes) tuning = { ...tuning, rangeBytes: Math.max(tuning.rangeBytes, tuning.matchRangeBytes), balance: { workers: jobs, totalBytes: total } };
+  if (match && tuning.matchRangeBytes) tuning = { ...tuning, rangeBytes: Math.max(tuning.rangeBytes, tuning.matchRangeBytes), balance: { workers: jobs, ...tuning.balance } };
   const makeTask = (unit: Unit, range: number, pos: number, ctx: string[] | null, year: YearState | null, skipFlows = 0, seed?: MatcherSeed): Task => {
     const p = unit.plan;
     let msg: Task['msg'];
@@ -267,8 +281,10 @@ export async function readFlowsPooled(
     byId.set(id, t);
     return t;
   };
+  let after = total;
   for (let i = 0; i < files.length; i++) {
-    const p = await plan(files[i]!, opts, tuning);
+    after -= sizes[i]!;
+    const p = await plan(files[i]!, opts, tuning, Math.max(0, after));
     const unit: Unit = { index: i, plan: p, summary: null, linesSoFar: 0, bytesSoFar: 0, context: [], year: opts.year !== undefined ? { year: opts.year, lastMonth: 0 } : null, failed: false, skips: new Map() };
     units.push(unit);
     if (p.kind === 'whole') tasks.push(makeTask(unit, -1, tasks.length, null, null));
