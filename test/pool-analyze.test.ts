@@ -69,6 +69,30 @@ describe('analyze in the workers = analyze on one thread', () => {
     await expectSame([d], { tz: 'UTC', year: 2025 }, tiny(400), 3);
   });
 
+  it('a directory of equal files, balanced: whole files first, then ranges shrinking to the end (no sliver)', async () => {
+    const d = join(dir, 'equal');
+    mkdirSync(d, { recursive: true });
+    for (let i = 1; i <= 8; i++) {
+      writeFileSync(join(d, `kern-${i}.log`), execFileSync(process.execPath, [join(ROOT, '../shared/bench/gen.mjs'), 'iptables', '2500', String(i)], { maxBuffer: 64 << 20 }));
+    }
+    const st = newStats();
+    const minBytes = 32 << 10;
+    const t: PoolTuning = { rangeBytes: 1 << 20, splitMinBytes: 0, minTotalBytes: 0, split: true, balance: { workers: 2, minBytes }, stats: st };
+    const doc = await expectSame([d], { tz: 'UTC', year: 2026 }, t, 2);
+    expect((doc['findings'] as unknown[]).length).toBeGreaterThan(0);
+    const bytes = st.taskBytes!;
+    const fileBytes = bytes[0]!;
+    expect(fileBytes).toBeGreaterThan(400 << 10);
+    // the first files are whole (a quarter of what is left is more than a file), the last ones cut finer and finer
+    expect(st.wholeTasks).toBeGreaterThanOrEqual(4);
+    expect(st.ranges).toBeGreaterThanOrEqual(6);
+    expect(bytes.slice(0, 4).every((b) => b > fileBytes * 0.9)).toBe(true);
+    expect(bytes[bytes.length - 1]!).toBeLessThan(fileBytes / 4);
+    // no sliver: every range at least half the floor
+    expect(Math.min(...bytes)).toBeGreaterThan(minBytes / 2);
+    await expectSame([d], { tz: 'UTC', year: 2026 }, { ...t, stats: newStats() }, 2, INVENTORY);
+  });
+
   it('one large generated file cut into many byte ranges (iptables and PAN-OS), with and without an inventory', async () => {
     for (const fam of ['iptables', 'panos', 'wfw']) {
       const f = join(dir, `${fam}.log`);
