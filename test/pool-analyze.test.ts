@@ -6,7 +6,7 @@
  * directory of many files, and a large file cut into many byte ranges.
  */
 import { describe, expect, it, beforeAll } from 'vitest';
-import { mkdtempSync, writeFileSync, readFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -69,28 +69,31 @@ describe('analyze in the workers = analyze on one thread', () => {
     await expectSame([d], { tz: 'UTC', year: 2025 }, tiny(400), 3);
   });
 
-  it('a directory of equal files, balanced: whole files first, then ranges shrinking to the end (no sliver)', async () => {
+  it('a directory of equal files, balanced: whole files, no sliver range at a file\'s end; a large file in even ranges', async () => {
     const d = join(dir, 'equal');
     mkdirSync(d, { recursive: true });
     for (let i = 1; i <= 8; i++) {
       writeFileSync(join(d, `kern-${i}.log`), execFileSync(process.execPath, [join(ROOT, '../shared/bench/gen.mjs'), 'iptables', '2500', String(i)], { maxBuffer: 64 << 20 }));
     }
+    const sizes = readdirSync(d).map((f) => statSync(join(d, f)).size);
+    const total = sizes.reduce((a, b) => a + b, 0);
     const st = newStats();
-    const minBytes = 32 << 10;
-    const t: PoolTuning = { rangeBytes: 1 << 20, splitMinBytes: 0, minTotalBytes: 0, split: true, balance: { workers: 2, minBytes }, stats: st };
+    // ranges of total / (4 × 2 workers) = the mean file size: files a little larger than that are not cut into a range and a sliver
+    const t: PoolTuning = { rangeBytes: 1 << 30, splitMinBytes: 0, minTotalBytes: 0, split: true, balance: { workers: 2, totalBytes: total, minBytes: 1 }, stats: st };
     const doc = await expectSame([d], { tz: 'UTC', year: 2026 }, t, 2);
     expect((doc['findings'] as unknown[]).length).toBeGreaterThan(0);
-    const bytes = st.taskBytes!;
-    const fileBytes = bytes[0]!;
-    expect(fileBytes).toBeGreaterThan(400 << 10);
-    // the first files are whole (a quarter of what is left is more than a file), the last ones cut finer and finer
-    expect(st.wholeTasks).toBeGreaterThanOrEqual(4);
-    expect(st.ranges).toBeGreaterThanOrEqual(6);
-    expect(bytes.slice(0, 4).every((b) => b > fileBytes * 0.9)).toBe(true);
-    expect(bytes[bytes.length - 1]!).toBeLessThan(fileBytes / 4);
-    // no sliver: every range at least half the floor
-    expect(Math.min(...bytes)).toBeGreaterThan(minBytes / 2);
+    expect(Math.max(...sizes)).toBeGreaterThan(total / 8);
+    expect(st.wholeTasks).toBe(8);
+    expect(st.ranges).toBe(0);
     await expectSame([d], { tz: 'UTC', year: 2026 }, { ...t, stats: newStats() }, 2, INVENTORY);
+    // one file: 8 ranges (4 per worker) of an eighth of it, the last one not a sliver
+    const big = join(dir, 'equal-big.log');
+    writeFileSync(big, execFileSync(process.execPath, [join(ROOT, '../shared/bench/gen.mjs'), 'iptables', '20000', '3'], { maxBuffer: 64 << 20 }));
+    const size = statSync(big).size;
+    const st2 = newStats();
+    await expectSame([big], { tz: 'UTC', year: 2026 }, { ...t, balance: { workers: 2, totalBytes: size - 100, minBytes: 1 }, stats: st2 }, 2);
+    expect(st2.ranges).toBe(8);
+    for (const b of st2.taskBytes!) expect(Math.abs(b - size / 8)).toBeLessThan(size / 80);
   });
 
   it('one large generated file cut into many byte ranges (iptables and PAN-OS), with and without an inventory', async () => {

@@ -54,12 +54,11 @@ export interface PoolTuning {
   /** Old-generation bound of a worker in MB (default 64 + this thread's heap); a worker that exceeds it is replaced by an unbounded one. */
   workerHeapMb?: number;
   /**
-   * Balance the workers to the end (guided): a range is at most rangeBytes and at least minBytes (4 MiB), else
-   * 1 / (2 × workers) of the input bytes left from its start (this file's rest and every file after it), so the
-   * tasks shrink towards the end of the input and no worker idles while another finishes a large one; a file's
-   * last range is never a sliver (the rest of a file up to 1.25 ranges is one range, up to 2 ranges two halves).
+   * Cut the inputs into at least 4 tasks per worker in all (ranges of totalBytes / (4 × workers), no smaller than
+   * minBytes, 4 MiB): no worker idle at the end; a file's last range is never a sliver (the rest of a file up to
+   * 1.25 ranges is one range, up to 2 ranges two halves): each task costs a Matcher and a merge of its state.
    */
-  balance?: { workers: number; minBytes?: number };
+  balance?: { workers: number; totalBytes: number; minBytes?: number };
   /** Filled in when given: how the work was cut (for tests and the bench). */
   stats?: PoolStats;
 }
@@ -162,7 +161,7 @@ async function recordStart(fh: fsp.FileHandle, from: number, size: number, start
 }
 
 /** What readSource would detect for this file (same head: its first read), and where to cut it. */
-async function plan(path: string, opts: ReadOptions, t: PoolTuning, after: number): Promise<Plan> {
+async function plan(path: string, opts: ReadOptions, t: PoolTuning): Promise<Plan> {
   const whole: Plan = { kind: 'whole', path };
   let st;
   try { st = statSync(path); } catch { return whole; }
@@ -190,13 +189,11 @@ async function plan(path: string, opts: ReadOptions, t: PoolTuning, after: numbe
     const cuts = [enc.bomLength];
     const { mod, det } = picked;
     const bal = t.balance;
-    /** Size of the range starting at `start`: fixed, or (balancing) a share of what is left of all the inputs from there. */
+    const rangeBytes = bal ? Math.min(t.rangeBytes, Math.max(bal.minBytes ?? 4 << 20, Math.ceil(bal.totalBytes / (4 * bal.workers)))) : t.rangeBytes;
+    /** Size of the range starting at `start` (balancing: no sliver at the end of a file). */
     const rangeAt = (start: number): number => {
-      if (!bal) return t.rangeBytes;
-      const r = Math.min(t.rangeBytes, Math.max(bal.minBytes ?? 4 << 20, Math.ceil((st.size - start + after) / (2 * bal.workers))));
       const left = st.size - start;
-      // no sliver at the end of a file: the rest as one range, or two even halves
-      return left <= r * 1.25 ? left : left < 2 * r ? Math.ceil(left / 2) : r;
+      return !bal ? rangeBytes : left <= rangeBytes * 1.25 ? left : left < 2 * rangeBytes ? Math.ceil(left / 2) : rangeBytes;
     };
     for (let nominal = enc.bomLength + rangeAt(enc.bomLength); nominal < st.size; ) {
       const nl = await findNewline(fh, nominal - 1, st.size);
@@ -286,7 +283,7 @@ export async function readFlowsPooled(
   const byId = new Map<number, Task>();
   const match = opts.match ?? null;
   const encode = match ? null : (opts.encode ?? null);
-  if (match && tuning.matchRangeBytes) tuning = { ...tuning, rangeBytes: Math.max(tuning.rangeBytes, tuning.matchRangeBytes), balance: { workers: jobs, ...tuning.balance } };
+  if (match && tuning.matchRangeBytes) tuning = { ...tuning, rangeBytes: Math.max(tuning.rangeBytes, tuning.matchRangeBytes), balance: { workers: jobs, totalBytes: total, ...tuning.balance } };
   const makeTask = (unit: Unit, range: number, pos: number, ctx: string[] | null, year: YearState | null, skipFlows = 0, seed?: MatcherSeed): Task => {
     const p = unit.plan;
     let msg: Task['msg'];
@@ -307,10 +304,8 @@ export async function readFlowsPooled(
     byId.set(id, t);
     return t;
   };
-  let after = total;
   for (let i = 0; i < files.length; i++) {
-    after -= sizes[i]!;
-    const p = await plan(files[i]!, opts, tuning, Math.max(0, after));
+    const p = await plan(files[i]!, opts, tuning);
     const unit: Unit = { index: i, plan: p, summary: null, linesSoFar: 0, bytesSoFar: 0, context: [], year: opts.year !== undefined ? { year: opts.year, lastMonth: 0 } : null, failed: false, skips: new Map() };
     units.push(unit);
     if (p.kind === 'whole') tasks.push(makeTask(unit, -1, tasks.length, null, null));
