@@ -7,7 +7,7 @@
  * U+FFFD): field boundaries are ASCII bytes, which never occur inside a UTF-8 sequence, so decoding a
  * field alone gives the same text as slicing the decoded line.
  */
-import { canonicalIp } from '../src/model/ip.js';
+import { canonicalIp, intToIpv4, ipv4BytesToInt, v4lead } from '../src/model/ip.js';
 
 type Latin1 = { latin1Slice(a: number, e: number): string };
 /** b.toString('latin1', a, e) without its argument checks (Node's own Buffer method). */
@@ -94,33 +94,6 @@ export function text(b: Buffer, a: number, e: number): string {
   return latin1(b, a, e);
 }
 
-/**
- * Dotted-quad IPv4 in b[a, e) (1-3 digits per part, each ≤ 255, leading zeros allowed): the address as
- * an unsigned integer, else -1. `v4lead` tells whether a part had a leading zero.
- */
-export const v4lead = { lead: false };
-export function ipv4B(b: Buffer, a: number, e: number): number {
-  let n = 0, part = 0, digits = 0, dots = 0, lead = false;
-  for (let i = a; i < e; i++) {
-    const c = b[i]!;
-    if (c >= 48 && c <= 57) {
-      if (digits === 1 && part === 0) lead = true;
-      part = part * 10 + (c - 48);
-      if (++digits > 3 || part > 255) return -1;
-    } else if (c === 46) {
-      if (digits === 0 || ++dots > 3) return -1;
-      n = n * 256 + part; part = 0; digits = 0;
-    } else return -1;
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  v4lead.lead = lead;
-  return n * 256 + part;
-}
-
-function v4Text(n: number): string {
-  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-}
-
 const V4_SHIFT = 16;
 const V4_SLOTS = 1 << (32 - V4_SHIFT);
 const V6_MAX = 20_000;
@@ -138,13 +111,13 @@ export class AddrInterner {
 
   addr(b: Buffer, a: number, e: number): string | null {
     if (e <= a) return null;
-    const n = ipv4B(b, a, e);
+    const n = ipv4BytesToInt(b, a, e);
     if (n >= 0) {
       const k = n | 0;
       const slot = Math.imul(k, 0x9e3779b1) >>> V4_SHIFT;
       const hit = this.v4vals[slot]!;
       if (hit !== null && this.v4keys[slot] === k) return hit;
-      const s = v4lead.lead ? v4Text(n) : latin1(b, a, e);
+      const s = v4lead.lead ? intToIpv4(n) : latin1(b, a, e);
       this.v4keys[slot] = k;
       this.v4vals[slot] = s;
       return s;

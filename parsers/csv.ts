@@ -1,5 +1,5 @@
 /**
- * Reusable CSV field reader for hot paths: records field boundaries (no substrings) over a string,
+ * Reusable CSV field reader for hot paths: records field boundaries (no substrings) over UTF-8 bytes,
  * incrementally and only up to the field the caller needs, and builds strings on demand.
  *
  * Rules (RFC 4180 as PAN-OS writes it): a field starting with `"` is quoted; inside it `""` is a
@@ -9,20 +9,15 @@
  */
 import { text, type BytesInterner } from './bytes.js';
 
+/**
+ * The reader over a string (the web-UI / Panorama CSV export, header rows): the text is encoded once and read
+ * by `CsvFieldsB`, so there is one copy of the CSV rules.
+ */
 export class CsvFields {
-  private starts: Int32Array;
-  private ends: Int32Array;
-  /** 1 when the (quoted) field contains doubled quotes that must be unescaped. */
-  private esc: Uint8Array;
-  private text = '';
-  /** Next field index to be read, and the position where it starts (-1: text exhausted). */
-  private next = 0;
-  private pos = -1;
+  private readonly f: CsvFieldsB;
 
   constructor(capacity = 128) {
-    this.starts = new Int32Array(capacity);
-    this.ends = new Int32Array(capacity);
-    this.esc = new Uint8Array(capacity);
+    this.f = new CsvFieldsB(capacity);
   }
 
   /**
@@ -30,117 +25,33 @@ export class CsvFields {
    * e.g. a missing leading FUTURE_USE column).
    */
   reset(text: string, pos: number, firstIndex = 0): void {
-    this.text = text;
-    this.next = firstIndex;
-    this.pos = pos;
-    for (let i = 0; i < firstIndex; i++) { this.starts[i] = 0; this.ends[i] = 0; this.esc[i] = 0; }
+    const b = Buffer.from(text, 'utf8');
+    this.f.reset(b, pos === 0 ? 0 : Buffer.byteLength(text.slice(0, pos), 'utf8'), b.length, firstIndex);
   }
 
   /** Number of fields read so far (all of them once `complete`). */
-  get count(): number { return this.next; }
+  get count(): number { return this.f.count; }
 
   /** True when the end of the text was reached (count is then the total number of fields). */
-  get complete(): boolean { return this.pos < 0; }
+  get complete(): boolean { return this.f.complete; }
 
   /** Reads fields until index `upTo` (inclusive) is available or the text ends; returns `count`. */
-  readTo(upTo: number): number {
-    if (upTo >= this.starts.length) this.grow(upTo + 1);
-    const s = this.text;
-    const n = s.length;
-    const starts = this.starts, ends = this.ends, escs = this.esc;
-    let i = this.next;
-    let p = this.pos;
-    while (i <= upTo && p >= 0) {
-      if (p < n && s.charCodeAt(p) === 34) {
-        let q = p + 1;
-        let e = 0;
-        let esc = 0;
-        for (;;) {
-          e = s.indexOf('"', q);
-          if (e < 0) { e = n; break; }
-          if (e + 1 < n && s.charCodeAt(e + 1) === 34) { esc = 1; q = e + 2; continue; }
-          break;
-        }
-        starts[i] = p + 1;
-        ends[i] = e;
-        escs[i] = esc;
-        i++;
-        const c = e >= n ? -1 : s.indexOf(',', e + 1);
-        p = c < 0 ? -1 : c + 1;
-      } else {
-        const c = s.indexOf(',', p);
-        starts[i] = p;
-        ends[i] = c < 0 ? n : c;
-        escs[i] = 0;
-        i++;
-        p = c < 0 ? -1 : c + 1;
-      }
-    }
-    this.next = i;
-    this.pos = p;
-    return i;
-  }
+  readTo(upTo: number): number { return this.f.readTo(upTo); }
 
   /** Reads every remaining field; returns the total field count. */
-  readAll(): number {
-    while (this.pos >= 0) this.readTo(this.next + 63);
-    return this.next;
-  }
+  readAll(): number { return this.f.readAll(); }
 
   /** Field text ('' when the line has fewer fields). Call `readTo(i)` first. */
-  get(i: number): string {
-    if (i >= this.next) return '';
-    const a = this.starts[i]!, b = this.ends[i]!;
-    if (a >= b) return '';
-    const v = this.text.slice(a, b);
-    return this.esc[i] ? v.replace(/""/g, '"') : v;
-  }
+  get(i: number): string { return this.f.get(i); }
 
   /** Field text or null when empty/missing. */
-  opt(i: number): string | null {
-    if (i >= this.next) return null;
-    const a = this.starts[i]!, b = this.ends[i]!;
-    if (a >= b) return null;
-    const v = this.text.slice(a, b);
-    return this.esc[i] ? v.replace(/""/g, '"') : v;
-  }
-
-  /** Start/end offsets of a field in the text (-1 when missing). */
-  start(i: number): number { return i < this.next ? this.starts[i]! : -1; }
-  end(i: number): number { return i < this.next ? this.ends[i]! : -1; }
-
-  /** Field length (0 when missing). */
-  len(i: number): number { return i < this.next ? this.ends[i]! - this.starts[i]! : 0; }
+  opt(i: number): string | null { return this.f.opt(i); }
 
   /** Non-negative decimal integer of a field, or -1 (empty, missing or not all digits). */
-  uint(i: number): number {
-    if (i >= this.next) return -1;
-    const s = this.text;
-    const a = this.starts[i]!, b = this.ends[i]!;
-    if (a >= b || b - a > 15) return -1;
-    let v = 0;
-    for (let k = a; k < b; k++) {
-      const c = s.charCodeAt(k) - 48;
-      if (c < 0 || c > 9) return -1;
-      v = v * 10 + c;
-    }
-    return v;
-  }
+  uint(i: number): number { return this.f.uint(i); }
 
-  /** True when field i equals `lit` exactly (no allocation). */
-  is(i: number, lit: string): boolean {
-    if (i >= this.next) return lit === '';
-    const a = this.starts[i]!, b = this.ends[i]!;
-    return b - a === lit.length && this.text.startsWith(lit, a) && !this.esc[i];
-  }
-
-  private grow(min: number): void {
-    let cap = this.starts.length * 2;
-    while (cap < min) cap *= 2;
-    const s = new Int32Array(cap), e = new Int32Array(cap), x = new Uint8Array(cap);
-    s.set(this.starts); e.set(this.ends); x.set(this.esc);
-    this.starts = s; this.ends = e; this.esc = x;
-  }
+  /** True when field i equals the ASCII literal `lit` exactly (unescaped). */
+  is(i: number, lit: string): boolean { return this.f.is(i, lit); }
 }
 
 /** Splits a whole CSV line into strings (for header rows and tests; not for the hot path). */
@@ -187,6 +98,15 @@ export class CsvFieldsB {
   }
 
   get count(): number { return this.next; }
+
+  /** True when the end of the line was reached (count is then the total number of fields). */
+  get complete(): boolean { return this.pos < 0; }
+
+  /** Reads every remaining field; returns the total field count. */
+  readAll(): number {
+    while (this.pos >= 0) this.readTo(this.next + 63);
+    return this.next;
+  }
 
   /** Reads fields until index `upTo` (inclusive) is available or the line ends; returns `count`. */
   readTo(upTo: number): number {

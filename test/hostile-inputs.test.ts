@@ -7,7 +7,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
+import { makeZip } from './helpers/zip.js';
 import { readFlows, type InputSummary, type ReadOptions } from '../src/pipeline/run.js';
 import { expandInputs } from '../src/pipeline/inputs.js';
 import { ROOT, CLI, jsonLines } from './helpers/cli.js';
@@ -214,29 +215,3 @@ describe('archives', () => {
     expect(ms).toBeLessThan(5000);
   });
 });
-
-/** A ZIP archive with stored (uncompressed) members, written by hand so that any name can be used. */
-function makeZip(members: Array<[string, Buffer]>, comment: string): Buffer {
-  const locals: Buffer[] = [], centrals: Buffer[] = [];
-  let offset = 0;
-  for (const [name, data] of members) {
-    const n = Buffer.from(name, 'utf8');
-    const crc = crc32(data);
-    const lh = Buffer.alloc(30);
-    lh.writeUInt32LE(0x04034b50, 0); lh.writeUInt16LE(20, 4); lh.writeUInt16LE(0x800, 6); lh.writeUInt16LE(0, 8);
-    lh.writeUInt32LE(crc, 14); lh.writeUInt32LE(data.length, 18); lh.writeUInt32LE(data.length, 22); lh.writeUInt16LE(n.length, 26);
-    const ch = Buffer.alloc(46);
-    ch.writeUInt32LE(0x02014b50, 0); ch.writeUInt16LE(20, 4); ch.writeUInt16LE(20, 6); ch.writeUInt16LE(0x800, 8);
-    ch.writeUInt32LE(crc, 16); ch.writeUInt32LE(data.length, 20); ch.writeUInt32LE(data.length, 24); ch.writeUInt16LE(n.length, 28);
-    ch.writeUInt32LE(offset, 42);
-    locals.push(lh, n, data);
-    centrals.push(ch, n);
-    offset += 30 + n.length + data.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const c = Buffer.from(comment);
-  const eocd = Buffer.alloc(22);
-  eocd.writeUInt32LE(0x06054b50, 0); eocd.writeUInt16LE(members.length, 8); eocd.writeUInt16LE(members.length, 10);
-  eocd.writeUInt32LE(cd.length, 12); eocd.writeUInt32LE(offset, 16); eocd.writeUInt16LE(c.length, 20);
-  return Buffer.concat([...locals, cd, eocd, c]);
-}

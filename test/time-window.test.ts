@@ -11,7 +11,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { crc32, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
+import { dosTime, makeZip } from './helpers/zip.js';
 import { readFlows, type InputSummary, type ReadOptions } from '../src/pipeline/run.js';
 import type { Flow } from '../src/model/flow.js';
 import { FUTURE_SLACK_MS, pickFileTime, TimeWindow } from '../src/model/time.js';
@@ -245,35 +246,3 @@ describe.skipIf(missingPath(CORPUS))('the public corpus, with the mtimes a check
     expect(oldest).toBeLessThan(Date.UTC(2018, 0, 1));
   });
 });
-
-/** DOS date/time (local) as the ZIP headers store it: time in the low 16 bits, date in the high 16 bits. */
-function dosTime(y: number, mo: number, d: number, h: number, mi: number): number {
-  return (((y - 1980) << 9 | mo << 5 | d) << 16 | (h << 11 | mi << 5)) >>> 0;
-}
-
-/** A ZIP archive with stored members and the given DOS times. */
-function makeZip(members: Array<[string, Buffer, number]>): Buffer {
-  const locals: Buffer[] = [], centrals: Buffer[] = [];
-  let offset = 0;
-  for (const [name, data, dos] of members) {
-    const n = Buffer.from(name, 'utf8');
-    const crc = crc32(data);
-    const lh = Buffer.alloc(30);
-    lh.writeUInt32LE(0x04034b50, 0); lh.writeUInt16LE(20, 4); lh.writeUInt16LE(0x800, 6); lh.writeUInt16LE(0, 8);
-    lh.writeUInt32LE(dos, 10);
-    lh.writeUInt32LE(crc, 14); lh.writeUInt32LE(data.length, 18); lh.writeUInt32LE(data.length, 22); lh.writeUInt16LE(n.length, 26);
-    const ch = Buffer.alloc(46);
-    ch.writeUInt32LE(0x02014b50, 0); ch.writeUInt16LE(20, 4); ch.writeUInt16LE(20, 6); ch.writeUInt16LE(0x800, 8);
-    ch.writeUInt32LE(dos, 12);
-    ch.writeUInt32LE(crc, 16); ch.writeUInt32LE(data.length, 20); ch.writeUInt32LE(data.length, 24); ch.writeUInt16LE(n.length, 28);
-    ch.writeUInt32LE(offset, 42);
-    locals.push(lh, n, data);
-    centrals.push(ch, n);
-    offset += 30 + n.length + data.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const eocd = Buffer.alloc(22);
-  eocd.writeUInt32LE(0x06054b50, 0); eocd.writeUInt16LE(members.length, 8); eocd.writeUInt16LE(members.length, 10);
-  eocd.writeUInt32LE(cd.length, 12); eocd.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, eocd]);
-}

@@ -28,7 +28,8 @@
  */
 import { MAX_TS, MIN_TS, parseIsoTime, scanIsoTime, scanned, timeError, TERR_SYNTAX } from '../../src/model/time.js';
 import { CsvFieldsB } from '../csv.js';
-import { BytesInterner, d2B, ipv4B, latin1, text, v4lead } from '../bytes.js';
+import { BytesInterner, d2B, latin1, text } from '../bytes.js';
+import { ipv4BytesToInt, v4lead } from '../../src/model/ip.js';
 import { SyslogHeader } from '../syslog/header.js';
 import { splitOctetFramesB, wazuhBodyStartB } from '../syslog/envelope.js';
 import type { Detection, ParseOptions, ParseSink, RecordParser } from '../types.js';
@@ -485,7 +486,7 @@ export class SyslogParser implements RecordParser {
     const f = this.f;
     const r = this.r;
     const a = f.start(i), e = f.end(i);
-    const canon = !f.escaped(i) && e > a && ipv4B(f.buf, a, e) >= 0 && !v4lead.lead;
+    const canon = !f.escaped(i) && e > a && ipv4BytesToInt(f.buf, a, e) >= 0 && !v4lead.lead;
     const v = canon ? latin1(f.buf, a, e) : f.opt(i);
     if (src) { r.src = v; r.srcCanonical = canon; } else { r.dst = v; r.dstCanonical = canon; }
   }

@@ -29,6 +29,29 @@ export function ipv4SliceToInt(s: string, from: number, to: number, noLeadingZer
   return n * 256 + part;
 }
 
+/**
+ * `ipv4SliceToInt` over UTF-8 bytes b[a, e) (parsers on bytes; leading zeros allowed): the address as an
+ * unsigned integer, else -1. `v4lead.lead` tells whether a part of the last address read had a leading zero.
+ */
+export const v4lead = { lead: false };
+export function ipv4BytesToInt(b: Buffer, a: number, e: number): number {
+  let n = 0, part = 0, digits = 0, dots = 0, lead = false;
+  for (let i = a; i < e; i++) {
+    const c = b[i]!;
+    if (c >= 48 && c <= 57) {
+      if (digits === 1 && part === 0) lead = true;
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else if (c === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
+      n = n * 256 + part; part = 0; digits = 0;
+    } else return -1;
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  v4lead.lead = lead;
+  return n * 256 + part;
+}
+
 export function intToIpv4(n: number): string {
   return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
