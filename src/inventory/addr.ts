@@ -13,6 +13,12 @@ export interface AddrSet {
   v6: Array<[bigint, bigint]>;
   /** The entries as written (for messages and suggested rules). */
   text: string[];
+  /**
+   * Only on a worker thread's copy of the inventory (src/matcher/partial.ts, `workerMatch`): the role text
+   * (`roleText`) computed by the main thread, with `v4`, `v6` and `text` left empty (the worker looks
+   * addresses up in the shared address index and never reads them).
+   */
+  roleText?: string | null;
 }
 
 export function emptyAddrSet(): AddrSet {

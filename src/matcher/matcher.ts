@@ -20,6 +20,7 @@ import type { Confidence, EvidenceRef, Finding, MatrixRow } from '../model/findi
 import type { Requirement, Ruleset } from '../model/ruleset.js';
 import { isoUtc } from '../model/time.js';
 import type { Inventory } from '../inventory/load.js';
+import type { AddrIndexWire } from '../requirements/lookup.js';
 import {
   Classification, compileRequirements, hostMatches, isPublicIpv6, normalizeHost, WIDE_RANGE,
   type CompiledRequirement, type NotApplicable, type RequirementIndex,
@@ -64,8 +65,8 @@ export interface MatcherOptions {
  * Compiles the index once for many matchers in turn (one per part of the input): `next()` gives the index
  * with the state a fresh compile has (learned host addresses and conditional deny counters back to start).
  */
-export function reusableIndex(rulesets: Ruleset[], inventory: Inventory | null, opts: Pick<MatcherOptions, 'portOnlyMaxPorts'> = {}): { next(): RequirementIndex } {
-  const index = compileRequirements(rulesets, inventory, { portOnlyMaxPorts: opts.portOnlyMaxPorts ?? 1000 });
+export function reusableIndex(rulesets: Ruleset[], inventory: Inventory | null, opts: Pick<MatcherOptions, 'portOnlyMaxPorts'> & { addrIndex?: AddrIndexWire } = {}): { next(): RequirementIndex } {
+  const index = compileRequirements(rulesets, inventory, { portOnlyMaxPorts: opts.portOnlyMaxPorts ?? 1000, ...(opts.addrIndex ? { addrIndex: opts.addrIndex } : {}) });
   const resolved = index.hostEntries.map((e) => [...e.resolved!]);
   const denies = index.notApplicable.map((n) => n.denies);
   return {

@@ -14,6 +14,10 @@
  * - hostnames learned from URL logs before the part (a flow to such an address is matched differently).
  */
 import type { Confidence, EvidenceRef } from '../model/finding.js';
+import type { WireMatch } from '../pipeline/worker.js';
+import type { Matcher } from './matcher.js';
+import type { AddrSet } from '../inventory/addr.js';
+import { roleText } from '../requirements/index.js';
 
 /** A finding group as data: `e` is the requirement's index in the compiled index (the same in every thread). */
 export interface GroupState {
@@ -55,4 +59,19 @@ export interface MatcherSeed {
   inferKeys: string[];
   learned: Array<[number, string]>;
   hostOfIp: Array<[string, string]>;
+}
+
+/**
+ * What a worker thread gets to match with: the rulesets and the inventory, but the inventory's address sets
+ * replaced by their role text (all a worker's compile reads of them) and the address index compiled once by
+ * the main thread's matcher `into`, its typed arrays on shared memory. A worker used to clone the sets and
+ * compile its own index: 13 + 19 MB per worker with 100,000 inventory entries.
+ */
+export function workerMatch(wire: WireMatch, into: Matcher): WireMatch {
+  const inv = wire.inventory;
+  if (!inv || inv.deployments.length === 0) return wire;
+  const deployments = inv.deployments.map((d) => ({
+    ...d, roles: new Map([...d.roles].map(([role, set]): [string, AddrSet] => [role, { v4: [], v6: [], text: [], roleText: roleText(set) }])),
+  }));
+  return { ...wire, inventory: { ...inv, deployments }, addrIndex: into.requirementIndex.addrIndexWire() };
 }

@@ -344,7 +344,7 @@ export async function readFlowsPooled(
   // below is sized on live data. Only for a heap that large: a full collection of a small heap would gain nothing.
   if (process.memoryUsage().heapUsed > GC_BEFORE_WORKERS_BYTES) collectGarbage();
   const resourceLimits = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: tuning.workerHeapMb ?? 64 + Math.ceil(process.memoryUsage().heapUsed / (1 << 20)) };
-  const workerData: PoolWorkerData = { match: match ? match.wire : null, encode: encode ? encode.wire : null };
+  const workerData: PoolWorkerData = { match: match ? (await import('../matcher/partial.js')).workerMatch(match.wire, match.into) : null, encode: encode ? encode.wire : null };
   const startWorker = (slot: Slot, limited: boolean): void => {
     const w = new Worker(url, limited ? { workerData, resourceLimits } : { workerData });
     slot.w = w;

@@ -31,6 +31,8 @@ import { flowRenderer } from '../sinks/flow-writer.js';
 export interface WireMatch {
   /** The rulesets and inventory the main thread loaded, cloned into each worker (plain data: no second load). */
   rulesets: import('../model/ruleset.js').Ruleset[]; inventory: import('../inventory/load.js').Inventory | null;
+  /** The main thread's address index (src/matcher/partial.ts `workerMatch`: the inventory's sets are then summaries). */
+  addrIndex?: import('../requirements/lookup.js').AddrIndexWire;
   by?: 'requirement' | 'host'; tz?: string; maxGroups?: number;
 }
 /** Rendering in the workers (parse to JSON Lines / CSV): flows go back as output text, in input order. */
@@ -110,7 +112,7 @@ if (port) {
     matching = (async () => {
       const { Matcher: M, reusableIndex } = await import('../matcher/matcher.js');
       const { rulesets, inventory } = wm;
-      const idx = reusableIndex(rulesets, inventory);
+      const idx = reusableIndex(rulesets, inventory, wm.addrIndex ? { addrIndex: wm.addrIndex } : {});
       return (seed) => new M(rulesets, inventory, {
         index: idx.next(), ...(wm.by ? { by: wm.by } : {}), ...(wm.tz ? { tz: wm.tz } : {}),
         ...(wm.maxGroups !== undefined ? { maxGroups: wm.maxGroups } : {}), ...(seed ? { seed } : {}),
