@@ -102,6 +102,7 @@ function segmentizeV4(items: ReadonlyArray<{ ivs: ReadonlyArray<readonly [number
   const lists: Array<readonly number[]> = [NONE];
   const listId = new Map<string, number>([['', 0]]);
   const count = new Int32Array(items.length);
+  const single = new Uint32Array(items.length); // list id of an item alone (0: not yet known)
   const active: number[] = []; // items covering the current position, ascending
   const starts: number[] = [], listOf: number[] = [];
   let cur = 0;
@@ -121,11 +122,16 @@ function segmentizeV4(items: ReadonlyArray<{ ivs: ReadonlyArray<readonly [number
       }
     }
     if (!changed) continue;
-    const keys: number[] = [];
-    for (const it of active) { const key = items[it]!.key; if (!keys.includes(key)) keys.push(key); }
-    const text = keys.join(',');
-    let id = listId.get(text);
-    if (id === undefined) { id = lists.push(Object.freeze(keys)) - 1; listId.set(text, id); }
+    let id: number | undefined;
+    if (active.length === 0) id = 0;
+    else if (active.length === 1 && (id = single[active[0]!]!) !== 0) { /* the common case: one item's list, known */ } else {
+      const keys: number[] = [];
+      for (const it of active) { const key = items[it]!.key; if (!keys.includes(key)) keys.push(key); }
+      const text = keys.join(',');
+      id = listId.get(text);
+      if (id === undefined) { id = lists.push(Object.freeze(keys)) - 1; listId.set(text, id); }
+      if (active.length === 1) single[active[0]!] = id;
+    }
     if (id === cur) continue;
     starts.push(pos); listOf.push(id); cur = id;
   }
