@@ -29,7 +29,7 @@ import { groupFindings, type FindingsBy } from './group.js';
 import { remediationFor } from './remediation.js';
 import { windowCoverage } from './window.js';
 import { ipv4ToInt } from '../model/ip.js';
-import type { GroupState, MatcherPartial, MatcherSeed, OmittedGroup } from './partial.js';
+import { unpackGroups, type GroupState, type MatcherPartial, type MatcherSeed, type OmittedGroup } from './partial.js';
 
 export { hostMatches, isPublicIpv6 };
 export type { NotApplicable, FindingsBy };
@@ -506,7 +506,7 @@ export class Matcher {
       r.stats.allows += allows; r.stats.denies += denies;
       widen(r.stats, first); widen(r.stats, last);
     }
-    for (const gs of p.groups) {
+    for (const gs of p.packed ? unpackGroups(p.packed) : p.groups) {
       const e = entries[gs.e]!;
       let g = this.findGroup(e, gs.conf, gs.src, gs.dst, gs.transport, gs.port);
       if (!g) {

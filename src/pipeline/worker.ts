@@ -20,7 +20,7 @@ import { previewText } from '../model/sanitize.js';
 import { readFlows, type SkipGroup } from './run.js';
 import { READ_SIZE } from './sources.js';
 import { FlowBatchWriter, type FlowBatch } from './flow-batch.js';
-import type { MatcherPartial, MatcherSeed } from '../matcher/partial.js';
+import { packPartial, type MatcherPartial, type MatcherSeed } from '../matcher/partial.js';
 import type { Matcher } from '../matcher/matcher.js';
 import { flowRenderer } from '../sinks/flow-writer.js';
 
@@ -188,7 +188,7 @@ if (port) {
     });
     sendBatch(m.task, w, null, 0, lastLine);
     sendText(m.task, null, 0, lastLine);
-    post({ type: 'done-whole', task: m.task, summaries, ...(matcher ? { partial: matcher.partial() } : {}) });
+    post({ type: 'done-whole', task: m.task, summaries, ...(matcher ? { partial: packPartial(matcher.partial()) } : {}) });
   };
 
   const runRange = async (m: Extract<ToWorker, { type: 'range' }>): Promise<void> => {
@@ -308,7 +308,7 @@ if (port) {
     post({
       type: 'done-range', task: m.task,
       result: { lines: framer.count, flows, blank, skipped: [...skips.values()], notes, error, yearFirst: years.first, yearEnd: years.end, context: seen },
-      ...(matcher ? { partial: matcher.partial() } : {}),
+      ...(matcher ? { partial: packPartial(matcher.partial()) } : {}),
     });
   };
 }
