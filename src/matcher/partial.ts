@@ -18,6 +18,7 @@ import type { WireMatch } from '../pipeline/worker.js';
 import type { Matcher } from './matcher.js';
 import type { AddrSet } from '../inventory/addr.js';
 import { roleText } from '../requirements/index.js';
+import { BugError } from '../model/errors.js';
 
 /** A finding group as data: `e` is the requirement's index in the compiled index (the same in every thread). */
 export interface GroupState {
@@ -137,7 +138,7 @@ export function* unpackGroups(pg: PackedGroups): Generator<GroupState> {
       devices, rules, formats, directions, evidence, candidates, ports,
     };
   }
-  if (k !== nums.length) throw new Error(`packed matcher groups: ${nums.length - k} numbers left over`);
+  if (k !== nums.length) throw new BugError(`packed matcher groups: ${nums.length - k} numbers left over`);
 }
 
 /** A partial for another thread: its groups packed (`packGroups`). */
