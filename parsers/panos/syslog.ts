@@ -147,10 +147,15 @@ function at(b: Buffer, i: number, end: number): number {
 
 /** dateShapeAt on bytes. */
 function dateShapeAtB(b: Buffer, p: number, end: number): boolean {
-  const a = at(b, p + 4, end);
-  if (!(a === 47 || a === 45) || at(b, p + 7, end) !== a) return false;
-  for (const k of [0, 1, 2, 3, 5, 6, 8, 9]) if (!isDigitB(b, p + k, end)) return false;
-  return true;
+  if (p < 0 || p + 10 > end) return false;
+  const a = b[p + 4]!;
+  if (!(a === 47 || a === 45) || b[p + 7] !== a) return false;
+  return dig(b[p]!) && dig(b[p + 1]!) && dig(b[p + 2]!) && dig(b[p + 3]!) && dig(b[p + 5]!) && dig(b[p + 6]!)
+    && dig(b[p + 8]!) && dig(b[p + 9]!);
+}
+
+function dig(c: number): boolean {
+  return c >= 48 && c <= 57;
 }
 
 function commaB(b: Buffer, p: number, end: number): number {
@@ -265,6 +270,11 @@ export class SyslogParser implements RecordParser {
   private readonly devices = new BytesInterner();
   private readonly misc = new BytesInterner();
   private readonly stampKey = Buffer.alloc(64);
+  /** The bytes before the message start of the last header the header module parsed (see quietBody). */
+  private readonly hdrKey = Buffer.alloc(128);
+  private hdrLen = -1;
+  /** Start of the receive_time date of the body bodyAt found last. */
+  private bodyDate = 0;
   private stampLen = -1;
   private lastMs = NaN;
   private lastWall = NaN;
@@ -316,7 +326,13 @@ export class SyslogParser implements RecordParser {
   private locate(b: Buffer, p0: number, n: number): boolean {
     const f = this.f;
     const h = this.h;
-    if (h.parse(b, p0, n) && this.bodyAt(b, h.msg, n)) return true;
+    const hl = this.hdrLen;
+    if (hl >= 0 && n - p0 > hl && this.sameHeader(b, p0, hl) && this.bodyAt(b, p0 + hl, n) && this.quietBody(b, p0 + hl, n)) return true;
+    if (h.parse(b, p0, n) && this.bodyAt(b, h.msg, n)) {
+      const m = h.msg;
+      if (h.err === 0 && m - p0 <= this.hdrKey.length && this.quietBody(b, m, n)) { b.copy(this.hdrKey, 0, p0, m); this.hdrLen = m - p0; } else this.hdrLen = -1;
+      return true;
+    }
     // No header, or one the module reads differently (`<pri>stamp 1,…` without a host reads the
     // FUTURE_USE and receive_time date as the host): the body by its first commas.
     const c1 = commaB(b, p0, n);
@@ -352,9 +368,33 @@ export class SyslogParser implements RecordParser {
     return true;
   }
 
+  private sameHeader(b: Buffer, p0: number, len: number): boolean {
+    const k = this.hdrKey;
+    for (let i = 0; i < len; i++) if (b[p0 + i] !== k[i]) return false;
+    return true;
+  }
+
+  /**
+   * True when the body that bodyAt found at m cannot change what the header module decides before m:
+   * the header module reads past the message start only to look for a tag (`name[pid]:`, `kernel:`,
+   * `facility.level kernel:`: the token up to the first space ends with `:` or starts with a letter), a
+   * kernel uptime stamp (`[`), spaces, an ISO stamp (`T`/`t` at m + 10: a relay's inner header or a PRI
+   * followed by a stamp). A body that starts with a digit and whose date (at bodyDate) is followed by a
+   * space has none of these: its first token is `[FU,]YYYY/MM/DD`, which ends with a digit. Then a line
+   * whose bytes before m equal those of the last line the header module parsed has the same message
+   * start (the header's own time and host are not used by this parser), and the header is not parsed again.
+   */
+  private quietBody(b: Buffer, m: number, n: number): boolean {
+    const d = this.bodyDate;
+    if (m + 10 >= n || d + 10 >= n) return false;
+    const c = b[m]!, t = b[m + 10]!;
+    return c >= 48 && c <= 57 && t !== 84 && t !== 116 && b[d + 10] === 32;
+  }
+
   /**
    * The CSV body right where the syslog header says the message starts: `FU,date…,serial,TYPE` (FU a
-   * short value without a boundary) or `date…,serial,TYPE`. Positions the field reader there.
+   * short value without a boundary) or `date…,serial,TYPE`. Positions the field reader there (and
+   * leaves the date's start in bodyDate).
    */
   private bodyAt(b: Buffer, m: number, n: number): boolean {
     let d = m, fu = false;
@@ -371,6 +411,7 @@ export class SyslogParser implements RecordParser {
     let cc = commaB(b, cb + 1, n);
     if (cc < 0) cc = n;
     if (!isTypeTokenB(b, cb + 1, cc)) return false;
+    this.bodyDate = d;
     this.f.reset(b, fu ? m : d, n, fu ? 0 : 1);
     return true;
   }
