@@ -211,7 +211,8 @@ export class PanRecord {
   }
 }
 
-function canonicalText(v: string | null): string | null {
+/** Canonical address text of a field (trimmed; `canonicalIp`), null when empty or no address. */
+export function canonicalText(v: string | null): string | null {
   const t = v === null ? '' : v.trim();
   return t === '' ? null : canonicalIp(t);
 }

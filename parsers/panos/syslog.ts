@@ -33,7 +33,7 @@ import { ipv4BytesToInt, v4lead } from '../../src/model/ip.js';
 import { SyslogHeader } from '../syslog/header.js';
 import { splitOctetFramesB, wazuhBodyStartB } from '../syslog/envelope.js';
 import type { Detection, ParseOptions, ParseSink, RecordParser } from '../types.js';
-import { ACTION_TOKENS, END_REASONS, OTHER_TYPES, PanRecord, TRANSPORTS, emitPanRecord, isPanAction, isPanProtocol } from './common.js';
+import { ACTION_TOKENS, END_REASONS, OTHER_TYPES, PanRecord, TRANSPORTS, canonicalText, emitPanRecord, isPanAction, isPanProtocol } from './common.js';
 
 // Field positions (0-based, standard syslog order).
 const F_RECEIVE = 1, F_SERIAL = 2, F_TYPE = 3, F_SUBTYPE = 4, F_TIME = 6, F_SRC = 7, F_DST = 8;
@@ -269,6 +269,7 @@ export class SyslogParser implements RecordParser {
   private readonly apps = new BytesInterner();
   private readonly devices = new BytesInterner();
   private readonly misc = new BytesInterner();
+  private readonly addrs = new Map<string, string | null>();
   private readonly stampKey = Buffer.alloc(64);
   /** The bytes before the message start of the last header the header module parsed (see quietBody). */
   private readonly hdrKey = Buffer.alloc(128);
@@ -530,9 +531,29 @@ export class SyslogParser implements RecordParser {
     const f = this.f;
     const r = this.r;
     const a = f.start(i), e = f.end(i);
-    const canon = !f.escaped(i) && e > a && ipv4BytesToInt(f.buf, a, e) >= 0 && !v4lead.lead;
-    const v = canon ? latin1(f.buf, a, e) : f.opt(i);
+    let canon = !f.escaped(i) && e > a && ipv4BytesToInt(f.buf, a, e) >= 0 && !v4lead.lead;
+    let v: string | null;
+    if (canon) v = latin1(f.buf, a, e);
+    else {
+      v = f.opt(i);
+      if (v !== null) { v = this.canonAddr(v); canon = true; }
+    }
     if (src) { r.src = v; r.srcCanonical = canon; } else { r.dst = v; r.dstCanonical = canon; }
+  }
+
+  /**
+   * canonicalText of any other address text (IPv6, IPv4 with leading zeros, garbage: null), kept by
+   * its text: IPv6 addresses repeat (a host's own address on many flows) and their parse is the costly
+   * one. Bounded: cleared when full.
+   */
+  private canonAddr(t: string): string | null {
+    let v = this.addrs.get(t);
+    if (v === undefined) {
+      v = canonicalText(t);
+      if (this.addrs.size >= ADDR_CACHE) this.addrs.clear();
+      this.addrs.set(t, v);
+    }
+    return v;
   }
 
   private sameStamp(b: Buffer, a: number, e: number): boolean {
@@ -555,6 +576,7 @@ export class SyslogParser implements RecordParser {
 }
 
 const EMPTY = Buffer.alloc(0);
+const ADDR_CACHE = 20_000;
 
 
 /** The log type token of a PAN-OS syslog CSV line (`TRAFFIC`, `SYSTEM`, …), or null (detection). */
