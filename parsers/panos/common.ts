@@ -78,6 +78,8 @@ function anyAction(raw: string | null): Action {
 }
 
 export const TRANSPORTS = ['tcp', 'udp', 'icmp', 'icmp6', 'ipv6-icmp', 'sctp', 'gre', 'esp'];
+/** normalizeTransport of each TRANSPORTS token, computed once (all of them known transports). */
+const TRANSPORT_NORM = new Map(TRANSPORTS.map((t) => [t, normalizeTransport(t)!] as const));
 
 /** True when a protocol column holds a protocol name or number that fwaudit can carry. */
 export function isPanProtocol(raw: string): boolean {
@@ -226,10 +228,13 @@ export function emitPanRecord(r: PanRecord, format: string, file: string, line: 
   const src = r.srcCanonical ? r.src : canonicalText(r.src);
   const dst = r.dstCanonical ? r.dst : canonicalText(r.dst);
   if (src === null || dst === null) { sink.skip('panos invalid address', line, 'malformed'); return; }
-  const transport = r.proto === null ? null : normalizeTransport(r.proto);
-  if (transport !== null && !isKnownTransport(transport)) { sink.skip('panos protocol column holds no protocol', line, 'malformed'); return; }
+  const known = r.proto === null ? undefined : TRANSPORT_NORM.get(r.proto);
+  const transport = known !== undefined ? known : r.proto === null ? null : normalizeTransport(r.proto);
+  if (known === undefined && transport !== null && !isKnownTransport(transport)) { sink.skip('panos protocol column holds no protocol', line, 'malformed'); return; }
   const raw = r.action === null ? null : r.action;
-  if (raw === null || raw.trim() === '') {
+  if (raw !== null && ALL_ACTIONS.has(raw)) {
+    // an action token as PAN-OS writes it
+  } else if (raw === null || raw.trim() === '') {
     if (r.actionRequired) { sink.skip('panos action column is empty', line, 'malformed'); return; }
   } else if (!isPanAction(raw)) { sink.skip('panos action column holds no action', line, 'malformed'); return; }
   if (r.sport === -1) { sink.skip('panos invalid source port', line, 'malformed'); return; }

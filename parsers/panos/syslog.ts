@@ -276,6 +276,8 @@ export class SyslogParser implements RecordParser {
   private hdrLen = -1;
   /** Start of the receive_time date of the body bodyAt found last. */
   private bodyDate = 0;
+  private protoTok: string | null = null;
+  private actionTok: string | null = null;
   private stampLen = -1;
   private lastMs = NaN;
   private lastWall = NaN;
@@ -426,17 +428,21 @@ export class SyslogParser implements RecordParser {
     return null;
   }
 
+  /** True when column i holds a protocol; its text is left in protoTok (interned for the usual names). */
   private protoAt(i: number): boolean {
     const f = this.f;
-    for (let k = 0; k < TRANSPORTS.length; k++) if (f.is(i, TRANSPORTS[k]!)) return true;
+    for (let k = 0; k < TRANSPORTS.length; k++) if (f.is(i, TRANSPORTS[k]!)) { this.protoTok = TRANSPORTS[k]!; return true; }
     const v = f.opt(i);
+    this.protoTok = v;
     return v !== null && isPanProtocol(v);
   }
 
+  /** True when column i holds an action; its text is left in actionTok (interned for the usual tokens). */
   private actionAt(i: number): boolean {
     const f = this.f;
-    for (let k = 0; k < ACTION_TOKENS.length; k++) if (f.is(i, ACTION_TOKENS[k]!)) return true;
+    for (let k = 0; k < ACTION_TOKENS.length; k++) if (f.is(i, ACTION_TOKENS[k]!)) { this.actionTok = ACTION_TOKENS[k]!; return true; }
     const v = f.opt(i);
+    this.actionTok = v;
     return v !== null && isPanAction(v);
   }
 
@@ -505,8 +511,9 @@ export class SyslogParser implements RecordParser {
     const sp = f.uint(L.sport), dp = f.uint(L.dport);
     r.sport = f.len(L.sport) === 0 ? null : sp >= 0 && sp <= 65535 ? sp : -1;
     r.dport = f.len(L.dport) === 0 ? null : dp >= 0 && dp <= 65535 ? dp : -1;
-    r.proto = this.transport(L.proto);
-    r.action = this.rawAction(L.action);
+    // the layout's protocol and action columns, as layout() read them last
+    r.proto = this.protoTok;
+    r.action = this.actionTok;
     r.rule = f.optIn(F_RULE, this.rules);
     r.app = f.optIn(F_APP, this.apps);
     r.device = (dev >= 0 ? f.optIn(dev, this.devices) : null) ?? f.optIn(F_SERIAL, this.devices);
@@ -562,17 +569,6 @@ export class SyslogParser implements RecordParser {
     return true;
   }
 
-  private transport(i: number): string | null {
-    const f = this.f;
-    for (let k = 0; k < TRANSPORTS.length; k++) if (f.is(i, TRANSPORTS[k]!)) return TRANSPORTS[k]!;
-    return f.opt(i);
-  }
-
-  private rawAction(i: number): string | null {
-    const f = this.f;
-    for (let k = 0; k < ACTION_TOKENS.length; k++) if (f.is(i, ACTION_TOKENS[k]!)) return ACTION_TOKENS[k]!;
-    return f.opt(i);
-  }
 }
 
 const EMPTY = Buffer.alloc(0);
