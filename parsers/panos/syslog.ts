@@ -259,6 +259,13 @@ function blankB(b: Buffer, a: number, e: number): boolean {
   return true;
 }
 
+/** The last value of one kept column (SyslogParser.kept). */
+class LastValue {
+  readonly key = Buffer.alloc(64);
+  len = -1;
+  val: string | null = null;
+}
+
 export class SyslogParser implements RecordParser {
   private readonly f = new CsvFieldsB(128);
   private readonly r = new PanRecord();
@@ -270,6 +277,10 @@ export class SyslogParser implements RecordParser {
   private readonly devices = new BytesInterner();
   private readonly misc = new BytesInterner();
   private readonly addrs = new Map<string, string | null>();
+  private readonly lastRule = new LastValue();
+  private readonly lastApp = new LastValue();
+  private readonly lastDevice = new LastValue();
+  private readonly lastEnd = new LastValue();
   private readonly stampKey = Buffer.alloc(64);
   /** The bytes before the message start of the last header the header module parsed (see quietBody). */
   private readonly hdrKey = Buffer.alloc(128);
@@ -514,18 +525,42 @@ export class SyslogParser implements RecordParser {
     // the layout's protocol and action columns, as layout() read them last
     r.proto = this.protoTok;
     r.action = this.actionTok;
-    r.rule = f.optIn(F_RULE, this.rules);
-    r.app = f.optIn(F_APP, this.apps);
-    r.device = (dev >= 0 ? f.optIn(dev, this.devices) : null) ?? f.optIn(F_SERIAL, this.devices);
+    r.rule = this.kept(F_RULE, this.lastRule, this.rules);
+    r.app = this.kept(F_APP, this.lastApp, this.apps);
+    r.device = (dev >= 0 ? this.kept(dev, this.lastDevice, this.devices) : null) ?? f.optIn(F_SERIAL, this.devices);
     if (threat) {
       if (r.subtype === 'url') r.url = f.opt(L.misc);
     } else {
       r.bytes = f.len(L.bytes) === 0 ? null : f.uint(L.bytes);
       r.packets = f.len(L.packets) === 0 ? null : f.uint(L.packets);
-      const er = f.optIn(L.endReason, this.misc);
+      const er = this.kept(L.endReason, this.lastEnd, this.misc);
       r.endReason = er !== null && (L === STANDARD || END_REASONS.has(er)) ? er : null;
     }
     emitPanRecord(r, this.format, this.opts.file, lineNo, sink);
+  }
+
+  /**
+   * f.optIn(i, pool) for a kept column, with the column's last value checked first: consecutive lines
+   * mostly repeat the device and often the rule, application and end reason.
+   */
+  private kept(i: number, last: LastValue, pool: BytesInterner): string | null {
+    const f = this.f;
+    const a = f.start(i), e = f.end(i);
+    const n = e - a;
+    if (n <= 0 || f.escaped(i)) return f.optIn(i, pool);
+    const b = f.buf, k = last.key;
+    if (n === last.len) {
+      let j = 0;
+      while (j < n && b[a + j] === k[j]) j++;
+      if (j === n) return last.val;
+    }
+    const v = f.optIn(i, pool);
+    if (n <= k.length) {
+      for (let j = 0; j < n; j++) k[j] = b[a + j]!;
+      last.len = n;
+      last.val = v;
+    }
+    return v;
   }
 
   /**
