@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { panos } from '../parsers/panos/index.js';
 import type { SkipKind } from '../parsers/types.js';
-import type { Flow } from '../src/model/flow.js';
+import { validateFlow, type Flow } from '../src/model/flow.js';
 import { YearInferrer, ZoneConverter } from '../src/model/time.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -132,5 +132,21 @@ describe('PAN-OS syslog: a line parses the same after any other line as alone', 
     expect(seq.map((r) => r.flow ? `${r.flow.src_ip} ${r.flow.dst_ip}` : r.skip!.reason)).toEqual([
       'fe80::1 2001:db8::1', 'fe80::1 2001:db8::1', 'fe80::1 2001:db8::1', '10.1.2.20 198.51.100.80', 'fe80::1 2001:db8::1',
       'panos invalid address', 'panos invalid address']);
+  });
+
+  it('syslog flows skip the gate: valid by construction, ports of port-less protocols null, bad values malformed', () => {
+    const proto = (p: string) => base.replace(',0x400053,tcp,allow,', `,0x400053,${p},allow,`);
+    const lines = [proto('icmp'), proto('1'), proto('58'), proto('gre'), proto('6'), proto('0'), proto('255'), proto('256'), proto(''),
+      base.replace(',allow,5830,5830,0,24,', ',allow,9999999999999999,5830,0,99999999999999999,'),
+      base.replace(',2024/03/09 14:02:10,', ',1989/12/31 23:59:59,').replace('2024-03-09T14:02:10.250-05:00', ''),
+      base.replace(',60113,443,', ',60113,65536,')];
+    const { seq, alone } = sequenceAndAlone(lines);
+    expect(seq).toEqual(alone);
+    for (const r of seq) if (r.flow) expect(validateFlow(r.flow)).toBeNull();
+    expect(seq.map((r) => (r.flow ? `${r.flow.transport} ${r.flow.src_port} ${r.flow.dst_port} ${r.flow.bytes} ${r.flow.packets}` : r.skip!.reason))).toEqual([
+      'icmp null null 5830 24', 'icmp null null 5830 24', 'icmpv6 null null 5830 24', 'gre null null 5830 24', 'tcp 60113 443 5830 24',
+      '0 null null 5830 24', '255 null null 5830 24', 'panos TRAFFIC columns match no known layout (protocol/action)',
+      'panos TRAFFIC columns match no known layout (protocol/action)', 'tcp 60113 443 null null',
+      'panos invalid timestamp year out of range (1990-2100) (time_generated)', 'panos invalid destination port']);
   });
 });

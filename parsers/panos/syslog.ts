@@ -294,7 +294,11 @@ export class SyslogParser implements RecordParser {
   private buf: Buffer = Buffer.alloc(0);
   private readonly frameFn = (a: number, e: number): void => this.frame(this.buf, a, e, this.lineNo);
 
-  constructor(det: Detection, private readonly opts: ParseOptions, private readonly sink: ParseSink) {
+  /**
+   * `sink` is behind the gate (parsers/validate.ts guardSink): skips and notes go there; `direct` is the
+   * sink under it, which takes the flows (valid by construction: emitPanRecord).
+   */
+  constructor(det: Detection, private readonly opts: ParseOptions, private readonly sink: ParseSink, private readonly direct: ParseSink) {
     this.format = det.format;
     this.h = new SyslogHeader(opts.zone, opts.years);
   }
@@ -533,7 +537,7 @@ export class SyslogParser implements RecordParser {
       const er = f.optIn(L.endReason, this.misc);
       r.endReason = er !== null && (L === STANDARD || END_REASONS.has(er)) ? er : null;
     }
-    emitPanRecord(r, this.format, this.opts.file, lineNo, sink);
+    emitPanRecord(r, this.format, this.opts.file, lineNo, sink, this.direct);
   }
 
   /**
