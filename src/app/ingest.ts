@@ -15,7 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { FwauditError, StoreError } from '../model/errors.js';
+import { BugError, FwauditError, StoreError } from '../model/errors.js';
 import type { Flow } from '../model/flow.js';
 import type { Ruleset } from '../model/ruleset.js';
 import type { Inventory } from '../inventory/load.js';
@@ -170,8 +170,9 @@ async function ingestRun(store: Store, runId: string, inputs: string[], ctx: Ing
       const devices = new Map<string, { device: string; first: number | null; last: number | null; flows: number }>();
       let inRange = 0;
       const onProgress = ctx.onProgress ? (p: Progress) => ctx.onProgress!({ ...p, fileIndex: i, files: files.length }) : undefined;
-      const onFlow = (f: Flow) => {
-        if (f.line <= startLine || f.line > endLine) return;
+      let outOfRange = 0;
+      /** A flow of the range with the requirements it matched (matched here, or by a worker thread). */
+      const take = (f: Flow, m: string | null) => {
         inRange++;
         if (cleanup) f.file = '-';
         const dev = logDevice(f) ?? '(unknown device)';
@@ -182,10 +183,28 @@ async function ingestRun(store: Store, runId: string, inputs: string[], ctx: Ing
           if (c.first === null || f.ts < c.first) c.first = f.ts;
           if (c.last === null || f.ts > c.last) c.last = f.ts;
         }
-        matched = matcher.observeMatched(f);
-        if (keep(f)) store.appendFlow(f, inputId, matched);
+        matched = m;
+        if (keep(f)) store.appendFlow(f, inputId, m);
       };
-      const got = await readFlows([readPath], { ...ctx.read, onProgress }, onFlow);
+      const onFlow = (f: Flow) => {
+        if (f.line <= startLine || f.line > endLine) return;
+        take(f, matcher.observeMatched(f));
+      };
+      // Both cores: a plain file read whole from its start, to the end its checkpoint scan saw, is parsed and matched
+      // in the worker pool (each flow comes back with its matched set, in input order; their matcher states are
+      // merged into `matcher`), this thread stores. Anything else (a resumed log, a held last line, gzip, archives,
+      // small files, --jobs 1) is read and matched here, flow by flow.
+      const whole = d !== null && d.decision.kind === 'anew' && scan !== null && d.facts.container === 'plain' && scan.endOffset === d.facts.size;
+      const match: ReadOptions['match'] = whole ? {
+        wire: { rulesets: ctx.rulesets, inventory: ctx.inventory, ...(ctx.read.tz ? { tz: ctx.read.tz } : {}) }, into: matcher,
+        flows: {
+          size: d.facts.size,
+          onFlow: (f, m) => { if (f.line <= startLine || f.line > endLine) outOfRange++; else take(f, m); },
+        },
+      } : undefined;
+      const got = await readFlows([readPath], { ...ctx.read, onProgress, ...(match ? { match } : {}) }, onFlow);
+      // (cannot happen: the pool reads exactly the bytes the scan counted; the worker matched these flows)
+      if (outOfRange > 0) throw new BugError(`${outOfRange} flow(s) beyond the checkpoint scan's ${endLine} lines were matched: ${file}`);
       store.throwIfFailed();
       if (cleanup) {
         for (const s of got) {

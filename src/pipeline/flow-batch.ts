@@ -22,8 +22,8 @@ function canonicalV4(s: string): number {
  * table entry for the column with the most distinct values.
  */
 const NUM = 8;
-/** Text columns, as ids into the string table; -1 = null. */
-const STR = 14;
+/** Text columns, as ids into the string table; -1 = null (the last one: the matched set, when the worker matched). */
+const STR = 15;
 
 export interface FlowBatch {
   n: number;
@@ -74,8 +74,8 @@ export class FlowBatchWriter {
     return i;
   }
 
-  /** Adds a flow; true when the batch is full (take it with `take()`). */
-  add(f: Flow): boolean {
+  /** Adds a flow (and the requirements it matched, when the worker matches: ingest); true when the batch is full (take it with `take()`). */
+  add(f: Flow, matched: string | null = null): boolean {
     const r = this.n++;
     const o = r * NUM, s = r * STR, num = this.num, str = this.str;
     let m = 0;
@@ -102,6 +102,7 @@ export class FlowBatchWriter {
     str[s + 11] = this.id(11, f.url);
     str[s + 12] = this.id(12, f.format);
     str[s + 13] = this.id(13, f.file);
+    str[s + 14] = this.id(14, matched);
     return this.n === this.rows;
   }
 
@@ -112,8 +113,11 @@ export class FlowBatchWriter {
   }
 }
 
-/** Calls onFlow for every flow of a batch, rows [from, n). `line` is shifted by lineOffset. */
-export function readFlowBatch(b: FlowBatch, lineOffset: number, onFlow: (f: Flow) => void, from = 0): void {
+/**
+ * Calls onFlow for every flow of a batch, rows [from, n), with the matched set the worker added (else null).
+ * `line` is shifted by lineOffset.
+ */
+export function readFlowBatch(b: FlowBatch, lineOffset: number, onFlow: (f: Flow, matched: string | null) => void, from = 0): void {
   const rows = b.buf.byteLength / (NUM * 8 + STR * 4 + 1);
   const num = new Float64Array(b.buf, 0, rows * NUM);
   const str = new Int32Array(b.buf, rows * NUM * 8, rows * STR);
@@ -143,6 +147,6 @@ export function readFlowBatch(b: FlowBatch, lineOffset: number, onFlow: (f: Flow
       format: t[str[s + 12]!]!,
       file: t[str[s + 13]!]!,
       line: num[o + 5]! + lineOffset,
-    });
+    }, S(str[s + 14]!));
   }
 }

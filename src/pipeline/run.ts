@@ -70,7 +70,15 @@ export interface ReadOptions {
   encode?: { wire: import('./worker.js').WireEncode; write: (text: string) => void };
   /** How the pool cuts its work (tests and the bench; default DEFAULT_TUNING of pool.ts). */
   poolTuning?: import('./pool.js').PoolTuning;
-  match?: { wire: import('./worker.js').WireMatch; into: import('../matcher/matcher.js').Matcher };
+  match?: {
+    wire: import('./worker.js').WireMatch; into: import('../matcher/matcher.js').Matcher;
+    /**
+     * Ingest: the pool also hands every flow with the requirements it matched (`Matcher.observeMatched` in the
+     * worker) to `onFlow` here, in input order; used only for one plain file of exactly `size` bytes cut into ranges
+     * (src/pipeline/pool.ts), else the pool is not used and `onFlow` of readFlows gets every flow.
+     */
+    flows?: { size: number; onFlow: (f: Flow, matched: string | null) => void };
+  };
 }
 
 export interface Progress { file: string; fileIndex: number; files: number; bytes: number; totalBytes: number | null; lines: number }
