@@ -22,8 +22,9 @@ import type { Inventory } from '../inventory/load.js';
 import { loadContext } from './context.js';
 import { Matcher, type MatchResult } from '../matcher/matcher.js';
 import { expandInputsDetailed } from '../pipeline/inputs.js';
+import { BATCH_TEXT, FlowBatchView } from '../pipeline/flow-batch.js';
 import { emptySummary, readFlows, type InputSummary, type Progress, type ReadOptions } from '../pipeline/run.js';
-import { flowFilter, Store, type InputIdentity, type Keep } from '../store/store.js';
+import { flowFilter, keepRule, Store, type InputIdentity, type Keep } from '../store/store.js';
 import { candidateFingerprints, decide, fileFacts, FINGERPRINT_BYTES, readHead, type Decision } from '../store/checkpoints.js';
 import { VERSION } from '../version.js';
 
@@ -167,6 +168,7 @@ async function ingestRun(store: Store, runId: string, inputs: string[], ctx: Ing
       store.trackInput(ident);
       let matched: string | null = null;
       const keep = flowFilter(ctx.keep, () => matched !== null);
+      const keepRow = keepRule(ctx.keep);
       const devices = new Map<string, { device: string; first: number | null; last: number | null; flows: number }>();
       let inRange = 0;
       const onProgress = ctx.onProgress ? (p: Progress) => ctx.onProgress!({ ...p, fileIndex: i, files: files.length }) : undefined;
@@ -199,7 +201,30 @@ async function ingestRun(store: Store, runId: string, inputs: string[], ctx: Ing
         wire: { rulesets: ctx.rulesets, inventory: ctx.inventory, ...(ctx.read.tz ? { tz: ctx.read.tz } : {}) }, into: matcher,
         flows: {
           size: d.facts.size,
-          onFlow: (f, m) => { if (f.line <= startLine || f.line > endLine) outOfRange++; else take(f, m); },
+          onBatch: (b, lineOffset, from) => {
+            const v = new FlowBatchView(b);
+            const file = cleanup ? '-' : null;
+            for (let r = from; r < v.n; r++) {
+              const line = v.line(r) + lineOffset;
+              if (line <= startLine || line > endLine) { outOfRange++; continue; }
+              inRange++;
+              // as logDevice(f) and take(f): the log time span per device, the keep rule
+              const device = v.text(r, BATCH_TEXT.device);
+              const format = v.text(r, BATCH_TEXT.format)!;
+              const direction = v.text(r, BATCH_TEXT.direction);
+              const dev = (device ? device : !(format.startsWith('winfw') || format.startsWith('wfp')) ? null
+                : direction === 'inbound' ? v.dstIp(r) : direction === 'outbound' ? v.srcIp(r) : null) ?? '(unknown device)';
+              let c = devices.get(dev);
+              if (!c) devices.set(dev, (c = { device: dev, first: null, last: null, flows: 0 }));
+              c.flows++;
+              const ts = v.ts(r);
+              if (ts !== null && Number.isFinite(ts)) {
+                if (c.first === null || ts < c.first) c.first = ts;
+                if (c.last === null || ts > c.last) c.last = ts;
+              }
+              if (keepRow(v.text(r, BATCH_TEXT.action)!, v.textId(r, BATCH_TEXT.matched) >= 0)) store.appendBatchRow(v, r, line, inputId, file);
+            }
+          },
         },
       } : undefined;
       const got = await readFlows([readPath], { ...ctx.read, onProgress, ...(match ? { match } : {}) }, onFlow);

@@ -353,7 +353,6 @@ export async function readFlowsPooled(
   if (process.memoryUsage().heapUsed > GC_BEFORE_WORKERS_BYTES) collectGarbage();
   const resourceLimits = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: tuning.workerHeapMb ?? 64 + Math.ceil(process.memoryUsage().heapUsed / (1 << 20)) };
   const workerData: PoolWorkerData = { match: match ? { ...match.wire, ...(matchFlows ? { flows: true } : {}) } : null, encode: encode ? encode.wire : null };
-  const deliver: (f: Flow, matched: string | null) => void = matchFlows ? matchFlows.onFlow : (f) => onFlow(f);
   const startWorker = (slot: Slot, limited: boolean): void => {
     const w = new Worker(url, limited ? { workerData, resourceLimits } : { workerData });
     slot.w = w;
@@ -518,7 +517,8 @@ export async function readFlowsPooled(
         }
         const from = Math.min(t.skipFlows, b.batch.n);
         t.skipFlows -= from;
-        try { readFlowBatch(b.batch, u.linesSoFar, deliver, from); } catch (e) {
+        try { if (matchFlows) matchFlows.onBatch(b.batch, u.linesSoFar, from);
+          else readFlowBatch(b.batch, u.linesSoFar, onFlow, from); } catch (e) {
           // as the single-threaded reader: the consumer's typed errors and broken pipes as they are, else a bug
           if (e instanceof FwauditError || isBrokenPipe(e)) throw e;
           throw new BugError(`error while handling the flows of ${escapeText(u.plan.path)}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });

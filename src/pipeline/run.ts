@@ -74,10 +74,12 @@ export interface ReadOptions {
     wire: import('./worker.js').WireMatch; into: import('../matcher/matcher.js').Matcher;
     /**
      * Ingest: the pool also hands every flow with the requirements it matched (`Matcher.observeMatched` in the
-     * worker) to `onFlow` here, in input order; used only for one plain file of exactly `size` bytes cut into ranges
-     * (src/pipeline/pool.ts), else the pool is not used and `onFlow` of readFlows gets every flow.
+     * worker, the batch's `matched` column) to `onBatch` here, in input order, as the workers' columnar batches
+     * (rows `from`..n; line numbers local to the part: add `lineOffset`); used only for one plain file of exactly
+     * `size` bytes cut into ranges (src/pipeline/pool.ts), else the pool is not used and `onFlow` of readFlows gets
+     * every flow.
      */
-    flows?: { size: number; onFlow: (f: Flow, matched: string | null) => void };
+    flows?: { size: number; onBatch: (b: import('./flow-batch.js').FlowBatch, lineOffset: number, from: number) => void };
   };
 }
 
