@@ -25,7 +25,7 @@ import { expandInputsDetailed } from '../pipeline/inputs.js';
 import { BATCH_TEXT, FlowBatchView } from '../pipeline/flow-batch.js';
 import { emptySummary, readFlows, type InputSummary, type Progress, type ReadOptions } from '../pipeline/run.js';
 import { flowFilter, keepRule, Store, type InputIdentity, type Keep } from '../store/store.js';
-import { candidateFingerprints, decide, fileFacts, FINGERPRINT_BYTES, readHead, type Decision } from '../store/checkpoints.js';
+import { anewWhole, candidateFingerprints, decide, fileFacts, FINGERPRINT_BYTES, readHead, type ContentScan, type Decision } from '../store/checkpoints.js';
 import { VERSION } from '../version.js';
 
 export interface IngestContext {
@@ -108,7 +108,13 @@ async function spoolStdin(stdin: NodeJS.ReadableStream): Promise<{ path: string;
   return { path, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-async function decideFor(store: Store, path: string, now: number): Promise<{ decision: Decision; facts: Awaited<ReturnType<typeof fileFacts>>; head: Buffer } | null> {
+interface Decided {
+  decision: Decision; facts: Awaited<ReturnType<typeof fileFacts>>; head: Buffer;
+  /** A plain file read anew to its end: its scan (anewWhole), to run beside the read; `decision.scan` is then a placeholder. */
+  later: (() => Promise<ContentScan>) | null;
+}
+
+async function decideFor(store: Store, path: string, now: number, early: boolean): Promise<Decided | null> {
   let facts;
   try { facts = await fileFacts(path); } catch { return null; /* the reader reports why */ }
   let head: Buffer;
@@ -116,7 +122,9 @@ async function decideFor(store: Store, path: string, now: number): Promise<{ dec
   const fps = candidateFingerprints(head, facts.container, await storeStep(store, () => store.shortCheckpointLengths(FINGERPRINT_BYTES)));
   const candidates = await storeStep(store, () => store.checkpointsFor(fps));
   try {
-    return { decision: await decide(path, facts, head, candidates, now), facts, head };
+    const whole = early ? await anewWhole(path, facts, head, candidates, now) : null;
+    if (whole) return { decision: { kind: 'anew', scan: { fingerprint: '', endOffset: facts.size, endLine: Infinity, prefixHash: '', contentLength: facts.size, at: new Map() } }, facts, head, later: whole.scan };
+    return { decision: await decide(path, facts, head, candidates, now), facts, head, later: null };
   } catch {
     return null;
   }
@@ -153,19 +161,31 @@ async function ingestRun(store: Store, runId: string, inputs: string[], ctx: Ing
     let cleanup: (() => Promise<void>) | null = null;
     if (file === '-') ({ path: readPath, cleanup } = await spoolStdin(ctx.stdin ?? process.stdin));
     try {
-      const d = await decideFor(store, readPath, ctx.now ?? Date.now());
+      // (a plain file new to the store and read whole may be scanned beside the pool's read: not with --jobs 1)
+      const d = await decideFor(store, readPath, ctx.now ?? Date.now(), ctx.read.jobs !== 1);
       if (d?.decision.kind === 'skip') {
         alreadyIngested.push(file);
         outcomes.push({ file, decision: 'skip', startLine: d.decision.checkpoint.end_line, endLine: d.decision.checkpoint.end_line });
         continue;
       }
-      const scan = d ? d.decision.scan : null;
+      let scan = d ? d.decision.scan : null;
       const startLine = d?.decision.kind === 'resume' ? d.decision.checkpoint.end_line : 0;
       // Archives are read whole; other inputs up to the scanned end (a line still being written waits).
-      const endLine = scan && d!.facts.container !== 'zip' ? scan.endLine : Infinity;
-      const inputId = scan ? `${scan.prefixHash.slice(0, 32)}:${startLine}-${scan.endLine}` : `unreadable:${file}#${runId}`;
+      let endLine = scan && d!.facts.container !== 'zip' ? scan.endLine : Infinity;
+      const idOf = (s: ContentScan | null) => s ? `${s.prefixHash.slice(0, 32)}:${startLine}-${s.endLine}` : `unreadable:${file}#${runId}`;
+      let inputId = idOf(scan);
       const ident: InputIdentity = { id: inputId, size: d?.facts.size ?? 0, path: file };
-      store.trackInput(ident);
+      /**
+       * A file new to the store, read whole: its scan (the checkpoint: prefix hash and line count of its `size` bytes)
+       * runs beside the read, which delivers no flow before the scan has named the input (`ready`). A scan that fails
+       * leaves the input without checkpoint, as an unreadable one (the next run reads it again).
+       */
+      const ready = d?.later ? d.later().then((s) => { scan = s; }, () => { scan = null; }).then(() => {
+        inputId = ident.id = idOf(scan);
+        if (scan) endLine = scan.endLine;
+        store.trackInput(ident);
+      }) : null;
+      if (!ready) store.trackInput(ident);
       let matched: string | null = null;
       const keep = flowFilter(ctx.keep, () => matched !== null);
       const keepRow = keepRule(ctx.keep);
@@ -227,7 +247,8 @@ async function ingestRun(store: Store, runId: string, inputs: string[], ctx: Ing
           },
         },
       } : undefined;
-      const got = await readFlows([readPath], { ...ctx.read, onProgress, ...(match ? { match } : {}) }, onFlow);
+      const got = await readFlows([readPath], { ...ctx.read, onProgress, ...(match ? { match } : {}), ...(ready ? { ready } : {}) }, onFlow);
+      if (ready) await ready; // (settled before the first flow, or the read delivered none)
       // (cannot happen: the pool reads exactly the bytes the scan counted; the worker matched these flows)
       if (outOfRange > 0) throw new BugError(`${outOfRange} flow(s) beyond the checkpoint scan's ${endLine} lines were matched: ${file}`);
       store.throwIfFailed();
@@ -250,10 +271,11 @@ async function ingestRun(store: Store, runId: string, inputs: string[], ctx: Ing
       const recordAs = unreadable ? { ...ident, id: `${inputId}#error-${runId}` } : ident;
       await storeStep(store, () => store.addInput(partSummary, recordAs, runId, { start: startLine, end: scan ? scan.endLine : 0 }));
       await storeStep(store, () => store.addDeviceCoverage(runId, recordAs.id, [...devices.values()]));
-      if (scan && !unreadable) {
+      const sc: ContentScan | null = scan;
+      if (sc && !unreadable) {
         await storeStep(store, () => store.addCheckpoint(runId, {
-          input_id: recordAs.id, path: file, fingerprint: scan.fingerprint, start_line: startLine, end_offset: scan.endOffset,
-          end_line: scan.endLine, prefix_hash: scan.prefixHash, size: d!.facts.size, compressed: d!.facts.container !== 'plain',
+          input_id: recordAs.id, path: file, fingerprint: sc.fingerprint, start_line: startLine, end_offset: sc.endOffset,
+          end_line: sc.endLine, prefix_hash: sc.prefixHash, size: d!.facts.size, compressed: d!.facts.container !== 'plain',
           dev: d!.facts.dev, ino: d!.facts.ino, mtime_ms: d!.facts.mtimeMs,
         }));
       }

@@ -471,6 +471,7 @@ export async function readFlowsPooled(
   const delivered = new Map<number, number>(); // flows delivered per position (kept across re-runs)
   const onProgress = opts.onProgress;
   const wait = () => new Promise<void>((r) => { notify = r; });
+  let gate: Promise<void> | null = opts.ready ?? null;
   try {
     while (head < tasks.length) {
       if (fatal) throw fatal;
@@ -490,6 +491,7 @@ export async function readFlowsPooled(
         t.yearOk = yearAfter(assumed, first) === yearAfter(u.year, first);
         return t.yearOk;
       };
+      if (t.queue.length && gate) { await gate; gate = null; continue; } // (opts.ready: nothing delivered before)
       if (t.queue.length && matchFlows && !t.learnedChecked) {
         // ingest: a flow's matched set depends on the hostnames learned (URL logs) before it; a task matched
         // without the ones the tasks before it learned is matched again with them before any of its flows goes out

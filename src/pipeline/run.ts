@@ -68,6 +68,8 @@ export interface ReadOptions {
    * not called. Without the pool, `onFlow` gets every flow as usual.
    */
   encode?: { wire: import('./worker.js').WireEncode; write: (text: string) => void };
+  /** No flow is delivered before this settles (ingest: the input's checkpoint scan runs beside the read). */
+  ready?: Promise<void>;
   /** How the pool cuts its work (tests and the bench; default DEFAULT_TUNING of pool.ts). */
   poolTuning?: import('./pool.js').PoolTuning;
   match?: {
@@ -182,6 +184,7 @@ export async function readFlows(inputs: string[], opts: ReadOptions, onFlow: (f:
     const pooled = await (await import('./pool.js')).readFlowsPooled(files, opts, onFlow, opts.poolTuning);
     if (pooled) return pooled;
   }
+  if (opts.ready) await opts.ready;
   const summaries: InputSummary[] = [];
   for (let i = 0; i < files.length; i++) {
     const path = files[i]!;
