@@ -73,9 +73,10 @@ export const DEFAULT_TUNING: PoolTuning = { rangeBytes: 4 << 20, matchRangeBytes
 
 /**
  * Threads by default: FWAUDIT_JOBS when set; else, when the workers do the whole job (analyze: they match;
- * parse to JSON Lines / CSV: they render), one per core; else 1. Where the main thread still takes every flow
- * (ingest, run, diagnose: flows rebuilt from batches and matched or stored here) the pool measured 0.86-0.92x
- * one thread, so it stays opt-in there (--jobs N). Small inputs stay on one thread whatever this says
+ * ingest of a plain file new to the store: they match and send each flow with its matched set, this thread only
+ * stores; parse to JSON Lines / CSV: they render), one per core; else 1. Where the main thread still takes every flow
+ * (diagnose, ingest of a resumed log: flows rebuilt from batches and matched or stored here) the pool measured
+ * 0.86-0.92x one thread, so it stays opt-in there (--jobs N). Small inputs stay on one thread whatever this says
  * (DEFAULT_TUNING.minTotalBytes: the workers' start costs more than they save).
  */
 export function defaultJobs(opts: Pick<ReadOptions, 'match' | 'encode'> = {}): number {

@@ -175,7 +175,7 @@ export async function readFlows(inputs: string[], opts: ReadOptions, onFlow: (f:
   const expanded = expandInputsDetailed(inputs, { followSymlinks: opts.followSymlinks === true });
   const files = expanded.files;
   // large inputs go to the worker pool (same flows, same order); not for resumed or growing inputs
-  // (threads: --jobs N, else FWAUDIT_JOBS, else one per core for analyze and parse: see defaultJobs in pool.ts)
+  // (threads: --jobs N, else FWAUDIT_JOBS, else one per core for analyze, parse and ingest: see defaultJobs in pool.ts)
   const envJobs = Number(process.env['FWAUDIT_JOBS']);
   const wantsPool = opts.jobs !== undefined ? opts.jobs > 1
     : Number.isInteger(envJobs) && envJobs >= 1 ? envJobs > 1
