@@ -24,6 +24,7 @@ import { Matcher, type MatchResult } from '../matcher/matcher.js';
 import { expandInputsDetailed } from '../pipeline/inputs.js';
 import { BATCH_TEXT, FlowBatchView } from '../pipeline/flow-batch.js';
 import { emptySummary, readFlows, type InputSummary, type Progress, type ReadOptions } from '../pipeline/run.js';
+import { localSide } from '../store/flow-table.js';
 import { flowFilter, keepRule, Store, type InputIdentity, type Keep } from '../store/store.js';
 import { anewWhole, candidateFingerprints, decide, fileFacts, FINGERPRINT_BYTES, readHead, type ContentScan, type Decision } from '../store/checkpoints.js';
 import { VERSION } from '../version.js';
@@ -67,11 +68,8 @@ export interface IngestResult {
 /** The device that logged a flow: its device, else for host firewall logs the local address. */
 export function logDevice(f: Flow): string | null {
   if (f.device) return f.device;
-  if (f.format.startsWith('winfw') || f.format.startsWith('wfp')) {
-    if (f.direction === 'inbound') return f.dst_ip;
-    if (f.direction === 'outbound') return f.src_ip;
-  }
-  return null;
+  const side = localSide(f.format, f.direction);
+  return side === 'dst' ? f.dst_ip : side === 'src' ? f.src_ip : null;
 }
 
 /** A store write or read: DuckDB's own errors (I/O, full disk) become StoreErrors (exit 2). */
@@ -230,10 +228,8 @@ async function ingestRun(store: Store, runId: string, inputs: string[], ctx: Ing
               inRange++;
               // as logDevice(f) and take(f): the log time span per device, the keep rule
               const device = v.text(r, BATCH_TEXT.device);
-              const format = v.text(r, BATCH_TEXT.format)!;
-              const direction = v.text(r, BATCH_TEXT.direction);
-              const dev = (device ? device : !(format.startsWith('winfw') || format.startsWith('wfp')) ? null
-                : direction === 'inbound' ? v.dstIp(r) : direction === 'outbound' ? v.srcIp(r) : null) ?? '(unknown device)';
+              const side = device ? null : localSide(v.text(r, BATCH_TEXT.format)!, v.text(r, BATCH_TEXT.direction));
+              const dev = (device ? device : side === 'dst' ? v.dstIp(r) : side === 'src' ? v.srcIp(r) : null) ?? '(unknown device)';
               let c = devices.get(dev);
               if (!c) devices.set(dev, (c = { device: dev, first: null, last: null, flows: 0 }));
               c.flows++;

@@ -274,10 +274,8 @@ export class FlowChunkWriter {
     // logDevice: the device, else for host firewall logs (winfw, wfp) the local address
     if (dev >= 0) this.batchKey(c[25]!, r, byte, bit, dev);
     else {
-      const fmt = v.strings[format]!;
-      const local = !(fmt.startsWith('winfw') || fmt.startsWith('wfp')) ? null
-        : direction === 'inbound' ? v.dstIp(br) : direction === 'outbound' ? v.srcIp(br) : null;
-      this.text(c[25]!, r, byte, bit, local);
+      const side = localSide(v.strings[format]!, direction);
+      this.text(c[25]!, r, byte, bit, side === 'dst' ? v.dstIp(br) : side === 'src' ? v.srcIp(br) : null);
     }
     if (++this.rows === ROWS) this.flush();
   }
@@ -364,11 +362,15 @@ function ip(v4: Col, text: Col, r: number, byte: number, bit: number, v: string 
   else { v4.valid[byte]! &= ~bit; str(text, r, byte, bit, v); }
 }
 
+/** Which address of a host firewall log's flow (winfw, wfp) is the logging host's own: the destination inbound, the source outbound. */
+export function localSide(format: string, direction: string | null): 'src' | 'dst' | null {
+  if (!(format.startsWith('winfw') || format.startsWith('wfp'))) return null;
+  return direction === 'inbound' ? 'dst' : direction === 'outbound' ? 'src' : null;
+}
+
 /** The device that logged a flow: its device, else for host firewall logs (winfw, wfp) the local address. */
 export function logDevice(f: Flow): string | null {
   if (f.device !== null) return f.device;
-  if (f.format.startsWith('winfw') || f.format.startsWith('wfp')) {
-    return f.direction === 'inbound' ? f.dst_ip : f.direction === 'outbound' ? f.src_ip : null;
-  }
-  return null;
+  const side = localSide(f.format, f.direction);
+  return side === 'dst' ? f.dst_ip : side === 'src' ? f.src_ip : null;
 }
