@@ -34,6 +34,8 @@ export interface WireMatch {
   /** The main thread's address index (src/matcher/partial.ts `workerMatch`: the inventory's sets are then summaries). */
   addrIndex?: import('../requirements/lookup.js').AddrIndexWire;
   by?: 'requirement' | 'host'; tz?: string; maxGroups?: number;
+  /** Ingest: the flows go back too, each with its matched set (`Matcher.observeMatched`), in batches. */
+  flows?: boolean;
 }
 /** Rendering in the workers (parse to JSON Lines / CSV): flows go back as output text, in input order. */
 export interface WireEncode { format: 'jsonl' | 'csv'; schema: import('../sinks/schemas.js').SchemaName }
@@ -178,7 +180,10 @@ if (port) {
         await waitForCredit(m.task);
         if (cancelled.has(m.task)) throw new Error('cancelled');
       },
-    }, matcher ? (f) => matcher.observe(f) : render ? (f) => {
+    }, matcher && wd.match?.flows ? (f) => {
+      lastLine = f.line;
+      if (w.add(f, matcher.observeMatched(f))) sendBatch(m.task, w, null, 0, lastLine);
+    } : matcher ? (f) => matcher.observe(f) : render ? (f) => {
       lastLine = f.line;
       text += render(f) + '\n';
       textFlows++;
@@ -197,6 +202,7 @@ if (port) {
     const skips = new Map<string, SkipGroup>();
     const notes: Record<string, number> = {};
     const matcher = matching ? (await matching)(m.seed) : null;
+    const matchFlows = wd.match?.flows === true;
     const w = writer = new FlowBatchWriter();
     let mute = false;
     let lastLine = 0;
@@ -213,8 +219,10 @@ if (port) {
         flows++;
         lastLine = f.line;
         try {
-          if (matcher) matcher.observe(f);
-          else if (render) {
+          if (matcher) {
+            if (!matchFlows) matcher.observe(f);
+            else if (w.add(f, matcher.observeMatched(f))) sendBatch(m.task, w, years.first, bytes, lastLine);
+          } else if (render) {
             if (skip > 0) { skip--; return; }
             f.line += lineBase;
             text += render(f) + '\n';
