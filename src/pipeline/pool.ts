@@ -489,7 +489,9 @@ export async function readFlowsPooled(
         if (msg.type === 'range' && msg.lineBase !== undefined && msg.lineBase !== u.linesSoFar) { rerun(t, delivered.get(t.pos) ?? 0); continue; }
         t.queue.shift();
         if (b.type === 'text') {
-          encode!.write(b.text);
+          // the buffer goes back to the worker that filled it once written (credit: at once)
+          const slot = t.slot, w = slot?.w;
+          encode!.write(Buffer.from(b.buf, 0, b.length), () => { if (w && slot.w === w) w.postMessage({ type: 'reuse', task: t.id, buf: b.buf } satisfies ToWorker, [b.buf]); });
           delivered.set(t.pos, (delivered.get(t.pos) ?? 0) + b.flows);
           if (u.summary) u.summary.flows += b.flows;
           if (t.slot) t.slot.w.postMessage({ type: 'ack', task: t.id } satisfies ToWorker);

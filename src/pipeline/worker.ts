@@ -22,7 +22,8 @@ import { READ_SIZE } from './sources.js';
 import { FlowBatchWriter, type FlowBatch } from './flow-batch.js';
 import type { MatcherPartial, MatcherSeed } from '../matcher/partial.js';
 import type { Matcher } from '../matcher/matcher.js';
-import { flowRenderer } from '../sinks/flow-writer.js';
+import { byteRenderer } from '../sinks/flow-writer.js';
+import { LineBuffer } from '../sinks/line-bytes.js';
 
 /**
  * Matching in the workers (analyze): each task is matched by a Matcher of its own, and its state
@@ -33,7 +34,7 @@ export interface WireMatch {
   rulesets: import('../model/ruleset.js').Ruleset[]; inventory: import('../inventory/load.js').Inventory | null;
   by?: 'requirement' | 'host'; tz?: string; maxGroups?: number;
 }
-/** Rendering in the workers (parse to JSON Lines / CSV): flows go back as output text, in input order. */
+/** Rendering in the workers (parse to JSON Lines / CSV): flows go back as UTF-8 output in transferred buffers, in input order. */
 export interface WireEncode { format: 'jsonl' | 'csv'; schema: import('../sinks/schemas.js').SchemaName }
 export interface PoolWorkerData { match: WireMatch | null; encode?: WireEncode | null }
 
@@ -49,6 +50,8 @@ export type ToWorker =
     lineBase?: number; skip?: number;
   }
   | { type: 'ack'; task: number; buf?: ArrayBuffer }
+  /** An output buffer the main thread has written (rendering): reused by this worker. */
+  | { type: 'reuse'; task: number; buf: ArrayBuffer }
   | { type: 'cancel'; task: number };
 
 export interface RangeResult {
@@ -61,15 +64,17 @@ export interface RangeResult {
 
 export type FromWorker =
   | { type: 'batch'; task: number; batch: FlowBatch; yearFirst: number | null; bytes: number; lastLine: number }
-  | { type: 'text'; task: number; text: string; flows: number; yearFirst: number | null; bytes: number; lastLine: number }
+  | { type: 'text'; task: number; buf: ArrayBuffer; length: number; flows: number; yearFirst: number | null; bytes: number; lastLine: number }
   | { type: 'done-whole'; task: number; summaries: import('./run.js').InputSummary[]; partial?: MatcherPartial }
   | { type: 'done-range'; task: number; result: RangeResult; partial?: MatcherPartial }
   | { type: 'failed'; task: number; message: string; stack: string | undefined };
 
 /** Batches a worker may have waiting in the main thread (≈ 2048 flows each) before it pauses. */
 export const MAX_UNACKED = 16;
-/** Characters of rendered output per message (rendering in the workers). */
+/** Bytes of rendered output per message (rendering in the workers). */
 const TEXT_CHUNK = 256 * 1024;
+/** Output buffers a rendering worker keeps for reuse (the main thread returns them once written). */
+const MAX_FREE_OUT = 4;
 
 /** Year inference starting from a given state, recording what the main thread needs to check it. */
 export class TrackingYears extends YearInferrer {
@@ -104,7 +109,7 @@ if (port) {
   const wd = (workerData ?? { match: null }) as PoolWorkerData;
   /** Matching in this worker: one compiled index, a fresh Matcher per task. */
   let matching: Promise<(seed: MatcherSeed | undefined) => Matcher> | null = null;
-  const render = wd.encode ? flowRenderer(wd.encode.format, wd.encode.schema) : null;
+  const render = wd.encode ? byteRenderer(wd.encode.format, wd.encode.schema) : null;
   if (wd.match) {
     const wm = wd.match;
     matching = (async () => {
@@ -119,7 +124,12 @@ if (port) {
   }
   let writer: FlowBatchWriter | null = null; // of the running task: takes back the buffers the main thread returns
   port.on('message', (m: ToWorker) => {
-    if (m.type === 'ack') { unacked--; if (m.buf) writer?.recycle(m.buf); const w = wake; wake = null; w?.(); return; }
+    if (m.type === 'ack') {
+      unacked--;
+      if (m.buf) writer?.recycle(m.buf);
+      const w = wake; wake = null; w?.(); return;
+    }
+    if (m.type === 'reuse') { if (outFree.length < MAX_FREE_OUT) outFree.push(Buffer.from(m.buf)); return; }
     if (m.type === 'cancel') { cancelled.add(m.task); const w = wake; wake = null; w?.(); return; }
     queue.push(m);
     if (!running) void runQueue();
@@ -144,14 +154,16 @@ if (port) {
     running = false;
   };
 
-  /** Rendered output of the running task, sent in chunks of TEXT_CHUNK characters. */
-  let text = '';
+  /** Rendered output of the running task (whole lines), sent in chunks of about TEXT_CHUNK bytes. */
+  const outFree: Buffer[] = [];
+  const text = new LineBuffer(TEXT_CHUNK + TEXT_CHUNK / 4);
   let textFlows = 0;
   const sendText = (task: number, yearFirst: number | null, bytes: number, lastLine: number): void => {
-    if (textFlows === 0 && text === '') return;
+    if (textFlows === 0 && text.pos === 0) return;
     unacked++;
-    post({ type: 'text', task, text, flows: textFlows, yearFirst, bytes, lastLine });
-    text = ''; textFlows = 0;
+    const out = text.take(outFree.pop());
+    post({ type: 'text', task, buf: out.buffer as ArrayBuffer, length: out.length, flows: textFlows, yearFirst, bytes, lastLine }, [out.buffer as ArrayBuffer]);
+    textFlows = 0;
   };
 
   const sendBatch = (task: number, w: FlowBatchWriter, yearFirst: number | null, bytes: number, lastLine: number): void => {
@@ -165,21 +177,22 @@ if (port) {
     const matcher = matching ? (await matching)(m.seed) : null;
     const w = writer = new FlowBatchWriter();
     let lastLine = 0;
-    text = ''; textFlows = 0;
+    text.pos = 0; textFlows = 0;
     const summaries = await readFlows([m.path], {
       ...(m.opts.format ? { format: m.opts.format } : {}), tz: m.opts.tz, ...(m.opts.year !== undefined ? { year: m.opts.year } : {}),
       actionMap: new Map(m.opts.actionMap), strict: m.opts.strict, jobs: 1, ...(m.opts.timeWindow === false ? { timeWindow: false } : {}),
       ...(m.opts.maxRecordBytes !== undefined ? { maxRecordBytes: m.opts.maxRecordBytes } : {}), ...(m.opts.maxDepth !== undefined ? { maxDepth: m.opts.maxDepth } : {}),
       afterChunk: async () => {
         if (w.n >= 256) sendBatch(m.task, w, null, 0, lastLine);
-        if (text.length >= TEXT_CHUNK) sendText(m.task, null, 0, lastLine);
+        if (text.pos >= TEXT_CHUNK) sendText(m.task, null, 0, lastLine);
         await waitForCredit(m.task);
         if (cancelled.has(m.task)) throw new Error('cancelled');
       },
     }, matcher ? (f) => matcher.observe(f) : render ? (f) => {
       lastLine = f.line;
-      text += render(f) + '\n';
+      render(f, text);
       textFlows++;
+      if (text.pos >= TEXT_CHUNK) sendText(m.task, null, 0, lastLine);
     } : (f) => {
       lastLine = f.line;
       if (w.add(f)) sendBatch(m.task, w, null, 0, lastLine);
@@ -204,7 +217,7 @@ if (port) {
     let flows = 0;
     let skip = m.skip ?? 0;
     const lineBase = m.lineBase ?? 0;
-    text = ''; textFlows = 0;
+    text.pos = 0; textFlows = 0;
     const sink: ParseSink = {
       flow(f: Flow) {
         if (mute) return;
@@ -215,9 +228,9 @@ if (port) {
           else if (render) {
             if (skip > 0) { skip--; return; }
             f.line += lineBase;
-            text += render(f) + '\n';
+            render(f, text);
             textFlows++;
-            if (text.length >= TEXT_CHUNK) sendText(m.task, years.first, bytes, lastLine);
+            if (text.pos >= TEXT_CHUNK) sendText(m.task, years.first, bytes, lastLine);
           } else if (w.add(f)) sendBatch(m.task, w, years.first, bytes, lastLine);
         } catch (e) { consumerFailed = true; throw e; }
       },
