@@ -13,7 +13,7 @@
  *   JSON.stringify writes it.
  */
 import type { Flow } from '../model/flow.js';
-import { communityId } from './community-id.js';
+import { COMMUNITY_ID_JSON_BYTES, communityIdJsonInto } from './community-id.js';
 import { jsonString, nativeRecord } from './serialize.js';
 
 /** A growable byte buffer of whole output lines. */
@@ -116,22 +116,46 @@ function putValue(lb: LineBuffer, v: unknown): void {
   }
 }
 
-/** A key and its value, the bytes of the last value kept. */
+/** The usual shapes first (a string, a number), then anything. */
+function putStringOr(lb: LineBuffer, v: unknown): void {
+  if (typeof v === 'string') putString(lb, v); else if (v === null) putBytes(lb, NULL); else putValue(lb, v);
+}
+function putNumberOr(lb: LineBuffer, v: unknown): void {
+  if (typeof v === 'number') putNumber(lb, v); else if (v === null) putBytes(lb, NULL); else putValue(lb, v);
+}
+
+/** Longest key + value whose bytes a column keeps. */
+const KEEP_MAX = 96;
+
+/**
+ * A key and its value, the bytes of the last value kept: the same value again (the same string, or an
+ * equal one) is one copy; another value is written directly and its bytes kept when they are short.
+ */
 class KeyedLast {
-  private v: unknown = null;
-  private bytes: Uint8Array;
-  private readonly scratch = new LineBuffer(256);
-  constructor(private readonly key: Uint8Array) { this.bytes = this.encode(null); }
-  private encode(v: unknown): Uint8Array {
-    const s = this.scratch;
-    s.pos = 0;
-    putBytes(s, this.key);
-    putValue(s, v);
-    return Uint8Array.prototype.slice.call(s.buf, 0, s.pos);
-  }
+  private v: unknown = undefined;
+  private readonly kept = new Uint8Array(KEEP_MAX);
+  private n = -1; // bytes in `kept`, -1: nothing kept
+  constructor(private readonly key: Uint8Array) {}
   put(lb: LineBuffer, v: unknown): void {
-    if (v !== this.v) { this.bytes = this.encode(v); this.v = v; }
-    putBytes(lb, this.bytes);
+    if (this.n >= 0 && v === this.v) {
+      const n = this.n;
+      lb.reserve(n);
+      const b = lb.buf, k = this.kept;
+      let p = lb.pos;
+      for (let i = 0; i < n; i++) b[p++] = k[i]!;
+      lb.pos = p;
+      return;
+    }
+    const start = lb.pos;
+    putBytes(lb, this.key);
+    if (typeof v === 'string') putString(lb, v); else putValue(lb, v);
+    const n = lb.pos - start;
+    if (n <= KEEP_MAX) {
+      const b = lb.buf, k = this.kept;
+      for (let i = 0; i < n; i++) k[i] = b[start + i]!;
+      this.n = n;
+      this.v = v;
+    } else this.n = -1;
   }
 }
 
@@ -200,23 +224,26 @@ export class NativeJsonBytes {
       this.action.put(lb, f.action);
       this.rawAction.put(lb, f.raw_action);
       this.transport.put(lb, f.transport);
-      putBytes(lb, K_SRC_IP); putValue(lb, f.src_ip);
-      putBytes(lb, K_SRC_PORT); putValue(lb, f.src_port);
-      putBytes(lb, K_DST_IP); putValue(lb, f.dst_ip);
-      putBytes(lb, K_DST_PORT); putValue(lb, f.dst_port);
+      putBytes(lb, K_SRC_IP); putStringOr(lb, f.src_ip);
+      putBytes(lb, K_SRC_PORT); putNumberOr(lb, f.src_port);
+      putBytes(lb, K_DST_IP); putStringOr(lb, f.dst_ip);
+      putBytes(lb, K_DST_PORT); putNumberOr(lb, f.dst_port);
       this.direction.put(lb, f.direction);
       this.device.put(lb, f.device);
       this.rule.put(lb, f.rule);
       this.app.put(lb, f.app);
-      putBytes(lb, K_BYTES); putValue(lb, f.bytes);
-      putBytes(lb, K_PACKETS); putValue(lb, f.packets);
+      putBytes(lb, K_BYTES); putNumberOr(lb, f.bytes);
+      putBytes(lb, K_PACKETS); putNumberOr(lb, f.packets);
       this.endReason.put(lb, f.end_reason);
-      putBytes(lb, K_HOST); putValue(lb, f.host);
-      putBytes(lb, K_URL); putValue(lb, f.url);
+      putBytes(lb, K_HOST); putStringOr(lb, f.host);
+      putBytes(lb, K_URL); putStringOr(lb, f.url);
       this.format.put(lb, f.format);
       this.file.put(lb, f.file);
-      putBytes(lb, K_LINE); putValue(lb, f.line);
-      putBytes(lb, K_CID); putValue(lb, communityId(f.transport, f.src_ip, f.dst_ip, f.src_port, f.dst_port));
+      putBytes(lb, K_LINE); putNumberOr(lb, f.line);
+      putBytes(lb, K_CID);
+      lb.reserve(COMMUNITY_ID_JSON_BYTES);
+      if (communityIdJsonInto(lb.buf, lb.pos, f.transport, f.src_ip, f.dst_ip, f.src_port, f.dst_port)) lb.pos += COMMUNITY_ID_JSON_BYTES;
+      else putBytes(lb, NULL);
       putBytes(lb, END);
     } catch (e) {
       if (e !== IRREGULAR) throw e;
