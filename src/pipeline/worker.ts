@@ -49,9 +49,8 @@ export type ToWorker =
     /** Rendering: lines of the file before this range (added to line numbers), flows already written (not rendered again). */
     lineBase?: number; skip?: number;
   }
+  /** `buf`: a batch's buffer, or (rendering) an output buffer the main thread has written, for reuse. */
   | { type: 'ack'; task: number; buf?: ArrayBuffer }
-  /** An output buffer the main thread has written (rendering): reused by this worker. */
-  | { type: 'reuse'; task: number; buf: ArrayBuffer }
   | { type: 'cancel'; task: number };
 
 export interface RangeResult {
@@ -72,7 +71,14 @@ export type FromWorker =
 /** Batches a worker may have waiting in the main thread (≈ 2048 flows each) before it pauses. */
 export const MAX_UNACKED = 16;
 /** Bytes of rendered output per message (rendering in the workers). */
-const TEXT_CHUNK = 256 * 1024;
+const TEXT_CHUNK = 1 << 20;
+/**
+ * Rendered chunks a worker may have waiting in the main thread (8 MB): the output of a whole range
+ * (DEFAULT_TUNING.encodeRangeBytes of input: up to ~7 MB of JSON Lines from pfirewall.log), so that a worker
+ * ahead of the one the main thread writes from does not stop before its range is rendered (measured: with 16
+ * chunks of 256 KB, 4 MiB ranges of pfirewall.log kept parse at 1.46 cores).
+ */
+export const MAX_UNACKED_TEXT = 8;
 /** Output buffers a rendering worker keeps for reuse (the main thread returns them once written). */
 const MAX_FREE_OUT = 4;
 
@@ -100,7 +106,7 @@ if (port) {
   let wake: (() => void) | null = null;
   const cancelled = new Set<number>();
   const waitForCredit = async (task: number): Promise<void> => {
-    while (unacked >= MAX_UNACKED && !cancelled.has(task)) await new Promise<void>((r) => { wake = r; });
+    while (unacked >= (render ? MAX_UNACKED_TEXT : MAX_UNACKED) && !cancelled.has(task)) await new Promise<void>((r) => { wake = r; });
   };
   const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
@@ -126,10 +132,9 @@ if (port) {
   port.on('message', (m: ToWorker) => {
     if (m.type === 'ack') {
       unacked--;
-      if (m.buf) writer?.recycle(m.buf);
+      if (m.buf) { if (render) { if (outFree.length < MAX_FREE_OUT) outFree.push(Buffer.from(m.buf)); } else writer?.recycle(m.buf); }
       const w = wake; wake = null; w?.(); return;
     }
-    if (m.type === 'reuse') { if (outFree.length < MAX_FREE_OUT) outFree.push(Buffer.from(m.buf)); return; }
     if (m.type === 'cancel') { cancelled.add(m.task); const w = wake; wake = null; w?.(); return; }
     queue.push(m);
     if (!running) void runQueue();
@@ -156,7 +161,7 @@ if (port) {
 
   /** Rendered output of the running task (whole lines), sent in chunks of about TEXT_CHUNK bytes. */
   const outFree: Buffer[] = [];
-  const text = new LineBuffer(TEXT_CHUNK + TEXT_CHUNK / 4);
+  const text = new LineBuffer(TEXT_CHUNK + (64 << 10));
   let textFlows = 0;
   const sendText = (task: number, yearFirst: number | null, bytes: number, lastLine: number): void => {
     if (textFlows === 0 && text.pos === 0) return;
