@@ -111,6 +111,10 @@ export async function parseLogs(o: ParseOptions): Promise<ParseResult> {
     summaries = await readFlows(o.inputs, { ...o.read, onProgress: o.onProgress, afterChunk: () => w.drain(), ...(encode ? { encode } : {}) }, (f) => w.write(f));
   } catch (e) {
     await writer.close().catch(() => {});
+    // the output file's write error (a full disk) while reading: an output error naming the path, as at close
+    if (path !== null && e === writer.failure?.() && (e as NodeJS.ErrnoException).code !== 'EPIPE') {
+      throw new OutputError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, path);
+    }
     throw e;
   }
   try {

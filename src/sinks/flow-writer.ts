@@ -21,6 +21,8 @@ export interface FlowWriter {
   writeBytes?(chunk: Buffer, done?: () => void): void;
   /** Flush buffered output; resolves when the destination can take more. */
   drain(): Promise<void>;
+  /** The destination's write error (a full disk, a closed pipe), once there is one. */
+  failure?(): Error | null;
   close(): Promise<void>;
 }
 
@@ -39,6 +41,7 @@ class TextWriter implements FlowWriter {
     out.on('error', (e: NodeJS.ErrnoException) => { this.broken = true; this.error ??= e; });
     if (header) this.lb.writeString(header + '\n');
   }
+  failure(): Error | null { return this.error; }
   write(f: Flow): void {
     this.render(f, this.lb);
     if (this.lb.pos >= FLUSH_AT * 4) this.flush();
