@@ -80,7 +80,7 @@ const TEXT_CHUNK = 1 << 20;
  */
 export const MAX_UNACKED_TEXT = 8;
 /** Output buffers a rendering worker keeps for reuse (the main thread returns them once written). */
-const MAX_FREE_OUT = 4;
+const MAX_FREE_OUT = MAX_UNACKED_TEXT + 1;
 
 /** Year inference starting from a given state, recording what the main thread needs to check it. */
 export class TrackingYears extends YearInferrer {
