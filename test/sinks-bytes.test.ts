@@ -88,6 +88,19 @@ describe('JSON Lines as bytes = the string template and JSON.stringify, byte for
     }
   });
 
+  it('columns with more values than are kept (and values kept long ago) are written right', () => {
+    const enc = new NativeJsonBytes();
+    const lb = new LineBuffer(1024);
+    for (let i = 0; i < 1000; i++) {
+      const f = newFlow('panos-syslog', i % 7 ? 'fw.log' : 'other.log', i);
+      Object.assign(f, { action: i % 3 ? 'deny' : 'allow', rule: `rule-${(i * 37) % 150}`, app: i % 5 ? null : `app-${i % 11}`, device: i % 2 ? 'fw1' : 'fw2', end_reason: 'x'.repeat(i % 120) });
+      const at = lb.pos;
+      enc.encode(f, lb);
+      expect(lb.buf.subarray(at, lb.pos).toString('utf8')).toBe(JSON.stringify(nativeRecord(f)) + '\n');
+      if (lb.pos > 8192) lb.take();
+    }
+  });
+
   it('the renderer of every format and schema writes whole lines as UTF-8 of the string renderers', async () => {
     const flows = await flowsOf('fixtures/iptables/bsd-ufw.log', 'UTC', 2025);
     const r = byteRenderer('jsonl', 'native');

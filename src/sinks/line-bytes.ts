@@ -126,36 +126,43 @@ function putNumberOr(lb: LineBuffer, v: unknown): void {
 
 /** Longest key + value whose bytes a column keeps. */
 const KEEP_MAX = 96;
+/** Values whose bytes a column keeps (the first ones seen; any further value is written each time). */
+const KEEP_VALUES = 64;
 
 /**
- * A key and its value, the bytes of the last value kept: the same value again (the same string, or an
- * equal one) is one copy; another value is written directly and its bytes kept when they are short.
+ * A key and its value, the bytes of its values kept: a low-cardinality column (action, transport, device,
+ * rule, format, file, …) costs one lookup and one copy per record. Strings and null are kept, by value; the
+ * first KEEP_VALUES values of a column only, each of at most KEEP_MAX bytes, so memory stays bounded
+ * whatever the input.
  */
 class KeyedLast {
-  private v: unknown = undefined;
-  private readonly kept = new Uint8Array(KEEP_MAX);
-  private n = -1; // bytes in `kept`, -1: nothing kept
+  private last: unknown = undefined;
+  private lastBytes: Uint8Array | null = null;
+  private readonly kept = new Map<string | null, Uint8Array>();
   constructor(private readonly key: Uint8Array) {}
   put(lb: LineBuffer, v: unknown): void {
-    if (this.n >= 0 && v === this.v) {
-      const n = this.n;
+    let k: Uint8Array | undefined;
+    if (v === this.last && this.lastBytes !== null) k = this.lastBytes;
+    else if (typeof v === 'string' || v === null) k = this.kept.get(v);
+    if (k !== undefined) {
+      const n = k.length;
       lb.reserve(n);
-      const b = lb.buf, k = this.kept;
+      const b = lb.buf;
       let p = lb.pos;
       for (let i = 0; i < n; i++) b[p++] = k[i]!;
       lb.pos = p;
+      this.last = v; this.lastBytes = k;
       return;
     }
     const start = lb.pos;
     putBytes(lb, this.key);
     if (typeof v === 'string') putString(lb, v); else putValue(lb, v);
     const n = lb.pos - start;
-    if (n <= KEEP_MAX) {
-      const b = lb.buf, k = this.kept;
-      for (let i = 0; i < n; i++) k[i] = b[start + i]!;
-      this.n = n;
-      this.v = v;
-    } else this.n = -1;
+    if ((typeof v === 'string' || v === null) && n <= KEEP_MAX && this.kept.size < KEEP_VALUES) {
+      const bytes = Uint8Array.prototype.slice.call(lb.buf, start, lb.pos);
+      this.kept.set(v, bytes);
+      this.last = v; this.lastBytes = bytes;
+    }
   }
 }
 
