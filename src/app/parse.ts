@@ -107,7 +107,7 @@ export async function parseLogs(o: ParseOptions): Promise<ParseResult> {
   try {
     // JSON Lines and CSV are rendered in the worker threads when the pool reads the inputs (same bytes)
     const w = writer;
-    const encode = format !== 'parquet' && w.writeBytes ? { wire: { format, schema: o.schema }, write: (b: Buffer, done: () => void) => w.writeBytes!(b, done) } : undefined;
+    const encode = format !== 'parquet' && w.writeBytes ? { wire: { format, schema: o.schema }, write: (b: Buffer, done: (reuse: boolean) => void) => w.writeBytes!(b, done) } : undefined;
     summaries = await readFlows(o.inputs, { ...o.read, onProgress: o.onProgress, afterChunk: () => w.drain(), ...(encode ? { encode } : {}) }, (f) => w.write(f));
   } catch (e) {
     await writer.close().catch(() => {});

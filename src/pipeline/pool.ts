@@ -495,10 +495,15 @@ export async function readFlowsPooled(
         if (msg.type === 'range' && msg.lineBase !== undefined && msg.lineBase !== u.linesSoFar) { rerun(t, delivered.get(t.pos) ?? 0); continue; }
         t.queue.shift();
         if (b.type === 'text') {
-          // acknowledged once written (one message: the credit and the buffer, back to the worker that filled it;
-          // stdout is written synchronously, so at once there)
+          // acknowledged once written (one message: the credit and, when the destination has let it go, the buffer,
+          // back to the worker that filled it; stdout is written synchronously, so at once there)
           const slot = t.slot, w = slot?.w;
-          encode!.write(Buffer.from(b.buf, 0, b.length), () => { if (w && slot.w === w && t.slot === slot) w.postMessage({ type: 'ack', task: t.id, buf: b.buf } satisfies ToWorker, [b.buf]); });
+          encode!.write(Buffer.from(b.buf, 0, b.length), (reuse) => {
+            if (w && slot.w === w && t.slot === slot) {
+              if (reuse) w.postMessage({ type: 'ack', task: t.id, buf: b.buf } satisfies ToWorker, [b.buf]);
+              else w.postMessage({ type: 'ack', task: t.id } satisfies ToWorker);
+            }
+          });
           delivered.set(t.pos, (delivered.get(t.pos) ?? 0) + b.flows);
           if (u.summary) u.summary.flows += b.flows;
           if (msg.type === 'range') {

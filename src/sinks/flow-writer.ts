@@ -4,7 +4,7 @@
  * stays flat however large the input. Native JSON Lines and CSV use the template encoders of
  * serialize.ts (byte for byte what JSON.stringify / csvCell give, about 2.5 × faster).
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { FLOW_COLUMNS, type Flow } from '../model/flow.js';
@@ -16,9 +16,10 @@ export interface FlowWriter {
   write(f: Flow): void;
   /**
    * Appends rendered output (whole lines of this writer's own format, UTF-8, from `byteRenderer` in a worker
-   * thread); `done` is called once `chunk` is no longer needed (written, or dropped after a write error).
+   * thread); `done` is called once it is written (or dropped after a write error), with `reuse` true when the
+   * destination no longer holds `chunk` then (standard output, a file), so that its memory may be reused.
    */
-  writeBytes?(chunk: Buffer, done?: () => void): void;
+  writeBytes?(chunk: Buffer, done?: (reuse: boolean) => void): void;
   /** Flush buffered output; resolves when the destination can take more. */
   drain(): Promise<void>;
   /** The destination's write error (a full disk, a closed pipe), once there is one. */
@@ -37,8 +38,14 @@ class TextWriter implements FlowWriter {
   private broken = false;
   /** The stream's error (a closed pipe, a full disk): thrown by the next drain() or close(). */
   private error: Error | null = null;
+  /**
+   * Whether a written chunk is let go at its write callback: standard output (file, pipe or terminal) and file
+   * streams are; a stream of the caller's (a PassThrough) may still hold the chunk for its reader.
+   */
+  private readonly releases: boolean;
   constructor(private readonly out: Writable, private readonly render: (f: Flow, lb: LineBuffer) => void, header?: string, private readonly end = out !== process.stdout) {
     out.on('error', (e: NodeJS.ErrnoException) => { this.broken = true; this.error ??= e; });
+    this.releases = out === process.stdout || out instanceof WriteStream;
     if (header) this.lb.writeString(header + '\n');
   }
   failure(): Error | null { return this.error; }
@@ -46,10 +53,10 @@ class TextWriter implements FlowWriter {
     this.render(f, this.lb);
     if (this.lb.pos >= FLUSH_AT * 4) this.flush();
   }
-  writeBytes(chunk: Buffer, done?: () => void): void {
+  writeBytes(chunk: Buffer, done?: (reuse: boolean) => void): void {
     this.flush();
-    if (this.broken) { done?.(); return; }
-    this.out.write(chunk, done && (() => done()));
+    if (this.broken) { done?.(false); return; }
+    this.out.write(chunk, done && (() => done(this.releases)));
   }
   private flush(): void {
     if (this.lb.pos === 0) return;
