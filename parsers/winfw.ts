@@ -268,6 +268,89 @@ class WinfwParser implements RecordParser {
   }
 
   /**
+   * Port at b[i, …) up to the next space or e (its end in `tokEnd`): 0-65535, -1 for `-`, else -2 (as
+   * `num` reads it, then refused above 65535), in one pass.
+   */
+  private port(b: Buffer, i: number, e: number): number {
+    const a = i;
+    let v = 0;
+    for (; i < e; i++) {
+      const c = b[i]!;
+      if (c === 32) break;
+      const d = c - 48;
+      if (d < 0 || d > 9) {
+        if (c === 45 && i === a && (i + 1 === e || b[i + 1] === 32)) { this.tokEnd = i + 1; return -1; }
+        return -2;
+      }
+      v = v * 10 + d;
+      if (v > 65535) return -2;
+    }
+    if (i === a || i - a > 15) return -2;
+    this.tokEnd = i;
+    return v;
+  }
+
+  private readonly hex = new Int32Array(8);
+
+  /**
+   * b[a, z) when it is an IPv6 address already in the canonical form `canonicalIp` gives (RFC 5952:
+   * lower-case hex without leading zeros, `::` for the first longest run of two or more zero groups,
+   * not IPv4-mapped), else null (the caller asks the AddrInterner). Such text is its own canonical form.
+   */
+  private v6(b: Buffer, a: number, z: number): string | null {
+    if (z - a < 2 || z - a > 39) return null;
+    const h = this.hex;
+    let ng = 0, dbl = -1, i = a;
+    if (b[i] === 58) {
+      if (b[i + 1] !== 58) return null;
+      dbl = 0;
+      i += 2;
+    }
+    while (i < z) {
+      // one group: 1-4 lower-case hex digits, no leading zero
+      const g0 = i;
+      let v = 0;
+      for (; i < z; i++) {
+        const c = b[i]!;
+        let d: number;
+        if (c >= 48 && c <= 57) d = c - 48;
+        else if (c >= 97 && c <= 102) d = c - 87;
+        else break;
+        v = v * 16 + d;
+      }
+      const gl = i - g0;
+      if (gl === 0 || gl > 4 || (gl > 1 && b[g0] === 48) || ng === 8) return null;
+      h[ng++] = v;
+      if (i === z) break;
+      if (b[i] !== 58) return null;
+      i++;
+      if (i < z && b[i] === 58) {
+        if (dbl >= 0) return null;
+        dbl = ng;
+        i++;
+      } else if (i === z) return null; // a single trailing colon
+    }
+    if (dbl < 0 ? ng !== 8 : ng > 6) return null; // `::` stands for two or more zero groups here
+    // the first longest run of zero groups (two or more) among the eight
+    const run = dbl < 0 ? 0 : 8 - ng;
+    const f = this.full;
+    for (let g = 0, k = 0; g < 8; g++) f[g] = dbl >= 0 && g >= dbl && g < dbl + run ? 0 : h[k++]!;
+    if (f[0] === 0 && f[1] === 0 && f[2] === 0 && f[3] === 0 && f[4] === 0 && f[5] === 0xffff) return null; // mapped: IPv4 text
+    let bestStart = -1, bestLen = 0;
+    for (let g = 0; g < 8;) {
+      if (f[g] !== 0) { g++; continue; }
+      let j = g;
+      while (j < 8 && f[j] === 0) j++;
+      if (j - g > bestLen && j - g >= 2) { bestStart = g; bestLen = j - g; }
+      g = j;
+    }
+    if (dbl < 0 ? bestStart >= 0 : bestStart !== dbl || bestLen !== run) return null;
+    return latin1(b, a, z);
+  }
+
+  private readonly full = new Int32Array(8);
+
+  /**
    * The common record, read in one pass: the standard layout (17 or 18 columns), single spaces in
    * `date time action`, an ALLOW or DROP of TCP, UDP or ICMP, valid addresses and ports. Returns false,
    * having emitted nothing and changed no state, for anything else: `one` then reads the line (and gives
@@ -315,9 +398,12 @@ class WinfwParser implements RecordParser {
     i = this.tokEnd;
     if (src === '') {
       if (i === sa) return false;
-      src = this.addrs.addr(b, sa, i); // IPv6 ('-', a bad address: `one` gives the reason)
-      if (src === null) return false;
-      gate = true;
+      src = this.v6(b, sa, i);
+      if (src === null) { // other IPv6 spellings; '-' and bad addresses: `one` gives the reason
+        src = this.addrs.addr(b, sa, i);
+        if (src === null) return false;
+        gate = true;
+      }
     }
     while (i < e && b[i] === 32) i++;
     const da = i;
@@ -325,9 +411,12 @@ class WinfwParser implements RecordParser {
     i = this.tokEnd;
     if (dst === '') {
       if (i === da) return false;
-      dst = this.addrs.addr(b, da, i);
-      if (dst === null) return false;
-      gate = true;
+      dst = this.v6(b, da, i);
+      if (dst === null) {
+        dst = this.addrs.addr(b, da, i);
+        if (dst === null) return false;
+        gate = true;
+      }
     }
     while (i < e && b[i] === 32) i++;
 
@@ -339,15 +428,13 @@ class WinfwParser implements RecordParser {
         while (i < e && b[i] === 32) i++;
       }
     } else {
-      let a = i;
-      while (i < e && b[i] !== 32) i++;
-      sport = num(b, a, i);
-      if (sport === -2 || sport > 65535) return false;
+      sport = this.port(b, i, e);
+      if (sport === -2) return false;
+      i = this.tokEnd;
       while (i < e && b[i] === 32) i++;
-      a = i;
-      while (i < e && b[i] !== 32) i++;
-      dport = num(b, a, i);
-      if (dport === -2 || dport > 65535) return false;
+      dport = this.port(b, i, e);
+      if (dport === -2) return false;
+      i = this.tokEnd;
       while (i < e && b[i] === 32) i++;
     }
     // size (kept for DROP), tcpflags … info: 8 columns

@@ -12,6 +12,7 @@ import { winfw } from '../parsers/winfw.js';
 import type { SkipKind } from '../parsers/types.js';
 import type { Flow } from '../src/model/flow.js';
 import { YearInferrer, ZoneConverter } from '../src/model/time.js';
+import { canonicalIp } from '../src/model/ip.js';
 import { ROOT } from './helpers/cli.js';
 import { missingPath, SHARED } from './helpers/prereqs.js';
 
@@ -73,11 +74,14 @@ const TEMPLATES = [
   '2026-11-20 10:00:05 ALLOW ICMP 10.0.0.1 8.8.8.8 - - 0 - - - - 0 0 - SEND',
   '2026-11-20 10:00:06 DROP TCP fe80::1c2d:3e4f:5a6b:7c8d ff02::fb 5353 5353 0 - - - - - - - RECEIVE',
   '2026-11-20 10:00:07 ALLOW UDP 2001:db8::1 2001:DB8:0:0:0:0:0:2 1234 53 0 - - - - - - - SEND 4242',
+  '2026-11-20 10:00:07 ALLOW UDP 2001:db8:0:1::2 ::ffff:10.1.2.3 1234 53 0 - - - - - - - SEND',
+  '2026-11-20 10:00:07 DROP TCP ::1 1:0::2 80 80 0 - - - - - - - RECEIVE',
   '2026-11-20 10:00:08 DROP TCP 010.001.002.003 10.0.0.1 80 8080 1500 A 1 2 3 - - - FORWARD 77',
   '2026-11-20 10:00:09 ALLOW TCP 10.1.1.1 10.1.1.2 65535 0 0 - 0 0 0 - - - UNKNOWN',
   '2026-11-20 10:00:10 DROP TCP 10.1.1.1 10.1.1.2 00080 443 999999999999999 - - - - - - - RECEIVE',
   '2026-11-20 10:00:11 ALLOW TCP 10.1.1.1 10.1.1.2 443 443 0 - 0 0 0 - - - SEND 1320',
   '2026-11-20 10:00:12 DROP UDP 10.1.1.1 10.1.1.2 137 137 128 RECEIVE 4', // compact (general path)
+  '2026-11-20 10:00:12 DROP UDP 10.1.1.1 10.1.1.2 0000000000000080 137 128 - - - - - - - RECEIVE', // 16 digits: bad src-port
   '2026-11-20 10:00:13 OPEN TCP 10.1.1.1 10.1.1.2 1 2 - - - - - - - - -', // XP (general path)
   '2026-11-20 10:00:14 INFO-EVENTS-LOST - - - - - - - - - - - 12 -',
 ];
@@ -124,8 +128,8 @@ describe('winfw fast path = general path', () => {
   it('reads the common records itself (and leaves the rest to the general path)', () => {
     const text = Buffer.from([HEADER_STD, ...TEMPLATES].join('\r\n') + '\r\n');
     const got = same(text, 'Europe/Berlin');
-    expect(got.fastLines).toBe(12);
-    expect(got.flows.length).toBe(14);
+    expect(got.fastLines).toBe(14);
+    expect(got.flows.length).toBe(16);
     const byLine = new Map(got.flows.map((f) => [f.line, f]));
     expect(byLine.get(2)).toMatchObject({ ts: Date.UTC(2026, 10, 20, 9, 0, 0), action: 'allow', raw_action: 'ALLOW', transport: 'tcp',
       src_ip: '10.89.105.139', dst_ip: '32.221.92.160', src_port: 54818, dst_port: 443, direction: 'outbound', bytes: null, packets: null });
@@ -133,10 +137,13 @@ describe('winfw fast path = general path', () => {
     expect(byLine.get(6)).toMatchObject({ transport: 'icmp', src_port: null, dst_port: null, bytes: 60, packets: 1 });
     expect(byLine.get(8)).toMatchObject({ src_ip: 'fe80::1c2d:3e4f:5a6b:7c8d', dst_ip: 'ff02::fb' });
     expect(byLine.get(9)).toMatchObject({ src_ip: '2001:db8::1', dst_ip: '2001:db8::2' });
-    expect(byLine.get(10)).toMatchObject({ src_ip: '10.1.2.3', direction: 'forward', bytes: 1500 });
-    expect(byLine.get(11)).toMatchObject({ src_port: 65535, dst_port: 0, direction: null });
-    expect(byLine.get(12)).toMatchObject({ src_port: 80, bytes: 999999999999999 });
+    expect(byLine.get(10)).toMatchObject({ src_ip: '2001:db8:0:1::2', dst_ip: '10.1.2.3' });
+    expect(byLine.get(11)).toMatchObject({ src_ip: '::1', dst_ip: '1::2' });
+    expect(byLine.get(12)).toMatchObject({ src_ip: '10.1.2.3', direction: 'forward', bytes: 1500 });
+    expect(byLine.get(13)).toMatchObject({ src_port: 65535, dst_port: 0, direction: null });
+    expect(byLine.get(14)).toMatchObject({ src_port: 80, bytes: 999999999999999 });
     expect(got.notes).toEqual({ 'lost-events': 12 });
+    expect(got.skips).toContainEqual({ reason: 'bad src-port', line: 17, kind: 'malformed' });
   });
 
   it('a second of 60 is read as 59, at the top of the range and inside a DST gap, as civilToUtc reads it', () => {
@@ -165,6 +172,33 @@ describe('winfw fast path = general path', () => {
       expect(got.skips.some((s) => s.kind === 'malformed')).toBe(true);
     });
   }
+
+  it('IPv6 text is taken as it is only when it is its own canonical form', () => {
+    const r = rng(7);
+    const texts: string[] = ['::', '::1', '1::', '::ffff:1.2.3.4', '::ffff:102:304', '::ffff:0:0', '0::1', '1:0::2', '1::0:2', '1:0:0:2::3',
+      '1::2:0:0:3', '1:0:0:2:0:0:3:4', '1:0:0:2:0:0:0:3', '1:2:3:4:5:6:7::', '1:2:3:4:5:6::7', '1:2:3:4:5::6', 'fe80::1%eth0',
+      '[::1]', ':::1', '1:::2', '::1::', '1:', ':1', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', 'ABCD::1', 'abcd::01', '12345::1',
+      '1::g', '2001:db8::', '2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1', '2001:0:0:1::1', '::2:3:4:5:6:7:8', '1:2:3:4:5:6:7:0'];
+    for (let n = 0; n < 4000; n++) {
+      const h = Array.from({ length: 8 }, () => (r() < 0.45 ? 0 : r() < 0.5 ? Math.floor(r() * 16) : Math.floor(r() * 65536)));
+      const full = h.map((x) => x.toString(16));
+      texts.push(full.join(':'), canonicalIp(full.join(':'))!);
+      const a = Math.floor(r() * 8), b = a + Math.floor(r() * (9 - a));
+      texts.push(`${full.slice(0, a).join(':')}::${full.slice(b).join(':')}`); // any compression, maybe wrong
+      if (r() < 0.2) texts.push(full.join(':').toUpperCase());
+    }
+    const p = winfw.create(winfw.forced('winfw', ''), { file: 'x', zone: new ZoneConverter('UTC'), years: new YearInferrer(2026, 0), actionMap: new Map() },
+      { flow() {}, skip() {}, note() {} }) as unknown as { v6(b: Buffer, a: number, z: number): string | null };
+    let taken = 0;
+    for (const t of texts) {
+      const b = Buffer.from(` ${t} `);
+      const got = p.v6(b, 1, b.length - 1);
+      const canon = canonicalIp(t);
+      if (got !== null) { expect(got).toBe(t); expect(canon).toBe(t); taken++; }
+      else if (canon === t) expect(t.includes('.') || !t.includes(':')).toBe(true); // only IPv4 text is left to the interner
+    }
+    expect(taken).toBeGreaterThan(3000);
+  });
 
   it('fixtures', () => {
     const dir = join(ROOT, 'fixtures', 'winfw');
