@@ -2,10 +2,13 @@
  * Windows Firewall log (`pfirewall.log`, W3C-style, space separated, local time).
  *
  * Hot path: the line's UTF-8 bytes (`bytes()`, straight from the read buffer; `line()` encodes text to
- * the same bytes): one pass records token boundaries; numbers (date, time, ports, size) and IPv4 are
- * read from the bytes, and strings exist only for the kept fields: action, protocol and direction are
- * constants, addresses are interned (parsers/bytes.ts). The UTC timestamp is cached for repeated
- * `date time` prefixes.
+ * the same bytes). The common record (standard layout or the compact shape, ALLOW/DROP of TCP/UDP/ICMP,
+ * valid fields) is read by `fast` in one left-to-right pass: the UTC time of each `date hh:mm` computed
+ * once, IPv4 parsed to an integer once and its text taken from a small table, canonical IPv6 text taken
+ * as it is; such flows are valid by construction and skip the gate. Any other line (headers, other
+ * layouts, damaged or unusual records) goes through `one`, which tokenizes the line and gives every
+ * malformed reason; test/winfw-fast.test.ts shows both paths agree. Strings exist only for the kept
+ * fields: action, protocol and direction are constants.
  *
  * Decisions (documented here because they are visible in the output):
  * - Blank lines are ignored silently (the service writes one after the header); `#` lines are skipped
@@ -351,8 +354,9 @@ class WinfwParser implements RecordParser {
   private readonly full = new Int32Array(8);
 
   /**
-   * The common record, read in one pass: the standard layout (17 or 18 columns), single spaces in
-   * `date time action`, an ALLOW or DROP of TCP, UDP or ICMP, valid addresses and ports. Returns false,
+   * The common record, read in one pass: the standard layout (17 or 18 columns, or the compact Win11
+   * shape), single spaces in `date time action`, an ALLOW or DROP of TCP, UDP or ICMP, valid addresses
+   * and ports. Returns false,
    * having emitted nothing and changed no state, for anything else: `one` then reads the line (and gives
    * every malformed reason). What it emits is what `one` gives for the same line (test/winfw-fast.test.ts).
    * IPv4 flows are valid by construction (ts from civilToUtc, canonical dotted quads, ports 0-65535,
@@ -437,30 +441,25 @@ class WinfwParser implements RecordParser {
       i = this.tokEnd;
       while (i < e && b[i] === 32) i++;
     }
-    // size (kept for DROP), tcpflags … info: 8 columns
-    if (i >= e) return false;
-    const za = i;
-    while (i < e && b[i] !== 32) i++;
-    const size = verdict === 'deny' ? num(b, za, i) : -1;
-    while (i < e && b[i] === 32) i++;
-    for (let k = 0; k < 7; k++) {
-      if (i >= e) return false;
+    // the other columns: size … path [pid] (17 or 18 in all), or the compact shape's [size] PATH [pid]
+    const st = this.st, en = this.en;
+    let count = 8;
+    while (i < e) {
+      if (count === 18) return false;
+      st[count] = i;
       while (i < e && b[i] !== 32) i++;
+      en[count++] = i;
       while (i < e && b[i] === 32) i++;
     }
-    // path, then an optional pid
-    if (i >= e) return false;
-    const pa = i;
-    while (i < e && b[i] !== 32) i++;
-    const pe = i;
-    while (i < e && b[i] === 32) i++;
-    let count = 17;
-    if (i < e) {
-      while (i < e && b[i] !== 32) i++;
-      while (i < e && b[i] === 32) i++;
-      if (i < e) return false;
-      count = 18;
+    let pSize = 8, pPath = 16;
+    if (count < 17) { // the compact shape, as `one` recognises it
+      if (count < 9 || count > 11) return false;
+      if (count <= 10 && isPathToken(b, st[8]!, en[8]!)) { pSize = -1; pPath = 8; }
+      else if (count >= 10 && isPathToken(b, st[9]!, en[9]!)) pPath = 9;
+      else return false;
     }
+    const size = verdict === 'deny' && pSize >= 0 ? num(b, st[pSize]!, en[pSize]!) : -1;
+    const pa = st[pPath]!, pe = en[pPath]!;
 
     this.fieldsText = null;
     this.exactFit = count === this.layout.count;

@@ -80,10 +80,11 @@ const TEMPLATES = [
   '2026-11-20 10:00:09 ALLOW TCP 10.1.1.1 10.1.1.2 65535 0 0 - 0 0 0 - - - UNKNOWN',
   '2026-11-20 10:00:10 DROP TCP 10.1.1.1 10.1.1.2 00080 443 999999999999999 - - - - - - - RECEIVE',
   '2026-11-20 10:00:11 ALLOW TCP 10.1.1.1 10.1.1.2 443 443 0 - 0 0 0 - - - SEND 1320',
-  '2026-11-20 10:00:12 DROP UDP 10.1.1.1 10.1.1.2 137 137 128 RECEIVE 4', // compact (general path)
+  '2026-11-20 10:00:12 DROP UDP 10.1.1.1 10.1.1.2 137 137 128 RECEIVE 4', // compact (Win11)
   '2026-11-20 10:00:12 DROP UDP 10.1.1.1 10.1.1.2 0000000000000080 137 128 - - - - - - - RECEIVE', // 16 digits: bad src-port
   '2026-11-20 10:00:13 OPEN TCP 10.1.1.1 10.1.1.2 1 2 - - - - - - - - -', // XP (general path)
   '2026-11-20 10:00:14 INFO-EVENTS-LOST - - - - - - - - - - - 12 -',
+  '2026-11-20 10:00:15 DROP TCP 10.1.1.1 10.1.1.2 1 2 RECEIVE', // compact without size
 ];
 
 const STAMPS = [
@@ -128,8 +129,8 @@ describe('winfw fast path = general path', () => {
   it('reads the common records itself (and leaves the rest to the general path)', () => {
     const text = Buffer.from([HEADER_STD, ...TEMPLATES].join('\r\n') + '\r\n');
     const got = same(text, 'Europe/Berlin');
-    expect(got.fastLines).toBe(14);
-    expect(got.flows.length).toBe(16);
+    expect(got.fastLines).toBe(16);
+    expect(got.flows.length).toBe(17);
     const byLine = new Map(got.flows.map((f) => [f.line, f]));
     expect(byLine.get(2)).toMatchObject({ ts: Date.UTC(2026, 10, 20, 9, 0, 0), action: 'allow', raw_action: 'ALLOW', transport: 'tcp',
       src_ip: '10.89.105.139', dst_ip: '32.221.92.160', src_port: 54818, dst_port: 443, direction: 'outbound', bytes: null, packets: null });
@@ -142,6 +143,8 @@ describe('winfw fast path = general path', () => {
     expect(byLine.get(12)).toMatchObject({ src_ip: '10.1.2.3', direction: 'forward', bytes: 1500 });
     expect(byLine.get(13)).toMatchObject({ src_port: 65535, dst_port: 0, direction: null });
     expect(byLine.get(14)).toMatchObject({ src_port: 80, bytes: 999999999999999 });
+    expect(byLine.get(16)).toMatchObject({ transport: 'udp', src_port: 137, dst_port: 137, bytes: 128, packets: 1, direction: 'inbound' });
+    expect(byLine.get(20)).toMatchObject({ transport: 'tcp', src_port: 1, dst_port: 2, bytes: null, packets: 1, direction: 'inbound' });
     expect(got.notes).toEqual({ 'lost-events': 12 });
     expect(got.skips).toContainEqual({ reason: 'bad src-port', line: 17, kind: 'malformed' });
   });
