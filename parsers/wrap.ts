@@ -114,7 +114,12 @@ function isBlank(b: Buffer, s: number, e: number): boolean {
 }
 
 export class WrapJoiner {
-  // The held record: its segments' bytes (copied: the read buffer is reused), line numbers and results.
+  // The held record: its segments' bytes, line numbers and results. A record of one line holds its bytes
+  // by reference (refB: the LineFramer keeps a line valid until the next line's call returns, and only
+  // that call reads them); the bytes are copied into buf once a second line joins the record.
+  private refB: Buffer | null = null;
+  private refS = 0;
+  private refE = 0;
   private buf = Buffer.allocUnsafe(1024);
   private len = 0;
   private n = 0;
@@ -135,8 +140,9 @@ export class WrapJoiner {
     private readonly exact: (() => boolean) | null = null) {}
 
   private repeatsKey(b: Buffer, s: number, e: number): boolean {
+    const r = this.refB;
     for (const k of this.keys) {
-      if (keyIn(b, s, e, k) && keyIn(this.buf, 0, this.len, k)) return true;
+      if (keyIn(b, s, e, k) && (r !== null ? keyIn(r, this.refS, this.refE, k) : keyIn(this.buf, 0, this.len, k))) return true;
     }
     return false;
   }
@@ -167,9 +173,20 @@ export class WrapJoiner {
     for (let i = 0; i < n; i++) this.results[i] = null;
     this.n = 0;
     this.len = 0;
+    this.refB = null;
   }
 
   private add(b: Buffer, s: number, e: number, lineNo: number, evs: Res): void {
+    const i = this.n++;
+    this.lines[i] = lineNo; this.results[i] = evs;
+    if (i === 0) { this.refB = b; this.refS = s; this.refE = e; this.len = e - s; return; }
+    const r = this.refB;
+    if (r !== null) { this.refB = null; this.len = 0; this.copyIn(r, this.refS, this.refE, 0); }
+    this.copyIn(b, s, e, i);
+  }
+
+  /** Appends b[s, e) to buf as segment i. */
+  private copyIn(b: Buffer, s: number, e: number, i: number): void {
     const need = this.len + (e - s);
     if (need > this.buf.length) {
       const nb = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
@@ -179,8 +196,7 @@ export class WrapJoiner {
     const at = this.len;
     b.copy(this.buf, at, s, e);
     this.len += e - s;
-    const i = this.n++;
-    this.starts[i] = at; this.ends[i] = this.len; this.lines[i] = lineNo; this.results[i] = evs;
+    this.starts[i] = at; this.ends[i] = this.len;
   }
 
   private emit(r: Res): void {
