@@ -705,13 +705,21 @@ function uintAt(s: Buffer, p: number, len: number): number {
   return n;
 }
 
-/** Port value at p: digits up to a space or the end of the line, 0-65535; null otherwise (`4x`, `70000`, ``). */
-function portAt(s: Buffer, p: number, len: number): number | null {
-  const n = uintAt(s, p, len);
-  if (n < 0 || n > 65535) return null;
-  let e = p;
-  while (e < len && isDigit(s[e]!)) e++;
-  return e >= len || s[e] === 32 ? n : null;
+/**
+ * Port value at p: digits up to a space or the end of the line, 0-65535; null otherwise (`4x`, `70000`,
+ * ``, more than 10 digits). One pass. @internal exported for its test
+ */
+export function portAt(s: Buffer, p: number, len: number): number | null {
+  let n = 0, i = p;
+  const lim = p + 10 < len ? p + 10 : len; // (as uintAt: more than 10 digits, leading zeros too, is no port)
+  for (; i < lim; i++) {
+    const c = s[i]!;
+    if (c < 48 || c > 57) break;
+    n = n * 10 + (c - 48);
+    if (n > 65535) return null; // (more digits only make it larger)
+  }
+  if (i === p) return null;
+  return i >= len || s[i] === 32 ? n : null;
 }
 
 /**

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { scanTail, searchTail } from '../parsers/iptables.js';
+import { portAt, scanTail, searchTail } from '../parsers/iptables.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -77,5 +77,33 @@ describe('scanTail gives the positions of the per-key searches', () => {
       answered += compareAll(Buffer.from(line, 'latin1'));
     }
     expect(answered).toBeGreaterThan(10_000);
+  });
+});
+
+/** The port rule as first written (uintAt: at most 10 digits; 0-65535; then a space or the end). */
+function portRef(t: string): number | null {
+  const m = /^(\d+)(.*)$/s.exec(t);
+  if (m === null || m[1]!.length > 10) return null;
+  const n = Number(m[1]);
+  if (n > 65535) return null;
+  return m[2] === '' || m[2]!.startsWith(' ') ? n : null;
+}
+
+describe('portAt', () => {
+  it('follows the port rule on digit strings of every length, leading zeros, every ending', () => {
+    const r = rng(7);
+    const cases = ['', '0', '65535', '65536', '0000000000', '00000000000', '00000065535', '0000065535', '9999999999', '99999999999',
+      '1x', '22 ', '443', '4294967296', '000000000080'];
+    for (let n = 0; n < 20_000; n++) {
+      let t = '';
+      const k = Math.floor(r() * 14);
+      for (let i = 0; i < k; i++) t += r() < 0.3 ? '0' : String(Math.floor(r() * 10));
+      t += ['', ' ', 'x', ' 5', '.'][Math.floor(r() * 5)]!;
+      cases.push(t);
+    }
+    for (const t of cases) {
+      const b = Buffer.from('DPT=' + t, 'latin1');
+      expect([t, portAt(b, 4, b.length)]).toEqual([t, portRef(t)]);
+    }
   });
 });
