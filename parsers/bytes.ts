@@ -15,6 +15,27 @@ export function latin1(b: Buffer, a: number, e: number): string {
   return (b as unknown as Latin1).latin1Slice(a, e);
 }
 
+const fcc = String.fromCharCode;
+
+/**
+ * The ASCII text b[a, e) of 7 to 15 bytes (an IPv4 address) as one flat string made in JavaScript: about
+ * half the cost of `latin1` (a call into C++) at this length. Other lengths: `latin1`.
+ */
+export function ascii15(b: Buffer, a: number, e: number): string {
+  switch (e - a) {
+    case 7: return fcc(b[a]!, b[a + 1]!, b[a + 2]!, b[a + 3]!, b[a + 4]!, b[a + 5]!, b[a + 6]!);
+    case 8: return fcc(b[a]!, b[a + 1]!, b[a + 2]!, b[a + 3]!, b[a + 4]!, b[a + 5]!, b[a + 6]!, b[a + 7]!);
+    case 9: return fcc(b[a]!, b[a + 1]!, b[a + 2]!, b[a + 3]!, b[a + 4]!, b[a + 5]!, b[a + 6]!, b[a + 7]!, b[a + 8]!);
+    case 10: return fcc(b[a]!, b[a + 1]!, b[a + 2]!, b[a + 3]!, b[a + 4]!, b[a + 5]!, b[a + 6]!, b[a + 7]!, b[a + 8]!, b[a + 9]!);
+    case 11: return fcc(b[a]!, b[a + 1]!, b[a + 2]!, b[a + 3]!, b[a + 4]!, b[a + 5]!, b[a + 6]!, b[a + 7]!, b[a + 8]!, b[a + 9]!, b[a + 10]!);
+    case 12: return fcc(b[a]!, b[a + 1]!, b[a + 2]!, b[a + 3]!, b[a + 4]!, b[a + 5]!, b[a + 6]!, b[a + 7]!, b[a + 8]!, b[a + 9]!, b[a + 10]!, b[a + 11]!);
+    case 13: return fcc(b[a]!, b[a + 1]!, b[a + 2]!, b[a + 3]!, b[a + 4]!, b[a + 5]!, b[a + 6]!, b[a + 7]!, b[a + 8]!, b[a + 9]!, b[a + 10]!, b[a + 11]!, b[a + 12]!);
+    case 14: return fcc(b[a]!, b[a + 1]!, b[a + 2]!, b[a + 3]!, b[a + 4]!, b[a + 5]!, b[a + 6]!, b[a + 7]!, b[a + 8]!, b[a + 9]!, b[a + 10]!, b[a + 11]!, b[a + 12]!, b[a + 13]!);
+    case 15: return fcc(b[a]!, b[a + 1]!, b[a + 2]!, b[a + 3]!, b[a + 4]!, b[a + 5]!, b[a + 6]!, b[a + 7]!, b[a + 8]!, b[a + 9]!, b[a + 10]!, b[a + 11]!, b[a + 12]!, b[a + 13]!, b[a + 14]!);
+    default: return latin1(b, a, e);
+  }
+}
+
 export function isDigitB(c: number): boolean {
   return c >= 48 && c <= 57;
 }
@@ -94,13 +115,16 @@ export function text(b: Buffer, a: number, e: number): string {
   return latin1(b, a, e);
 }
 
-const V4_SHIFT = 16;
+// 1,024 slots (12 KB): addresses that repeat (real logs: a few hosts) hit, and a miss costs about as
+// much as no cache. Measured on 1 M generated lines with 112 k distinct addresses: 65,536 slots cost
+// 0.35 s more CPU per analyze (random reads into 768 KB of tables) and 20 MB more peak RSS.
+const V4_SHIFT = 22;
 const V4_SLOTS = 1 << (32 - V4_SHIFT);
 const V6_MAX = 20_000;
 
 /**
  * Canonical address text of b[a, e) (`canonicalIp`: IPv4 without leading zeros, RFC 5952 IPv6), or null
- * when it is no address. IPv4 texts are interned by value, IPv6 by their text; both caches are bounded.
+ * when it is no address. IPv4 texts are interned by value (a small direct-mapped table), IPv6 by their text; both caches are bounded.
  */
 export class AddrInterner {
   // IPv4: a direct-mapped table keyed by the address as an int32 (a Map keyed by numbers above 2^30
@@ -117,7 +141,7 @@ export class AddrInterner {
       const slot = Math.imul(k, 0x9e3779b1) >>> V4_SHIFT;
       const hit = this.v4vals[slot]!;
       if (hit !== null && this.v4keys[slot] === k) return hit;
-      const s = v4lead.lead ? intToIpv4(n) : latin1(b, a, e);
+      const s = v4lead.lead ? intToIpv4(n) : ascii15(b, a, e); // (digits and dots: ASCII)
       this.v4keys[slot] = k;
       this.v4vals[slot] = s;
       return s;

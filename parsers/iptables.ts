@@ -238,6 +238,8 @@ class IptablesParser implements RecordParser {
   private lastPre = '';
   private readonly verdicts = new Map<string, { trim: string | null; action: Action }>();
   private readonly addrs = new AddrInterner();
+  /** scanTail's results for the current line. */
+  private readonly tp = new Int32Array(5);
 
   // journalctl -o export entry state.
   private jAny = false;
@@ -543,28 +545,25 @@ class IptablesParser implements RecordParser {
     f.direction = direction;
     f.packets = 1;
 
-    const lk = key4(s, de, len, 76, 69, 78) ? de : findKey(s, de, len, 'LEN=', 76, ' LEN=');
+    // LEN=, PROTO=, SPT=, DPT= after the DST= value: their positions from one pass (scanTail: TCP/UDP in
+    // the usual key order), else from one search per key; both give the same positions.
+    const tp = this.tp;
+    let lk: number, pk: number, t: string | null = null, spk = -1, dpk = -1;
+    if (scanTail(s, de, len, tp)) {
+      lk = tp[0]!; pk = tp[1]!;
+      if (pk >= 0) { t = tp[2] === 1 ? 'tcp' : 'udp'; spk = tp[3]!; dpk = tp[4]!; }
+    } else {
+      t = searchTail(s, de, len, tp);
+      lk = tp[0]!; pk = tp[1]!; spk = tp[3]!; dpk = tp[4]!;
+    }
     if (lk >= 0) { const n = uintAt(s, lk + 5, len); if (n >= 0) f.bytes = n; }
-
-    const pk = findKey(s, lk >= 0 ? lk + 5 : de, len, 'PROTO=', 80, ' PROTO=');
     if (pk >= 0) {
-      const pa = pk + 7;
-      const t = this.proto(s, pa, len);
       f.transport = t;
-      // Only ICMP errors carry a quoted packet `[SRC=… SPT=… DPT=… ]`: ports after `[` are not this flow's.
-      let end = len;
-      if (t !== 'tcp' && t !== 'udp') { const br = byteIndex(s, 91, pa, len); if (br >= 0) end = br; }
-      const pe = valueEnd(s, pa, len);
-      const spk = key4(s, pe, len, 83, 80, 84) ? pe : findKey(s, pa, len, 'SPT=', 83, ' SPT=');
-      let dpk = -1;
-      if (spk >= 0 && spk < end) {
-        const sa2 = spk + 5;
-        f.src_port = portAt(s, sa2, len);
+      if (spk >= 0) {
+        f.src_port = portAt(s, spk + 5, len);
         if (f.src_port === null) { this.sink.skip('bad SPT= port', lineNo, 'malformed'); return; }
-        const sv = valueEnd(s, sa2, len);
-        dpk = key4(s, sv, len, 68, 80, 84) ? sv : findKey(s, sa2, len, 'DPT=', 68, ' DPT=');
-      } else dpk = findKey(s, pa, len, 'DPT=', 68, ' DPT=');
-      if (dpk >= 0 && dpk < end) {
+      }
+      if (dpk >= 0) {
         f.dst_port = portAt(s, dpk + 5, len);
         if (f.dst_port === null) { this.sink.skip('bad DPT= port', lineNo, 'malformed'); return; }
       }
@@ -605,17 +604,91 @@ class IptablesParser implements RecordParser {
     return best;
   }
 
-  private proto(s: Buffer, p: number, len: number): string | null {
-    const c = p < len ? s[p] : -1;
-    if (c === 84 && litAt(s, p, len, 'TCP') && isEnd(s, p + 3, len)) return 'tcp';
-    if (c === 85 && litAt(s, p, len, 'UDP') && isEnd(s, p + 3, len)) return 'udp';
-    if (c === 73 && litAt(s, p, len, 'ICMP')) {
-      if (isEnd(s, p + 4, len)) return 'icmp';
-      if (litAt(s, p + 4, len, 'v6') && isEnd(s, p + 6, len)) return 'icmpv6';
-    }
-    const e = valueEnd(s, p, len);
-    return e > p ? normalizeTransport(text(s, p, e)) : null;
+}
+
+/** Transport of the PROTO= value at p. */
+function protoAt(s: Buffer, p: number, len: number): string | null {
+  const c = p < len ? s[p] : -1;
+  if (c === 84 && litAt(s, p, len, 'TCP') && isEnd(s, p + 3, len)) return 'tcp';
+  if (c === 85 && litAt(s, p, len, 'UDP') && isEnd(s, p + 3, len)) return 'udp';
+  if (c === 73 && litAt(s, p, len, 'ICMP')) {
+    if (isEnd(s, p + 4, len)) return 'icmp';
+    if (litAt(s, p + 4, len, 'v6') && isEnd(s, p + 6, len)) return 'icmpv6';
   }
+  const e = valueEnd(s, p, len);
+  return e > p ? normalizeTransport(text(s, p, e)) : null;
+}
+
+/**
+ * The keys after the addresses, one search per key from b[de, len) (de: the end of the DST= value): sets
+ * tp = [LEN=, PROTO=, -, SPT=, DPT=] (the space before each key, -1: none or not this flow's) and returns
+ * the transport of the PROTO= value (null without PROTO=).
+ * @internal exported for the test that compares it with scanTail
+ */
+export function searchTail(s: Buffer, de: number, len: number, tp: Int32Array): string | null {
+  const lk = key4(s, de, len, 76, 69, 78) ? de : findKey(s, de, len, 'LEN=', 76, ' LEN=');
+  const pk = findKey(s, lk >= 0 ? lk + 5 : de, len, 'PROTO=', 80, ' PROTO=');
+  let t: string | null = null, spk = -1, dpk = -1;
+  if (pk >= 0) {
+    const pa = pk + 7;
+    t = protoAt(s, pa, len);
+    // Only ICMP errors carry a quoted packet `[SRC=… SPT=… DPT=… ]`: ports after `[` are not this flow's.
+    let end = len;
+    if (t !== 'tcp' && t !== 'udp') { const br = byteIndex(s, 91, pa, len); if (br >= 0) end = br; }
+    const pe = valueEnd(s, pa, len);
+    spk = key4(s, pe, len, 83, 80, 84) ? pe : findKey(s, pa, len, 'SPT=', 83, ' SPT=');
+    if (spk >= 0 && spk < end) {
+      const sa2 = spk + 5;
+      const sv = valueEnd(s, sa2, len);
+      dpk = key4(s, sv, len, 68, 80, 84) ? sv : findKey(s, sa2, len, 'DPT=', 68, ' DPT=');
+    } else {
+      spk = -1;
+      dpk = findKey(s, pa, len, 'DPT=', 68, ' DPT=');
+    }
+    if (dpk >= end) dpk = -1;
+  }
+  tp[0] = lk; tp[1] = pk; tp[2] = 0; tp[3] = spk; tp[4] = dpk;
+  return t;
+}
+
+/**
+ * One pass over b[de, len) (de: the end of the DST= value) for the keys after the addresses, giving the
+ * positions the per-key searches of `body` give: the space before the first ` LEN=`, then the first
+ * ` PROTO=` after it, then the first ` SPT=` after the PROTO= value and the first ` DPT=` after the SPT=
+ * value (or, without SPT=, the first ` DPT=` after PROTO=). Only for TCP and UDP with a LEN= (the usual
+ * kernel layout): returns false otherwise, and `body` searches key by key. Sets tp = [LEN=, PROTO=,
+ * 1 tcp | 2 udp, SPT=, DPT=] (-1: none). Linear: every byte is read once, key bytes a bounded number of times.
+ * @internal exported for the test that compares it with searchTail
+ */
+export function scanTail(s: Buffer, de: number, len: number, tp: Int32Array): boolean {
+  let lk = -1, pk = -1, proto = 0, spk = -1, dpk = -1, dFirst = -1;
+  let state = 0; // 0: LEN=; 1: PROTO=; 2: SPT= (remembering a DPT= before it); 3: DPT=
+  for (let i = de; i < len; i++) {
+    if (s[i] !== 32) continue;
+    if (state === 0) {
+      if (i + 5 <= len && s[i + 1] === 76 && s[i + 2] === 69 && s[i + 3] === 78 && s[i + 4] === 61) { lk = i; state = 1; i += 4; }
+    } else if (state === 1) {
+      if (i + 7 <= len && s[i + 1] === 80 && s[i + 2] === 82 && s[i + 3] === 79 && s[i + 4] === 84 && s[i + 5] === 79 && s[i + 6] === 61) {
+        pk = i;
+        const pa = i + 7;
+        if (pa + 3 > len || !(pa + 3 === len || s[pa + 3] === 32)) return false;
+        const a = s[pa], b = s[pa + 1], c = s[pa + 2];
+        if (a === 84 && b === 67 && c === 80) proto = 1; // TCP
+        else if (a === 85 && b === 68 && c === 80) proto = 2; // UDP
+        else return false;
+        state = 2;
+        i = pa + 2;
+      }
+    } else if (i + 5 <= len && s[i + 2] === 80 && s[i + 3] === 84 && s[i + 4] === 61) { // ` ?PT=`
+      const c = s[i + 1];
+      if (state === 2) {
+        if (c === 83) { spk = i; state = 3; i += 4; } else if (c === 68 && dFirst < 0) dFirst = i;
+      } else if (c === 68) { dpk = i; break; }
+    }
+  }
+  if (state === 0) return false; // no LEN=: PROTO= is searched from the DST= value (the per-key path)
+  tp[0] = lk; tp[1] = pk; tp[2] = proto; tp[3] = spk; tp[4] = state === 2 ? dFirst : dpk;
+  return true;
 }
 
 /** Unsigned decimal at p (up to the first non-digit), or -1 when there is no digit / it is too long. */
@@ -632,13 +705,21 @@ function uintAt(s: Buffer, p: number, len: number): number {
   return n;
 }
 
-/** Port value at p: digits up to a space or the end of the line, 0-65535; null otherwise (`4x`, `70000`, ``). */
-function portAt(s: Buffer, p: number, len: number): number | null {
-  const n = uintAt(s, p, len);
-  if (n < 0 || n > 65535) return null;
-  let e = p;
-  while (e < len && isDigit(s[e]!)) e++;
-  return e >= len || s[e] === 32 ? n : null;
+/**
+ * Port value at p: digits up to a space or the end of the line, 0-65535; null otherwise (`4x`, `70000`,
+ * ``, more than 10 digits). One pass. @internal exported for its test
+ */
+export function portAt(s: Buffer, p: number, len: number): number | null {
+  let n = 0, i = p;
+  const lim = p + 10 < len ? p + 10 : len; // (as uintAt: more than 10 digits, leading zeros too, is no port)
+  for (; i < lim; i++) {
+    const c = s[i]!;
+    if (c < 48 || c > 57) break;
+    n = n * 10 + (c - 48);
+    if (n > 65535) return null; // (more digits only make it larger)
+  }
+  if (i === p) return null;
+  return i >= len || s[i] === 32 ? n : null;
 }
 
 /**

@@ -22,21 +22,37 @@
 import type { Flow } from '../src/model/flow.js';
 import type { ParseSink, SkipKind } from './types.js';
 
-type Ev =
-  | { k: 0; f: Flow }
-  | { k: 1; reason: string; line: number; kind: SkipKind }
-  | { k: 2; name: string; n: number };
+/** A skipped line or a note, as captured; a captured flow is the Flow object itself (no wrapper). */
+class SkipEv {
+  constructor(readonly reason: string, readonly line: number, readonly kind: SkipKind) {}
+}
+class NoteEv {
+  constructor(readonly name: string, readonly n: number) {}
+}
+type Ev = Flow | SkipEv | NoteEv;
+/** What one parse emitted: nothing, one event (the usual case: no array per line), or several in order. */
+type Res = Ev | Ev[] | null;
+
+function isFlow(e: Ev): e is Flow {
+  return !(e instanceof SkipEv) && !(e instanceof NoteEv);
+}
 
 /** Records what a parser (behind its validation guard) emits, to be replayed or dropped. */
 export class Capture implements ParseSink {
-  evs: Ev[] = [];
-  flow(f: Flow): void { this.evs.push({ k: 0, f }); }
-  skip(reason: string, line: number, kind: SkipKind): void { this.evs.push({ k: 1, reason, line, kind }); }
-  note(name: string, n: number): void { this.evs.push({ k: 2, name, n }); }
-  take(): Ev[] {
-    const e = this.evs;
-    this.evs = [];
-    return e;
+  private res: Res = null;
+  private push(e: Ev): void {
+    const r = this.res;
+    if (r === null) this.res = e;
+    else if (Array.isArray(r)) r.push(e);
+    else this.res = [r, e];
+  }
+  flow(f: Flow): void { this.push(f); }
+  skip(reason: string, line: number, kind: SkipKind): void { this.push(new SkipEv(reason, line, kind)); }
+  note(name: string, n: number): void { this.push(new NoteEv(name, n)); }
+  take(): Res {
+    const r = this.res;
+    this.res = null;
+    return r;
   }
 }
 
@@ -55,16 +71,21 @@ const MAX_SEGMENTS = 8;
 const MAX_BYTES = 16 * 1024;
 
 /** The one flow of a result (notes aside), else null. */
-function onlyFlow(evs: Ev[]): Flow | null {
+function onlyFlow(r: Res): Flow | null {
+  if (r === null) return null;
+  if (!Array.isArray(r)) return isFlow(r) ? r : null;
   let f: Flow | null = null;
-  for (const e of evs) {
-    if (e.k === 0) { if (f !== null) return null; f = e.f; } else if (e.k === 1) return null;
+  for (const e of r) {
+    if (e instanceof SkipEv) return null;
+    if (isFlow(e)) { if (f !== null) return null; f = e; }
   }
   return f;
 }
 
-function hasFlow(evs: Ev[]): boolean {
-  for (const e of evs) if (e.k === 0) return true;
+function hasFlow(r: Res): boolean {
+  if (r === null) return false;
+  if (!Array.isArray(r)) return isFlow(r);
+  for (const e of r) if (isFlow(e)) return true;
   return false;
 }
 
@@ -93,14 +114,19 @@ function isBlank(b: Buffer, s: number, e: number): boolean {
 }
 
 export class WrapJoiner {
-  // The held record: its segments' bytes (copied: the read buffer is reused), line numbers and results.
+  // The held record: its segments' bytes, line numbers and results. A record of one line holds its bytes
+  // by reference (refB: the LineFramer keeps a line valid until the next line's call returns, and only
+  // that call reads them); the bytes are copied into buf once a second line joins the record.
+  private refB: Buffer | null = null;
+  private refS = 0;
+  private refE = 0;
   private buf = Buffer.allocUnsafe(1024);
   private len = 0;
   private n = 0;
   private readonly starts = new Int32Array(MAX_SEGMENTS);
   private readonly ends = new Int32Array(MAX_SEGMENTS);
   private readonly lines = new Float64Array(MAX_SEGMENTS);
-  private readonly results: Ev[][] = Array.from({ length: MAX_SEGMENTS }, () => []);
+  private readonly results: Res[] = new Array<Res>(MAX_SEGMENTS).fill(null);
   private header = false;
 
   /**
@@ -114,8 +140,9 @@ export class WrapJoiner {
     private readonly exact: (() => boolean) | null = null) {}
 
   private repeatsKey(b: Buffer, s: number, e: number): boolean {
+    const r = this.refB;
     for (const k of this.keys) {
-      if (keyIn(b, s, e, k) && keyIn(this.buf, 0, this.len, k)) return true;
+      if (keyIn(b, s, e, k) && (r !== null ? keyIn(r, this.refS, this.refE, k) : keyIn(this.buf, 0, this.len, k))) return true;
     }
     return false;
   }
@@ -143,12 +170,23 @@ export class WrapJoiner {
     if (n === 0) return;
     if (n === 1) this.emit(this.results[0]!);
     else this.decide();
-    for (let i = 0; i < n; i++) this.results[i] = NONE;
+    for (let i = 0; i < n; i++) this.results[i] = null;
     this.n = 0;
     this.len = 0;
+    this.refB = null;
   }
 
-  private add(b: Buffer, s: number, e: number, lineNo: number, evs: Ev[]): void {
+  private add(b: Buffer, s: number, e: number, lineNo: number, evs: Res): void {
+    const i = this.n++;
+    this.lines[i] = lineNo; this.results[i] = evs;
+    if (i === 0) { this.refB = b; this.refS = s; this.refE = e; this.len = e - s; return; }
+    const r = this.refB;
+    if (r !== null) { this.refB = null; this.len = 0; this.copyIn(r, this.refS, this.refE, 0); }
+    this.copyIn(b, s, e, i);
+  }
+
+  /** Appends b[s, e) to buf as segment i. */
+  private copyIn(b: Buffer, s: number, e: number, i: number): void {
     const need = this.len + (e - s);
     if (need > this.buf.length) {
       const nb = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
@@ -158,17 +196,19 @@ export class WrapJoiner {
     const at = this.len;
     b.copy(this.buf, at, s, e);
     this.len += e - s;
-    const i = this.n++;
-    this.starts[i] = at; this.ends[i] = this.len; this.lines[i] = lineNo; this.results[i] = evs;
+    this.starts[i] = at; this.ends[i] = this.len;
   }
 
-  private emit(evs: Ev[]): void {
-    const out = this.out;
-    for (const e of evs) {
-      if (e.k === 0) out.flow(e.f);
-      else if (e.k === 1) out.skip(e.reason, e.line, e.kind);
-      else out.note(e.name, e.n);
-    }
+  private emit(r: Res): void {
+    if (r === null) return;
+    if (!Array.isArray(r)) { this.emitOne(r); return; }
+    for (const e of r) this.emitOne(e);
+  }
+
+  private emitOne(e: Ev): void {
+    if (e instanceof SkipEv) this.out.skip(e.reason, e.line, e.kind);
+    else if (e instanceof NoteEv) this.out.note(e.name, e.n);
+    else this.out.flow(e);
   }
 
   private joined(sep: boolean): Buffer {
@@ -190,7 +230,7 @@ export class WrapJoiner {
     const eb = this.cap.take();
     const xb = this.exact !== null && this.exact();
     const fa = onlyFlow(ea), fb = onlyFlow(eb);
-    let take: Ev[] | null = null;
+    let take: Res = null;
     if (fa !== null && fb !== null) {
       if (sameValues(fa, fb)) take = ea;
       else if (xa !== xb) take = xa ? ea : eb; // one join has exactly the layout's columns, the other not
@@ -242,7 +282,6 @@ export class WrapJoiner {
 }
 
 const SPACE = Buffer.from(' ');
-const NONE: Ev[] = [];
 
 /** Skip reason of a physical line joined to the line(s) above it. */
 export const CONTINUATION = 'continuation of a wrapped line (joined to the line above)';

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { iptables } from '../parsers/iptables.js';
 import { winfw } from '../parsers/winfw.js';
-import { AddrInterner, BytesInterner } from '../parsers/bytes.js';
+import { AddrInterner, BytesInterner, ascii15 } from '../parsers/bytes.js';
 import type { ParserModule, SkipKind } from '../parsers/types.js';
 import type { Flow } from '../src/model/flow.js';
 import { LineFramer } from '../src/pipeline/framing.js';
@@ -149,5 +149,17 @@ describe('interners', () => {
     const raw = Buffer.from([0x66, 0xff]);
     expect(t.get(raw, 0, 2)).toBe('f\ufffd');
     expect(t.get(raw, 1, 1)).toBe('');
+  });
+});
+
+describe('ascii15', () => {
+  it('gives the latin1 text of every length from 0 to 20 at any offset', () => {
+    const b = Buffer.from('x192.168.100.200.7:1234567890abcdef', 'latin1');
+    for (let a = 0; a < 5; a++) {
+      for (let n = 0; a + n <= b.length && n <= 20; n++) expect(ascii15(b, a, a + n)).toBe(b.toString('latin1', a, a + n));
+    }
+    const ai = new AddrInterner();
+    const line = Buffer.from('SRC=10.0.0.1 DST=255.255.255.255 ', 'latin1');
+    expect([ai.addr(line, 4, 12), ai.addr(line, 17, 32)]).toEqual(['10.0.0.1', '255.255.255.255']);
   });
 });

@@ -121,12 +121,33 @@ export class SyslogHeader {
   private bsdVal = 0;
   private readonly hosts = new BytesInterner();
   private depth = 0;
+  /** Incremented whenever the cached BSD timestamp (bsdKey, bsdVal) changes. */
+  private bsdGen = 0;
+  // The last plain header `Mmm dd hh:mm:ss [host] kernel:` (no <PRI>, no fraction): its bytes up to the
+  // tag's end, its host, and the bsdGen it was read under. A line that starts with the same bytes while
+  // the BSD cache still holds its timestamp has the same ts, host and tag end (the checks of bsdTs and
+  // afterTs read only those bytes), so only the uptime stamp after the tag is read.
+  private readonly fastKey = Buffer.alloc(64);
+  private fastLen = 0;
+  private fastGen = -1;
+  private fastHost: string | null = null;
 
-  constructor(private readonly zone: ZoneConverter, private readonly years: YearInferrer) {}
+  /** `fast` false: no fast path (the test that compares both). */
+  constructor(private readonly zone: ZoneConverter, private readonly years: YearInferrer, private readonly fast = true) {}
 
   /** Recognizes a syslog header at p0 in b[p0, end); sets ts, host, msg, err. Returns false when there is none. */
   parse(b: Buffer, p0: number, end: number): boolean {
-    this.ts = null; this.host = null; this.msg = p0; this.err = 0;
+    this.err = 0;
+    const fl = this.fastLen;
+    if (fl > 0 && this.fast && this.fastGen === this.bsdGen && p0 + fl < end && sameBytes(this.fastKey, b, p0, fl)) {
+      this.ts = this.bsdVal; this.host = this.fastHost;
+      let q = p0 + fl;
+      while (cc(b, q, end) === 32) q++;
+      this.msg = skipUptime(b, q, end);
+      this.relay(b, end);
+      return true;
+    }
+    this.ts = null; this.host = null; this.msg = p0;
     let p = p0;
     let c = cc(b, p, end);
     if (c === 60) { // <PRI>
@@ -150,7 +171,16 @@ export class SyslogHeader {
     const mo = monthAtB(b, p, end);
     if (mo !== 0) {
       const e = this.bsdTs(b, p, end, mo);
-      if (e > 0) { this.afterTs(b, e, end); this.relay(b, end); return true; }
+      if (e > 0) {
+        const tag = this.afterTs(b, e, end);
+        // (the key ends after the space that ends the tag's token: the host check reads up to there)
+        if (tag > 0 && cc(b, tag, end) === 32 && !pri && e === p + 15 && this.err === 0 && this.depth === 0 && tag + 1 - p <= this.fastKey.length) {
+          b.copy(this.fastKey, 0, p, tag + 1);
+          this.fastLen = tag + 1 - p; this.fastGen = this.bsdGen; this.fastHost = this.host;
+        }
+        this.relay(b, end);
+        return true;
+      }
     }
     if (c === 91) {
       // `dmesg -T`: [Thu Mar 11 20:05:08 2021] (wall clock in --tz), else a kernel uptime stamp
@@ -242,6 +272,7 @@ export class SyslogHeader {
       this.bsdVal = v;
       b.copy(this.bsdKey, 0, p, p + 15);
       this.bsdHas = true;
+      this.bsdGen++;
       this.ts = this.bsdVal;
     }
     if (ec === 46) { // fractional seconds
@@ -253,8 +284,11 @@ export class SyslogHeader {
     return end;
   }
 
-  /** After the timestamp: optional host, optional `facility.level`, tag `kernel:` / `name[pid]:`, uptime. */
-  private afterTs(b: Buffer, p: number, end: number): void {
+  /**
+   * After the timestamp: optional host, optional `facility.level`, tag `kernel:` / `name[pid]:`, uptime.
+   * Returns the index after a `kernel:` tag read as such (the fast path's key ends there), else -1.
+   */
+  private afterTs(b: Buffer, p: number, end: number): number {
     while (cc(b, p, end) === 32) p++;
     let q = valueEnd(b, p, end);
     const first = cc(b, p, end);
@@ -264,11 +298,13 @@ export class SyslogHeader {
       while (cc(b, p, end) === 32) p++;
       q = valueEnd(b, p, end);
     }
-    if (cc(b, p, end) === 107 && cc(b, p + 6, end) === 58 && litAt(b, p, end, 'kernel:')) p += 7;
+    let tag = -1;
+    if (cc(b, p, end) === 107 && cc(b, p + 6, end) === 58 && litAt(b, p, end, 'kernel:')) { p += 7; tag = p; }
     else if (q - p > 2 && b[q - 1] === 58 && b[q - 2] === 93 && lastBracket(b, p, Math.min(q, end - 1)) > p) p = q; // name[pid]:
     else if (q < end && litAt(b, q + 1, end, 'kernel:') && isFacility(b, p, q)) p = q + 8; // user.info kernel:
     while (cc(b, p, end) === 32) p++;
     this.msg = skipUptime(b, p, end);
+    return tag;
   }
 
   /**

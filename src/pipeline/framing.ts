@@ -71,19 +71,25 @@ export class LineFramer implements Framer {
       pos = nl + 1;
     }
     const onBytes = this.onBytes;
+    // The chunk's last whole line is handed over from a copy (see LineBytesFn: the line before the next
+    // chunk's first line must outlive this chunk, whose buffer the reader may reuse).
+    let nl = buf.indexOf(10, pos);
     if (onBytes !== null && !hasNul) { // (a chunk with NUL: line by line through emit)
-      for (;;) {
-        const nl = buf.indexOf(10, pos);
-        if (nl < 0) break;
-        onBytes(buf, pos, nl > pos && buf[nl - 1] === 13 ? nl - 1 : nl, ++this.lineNo);
+      while (nl >= 0) {
+        const next = buf.indexOf(10, nl + 1);
+        const e = nl > pos && buf[nl - 1] === 13 ? nl - 1 : nl;
+        if (next >= 0) onBytes(buf, pos, e, ++this.lineNo);
+        else { const c = Buffer.from(buf.subarray(pos, e)); onBytes(c, 0, c.length, ++this.lineNo); }
         pos = nl + 1;
+        nl = next;
       }
     } else {
-      for (;;) {
-        const nl = buf.indexOf(10, pos);
-        if (nl < 0) break;
-        this.emit(buf, pos, nl, ascii, hasNul, ++this.lineNo);
+      while (nl >= 0) {
+        const next = buf.indexOf(10, nl + 1);
+        if (next >= 0 || onBytes === null) this.emit(buf, pos, nl, ascii, hasNul, ++this.lineNo);
+        else { const c = Buffer.from(buf.subarray(pos, nl)); this.emit(c, 0, c.length, ascii, hasNul, ++this.lineNo); }
         pos = nl + 1;
+        nl = next;
       }
     }
     if (pos < buf.length) this.carry(buf, pos);
@@ -169,7 +175,12 @@ export class LineFramer implements Framer {
 }
 
 
-/** A line as bytes: b[start, end) is valid only during the call (the chunk is reused). */
+/**
+ * A line as bytes: b[start, end) is valid during the call and, from a LineFramer, also during the next
+ * call (until it returns) and after `end()`: the last whole line of every chunk is handed over from a
+ * copy, and lines made of a carried part are their own buffers. So a parser may keep the last line by
+ * reference until the next line shows whether it needs it (parsers/wrap.ts), without copying each line.
+ */
 export type LineBytesFn = (b: Buffer, start: number, end: number, lineNo: number) => void;
 
 /** `isBlank` of the UTF-8 text b[start, end), without decoding unless a non-ASCII byte decides it. */
