@@ -51,7 +51,9 @@ export interface RecordParser {
   line?(text: string, lineNo: number): void;
   /**
    * 'lines' framing, UTF-8 input: the line as the bytes buf[start, end) (CR, NUL and newline removed).
-   * The range is valid only during the call. A parser that has it must give the same result as
+   * Through `LineFramer` (src/pipeline/framing.ts, `LineBytesFn`) the range stays valid until the next line's
+   * call returns (parsers/wrap.ts holds a one-line record by reference until then); any other caller that
+   * passes a reused buffer must give the same guarantee. A parser that has it must give the same result as
    * `line(buf.toString('utf8', start, end), lineNo)` on valid UTF-8; `line` stays for UTF-16 input.
    */
   bytes?(buf: Buffer, start: number, end: number, lineNo: number): void;
