@@ -58,39 +58,66 @@ export function intToIpv4(n: number): string {
 
 /** Parses IPv6 text (with `::`, embedded IPv4, optional `%zone`) into 8 hextets, or null. */
 export function parseIpv6(input: string): number[] | null {
-  let s = input;
-  const pct = s.indexOf('%');
-  if (pct >= 0) s = s.slice(0, pct);
-  if (s.startsWith('[') && s.endsWith(']')) s = s.slice(1, -1);
-  const dbl = s.indexOf('::');
-  if (dbl >= 0 && s.indexOf('::', dbl + 1) >= 0) return null;
-  const parseSide = (txt: string): number[] | null => {
-    if (txt === '') return [];
-    const parts = txt.split(':');
-    const out: number[] = [];
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i]!;
-      if (i === parts.length - 1 && p.indexOf('.') >= 0) {
-        const v4 = ipv4ToInt(p);
-        if (v4 < 0) return null;
-        out.push((v4 >>> 16) & 0xffff, v4 & 0xffff);
-        continue;
+  const h = new Uint16Array(8);
+  return ipv6Into(input, h) ? Array.from(h) : null;
+}
+
+/**
+ * `parseIpv6` without allocation: the 8 hextets of `input` into `out`, true when it is IPv6 text (`::` once,
+ * embedded IPv4 as the last part of either side of `::`, 1-4 hex digits per part, optional `[…]` and `%zone`).
+ * One pass over the text; `out` is undefined when false is returned.
+ */
+export function ipv6Into(input: string, out: Uint16Array): boolean {
+  let e = input.indexOf('%');
+  if (e < 0) e = input.length;
+  let i = 0;
+  if (e >= 2 && input.charCodeAt(0) === 91 && input.charCodeAt(e - 1) === 93) { i = 1; e--; }
+  let n = 0, dbl = -1;
+  if (i + 1 < e && input.charCodeAt(i) === 58 && input.charCodeAt(i + 1) === 58) { dbl = 0; i += 2; }
+  if (i < e || dbl < 0) {
+    for (;;) {
+      // one part: [i, j)
+      let j = i, v = 0, dot = false, hex = true;
+      for (; j < e; j++) {
+        const c = input.charCodeAt(j);
+        if (c === 58) break;
+        if (c === 46) { dot = true; continue; }
+        let d: number;
+        if (c >= 48 && c <= 57) d = c - 48;
+        else if (c >= 97 && c <= 102) d = c - 87;
+        else if (c >= 65 && c <= 70) d = c - 55;
+        else { hex = false; continue; }
+        v = v * 16 + d;
       }
-      if (p.length === 0 || p.length > 4) return null;
-      const v = parseInt(p, 16);
-      if (Number.isNaN(v) || !/^[0-9a-fA-F]+$/.test(p)) return null;
-      out.push(v);
+      const len = j - i;
+      const max = dbl < 0 ? 8 : 7;
+      // a part with a dot is an embedded IPv4 address when it ends its side (the text or the head before `::`)
+      if (dot && (j === e || (j + 1 < e && input.charCodeAt(j + 1) === 58))) {
+        const v4 = ipv4SliceToInt(input, i, j, false);
+        if (v4 < 0 || n + 2 > max) return false;
+        out[n++] = (v4 >>> 16) & 0xffff;
+        out[n++] = v4 & 0xffff;
+      } else {
+        if (len === 0 || len > 4 || dot || !hex || n + 1 > max) return false;
+        out[n++] = v;
+      }
+      if (j === e) break;
+      // j is a colon
+      if (j + 1 < e && input.charCodeAt(j + 1) === 58) {
+        if (dbl >= 0 || n > 7) return false;
+        dbl = n;
+        i = j + 2;
+        if (i === e) break;
+        if (input.charCodeAt(i) === 58) return false; // a third colon
+      } else i = j + 1;
     }
-    return out;
-  };
-  if (dbl >= 0) {
-    const head = parseSide(s.slice(0, dbl));
-    const tail = parseSide(s.slice(dbl + 2));
-    if (!head || !tail || head.length + tail.length > 7) return null;
-    return [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
   }
-  const all = parseSide(s);
-  return all && all.length === 8 ? all : null;
+  if (dbl < 0) return n === 8;
+  // move the part after `::` to the end, zeros between
+  const tail = n - dbl;
+  for (let k = 0; k < tail; k++) out[7 - k] = out[n - 1 - k]!;
+  for (let k = dbl; k < 8 - tail; k++) out[k] = 0;
+  return true;
 }
 
 /** RFC 5952 text for 8 hextets; IPv4-mapped (::ffff:a.b.c.d) is returned as plain IPv4. */
@@ -161,11 +188,16 @@ function ipv4ToIntPadded(s: string): number {
 
 /** IPv6 text to a bigint (for prefix matching); null if not IPv6. */
 export function ipv6ToBigInt(s: string): bigint | null {
-  const h = parseIpv6(s);
-  if (!h) return null;
-  let v = 0n;
-  for (const x of h) v = (v << 16n) | BigInt(x);
-  return v;
+  const h = SCRATCH6;
+  if (!ipv6Into(s, h)) return null;
+  return hextetsToBigInt(h);
+}
+const SCRATCH6 = new Uint16Array(8);
+
+/** 8 hextets as one 128-bit bigint. */
+export function hextetsToBigInt(h: Uint16Array): bigint {
+  return (BigInt(((h[0]! << 16) | h[1]!) >>> 0) << 96n) | (BigInt(((h[2]! << 16) | h[3]!) >>> 0) << 64n) |
+    (BigInt(((h[4]! << 16) | h[5]!) >>> 0) << 32n) | BigInt(((h[6]! << 16) | h[7]!) >>> 0);
 }
 
 /** True for addresses outside private, loopback, link-local, CGNAT, multicast, documentation-free public space. */
