@@ -4,7 +4,7 @@
  * characters that matter (hex digits, colons, dots, zone, brackets) and on hand-picked edge cases.
  */
 import { describe, expect, it } from 'vitest';
-import { canonicalIp, hextetsToBigInt, ipv4ToInt, ipv6Into, ipv6ToBigInt, parseIpv6 } from '../src/model/ip.js';
+import { canonicalIp, formatIpv6, hextetsToBigInt, intToIpv4, ipv4ToInt, ipv6Into, ipv6ToBigInt, parseIpv6 } from '../src/model/ip.js';
 
 /** The previous implementation (split per side, a regex per part), verbatim. */
 function oracleParseIpv6(input: string): number[] | null {
@@ -41,6 +41,24 @@ function oracleParseIpv6(input: string): number[] | null {
   }
   const all = parseSide(s);
   return all && all.length === 8 ? all : null;
+}
+
+/** The previous RFC 5952 formatter (a string per hextet, joins), verbatim but for the IPv4 formatting. */
+function oracleFormatIpv6(h: number[]): string {
+  if (h[0] === 0 && h[1] === 0 && h[2] === 0 && h[3] === 0 && h[4] === 0 && h[5] === 0xffff) {
+    return intToIpv4(((h[6]! << 16) | h[7]!) >>> 0);
+  }
+  let bestStart = -1, bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (h[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && h[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = h.map((x) => x.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
 function rng(seed: number): () => number {
@@ -91,6 +109,21 @@ describe('ipv6Into (one pass) agrees with the split-based parser', () => {
       const want = oracleParseIpv6(s), got = parseIpv6(s);
       if (JSON.stringify(got) !== JSON.stringify(want)) expect(got, s).toEqual(want);
     }
+  });
+  it('formats as before (RFC 5952) on 100,000 seeded hextet sets with runs of zeros', () => {
+    const r = rng(4242);
+    const vals = [0, 0, 0, 1, 0xf, 0x10, 0xff, 0x100, 0xfff, 0x1000, 0xffff, 0xabcd, 0x0db8];
+    for (let k = 0; k < 100_000; k++) {
+      const h: number[] = [];
+      for (let i = 0; i < 8; i++) h.push(r() < 0.7 ? vals[Math.floor(r() * vals.length)]! : Math.floor(r() * 65536));
+      if (k % 7 === 0) { h[0] = 0; h[1] = 0; h[2] = 0; h[3] = 0; h[4] = 0; h[5] = k % 14 === 0 ? 0xffff : 0; }
+      const want = oracleFormatIpv6(h), got = formatIpv6(h);
+      if (got !== want) expect({ h, got }).toEqual({ h, got: want });
+    }
+    for (const h of [[0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 1], [1, 0, 0, 0, 0, 0, 0, 0], [1, 0, 1, 0, 0, 1, 0, 0], [1, 0, 0, 1, 0, 0, 1, 1]]) {
+      expect(formatIpv6(h)).toBe(oracleFormatIpv6(h));
+    }
+    expect(formatIpv6(new Uint16Array([0x2001, 0xdb8, 0, 0, 1, 0, 0, 1]))).toBe('2001:db8::1:0:0:1');
   });
   it('gives the bigint and canonical text of before', () => {
     expect(ipv6ToBigInt('2001:db8::1')).toBe((0x20010db8n << 96n) | 1n);

@@ -70,9 +70,10 @@ export function intToIpv4(n: number): string {
 
 /** Parses IPv6 text (with `::`, embedded IPv4, optional `%zone`) into 8 hextets, or null. */
 export function parseIpv6(input: string): number[] | null {
-  const h = new Uint16Array(8);
-  return ipv6Into(input, h) ? Array.from(h) : null;
+  const h = PARSE6;
+  return ipv6Into(input, h) ? [h[0]!, h[1]!, h[2]!, h[3]!, h[4]!, h[5]!, h[6]!, h[7]!] : null;
 }
+const PARSE6 = new Uint16Array(8);
 
 /**
  * `parseIpv6` without allocation: the 8 hextets of `input` into `out`, true when it is IPv6 text (`::` once,
@@ -133,7 +134,7 @@ export function ipv6Into(input: string, out: Uint16Array): boolean {
 }
 
 /** RFC 5952 text for 8 hextets; IPv4-mapped (::ffff:a.b.c.d) is returned as plain IPv4. */
-export function formatIpv6(h: number[]): string {
+export function formatIpv6(h: ArrayLike<number>): string {
   if (h[0] === 0 && h[1] === 0 && h[2] === 0 && h[3] === 0 && h[4] === 0 && h[5] === 0xffff) {
     return intToIpv4(((h[6]! << 16) | h[7]!) >>> 0);
   }
@@ -145,10 +146,22 @@ export function formatIpv6(h: number[]): string {
     if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
     i = j;
   }
-  const hex = h.map((x) => x.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  // (one join: a flat string, cheaper to scan and hash than the cons string a template makes)
-  return [hex.slice(0, bestStart).join(':'), hex.slice(bestStart + bestLen).join(':')].join('::');
+  // the text as character codes, one flat string at the end (no string per hextet)
+  const c: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      c.push(58, 58);
+      i += bestLen - 1;
+      continue;
+    }
+    if (i > 0 && i !== bestStart + bestLen) c.push(58);
+    const x = h[i]!;
+    for (let sh = 12; sh >= 0; sh -= 4) {
+      const d = (x >>> sh) & 15;
+      if (sh === 0 || x >>> sh !== 0) c.push(d < 10 ? 48 + d : 87 + d);
+    }
+  }
+  return String.fromCharCode.apply(null, c);
 }
 
 /**
@@ -176,9 +189,9 @@ export function canonicalIp(s: string | null | undefined): string | null {
     if (dots !== 3 || digits === 0) return null;
     return leadingZero ? intToIpv4(ipv4ToInt(s)) : s;
   }
-  const h = parseIpv6(s);
-  return h ? formatIpv6(h) : null;
+  return ipv6Into(s, CANON6) ? formatIpv6(CANON6) : null;
 }
+const CANON6 = new Uint16Array(8);
 
 /** Dotted quads longer than 15 characters can only be valid with zero padding ("010.000.000.001"). */
 function ipv4Rebuild(s: string): string | null {
