@@ -102,6 +102,18 @@ export interface CompileOptions {
   paramOverrides?: Record<string, Record<string, number | string | boolean>>;
 }
 
+const NO_ENTRIES: readonly CompiledRequirement[] = Object.freeze([]);
+
+/**
+ * Port-only mode: the entries of one port's candidates (then the transport's portless ones, in that order) a
+ * flow counts for, precomputed for the only flow facts they depend on: `lists[2 * dstPublic + wellKnown]`.
+ */
+interface PortOnlySplit {
+  /** Whether any entry is a wide range (else the port being well-known changes nothing). */
+  wide: boolean;
+  lists: Array<{ portOnly: readonly CompiledRequirement[]; conditional: readonly CompiledRequirement[] }>;
+}
+
 /** The classification of one flow; arrays are reused between calls. */
 export class Classification {
   confirmed: CompiledRequirement[] = [];
@@ -111,7 +123,8 @@ export class Classification {
   probSrc: boolean[] = [];
   /** Hostname requirements whose source matched and whose destination is in no role (decided later). */
   hostCandidates: CompiledRequirement[] = [];
-  portOnly: CompiledRequirement[] = [];
+  /** Port-only mode: a list of the index (not to be changed), replaced per flow. */
+  portOnly: readonly CompiledRequirement[] = NO_ENTRIES;
   s4 = -1;
   d4 = -1;
   srcPublic = false;
@@ -122,14 +135,13 @@ export class Classification {
     if (this.conditional.length !== 0) this.conditional.length = 0;
     if (this.probable.length !== 0) { this.probable.length = 0; this.probSrc.length = 0; }
     if (this.hostCandidates.length !== 0) this.hostCandidates.length = 0;
-    if (this.portOnly.length !== 0) this.portOnly.length = 0;
+    this.portOnly = NO_ENTRIES;
   }
   get empty(): boolean {
     return this.confirmed.length + this.conditional.length + this.probable.length + this.hostCandidates.length + this.portOnly.length === 0;
   }
 }
 
-const NO_ENTRIES: readonly CompiledRequirement[] = [];
 const NO_KEYS: readonly number[] = Object.freeze([]);
 
 const V6_DOC_LO = 0x20010db8n << 96n;
@@ -267,6 +279,10 @@ export class RequirementIndex {
   private sidePublic = false;
   private sideV4 = -1;
   private readonly h6 = new Uint16Array(8);
+  /** Port-only splits per port index and candidate list (see PortOnlySplit). */
+  private readonly splits = new Map<PortIndex<CompiledRequirement>, Map<readonly CompiledRequirement[], PortOnlySplit>>();
+  private lastSplitIdx: PortIndex<CompiledRequirement> | null = null;
+  private lastSplits: Map<readonly CompiledRequirement[], PortOnlySplit> | undefined = undefined;
 
   constructor(rulesets: Ruleset[], inventory: Inventory | null, opts: CompileOptions = {}) {
     this.portOnly = inventory === null;
@@ -431,13 +447,10 @@ export class RequirementIndex {
 
     if (this.portOnly) {
       if (srcPublic) return false;
-      for (let i = 0; i < n1 + n2; i++) {
-        const e = i < n1 ? byPort[i]! : idx.anyPort[i - n1]!;
-        if (e.localOnly) continue;
-        if (e.outward ? !dstPublic : dstPublic) continue;
-        if (e.wide && (wk < 0 ? (wk = port !== null && isWellKnownPort(port) ? 1 : 0) : wk) === 1) continue;
-        if (e.active) c.portOnly.push(e); else c.conditional.push(e);
-      }
+      const sp = this.splitOf(idx, byPort);
+      const v = sp.lists[(dstPublic ? 2 : 0) + (sp.wide && port !== null && isWellKnownPort(port) ? 1 : 0)]!;
+      c.portOnly = v.portOnly;
+      for (let i = 0; i < v.conditional.length; i++) c.conditional.push(v.conditional[i]!);
       return !c.empty;
     }
 
@@ -470,6 +483,31 @@ export class RequirementIndex {
       if (c.probable.length) filterDeps(c.probable, c.conditional, c.probSrc);
     }
     return !c.empty;
+  }
+
+  /** The port-only split of a port's candidates (made on first use: at most one per port segment). */
+  private splitOf(idx: PortIndex<CompiledRequirement>, byPort: readonly CompiledRequirement[]): PortOnlySplit {
+    let m = idx === this.lastSplitIdx ? this.lastSplits : this.splits.get(idx);
+    if (m === undefined) { m = new Map(); this.splits.set(idx, m); }
+    this.lastSplitIdx = idx; this.lastSplits = m;
+    let sp = m.get(byPort);
+    if (sp !== undefined) return sp;
+    const all = [...byPort, ...idx.anyPort];
+    sp = { wide: all.some((e) => e.wide), lists: [] };
+    for (let v = 0; v < 4; v++) {
+      const dstPublic = v >= 2, wellKnown = (v & 1) === 1;
+      const portOnly: CompiledRequirement[] = [], conditional: CompiledRequirement[] = [];
+      for (const e of all) {
+        if (e.localOnly) continue;
+        if (e.outward ? !dstPublic : dstPublic) continue;
+        if (e.wide && wellKnown) continue;
+        if (e.active) portOnly.push(e); else conditional.push(e);
+      }
+      sp.lists.push({ portOnly, conditional });
+    }
+    if (m.size >= 65536) m.clear(); // (bounded even if a port index handed out a new array per lookup)
+    m.set(byPort, sp);
+    return sp;
   }
 
   /** One endpoint's role keys, publicness and IPv4 integer into `side*`; false when the text is no address. */
