@@ -441,8 +441,6 @@ export class RequirementIndex {
     if (!this.portOnly && srcKeys.length === 0 && dstKeys.length === 0 && !this.anyFromOutside) return false;
     c.s4 = s4; c.d4 = d4; c.srcPublic = srcPublic; c.dstPublic = dstPublic;
     const port = f.dst_port;
-    // (looked up only when a wide requirement asks: -1 not yet known, 0 no, 1 yes)
-    let wk = -1;
     const n1 = byPort.length, n2 = idx.anyPort.length;
 
     if (this.portOnly) {
@@ -454,6 +452,7 @@ export class RequirementIndex {
       return !c.empty;
     }
 
+    const wellKnown = port !== null && isWellKnownPort(port);
     for (let i = 0; i < n1 + n2; i++) {
       const e = i < n1 ? byPort[i]! : idx.anyPort[i - n1]!;
       if (e.localOnly) continue;
@@ -462,7 +461,7 @@ export class RequirementIndex {
       if (e.hosts !== null) dstTo = e.resolved!.has(f.dst_ip) || (e.toKey >= 0 && dstKeys.includes(e.toKey));
       else dstTo = e.toKey >= 0 ? dstKeys.includes(e.toKey) : e.toKey === ROLE_INTERNET ? dstPublic : e.toKey === ROLE_ANY;
       if (!e.active) {
-        if (srcFrom && dstTo && !(e.wide && (wk < 0 ? (wk = port !== null && isWellKnownPort(port) ? 1 : 0) : wk) === 1)) c.conditional.push(e);
+        if (srcFrom && dstTo && !(e.wide && wellKnown)) c.conditional.push(e);
         continue;
       }
       if (srcFrom && dstTo) { c.confirmed.push(e); continue; }
@@ -470,7 +469,7 @@ export class RequirementIndex {
         if (srcFrom && dstKeys.length === 0) c.hostCandidates.push(e);
         continue;
       }
-      if (e.wide && (wk < 0 ? (wk = port !== null && isWellKnownPort(port) ? 1 : 0) : wk) === 1) continue;
+      if (e.wide && wellKnown) continue;
       // probable: the other endpoint is outside the inventory and stands in for an inventory role
       if (srcFrom && dstKeys.length === 0 && !dstPublic && e.toKey !== ROLE_INTERNET && e.toKey !== ROLE_ANY && e.fromKey >= 0) { c.probable.push(e); c.probSrc.push(true); }
       else if (dstTo && srcKeys.length === 0 && !srcPublic && e.toKey >= 0 && e.fromKey !== ROLE_INTERNET && e.fromKey !== ROLE_ANY) { c.probable.push(e); c.probSrc.push(false); }
