@@ -83,9 +83,9 @@ export const panos: ParserModule = {
   detect,
   forced,
   create(det: Detection, opts: ParseOptions, sink: ParseSink): RecordParser {
-    sink = guardSink(sink);
-    if (det.format === 'panos-json') return new JsonParser(opts, sink);
-    if (det.format === 'panos-csv') return new WebCsvParser(opts, sink);
-    return new SyslogParser(det, opts, sink);
+    const gated = guardSink(sink);
+    if (det.format === 'panos-json') return new JsonParser(opts, gated);
+    if (det.format === 'panos-csv') return new WebCsvParser(opts, gated);
+    return new SyslogParser(det, opts, gated, sink); // its flows are valid by construction (emitPanRecord)
   },
 };
