@@ -15,16 +15,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { FwauditError, StoreError } from '../model/errors.js';
+import { BugError, FwauditError, StoreError } from '../model/errors.js';
 import type { Flow } from '../model/flow.js';
 import type { Ruleset } from '../model/ruleset.js';
 import type { Inventory } from '../inventory/load.js';
 import { loadContext } from './context.js';
 import { Matcher, type MatchResult } from '../matcher/matcher.js';
 import { expandInputsDetailed } from '../pipeline/inputs.js';
+import { BATCH_TEXT, FlowBatchView } from '../pipeline/flow-batch.js';
 import { emptySummary, readFlows, type InputSummary, type Progress, type ReadOptions } from '../pipeline/run.js';
-import { flowFilter, Store, type InputIdentity, type Keep } from '../store/store.js';
-import { candidateFingerprints, decide, fileFacts, FINGERPRINT_BYTES, readHead, type Decision } from '../store/checkpoints.js';
+import { localSide } from '../store/flow-table.js';
+import { flowFilter, keepRule, Store, type InputIdentity, type Keep } from '../store/store.js';
+import { anewWhole, candidateFingerprints, decide, fileFacts, FINGERPRINT_BYTES, readHead, type ContentScan, type Decision } from '../store/checkpoints.js';
 import { VERSION } from '../version.js';
 
 export interface IngestContext {
@@ -66,11 +68,8 @@ export interface IngestResult {
 /** The device that logged a flow: its device, else for host firewall logs the local address. */
 export function logDevice(f: Flow): string | null {
   if (f.device) return f.device;
-  if (f.format.startsWith('winfw') || f.format.startsWith('wfp')) {
-    if (f.direction === 'inbound') return f.dst_ip;
-    if (f.direction === 'outbound') return f.src_ip;
-  }
-  return null;
+  const side = localSide(f.format, f.direction);
+  return side === 'dst' ? f.dst_ip : side === 'src' ? f.src_ip : null;
 }
 
 /** A store write or read: DuckDB's own errors (I/O, full disk) become StoreErrors (exit 2). */
@@ -107,7 +106,13 @@ async function spoolStdin(stdin: NodeJS.ReadableStream): Promise<{ path: string;
   return { path, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-async function decideFor(store: Store, path: string, now: number): Promise<{ decision: Decision; facts: Awaited<ReturnType<typeof fileFacts>>; head: Buffer } | null> {
+interface Decided {
+  decision: Decision; facts: Awaited<ReturnType<typeof fileFacts>>; head: Buffer;
+  /** A plain file read anew to its end: its scan (anewWhole), to run beside the read; `decision.scan` is then a placeholder. */
+  later: (() => Promise<ContentScan>) | null;
+}
+
+async function decideFor(store: Store, path: string, now: number, early: boolean): Promise<Decided | null> {
   let facts;
   try { facts = await fileFacts(path); } catch { return null; /* the reader reports why */ }
   let head: Buffer;
@@ -115,7 +120,9 @@ async function decideFor(store: Store, path: string, now: number): Promise<{ dec
   const fps = candidateFingerprints(head, facts.container, await storeStep(store, () => store.shortCheckpointLengths(FINGERPRINT_BYTES)));
   const candidates = await storeStep(store, () => store.checkpointsFor(fps));
   try {
-    return { decision: await decide(path, facts, head, candidates, now), facts, head };
+    const whole = early ? await anewWhole(path, facts, head, candidates, now) : null;
+    if (whole) return { decision: { kind: 'anew', scan: { fingerprint: '', endOffset: facts.size, endLine: Infinity, prefixHash: '', contentLength: facts.size, at: new Map() } }, facts, head, later: whole.scan };
+    return { decision: await decide(path, facts, head, candidates, now), facts, head, later: null };
   } catch {
     return null;
   }
@@ -152,26 +159,40 @@ async function ingestRun(store: Store, runId: string, inputs: string[], ctx: Ing
     let cleanup: (() => Promise<void>) | null = null;
     if (file === '-') ({ path: readPath, cleanup } = await spoolStdin(ctx.stdin ?? process.stdin));
     try {
-      const d = await decideFor(store, readPath, ctx.now ?? Date.now());
+      // (a plain file new to the store and read whole may be scanned beside the pool's read: not with --jobs 1)
+      const d = await decideFor(store, readPath, ctx.now ?? Date.now(), ctx.read.jobs !== 1);
       if (d?.decision.kind === 'skip') {
         alreadyIngested.push(file);
         outcomes.push({ file, decision: 'skip', startLine: d.decision.checkpoint.end_line, endLine: d.decision.checkpoint.end_line });
         continue;
       }
-      const scan = d ? d.decision.scan : null;
+      let scan = d ? d.decision.scan : null;
       const startLine = d?.decision.kind === 'resume' ? d.decision.checkpoint.end_line : 0;
       // Archives are read whole; other inputs up to the scanned end (a line still being written waits).
-      const endLine = scan && d!.facts.container !== 'zip' ? scan.endLine : Infinity;
-      const inputId = scan ? `${scan.prefixHash.slice(0, 32)}:${startLine}-${scan.endLine}` : `unreadable:${file}#${runId}`;
+      let endLine = scan && d!.facts.container !== 'zip' ? scan.endLine : Infinity;
+      const idOf = (s: ContentScan | null) => s ? `${s.prefixHash.slice(0, 32)}:${startLine}-${s.endLine}` : `unreadable:${file}#${runId}`;
+      let inputId = idOf(scan);
       const ident: InputIdentity = { id: inputId, size: d?.facts.size ?? 0, path: file };
-      store.trackInput(ident);
+      /**
+       * A file new to the store, read whole: its scan (the checkpoint: prefix hash and line count of its `size` bytes)
+       * runs beside the read, which delivers no flow before the scan has named the input (`ready`). A scan that fails
+       * leaves the input without checkpoint, as an unreadable one (the next run reads it again).
+       */
+      const ready = d?.later ? d.later().then((s) => { scan = s; }, () => { scan = null; }).then(() => {
+        inputId = ident.id = idOf(scan);
+        if (scan) endLine = scan.endLine;
+        store.trackInput(ident);
+      }) : null;
+      if (!ready) store.trackInput(ident);
       let matched: string | null = null;
       const keep = flowFilter(ctx.keep, () => matched !== null);
+      const keepRow = keepRule(ctx.keep);
       const devices = new Map<string, { device: string; first: number | null; last: number | null; flows: number }>();
       let inRange = 0;
       const onProgress = ctx.onProgress ? (p: Progress) => ctx.onProgress!({ ...p, fileIndex: i, files: files.length }) : undefined;
-      const onFlow = (f: Flow) => {
-        if (f.line <= startLine || f.line > endLine) return;
+      let outOfRange = 0;
+      /** A flow of the range with the requirements it matched (matched here, or by a worker thread). */
+      const take = (f: Flow, m: string | null) => {
         inRange++;
         if (cleanup) f.file = '-';
         const dev = logDevice(f) ?? '(unknown device)';
@@ -182,10 +203,50 @@ async function ingestRun(store: Store, runId: string, inputs: string[], ctx: Ing
           if (c.first === null || f.ts < c.first) c.first = f.ts;
           if (c.last === null || f.ts > c.last) c.last = f.ts;
         }
-        matched = matcher.observeMatched(f);
-        if (keep(f)) store.appendFlow(f, inputId, matched);
+        matched = m;
+        if (keep(f)) store.appendFlow(f, inputId, m);
       };
-      const got = await readFlows([readPath], { ...ctx.read, onProgress }, onFlow);
+      const onFlow = (f: Flow) => {
+        if (f.line <= startLine || f.line > endLine) return;
+        take(f, matcher.observeMatched(f));
+      };
+      // Both cores: a plain file read whole from its start, to the end its checkpoint scan saw, is parsed and matched
+      // in the worker pool (each flow comes back with its matched set, in input order; their matcher states are
+      // merged into `matcher`), this thread stores. Anything else (a resumed log, a held last line, gzip, archives,
+      // small files, --jobs 1) is read and matched here, flow by flow.
+      const whole = d !== null && d.decision.kind === 'anew' && scan !== null && d.facts.container === 'plain' && scan.endOffset === d.facts.size;
+      const match: ReadOptions['match'] = whole ? {
+        wire: { rulesets: ctx.rulesets, inventory: ctx.inventory, ...(ctx.read.tz ? { tz: ctx.read.tz } : {}) }, into: matcher,
+        flows: {
+          size: d.facts.size,
+          onBatch: (b, lineOffset, from) => {
+            const v = new FlowBatchView(b);
+            const file = cleanup ? '-' : null;
+            for (let r = from; r < v.n; r++) {
+              const line = v.line(r) + lineOffset;
+              if (line <= startLine || line > endLine) { outOfRange++; continue; }
+              inRange++;
+              // as logDevice(f) and take(f): the log time span per device, the keep rule
+              const device = v.text(r, BATCH_TEXT.device);
+              const side = device ? null : localSide(v.text(r, BATCH_TEXT.format)!, v.text(r, BATCH_TEXT.direction));
+              const dev = (device ? device : side === 'dst' ? v.dstIp(r) : side === 'src' ? v.srcIp(r) : null) ?? '(unknown device)';
+              let c = devices.get(dev);
+              if (!c) devices.set(dev, (c = { device: dev, first: null, last: null, flows: 0 }));
+              c.flows++;
+              const ts = v.ts(r);
+              if (ts !== null && Number.isFinite(ts)) {
+                if (c.first === null || ts < c.first) c.first = ts;
+                if (c.last === null || ts > c.last) c.last = ts;
+              }
+              if (keepRow(v.text(r, BATCH_TEXT.action)!, v.textId(r, BATCH_TEXT.matched) >= 0)) store.appendBatchRow(v, r, line, inputId, file);
+            }
+          },
+        },
+      } : undefined;
+      const got = await readFlows([readPath], { ...ctx.read, onProgress, ...(match ? { match } : {}), ...(ready ? { ready } : {}) }, onFlow);
+      if (ready) await ready; // (settled before the first flow, or the read delivered none)
+      // (cannot happen: the pool reads exactly the bytes the scan counted; the worker matched these flows)
+      if (outOfRange > 0) throw new BugError(`${outOfRange} flow(s) beyond the checkpoint scan's ${endLine} lines were matched: ${file}`);
       store.throwIfFailed();
       if (cleanup) {
         for (const s of got) {
@@ -206,10 +267,11 @@ async function ingestRun(store: Store, runId: string, inputs: string[], ctx: Ing
       const recordAs = unreadable ? { ...ident, id: `${inputId}#error-${runId}` } : ident;
       await storeStep(store, () => store.addInput(partSummary, recordAs, runId, { start: startLine, end: scan ? scan.endLine : 0 }));
       await storeStep(store, () => store.addDeviceCoverage(runId, recordAs.id, [...devices.values()]));
-      if (scan && !unreadable) {
+      const sc: ContentScan | null = scan;
+      if (sc && !unreadable) {
         await storeStep(store, () => store.addCheckpoint(runId, {
-          input_id: recordAs.id, path: file, fingerprint: scan.fingerprint, start_line: startLine, end_offset: scan.endOffset,
-          end_line: scan.endLine, prefix_hash: scan.prefixHash, size: d!.facts.size, compressed: d!.facts.container !== 'plain',
+          input_id: recordAs.id, path: file, fingerprint: sc.fingerprint, start_line: startLine, end_offset: sc.endOffset,
+          end_line: sc.endLine, prefix_hash: sc.prefixHash, size: d!.facts.size, compressed: d!.facts.container !== 'plain',
           dev: d!.facts.dev, ino: d!.facts.ino, mtime_ms: d!.facts.mtimeMs,
         }));
       }

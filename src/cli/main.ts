@@ -42,7 +42,7 @@ Exit codes:
 Environment:
   FWAUDIT_DUCKDB_MEMORY  DuckDB memory limit of the store (default 128MB writing, 256MB reading; e.g. 4GB)
   FWAUDIT_JOBS           threads for large inputs when --jobs is not given (default: one per core for
-                         analyze and parse, 1 otherwise)
+                         analyze, parse and ingest, 1 otherwise)
   FWAUDIT_MAX_RECORD     largest JSON record / XML event in bytes (default 16 MiB)
   FWAUDIT_FIFO_WAIT_MS   how long a FIFO without a writer is waited for (default 30000)
   NO_COLOR               no colour when set (same as --color never)

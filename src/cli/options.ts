@@ -16,7 +16,7 @@ export function addReadOptions(cmd: Command): Command {
     .addOption(new Option('--action-map <PREFIX=allow|deny...>', 'verdict for an iptables log prefix; repeatable').argParser(collectActionMap))
     .option('--follow-symlinks', 'follow symbolic links when walking directories')
     .option('--no-time-window', 'accept timestamps later than the file\'s time + 48 h or older than the log format (still 1990-2100)')
-    .option('--jobs <n>', 'threads for large inputs (default: $FWAUDIT_JOBS, else one per core for analyze and parse, 1 = no worker threads for the other commands)')
+    .option('--jobs <n>', 'threads for large inputs (default: $FWAUDIT_JOBS, else one per core for analyze, parse and ingest, 1 = no worker threads for the other commands)')
     .option('--strict', 'treat unreadable flow lines as an error (exit 2)')
     .option('--no-progress', 'never show the progress line on stderr');
 }

@@ -73,9 +73,10 @@ export const DEFAULT_TUNING: PoolTuning = { rangeBytes: 4 << 20, matchRangeBytes
 
 /**
  * Threads by default: FWAUDIT_JOBS when set; else, when the workers do the whole job (analyze: they match;
- * parse to JSON Lines / CSV: they render), one per core; else 1. Where the main thread still takes every flow
- * (ingest, run, diagnose: flows rebuilt from batches and matched or stored here) the pool measured 0.86-0.92x
- * one thread, so it stays opt-in there (--jobs N). Small inputs stay on one thread whatever this says
+ * ingest of a plain file new to the store: they match and send each flow with its matched set, this thread only
+ * stores; parse to JSON Lines / CSV: they render), one per core; else 1. Where the main thread still takes every flow
+ * (diagnose, ingest of a resumed log: flows rebuilt from batches and matched or stored here) the pool measured
+ * 0.86-0.92x one thread, so it stays opt-in there (--jobs N). Small inputs stay on one thread whatever this says
  * (DEFAULT_TUNING.minTotalBytes: the workers' start costs more than they save).
  */
 export function defaultJobs(opts: Pick<ReadOptions, 'match' | 'encode'> = {}): number {
@@ -247,6 +248,8 @@ interface Task {
   slot: Slot | null; queue: Array<Extract<FromWorker, { type: 'batch' | 'text' }>>;
   done: Extract<FromWorker, { type: 'done-whole' | 'done-range' }> | null;
   cancelled: boolean; checked: boolean; yearOk: boolean; skipFlows: number;
+  /** Ingest (match.flows): whether the hostnames learned before this task were checked before its first flow went out. */
+  learnedChecked?: boolean;
 }
 
 interface Slot { w: Worker; task: Task | null }
@@ -283,7 +286,12 @@ export async function readFlowsPooled(
   const byId = new Map<number, Task>();
   const match = opts.match ?? null;
   const encode = match ? null : (opts.encode ?? null);
-  if (match && tuning.matchRangeBytes) tuning = { ...tuning, rangeBytes: Math.max(tuning.rangeBytes, tuning.matchRangeBytes), balance: { workers: jobs, totalBytes: total, ...tuning.balance } };
+  // ingest (match.flows): one plain file of the size its checkpoint scan read, cut into ranges (else not pooled)
+  const matchFlows = match?.flows ?? null;
+  if (matchFlows && (files.length !== 1 || sizes[0] !== matchFlows.size)) return null;
+  // (not with match.flows: a worker can run ahead of the head task only by MAX_UNACKED batches per task, so
+  // ranges stay small enough to be finished while waiting: nominal 4 MiB, ~17,000 iptables lines, 9 batches)
+  if (match && !matchFlows && tuning.matchRangeBytes) tuning = { ...tuning, rangeBytes: Math.max(tuning.rangeBytes, tuning.matchRangeBytes), balance: { workers: jobs, totalBytes: total, ...tuning.balance } };
   const makeTask = (unit: Unit, range: number, pos: number, ctx: string[] | null, year: YearState | null, skipFlows = 0, seed?: MatcherSeed): Task => {
     const p = unit.plan;
     let msg: Task['msg'];
@@ -321,6 +329,7 @@ export async function readFlowsPooled(
   }
 
   if (tasks.length < 2) return null; // one whole input: nothing to share out
+  if (matchFlows && (units[0]!.plan.kind !== 'split' || units[0]!.plan.size !== matchFlows.size)) return null;
   // `jobs` threads: when the workers match (analyze), this thread only merges their results: jobs workers;
   // else this one runs onFlow (matching, writing) beside jobs - 1 parsing workers
   const nWorkers = Math.max(1, Math.min(match || encode ? jobs : jobs - 1, tasks.length));
@@ -344,7 +353,7 @@ export async function readFlowsPooled(
   // below is sized on live data. Only for a heap that large: a full collection of a small heap would gain nothing.
   if (process.memoryUsage().heapUsed > GC_BEFORE_WORKERS_BYTES) collectGarbage();
   const resourceLimits = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: tuning.workerHeapMb ?? 64 + Math.ceil(process.memoryUsage().heapUsed / (1 << 20)) };
-  const workerData: PoolWorkerData = { match: match ? match.wire : null, encode: encode ? encode.wire : null };
+  const workerData: PoolWorkerData = { match: match ? { ...match.wire, ...(matchFlows ? { flows: true } : {}) } : null, encode: encode ? encode.wire : null };
   const startWorker = (slot: Slot, limited: boolean): void => {
     const w = new Worker(url, limited ? { workerData, resourceLimits } : { workerData });
     slot.w = w;
@@ -463,6 +472,7 @@ export async function readFlowsPooled(
   const delivered = new Map<number, number>(); // flows delivered per position (kept across re-runs)
   const onProgress = opts.onProgress;
   const wait = () => new Promise<void>((r) => { notify = r; });
+  let gate: Promise<void> | null = opts.ready ?? null;
   try {
     while (head < tasks.length) {
       if (fatal) throw fatal;
@@ -482,6 +492,15 @@ export async function readFlowsPooled(
         t.yearOk = yearAfter(assumed, first) === yearAfter(u.year, first);
         return t.yearOk;
       };
+      if (t.queue.length && gate) { await gate; gate = null; continue; } // (opts.ready: nothing delivered before)
+      if (t.queue.length && matchFlows && !t.learnedChecked) {
+        // ingest: a flow's matched set depends on the hostnames learned (URL logs) before it; a task matched
+        // without the ones the tasks before it learned is matched again with them before any of its flows goes out
+        // (the other seeded states, the group and inference bounds, change no flow's matched set: see mergePartial)
+        t.learnedChecked = true;
+        const seed = msg.seed ? null : match!.into.mergeNeeds(NOTHING_MATCHED);
+        if (seed) { rerun(t, delivered.get(t.pos) ?? 0, seed); continue; }
+      }
       if (t.queue.length) {
         const b = t.queue[0]!;
         if (!yearOk(b.yearFirst)) { rerun(t, delivered.get(t.pos) ?? 0); continue; }
@@ -501,7 +520,8 @@ export async function readFlowsPooled(
         }
         const from = Math.min(t.skipFlows, b.batch.n);
         t.skipFlows -= from;
-        try { readFlowBatch(b.batch, u.linesSoFar, onFlow, from); } catch (e) {
+        try { if (matchFlows) matchFlows.onBatch(b.batch, u.linesSoFar, from);
+          else readFlowBatch(b.batch, u.linesSoFar, onFlow, from); } catch (e) {
           // as the single-threaded reader: the consumer's typed errors and broken pipes as they are, else a bug
           if (e instanceof FwauditError || isBrokenPipe(e)) throw e;
           throw new BugError(`error while handling the flows of ${escapeText(u.plan.path)}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
@@ -531,7 +551,7 @@ export async function readFlowsPooled(
       };
       if (t.done.type === 'done-whole') {
         const seed = mergePartial(t.done.partial, 0);
-        if (seed) { head--; rerun(t, 0, seed); continue; }
+        if (seed) { head--; rerun(t, delivered.get(t.pos) ?? 0, seed); continue; }
         summaries.push(...t.done.summaries);
         const s = t.done.summaries[t.done.summaries.length - 1];
         if (s) onProgress?.({ file: s.file, fileIndex: u.index, files: files.length, bytes: s.bytes, totalBytes: s.bytes, lines: s.lines });
@@ -540,8 +560,10 @@ export async function readFlowsPooled(
       const r: RangeResult = t.done.result;
       if (!yearOk(r.yearFirst)) { head--; rerun(t, delivered.get(t.pos) ?? 0); continue; }
       const seed = mergePartial(t.done.partial, u.linesSoFar);
-      if (seed) { head--; rerun(t, 0, seed); continue; }
-      if (match) u.summary!.flows += r.flows;
+      // (ingest: the flows already delivered are not delivered again; a seed other than learned hostnames, checked
+      // before the first flow, bounds groups and inference only, so they carry the same matched sets)
+      if (seed) { head--; rerun(t, delivered.get(t.pos) ?? 0, seed); continue; }
+      if (match && !matchFlows) u.summary!.flows += r.flows;
       mergeRange(u, r, msg as Extract<ToWorker, { type: 'range' }>);
       if (match) onProgress?.({ file: u.plan.path, fileIndex: u.index, files: files.length, bytes: u.bytesSoFar, totalBytes: (u.plan as SplitPlan).size, lines: u.linesSoFar });
       const isLast = t.range === (u.plan as SplitPlan).cuts.length - 2;
@@ -558,6 +580,12 @@ export async function readFlowsPooled(
   }
   return summaries;
 }
+
+/** The state of a part with no flows: `mergeNeeds` of it asks for a seed only when hostnames were learned before. */
+const NOTHING_MATCHED: MatcherPartial = {
+  groups: [], pending: [], rows: [], infer: [], inferDropped: false, notApplicableDenies: [], spanFirst: null, spanLast: null,
+  omittedFlows: 0, omitted: [], omittedAll: true, omittedKeys: [], learned: [], hostOfIp: [], seeded: false,
+};
 
 function mergeRange(u: Unit, r: RangeResult, m: Extract<ToWorker, { type: 'range' }>): void {
   const s = u.summary!;

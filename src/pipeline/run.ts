@@ -68,9 +68,21 @@ export interface ReadOptions {
    * not called. Without the pool, `onFlow` gets every flow as usual.
    */
   encode?: { wire: import('./worker.js').WireEncode; write: (text: string) => void };
+  /** No flow is delivered before this settles (ingest: the input's checkpoint scan runs beside the read). */
+  ready?: Promise<void>;
   /** How the pool cuts its work (tests and the bench; default DEFAULT_TUNING of pool.ts). */
   poolTuning?: import('./pool.js').PoolTuning;
-  match?: { wire: import('./worker.js').WireMatch; into: import('../matcher/matcher.js').Matcher };
+  match?: {
+    wire: import('./worker.js').WireMatch; into: import('../matcher/matcher.js').Matcher;
+    /**
+     * Ingest: the pool also hands every flow with the requirements it matched (`Matcher.observeMatched` in the
+     * worker, the batch's `matched` column) to `onBatch` here, in input order, as the workers' columnar batches
+     * (rows `from`..n; line numbers local to the part: add `lineOffset`); used only for one plain file of exactly
+     * `size` bytes cut into ranges (src/pipeline/pool.ts), else the pool is not used and `onFlow` of readFlows gets
+     * every flow.
+     */
+    flows?: { size: number; onBatch: (b: import('./flow-batch.js').FlowBatch, lineOffset: number, from: number) => void };
+  };
 }
 
 export interface Progress { file: string; fileIndex: number; files: number; bytes: number; totalBytes: number | null; lines: number }
@@ -163,7 +175,7 @@ export async function readFlows(inputs: string[], opts: ReadOptions, onFlow: (f:
   const expanded = expandInputsDetailed(inputs, { followSymlinks: opts.followSymlinks === true });
   const files = expanded.files;
   // large inputs go to the worker pool (same flows, same order); not for resumed or growing inputs
-  // (threads: --jobs N, else FWAUDIT_JOBS, else one per core for analyze and parse: see defaultJobs in pool.ts)
+  // (threads: --jobs N, else FWAUDIT_JOBS, else one per core for analyze, parse and ingest: see defaultJobs in pool.ts)
   const envJobs = Number(process.env['FWAUDIT_JOBS']);
   const wantsPool = opts.jobs !== undefined ? opts.jobs > 1
     : Number.isInteger(envJobs) && envJobs >= 1 ? envJobs > 1
@@ -172,6 +184,7 @@ export async function readFlows(inputs: string[], opts: ReadOptions, onFlow: (f:
     const pooled = await (await import('./pool.js')).readFlowsPooled(files, opts, onFlow, opts.poolTuning);
     if (pooled) return pooled;
   }
+  if (opts.ready) await opts.ready;
   const summaries: InputSummary[] = [];
   for (let i = 0; i < files.length; i++) {
     const path = files[i]!;

@@ -32,6 +32,8 @@ export interface WireMatch {
   /** The rulesets and inventory the main thread loaded, cloned into each worker (plain data: no second load). */
   rulesets: import('../model/ruleset.js').Ruleset[]; inventory: import('../inventory/load.js').Inventory | null;
   by?: 'requirement' | 'host'; tz?: string; maxGroups?: number;
+  /** Ingest: the flows go back too, each with its matched set (`Matcher.observeMatched`), in batches. */
+  flows?: boolean;
 }
 /** Rendering in the workers (parse to JSON Lines / CSV): flows go back as output text, in input order. */
 export interface WireEncode { format: 'jsonl' | 'csv'; schema: import('../sinks/schemas.js').SchemaName }
@@ -176,7 +178,10 @@ if (port) {
         await waitForCredit(m.task);
         if (cancelled.has(m.task)) throw new Error('cancelled');
       },
-    }, matcher ? (f) => matcher.observe(f) : render ? (f) => {
+    }, matcher && wd.match?.flows ? (f) => {
+      lastLine = f.line;
+      if (w.add(f, matcher.observeMatched(f))) sendBatch(m.task, w, null, 0, lastLine);
+    } : matcher ? (f) => matcher.observe(f) : render ? (f) => {
       lastLine = f.line;
       text += render(f) + '\n';
       textFlows++;
@@ -195,6 +200,7 @@ if (port) {
     const skips = new Map<string, SkipGroup>();
     const notes: Record<string, number> = {};
     const matcher = matching ? (await matching)(m.seed) : null;
+    const matchFlows = wd.match?.flows === true;
     const w = writer = new FlowBatchWriter();
     let mute = false;
     let lastLine = 0;
@@ -211,8 +217,10 @@ if (port) {
         flows++;
         lastLine = f.line;
         try {
-          if (matcher) matcher.observe(f);
-          else if (render) {
+          if (matcher) {
+            if (!matchFlows) matcher.observe(f);
+            else if (w.add(f, matcher.observeMatched(f))) sendBatch(m.task, w, years.first, bytes, lastLine);
+          } else if (render) {
             if (skip > 0) { skip--; return; }
             f.line += lineBase;
             text += render(f) + '\n';

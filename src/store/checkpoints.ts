@@ -64,8 +64,10 @@ export async function fileFacts(path: string): Promise<FileFacts> {
   return { size: Number(st.size), dev: String(st.dev), ino: String(st.ino), mtimeMs: Number(st.mtimeMs), container };
 }
 
-function contentStream(path: string, container: Container): AsyncIterable<Buffer> {
-  const raw = createReadStream(path, { highWaterMark: 1 << 20 });
+function contentStream(path: string, container: Container, limit?: number): AsyncIterable<Buffer> {
+  // (`limit`: the first `limit` bytes of a plain file only)
+  if (limit !== undefined && limit <= 0) return (async function* () { /* nothing */ })();
+  const raw = createReadStream(path, { highWaterMark: 1 << 20, ...(limit !== undefined && container === 'plain' ? { end: limit - 1 } : {}) });
   if (container !== 'gzip') return raw;
   const gz = createGunzip({ chunkSize: 256 * 1024 });
   raw.on('error', (e) => gz.destroy(e));
@@ -107,7 +109,7 @@ export function candidateFingerprints(head: Buffer, container: Container, shortL
  * One pass over the content: prefix hashes at the probed offsets, the end of the last complete line, the line
  * count there and the hash of everything before it. `holdPartial` holds back a last line without a newline.
  */
-export async function scanContent(path: string, container: Container, probes: number[], holdPartial: boolean): Promise<ContentScan> {
+export async function scanContent(path: string, container: Container, probes: number[], holdPartial: boolean, limit?: number): Promise<ContentScan> {
   const fingerprint = '';
   const hash = createHash('sha256');
   const wanted = [...new Set(probes)].filter((p) => p > 0).sort((a, b) => a - b);
@@ -116,7 +118,7 @@ export async function scanContent(path: string, container: Container, probes: nu
   let hashAtLastNl: Hash | null = null;
   let pending = 0;
   const countLines = container !== 'zip';
-  for await (const chunk of contentStream(path, container)) {
+  for await (const chunk of contentStream(path, container, limit)) {
     let from = 0;
     while (from < chunk.length) {
       // Stop at the next probe inside this chunk to snapshot the hash there (probes are > pos here).
@@ -152,6 +154,28 @@ export async function scanContent(path: string, container: Container, probes: nu
     return { fingerprint, endOffset, endLine: endOffset === 0 ? 0 : linesAtLastNl, prefixHash, contentLength, at };
   }
   return { fingerprint, endOffset: contentLength, endLine: lines + (partialTail ? 1 : 0), prefixHash: hash.digest('hex'), contentLength, at };
+}
+
+/**
+ * A plain file that no checkpoint's fingerprint matches is read anew, whatever its content: when its `facts.size`
+ * bytes are all to be read (it ends with a newline, or it has settled), the read may start before its scan, which
+ * gives the checkpoint (prefix hash, line count) of exactly those bytes. Null when the scan must come first.
+ */
+export async function anewWhole(path: string, facts: FileFacts, head: Buffer, candidates: CheckpointRow[], now = Date.now(), settleMs = DEFAULT_SETTLE_MS): Promise<{ scan: () => Promise<ContentScan> } | null> {
+  if (facts.container !== 'plain' || candidates.length > 0 || facts.size <= 0) return null;
+  const holdPartial = now - facts.mtimeMs < settleMs;
+  if (holdPartial) {
+    const last = Buffer.alloc(1);
+    const fh = await fsp.open(path, 'r');
+    try { if ((await fh.read(last, 0, 1, facts.size - 1)).bytesRead !== 1 || last[0] !== 10) return null; } finally { await fh.close(); }
+  }
+  return {
+    scan: async () => {
+      const scan = await scanContent(path, 'plain', [], holdPartial, facts.size);
+      scan.fingerprint = fingerprintFor(head, scan.endOffset, 'plain');
+      return scan;
+    },
+  };
 }
 
 /**

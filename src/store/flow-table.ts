@@ -17,6 +17,7 @@ import {
 } from '@duckdb/node-api';
 import type { Flow } from '../model/flow.js';
 import { ipv4SliceToInt } from '../model/ip.js';
+import { BATCH_TEXT as B, type FlowBatchView } from '../pipeline/flow-batch.js';
 
 import { ACTION_TEXT, DIRECTION_TEXT } from './codes.js';
 
@@ -211,6 +212,83 @@ export class FlowChunkWriter {
     if (++this.rows === ROWS) this.flush();
   }
 
+  /** The batch whose string ids `keyOf` caches, and the caches (0: not looked up yet; keys start at 1). */
+  private view: FlowBatchView | null = null;
+  private keyOf = new Uint32Array(256);
+  private matchedOf = new Uint32Array(256);
+
+  /**
+   * Row `br` of a worker's batch, exactly as `add` of the Flow readFlowBatch makes of it (with `line`, and `file` for
+   * the batch's file when not null): the same checks, the same keys; no Flow object, and each text of the batch looked
+   * up in the dictionary once.
+   */
+  addFromBatch(v: FlowBatchView, br: number, line: number, inputId: string | null, runId: string | null, file: string | null): void {
+    if (v !== this.view) {
+      this.view = v;
+      const k = v.strings.length;
+      if (this.keyOf.length < k) { this.keyOf = new Uint32Array(k * 2); this.matchedOf = new Uint32Array(k * 2); }
+      else { this.keyOf.fill(0, 0, k); this.matchedOf.fill(0, 0, k); }
+    }
+    const r = this.rows;
+    const c = this.cols;
+    const byte = r >> 3, bit = 1 << (r & 7);
+    const ts = v.ts(br);
+    i64(c[0]!, r, byte, bit, ts === null ? null : ts * 1000);
+    const action = v.text(br, B.action);
+    u8(c[1]!, r, byte, bit, action === 'deny' ? 1 : action === 'allow' ? 2 : 0);
+    const direction = v.text(br, B.direction);
+    u8(c[2]!, r, byte, bit, direction === 'inbound' ? 1 : direction === 'outbound' ? 2 : direction === 'forward' ? 3 : null);
+    this.batchKey(c[3]!, r, byte, bit, v.textId(br, B.transport));
+    const s4 = v.src4(br);
+    if (s4 >= 0) { (c[4]!.data as Uint32Array)[r] = s4; c[4]!.valid[byte]! |= bit; str(c[5]!, r, byte, bit, null); }
+    else ip(c[4]!, c[5]!, r, byte, bit, v.text(br, B.src_ip));
+    i32(c[6]!, r, byte, bit, v.srcPort(br));
+    const d4 = v.dst4(br);
+    if (d4 >= 0) { (c[7]!.data as Uint32Array)[r] = d4; c[7]!.valid[byte]! |= bit; str(c[8]!, r, byte, bit, null); }
+    else ip(c[7]!, c[8]!, r, byte, bit, v.text(br, B.dst_ip));
+    i32(c[9]!, r, byte, bit, v.dstPort(br));
+    this.batchKey(c[10]!, r, byte, bit, v.textId(br, B.raw_action));
+    const dev = v.textId(br, B.device);
+    this.batchKey(c[11]!, r, byte, bit, dev);
+    this.batchKey(c[12]!, r, byte, bit, v.textId(br, B.rule));
+    this.batchKey(c[13]!, r, byte, bit, v.textId(br, B.app));
+    this.batchKey(c[14]!, r, byte, bit, v.textId(br, B.end_reason));
+    i64(c[15]!, r, byte, bit, v.bytes(br));
+    i64(c[16]!, r, byte, bit, v.packets(br));
+    str(c[17]!, r, byte, bit, v.text(br, B.host));
+    str(c[18]!, r, byte, bit, v.text(br, B.url));
+    const format = v.textId(br, B.format);
+    this.batchKey(c[19]!, r, byte, bit, format);
+    if (file !== null) this.text(c[20]!, r, byte, bit, file);
+    else this.batchKey(c[20]!, r, byte, bit, v.textId(br, B.file));
+    i64(c[21]!, r, byte, bit, line);
+    this.text(c[22]!, r, byte, bit, inputId);
+    this.text(c[23]!, r, byte, bit, runId);
+    const m = c[24]!, mid = v.textId(br, B.matched);
+    if (mid < 0) m.valid[byte]! &= ~bit;
+    else {
+      let k = this.matchedOf[mid]!;
+      if (k === 0) k = this.matchedOf[mid] = this.dict.matchedKey(v.strings[mid]!);
+      (m.data as Uint32Array)[r] = k; m.valid[byte]! |= bit;
+    }
+    // logDevice: the device, else for host firewall logs (winfw, wfp) the local address
+    if (dev >= 0) this.batchKey(c[25]!, r, byte, bit, dev);
+    else {
+      const side = localSide(v.strings[format]!, direction);
+      this.text(c[25]!, r, byte, bit, side === 'dst' ? v.dstIp(br) : side === 'src' ? v.srcIp(br) : null);
+    }
+    if (++this.rows === ROWS) this.flush();
+  }
+
+  /** A dictionary column from a string id of the current batch (-1: null). */
+  private batchKey(col: Col, r: number, byte: number, bit: number, id: number): void {
+    if (id < 0) { col.valid[byte]! &= ~bit; return; }
+    let k = this.keyOf[id]!;
+    if (k === 0) k = this.keyOf[id] = this.dict.key(this.view!.strings[id]!);
+    (col.data as Uint32Array)[r] = k;
+    col.valid[byte]! |= bit;
+  }
+
   /** Dictionary columns: the key of the text; the previous row's text and key per column are kept (runs of equal values). */
   private text(col: Col, r: number, byte: number, bit: number, v: string | null | undefined): void {
     if (v === null || v === undefined) { col.valid[byte]! &= ~bit; return; }
@@ -284,11 +362,15 @@ function ip(v4: Col, text: Col, r: number, byte: number, bit: number, v: string 
   else { v4.valid[byte]! &= ~bit; str(text, r, byte, bit, v); }
 }
 
+/** Which address of a host firewall log's flow (winfw, wfp) is the logging host's own: the destination inbound, the source outbound. */
+export function localSide(format: string, direction: string | null): 'src' | 'dst' | null {
+  if (!(format.startsWith('winfw') || format.startsWith('wfp'))) return null;
+  return direction === 'inbound' ? 'dst' : direction === 'outbound' ? 'src' : null;
+}
+
 /** The device that logged a flow: its device, else for host firewall logs (winfw, wfp) the local address. */
 export function logDevice(f: Flow): string | null {
   if (f.device !== null) return f.device;
-  if (f.format.startsWith('winfw') || f.format.startsWith('wfp')) {
-    return f.direction === 'inbound' ? f.dst_ip : f.direction === 'outbound' ? f.src_ip : null;
-  }
-  return null;
+  const side = localSide(f.format, f.direction);
+  return side === 'dst' ? f.dst_ip : side === 'src' ? f.src_ip : null;
 }

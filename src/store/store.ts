@@ -17,6 +17,7 @@ import type { Finding, MatrixRow } from '../model/finding.js';
 import type { InputIdentity } from './identity.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { BLOCKED_GROUPS_MERGE, FLOW_ROW_COLUMNS, FlowChunkWriter, TextDictionary } from './flow-table.js';
+import type { FlowBatchView } from '../pipeline/flow-batch.js';
 
 export { SCHEMA_VERSION } from './schema.js';
 export type { InputIdentity } from './identity.js';
@@ -116,6 +117,16 @@ export function flowFilter(keep?: Keep, isMatched?: (f: Flow) => boolean): (f: F
     case 'denied': return (f) => f.action === 'deny';
     case 'matched': return (f) => matched(f);
     default: return (f) => f.action === 'deny' || matched(f);
+  }
+}
+
+/** The same rule as flowFilter on a flow's action and whether it matched a requirement (a row of a worker's batch). */
+export function keepRule(keep?: Keep): (action: string, matched: boolean) => boolean {
+  switch (keep) {
+    case 'all': return () => true;
+    case 'denied': return (action) => action === 'deny';
+    case 'matched': return (_action, matched) => matched;
+    default: return (action, matched) => action === 'deny' || matched;
   }
 }
 
@@ -329,6 +340,22 @@ export class Store {
     if (!w) throw new StoreError('flow appender not ready (call beginRun first)', this.path);
     w.add(f, inputId === undefined ? (this.fileInputs.get(f.file) ?? null) : inputId, this.currentRun, matched ?? null);
     if (++this.buffered >= FLUSH_ROWS) this.writeChunk();
+  }
+
+  /**
+   * Appends row `r` of a worker's batch as appendFlow would append the Flow readFlowBatch makes of it, with its
+   * line number `line` (in the whole input), its matched set from the batch, and `file` instead of the batch's when given.
+   */
+  appendBatchRow(v: FlowBatchView, r: number, line: number, inputId: string | null, file: string | null): void {
+    if (this.failure) return;
+    try {
+      const w = this.writer;
+      if (!w) throw new StoreError('flow appender not ready (call beginRun first)', this.path);
+      w.addFromBatch(v, r, line, inputId, this.currentRun, file);
+      if (++this.buffered >= FLUSH_ROWS) this.writeChunk();
+    } catch (e) {
+      this.failure = e instanceof StoreError ? e : new StoreError(`cannot write flows: ${(e as Error).message}`, this.path);
+    }
   }
 
   appendFlows(flows: Iterable<Flow>, inputId?: string | null, matched?: (f: Flow) => string | null): void {
