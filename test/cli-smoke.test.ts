@@ -28,6 +28,13 @@ describe('the CLI as a process', () => {
     expect(r.stdout.trim()).toMatch(/^status=(0|141)$/);
   });
 
+  it.skipIf(missingPath('/dev/full'))('parse > /dev/full: an output error (exit 2) said in one line, no stack', () => {
+    const script = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} parse fixtures/demo/logs --tz UTC --year 2026 -q > /dev/full; echo "status=$?"`;
+    const r = spawnSync('bash', ['-c', script], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.stdout.trim()).toBe('status=2');
+    expect(r.stderr.trim()).toBe('fwaudit: cannot write to standard output: ENOSPC');
+  });
+
   it.skipIf(missingPath('/proc/self/maps'))('loads only what the command uses: no DuckDB for analyze (reading + matching) or --version', () => {
     const d = mkdtempSync(join(tmpdir(), 'fwaudit-lazy-'));
     // At exit, the process's own memory map says whether DuckDB's native library was ever loaded.

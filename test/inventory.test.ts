@@ -189,6 +189,29 @@ describe('long address lists (issue 14: enterprise inventories)', () => {
     expect(configError(() => parseInventory(big(null, '      nonsense: [10.1.1.1]'), 'big.yaml', rs)).toString()).toMatch(/^big\.yaml:46: deployments\[0\]\.roles\.nonsense: unknown role/);
   });
 
+  it('leaves an entry continued on a more indented line to YAML (its text and line as YAML reads them)', () => {
+    const rs = loadBuiltinRulesets();
+    const text = big(null, '          - 10.41.0.1\n      target: [10.50.0.0/24]');
+    // YAML folds the last item and the more indented line into one plain scalar, on the last item's line (45)
+    expect(configError(() => parseInventory(text, 'big.yaml', rs)).toString()).toMatch(/^big\.yaml:45: deployments\[0\]\.roles\.node-agent: "10\.40\.39\.0\/24 - 10\.41\.0\.1" has a bad prefix length/);
+  });
+
+  it('reads block lists as the same lists in flow style (CRLF, no final newline, unsorted, adjacent and repeated entries)', () => {
+    const rs = loadBuiltinRulesets();
+    const entries = Array.from({ length: 300 }, (_, i) => (i % 5 === 0 ? `10.9.${(i * 37) % 256}.0/24` : i % 5 === 1 ? `10.8.${i % 256}.1-10.8.${i % 256}.7` : `10.7.${(i * 11) % 256}.${i % 256}`));
+    const head = ['deployments:', '  - product: groundlabs-er', '    roles:', '      master: [10.10.0.11]'];
+    const flow = [...head, `      node-agent: [${entries.join(', ')}]`, `      target: [${entries.slice(0, 40).reverse().join(', ')}]`].join('\n');
+    const block = [...head, '      node-agent:', ...entries.map((e) => `        - ${e}`), '      target:', ...entries.slice(0, 40).reverse().map((e) => `        - ${e}  `)].join('\r\n');
+    const a = parseInventory(flow, 'flow.yaml', rs).deployments[0]!.roles, b = parseInventory(block, 'block.yaml', rs).deployments[0]!.roles;
+    expect([...b.keys()]).toEqual(['master', 'node-agent', 'target']);
+    for (const role of a.keys()) expect(b.get(role), role).toEqual(a.get(role));
+    expect(b.get('node-agent')!.text).toHaveLength(300);
+    expect(b.get('node-agent')!.v4.length).toBeGreaterThan(50);
+    // merged: sorted, disjoint, not touching
+    const v4 = b.get('node-agent')!.v4;
+    for (let i = 1; i < v4.length; i++) expect(v4[i]![0]).toBeGreaterThan(v4[i - 1]![1] + 1);
+  });
+
   it('parses entries to integers directly, falling back to the validating parser for anything doubtful', () => {
     expect(parseV4Fast('10.1.2.3')).toEqual([167838211, 167838211]);
     expect(parseV4Fast('10.1.2.0/24')).toEqual([167838208, 167838463]);

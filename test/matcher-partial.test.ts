@@ -13,6 +13,7 @@ import type { Flow } from '../src/model/flow.js';
 import { readFlows } from '../src/pipeline/run.js';
 import { Matcher, reusableIndex, type MatcherOptions } from '../src/matcher/matcher.js';
 import { loadContext } from '../src/app/context.js';
+import { packGroups, packPartial, unpackGroups, type GroupState } from '../src/matcher/partial.js';
 import { ROOT } from './helpers/cli.js';
 
 const INVENTORY = join(ROOT, 'fixtures/demo/inventory.yaml');
@@ -46,7 +47,8 @@ async function inParts(flows: Flow[], parts: number, inventory: string | undefin
     let partial = run();
     const seed = into.mergeNeeds(partial);
     if (seed) { seeds++; partial = run(seed); expect(into.mergeNeeds(partial)).toBeNull(); }
-    into.merge(partial, offset);
+    // every other part as a worker thread sends it: groups packed, then cloned
+    into.merge(p % 2 ? structuredClone(packPartial(partial)) : partial, offset);
   }
   return { json: JSON.stringify(into.result()), seeds, one: JSON.stringify(one.result()) };
 }
@@ -105,5 +107,28 @@ describe('merged partials = one matcher', () => {
       }
     }
     expect(seeds).toBeGreaterThan(0);
+  });
+});
+
+describe('packed groups (the trip of a partial to the main thread)', () => {
+  it('unpack to the groups packed, nulls, empty lists and shared texts included', () => {
+    const groups: GroupState[] = [
+      { e: 3, conf: 'port-only', src: '10.0.0.1', dst: 'fe80::1', transport: 'tcp', port: 443, srcRole: null, dstRole: 'gfi-languard:server?', count: 7, first: 1_700_000_000_000, last: 1_700_000_100_000,
+        devices: ['fw01', 'gw-edge-1'], rules: ['[UFW BLOCK]'], formats: ['iptables'], directions: ['inbound'], evidence: [{ file: 'a.log', line: 5 }, { file: 'b.log', line: 9 }],
+        candidates: ['p/r1', 'p/r2'], ports: [443, 8443] },
+      { e: 0, conf: 'confirmed', src: 'fw01', dst: '10.0.0.1', transport: 'gre', port: null, srcRole: 'a:b', dstRole: null, count: 1, first: null, last: null,
+        devices: [], rules: [], formats: [], directions: [], evidence: [], candidates: null, ports: null },
+      { e: 12, conf: 'probable', src: '10.0.0.1', dst: '10.0.0.2', transport: 'udp', port: 0, srcRole: null, dstRole: null, count: 2, first: 0, last: 0,
+        devices: ['fw01'], rules: ['a.log'], formats: ['panos'], directions: ['outbound'], evidence: [{ file: 'a.log', line: 1 }], candidates: [], ports: [] },
+    ];
+    const packed = structuredClone(packGroups(groups));
+    expect(packed.strings.filter((x) => x === 'fw01')).toHaveLength(1);
+    expect([...unpackGroups(packed)]).toEqual(groups);
+    expect([...unpackGroups(structuredClone(packGroups([])))]).toEqual([]);
+  });
+
+  it('refuses a packed form with numbers left over', () => {
+    const packed = packGroups([]);
+    expect(() => [...unpackGroups({ ...packed, nums: Float64Array.of(1) })]).toThrow(/left over/);
   });
 });

@@ -9,7 +9,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { mkdtempSync, writeFileSync, readFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { execFileSync } from 'node:child_process';
 import { parseLogs } from '../src/app/parse.js';
 import type { PoolStats, PoolTuning } from '../src/pipeline/pool.js';
@@ -71,6 +71,23 @@ describe('parse rendered in the workers = parse on one thread', () => {
       expect(await expectSame([f], { tz: 'UTC', year: 2026 }, tiny(50 << 10, st), 2)).toBeGreaterThan(10000);
       expect(st.ranges).toBeGreaterThan(10);
     }
+  });
+
+  it('a destination that keeps chunks for its reader (a PassThrough read later) gets every byte: output buffers are reused only after stdout or a file let them go', async () => {
+    const f = join(dir, 'wfw-pass.log');
+    writeFileSync(f, execFileSync(process.execPath, [join(ROOT, '../shared/bench/gen.mjs'), 'wfw', '20000', '7'], { maxBuffer: 64 << 20 }));
+    const read: ReadOptions = { tz: 'UTC', year: 2026 };
+    const one = await output([f], { ...read, jobs: 1 }, 'jsonl', 'native');
+    const pass = new PassThrough({ highWaterMark: 64 << 20 });
+    const got: Buffer[] = [];
+    const reading = (async () => { await new Promise((r) => setTimeout(r, 50)); for await (const c of pass) got.push(c as Buffer); })();
+    await parseLogs({ inputs: [f], read: { ...read, jobs: 2, poolTuning: tiny(100 << 10) }, out: null, outFormat: 'jsonl', schema: 'native', stdout: pass });
+    pass.end();
+    await reading;
+    const text = Buffer.concat(got).toString('utf8');
+    expect(one.flows).toBeGreaterThan(10000);
+    expect(text.length).toBe(one.text.length);
+    expect(text === one.text).toBe(true);
   });
 
   it('a year roll-over across the cuts: ranges parsed again write no flow twice', async () => {

@@ -107,10 +107,14 @@ export async function parseLogs(o: ParseOptions): Promise<ParseResult> {
   try {
     // JSON Lines and CSV are rendered in the worker threads when the pool reads the inputs (same bytes)
     const w = writer;
-    const encode = format !== 'parquet' && w.writeText ? { wire: { format, schema: o.schema }, write: (t: string) => w.writeText!(t) } : undefined;
+    const encode = format !== 'parquet' && w.writeBytes ? { wire: { format, schema: o.schema }, write: (b: Buffer, done: (reuse: boolean) => void) => w.writeBytes!(b, done) } : undefined;
     summaries = await readFlows(o.inputs, { ...o.read, onProgress: o.onProgress, afterChunk: () => w.drain(), ...(encode ? { encode } : {}) }, (f) => w.write(f));
   } catch (e) {
     await writer.close().catch(() => {});
+    // the output file's write error (a full disk) while reading: an output error naming the path, as at close
+    if (path !== null && e === writer.failure?.() && (e as NodeJS.ErrnoException).code !== 'EPIPE') {
+      throw new OutputError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, path);
+    }
     throw e;
   }
   try {

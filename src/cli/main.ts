@@ -5,7 +5,7 @@
  * src/cli/commands/<name>.ts and is imported only when it runs (DuckDB loads for store commands only).
  */
 import { Command, CommanderError } from 'commander';
-import { ConfigError, EXIT, exitCodeOf, FwauditError, isBrokenPipe, StoreError } from '../model/errors.js';
+import { ConfigError, EXIT, exitCodeOf, FwauditError, isBrokenPipe, OutputError, StoreError } from '../model/errors.js';
 import { sanitizeText } from '../model/sanitize.js';
 import { processIo, type CliContext, type CliIo } from './io.js';
 
@@ -131,7 +131,13 @@ async function runAsBin(): Promise<void> {
   for (const s of [process.stdout, process.stderr]) {
     s.on('error', (e: unknown) => {
       if (isBrokenPipe(e)) process.exit(EXIT.PIPE);
-      throw e;
+      // Any other write error of a standard stream (a full disk behind `> file`, /dev/full, EIO): an output
+      // error with its exit code, said on stderr when the failing stream is stdout (not a stack trace).
+      if (s === process.stdout) {
+        const code = (e as NodeJS.ErrnoException | null)?.code ?? 'EIO';
+        try { process.stderr.write(`fwaudit: cannot write to standard output: ${sanitizeText(String(code))}\n`); } catch { /* stderr gone too */ }
+      }
+      process.exit(exitCodeOf(new OutputError('standard stream write failed')));
     });
   }
   process.exitCode = await main(process.argv, io);

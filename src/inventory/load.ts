@@ -96,52 +96,98 @@ export async function loadInventory(path: string, rulesets: Ruleset[], opts: Inv
   return parseInventory(text, path, rulesets, opts);
 }
 
-/** Parses inventory YAML text. Products must be among `rulesets` (matched by ruleset id). */
 interface Run { values: string[]; lines: number[] }
 
 const RUN_MIN = 32;
 const RUN_KEY = /^\s+[A-Za-z0-9_.-]+:\s*$/;
-const RUN_ITEM = /^(\s+)- ([0-9A-Fa-f.:/-]+)\s*$/;
+
+/** Whether the character may be part of a run item's value (an address, CIDR or range: [0-9A-Fa-f.:/-]). */
+function valueChar(c: number): boolean {
+  return (c >= 48 && c <= 58) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 46 || c === 47 || c === 45;
+}
+
+/**
+ * A run item line `<indent>- <value>` (indent: spaces, value: address characters, then only spaces, tabs or
+ * a CR): the value's [start, end), its indent as the length, or null. Anything else is left to YAML.
+ */
+function runItem(text: string, a: number, b: number): { indent: number; v0: number; v1: number } | null {
+  let i = a;
+  while (i < b && text.charCodeAt(i) === 32) i++;
+  const indent = i - a;
+  if (indent === 0 || i + 2 >= b || text.charCodeAt(i) !== 45 || text.charCodeAt(i + 1) !== 32) return null;
+  const v0 = i + 2;
+  let j = v0;
+  while (j < b && valueChar(text.charCodeAt(j))) j++;
+  if (j === v0) return null;
+  for (let k = j; k < b; k++) { const c = text.charCodeAt(k); if (c !== 32 && c !== 9 && c !== 13) return null; }
+  return { indent, v0, v1: j };
+}
+
+/** Inventory YAML with long address lists taken out (`extractRuns`). */
+interface Extracted { text: string; runs: Run[]; origLine: (line: number) => number }
 
 /**
  * Long block lists of plain addresses under a role key (`client:` then `- 10.1.2.3` lines) are taken out of
  * the YAML text before parsing and replaced by one placeholder line each: the YAML parser costs ~30 µs a
  * line, the address parser well under 1 µs. Line numbers of everything else are mapped back (`origLine`).
+ * The text is scanned in place (no string per line but the values kept), so a 100,000-entry inventory leaves
+ * little garbage.
  */
-function extractRuns(text: string): { text: string; runs: Run[]; origLine: (line: number) => number } {
-  const lines = text.split('\n');
-  const out: string[] = [];
+function extractRuns(text: string): Extracted {
+  const pieces: string[] = [];
   const runs: Run[] = [];
   const shifts: Array<[number, number]> = []; // [new line of the placeholder (1-based), lines removed]
-  for (let i = 0; i < lines.length;) {
-    const m = RUN_ITEM.exec(lines[i]!);
-    if (m && i > 0 && RUN_KEY.test(lines[i - 1]!) && m[1]!.length > lines[i - 1]!.search(/\S/)) {
-      let j = i;
-      const ind = m[1]!;
-      const values: string[] = [], nums: number[] = [];
-      for (; j < lines.length; j++) {
-        const mm = RUN_ITEM.exec(lines[j]!);
-        if (!mm || mm[1] !== ind) break;
-        values.push(mm[2]!); nums.push(j + 1);
-      }
-      if (values.length >= RUN_MIN) {
-        out.push(`${ind}- __fwaudit_run_${runs.length}__`);
-        runs.push({ values, lines: nums });
-        shifts.push([out.length, values.length - 1]);
-        i = j;
-        continue;
+  let kept = 0;        // text before this offset is in `pieces` (or replaced by a placeholder)
+  let removed = 0;     // lines removed so far
+  let prevA = -1, prevB = -1;
+  let line = 0;        // 0-based number of the line at `a`
+  for (let a = 0; a <= text.length;) {
+    let b = text.indexOf('\n', a);
+    if (b < 0) b = text.length;
+    const item = prevA >= 0 ? runItem(text, a, b) : null;
+    if (item) {
+      const key = text.slice(prevA, prevB);
+      if (RUN_KEY.test(key) && item.indent > key.search(/\S/)) {
+        const values: string[] = [], nums: number[] = [];
+        let a2 = a, b2 = b, l2 = line, lastA = a, it: ReturnType<typeof runItem> = item;
+        while (it && it.indent === item.indent) {
+          values.push(text.slice(it.v0, it.v1)); nums.push(l2 + 1);
+          l2++; lastA = a2;
+          if (b2 >= text.length) { a2 = text.length + 1; break; }
+          a2 = b2 + 1;
+          b2 = text.indexOf('\n', a2); if (b2 < 0) b2 = text.length;
+          it = runItem(text, a2, b2);
+        }
+        // a more indented line after the run may continue the last item's plain scalar: that item is YAML's
+        if (a2 <= text.length && values.length > 0) {
+          let i = a2;
+          while (i < b2 && text.charCodeAt(i) === 32) i++;
+          if (i - a2 > item.indent && i < b2 && text.charCodeAt(i) !== 13) { values.pop(); nums.pop(); a2 = lastA; l2--; }
+        }
+        if (values.length >= RUN_MIN) {
+          pieces.push(text.slice(kept, a), `${' '.repeat(item.indent)}- __fwaudit_run_${runs.length}__${a2 <= text.length ? '\n' : ''}`);
+          shifts.push([line - removed + 1, values.length - 1]);
+          removed += values.length - 1;
+          runs.push({ values, lines: nums });
+          kept = Math.min(a2, text.length);
+          prevA = -1; prevB = -1;
+          a = a2; line = l2;
+          continue;
+        }
       }
     }
-    out.push(lines[i]!);
-    i++;
+    prevA = a; prevB = b;
+    a = b + 1; line++;
   }
   if (runs.length === 0) return { text, runs, origLine: (l) => l };
+  pieces.push(text.slice(kept));
   return {
-    text: out.join('\n'), runs,
+    text: pieces.join(''), runs,
     origLine: (l) => { let o = l; for (const [at, n] of shifts) if (l > at) o += n; return o; },
   };
 }
 
+/** Parses inventory YAML text. Products must be among `rulesets` (matched by ruleset id). */
 export function parseInventory(text0: string, file: string, rulesets: Ruleset[], opts: InventoryOptions = {}): Inventory {
   const { text, runs, origLine } = extractRuns(text0);
   const { doc, lc } = parseYamlLocated(text, file, { uniqueKeys: false });
@@ -251,46 +297,37 @@ export function parseInventory(text0: string, file: string, rulesets: Ruleset[],
       const set = roles.get(role) ?? emptyAddrSet();
       const vals: Node[] = isSeq(p.value) ? (p.value.items as Node[]) : p.value && isScalar(p.value) && p.value.value !== null ? [p.value] : [];
       if (vals.length === 0) fail(`role "${role}" lists no addresses`, p.value ?? p.key, `${where}.roles.${role}`);
-      const field0 = `${where}.roles.${role}`;
-      const expanded: Array<{ s: string; v: Node; line: number | null }> = [];
+      const field = `${where}.roles.${role}`;
+      /** One entry: from a run (`line` known: no YAML node) or a YAML scalar `v`. */
+      const add = (s: string, v: Node, line: number | null): void => {
+        const hostname = !looksLikeAddress(s) && HOSTNAME_RE.test(s);
+        if (!hostname) {
+          const fast = parseV4Fast(s);
+          if (fast) { set.v4.push(fast); set.text.push(s); return; }
+          try { addToSet(set, parseAddrEntry(s)); } catch (e) {
+            if (!(e instanceof AddrParseError)) throw e;
+            if (line !== null) throw new ConfigError(e.message, file, line, field);
+            fail(e.message, v, field);
+          }
+          set.text.push(s);
+          return;
+        }
+        const ips = hosts.get(s.toLowerCase().replace(/\.$/, ''));
+        if (!ips) {
+          const msg = `hostname "${s}" does not resolve (list it under hosts: or in the --hosts file)`;
+          if (line !== null) throw new ConfigError(msg, file, line, field);
+          fail(msg, v, field);
+        }
+        for (const ip of ips!) addToSet(set, parseAddrEntry(ip));
+        set.text.push(s);
+      };
       for (const v of vals) {
         const s = isScalar(v) ? String(v.value).trim() : '';
         const rm = /^__fwaudit_run_(\d+)__$/.exec(s);
-        if (rm) { const run = runs[Number(rm[1])]!; run.values.forEach((x, k) => expanded.push({ s: x, v, line: run.lines[k]! })); }
-        else expanded.push({ s, v, line: null });
-      }
-      for (const { s, v, line } of expanded) {
-        const field = field0;
-        if (line !== null && !(!looksLikeAddress(s) && HOSTNAME_RE.test(s))) {
-          const fast = parseV4Fast(s);
-          if (fast) { set.v4.push(fast); set.text.push(s); continue; }
-          try { addToSet(set, parseAddrEntry(s)); } catch (e) {
-            if (e instanceof AddrParseError) throw new ConfigError(e.message, file, line, field);
-            throw e;
-          }
-          set.text.push(s);
-          continue;
-        }
-        if (!looksLikeAddress(s) && HOSTNAME_RE.test(s)) {
-          const ips = hosts.get(s.toLowerCase().replace(/\.$/, ''));
-          if (!ips) {
-            const msg = `hostname "${s}" does not resolve (list it under hosts: or in the --hosts file)`;
-            if (line !== null) throw new ConfigError(msg, file, line, field);
-            fail(msg, v, field);
-          }
-          for (const ip of ips!) addToSet(set, parseAddrEntry(ip));
-          set.text.push(s);
-          continue;
-        }
-        const fast = parseV4Fast(s);
-        if (fast) { set.v4.push(fast); set.text.push(s); continue; }
-        try {
-          addToSet(set, parseAddrEntry(s));
-        } catch (e) {
-          if (e instanceof AddrParseError) fail(e.message, v, field);
-          throw e;
-        }
-        set.text.push(s);
+        if (rm) {
+          const run = runs[Number(rm[1])]!;
+          for (let k = 0; k < run.values.length; k++) add(run.values[k]!, v, run.lines[k]!);
+        } else add(s, v, null);
       }
       roles.set(role, normalizeSet(set));
     }

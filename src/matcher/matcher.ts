@@ -20,6 +20,7 @@ import type { Confidence, EvidenceRef, Finding, MatrixRow } from '../model/findi
 import type { Requirement, Ruleset } from '../model/ruleset.js';
 import { isoUtc } from '../model/time.js';
 import type { Inventory } from '../inventory/load.js';
+import type { AddrIndexWire } from '../requirements/lookup.js';
 import {
   Classification, compileRequirements, hostMatches, isPublicIpv6, normalizeHost, WIDE_RANGE,
   type CompiledRequirement, type NotApplicable, type RequirementIndex,
@@ -28,7 +29,7 @@ import { groupFindings, type FindingsBy } from './group.js';
 import { remediationFor } from './remediation.js';
 import { windowCoverage } from './window.js';
 import { ipv4ToInt } from '../model/ip.js';
-import type { GroupState, MatcherPartial, MatcherSeed, OmittedGroup } from './partial.js';
+import { unpackGroups, type GroupState, type MatcherPartial, type MatcherSeed, type OmittedGroup } from './partial.js';
 
 export { hostMatches, isPublicIpv6 };
 export type { NotApplicable, FindingsBy };
@@ -64,8 +65,8 @@ export interface MatcherOptions {
  * Compiles the index once for many matchers in turn (one per part of the input): `next()` gives the index
  * with the state a fresh compile has (learned host addresses and conditional deny counters back to start).
  */
-export function reusableIndex(rulesets: Ruleset[], inventory: Inventory | null, opts: Pick<MatcherOptions, 'portOnlyMaxPorts'> = {}): { next(): RequirementIndex } {
-  const index = compileRequirements(rulesets, inventory, { portOnlyMaxPorts: opts.portOnlyMaxPorts ?? 1000 });
+export function reusableIndex(rulesets: Ruleset[], inventory: Inventory | null, opts: Pick<MatcherOptions, 'portOnlyMaxPorts'> & { addrIndex?: AddrIndexWire } = {}): { next(): RequirementIndex } {
+  const index = compileRequirements(rulesets, inventory, { portOnlyMaxPorts: opts.portOnlyMaxPorts ?? 1000, ...(opts.addrIndex ? { addrIndex: opts.addrIndex } : {}) });
   const resolved = index.hostEntries.map((e) => [...e.resolved!]);
   const denies = index.notApplicable.map((n) => n.denies);
   return {
@@ -534,7 +535,7 @@ export class Matcher {
       r.stats.allows += allows; r.stats.denies += denies;
       widen(r.stats, first); widen(r.stats, last);
     }
-    for (const gs of p.groups) {
+    for (const gs of p.packed ? unpackGroups(p.packed) : p.groups) {
       const e = entries[gs.e]!;
       let g = this.findGroup(e, gs.conf, gs.src, gs.dst, gs.transport, gs.port);
       if (!g) {
@@ -601,13 +602,27 @@ export class Matcher {
     this.groups.set(groupKey(g.entry, g.confidence, g.src, g.dst, g.transport, g.port), g);
   }
 
+  /**
+   * One copy of each repeated text of merged groups (device, rule, file, role, candidate: a partial from
+   * another thread brings its own copy of each, per group), up to 100,000 distinct texts.
+   */
+  private readonly texts = new Map<string, string>();
+  private text(s: string): string {
+    const t = this.texts.get(s);
+    if (t !== undefined) return t;
+    if (this.texts.size < 100_000) this.texts.set(s, s);
+    return s;
+  }
+  private textOrNull(s: string | null): string | null { return s === null ? null : this.text(s); }
+
   private fromState(s: GroupState, lineOffset: number): Group {
     const e = this.index.entries[s.e]!;
+    const t = (x: string) => this.text(x);
     return {
-      entry: e, confidence: s.conf, src: s.src, dst: s.dst, transport: s.transport, port: s.port, srcRole: s.srcRole, dstRole: s.dstRole,
-      count: s.count, first: s.first, last: s.last, devices: s.devices.slice(), rules: s.rules.slice(), formats: s.formats.slice(),
-      directions: s.directions.slice(), evidence: s.evidence.map((r) => ({ file: r.file, line: r.line + lineOffset })),
-      candidates: s.candidates ? new Set(s.candidates) : null, ports: s.ports ? new Set(s.ports) : null,
+      entry: e, confidence: s.conf, src: s.src, dst: s.dst, transport: t(s.transport), port: s.port, srcRole: this.textOrNull(s.srcRole), dstRole: this.textOrNull(s.dstRole),
+      count: s.count, first: s.first, last: s.last, devices: s.devices.map(t), rules: s.rules.map(t), formats: s.formats.map(t),
+      directions: s.directions.map(t), evidence: s.evidence.map((r) => ({ file: t(r.file), line: r.line + lineOffset })),
+      candidates: s.candidates ? new Set(s.candidates.map(t)) : null, ports: s.ports ? new Set(s.ports) : null,
     };
   }
 
@@ -616,12 +631,12 @@ export class Matcher {
     if (s.first !== null && (g.first === null || s.first < g.first)) g.first = s.first;
     if (s.last !== null && (g.last === null || s.last > g.last)) g.last = s.last;
     if (g.ports !== null && s.ports) for (const p of s.ports) if (g.ports.size < this.maxSet) g.ports.add(p);
-    for (const d of s.devices) if (g.devices.length < this.maxSet && !g.devices.includes(d)) g.devices.push(d);
-    for (const r of s.rules) if (g.rules.length < this.maxSet && !g.rules.includes(r)) g.rules.push(r);
-    for (const x of s.formats) if (g.formats.length < 4 && !g.formats.includes(x)) g.formats.push(x);
-    for (const x of s.directions) if (g.directions.length < 3 && !g.directions.includes(x)) g.directions.push(x);
-    for (const r of s.evidence) if (g.evidence.length < this.maxEvidence) g.evidence.push({ file: r.file, line: r.line + lineOffset });
-    if (g.candidates !== null && s.candidates) for (const c of s.candidates) g.candidates.add(c);
+    for (const d of s.devices) if (g.devices.length < this.maxSet && !g.devices.includes(d)) g.devices.push(this.text(d));
+    for (const r of s.rules) if (g.rules.length < this.maxSet && !g.rules.includes(r)) g.rules.push(this.text(r));
+    for (const x of s.formats) if (g.formats.length < 4 && !g.formats.includes(x)) g.formats.push(this.text(x));
+    for (const x of s.directions) if (g.directions.length < 3 && !g.directions.includes(x)) g.directions.push(this.text(x));
+    for (const r of s.evidence) if (g.evidence.length < this.maxEvidence) g.evidence.push({ file: this.text(r.file), line: r.line + lineOffset });
+    if (g.candidates !== null && s.candidates) for (const c of s.candidates) if (!g.candidates.has(c)) g.candidates.add(this.text(c));
   }
 
   result(opts: { by?: FindingsBy } = {}): MatchResult {

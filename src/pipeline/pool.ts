@@ -51,6 +51,11 @@ export interface PoolTuning {
    * this thread (up to maxGroups port-only groups each), so fewer, larger ranges cost less.
    */
   matchRangeBytes?: number;
+  /**
+   * Nominal range size when the workers render (parse to JSON Lines / CSV): the output of a range must fit in
+   * what a worker may have waiting in the main thread (worker.ts MAX_UNACKED_TEXT), or the worker ahead stops.
+   */
+  encodeRangeBytes?: number;
   /** Old-generation bound of a worker in MB (default 64 + this thread's heap); a worker that exceeds it is replaced by an unbounded one. */
   workerHeapMb?: number;
   /**
@@ -69,7 +74,7 @@ export interface PoolStats {
   taskBytes?: number[];
 }
 
-export const DEFAULT_TUNING: PoolTuning = { rangeBytes: 4 << 20, matchRangeBytes: 32 << 20, splitMinBytes: 24 << 20, minTotalBytes: 16 << 20, split: true };
+export const DEFAULT_TUNING: PoolTuning = { rangeBytes: 4 << 20, matchRangeBytes: 32 << 20, encodeRangeBytes: 3 << 19, splitMinBytes: 24 << 20, minTotalBytes: 16 << 20, split: true };
 
 /**
  * Threads by default: FWAUDIT_JOBS when set; else, when the workers do the whole job (analyze: they match;
@@ -292,6 +297,7 @@ export async function readFlowsPooled(
   // (not with match.flows: a worker can run ahead of the head task only by MAX_UNACKED batches per task, so
   // ranges stay small enough to be finished while waiting: nominal 4 MiB, ~17,000 iptables lines, 9 batches)
   if (match && !matchFlows && tuning.matchRangeBytes) tuning = { ...tuning, rangeBytes: Math.max(tuning.rangeBytes, tuning.matchRangeBytes), balance: { workers: jobs, totalBytes: total, ...tuning.balance } };
+  if (encode && tuning.encodeRangeBytes) tuning = { ...tuning, rangeBytes: tuning.encodeRangeBytes };
   const makeTask = (unit: Unit, range: number, pos: number, ctx: string[] | null, year: YearState | null, skipFlows = 0, seed?: MatcherSeed): Task => {
     const p = unit.plan;
     let msg: Task['msg'];
@@ -353,7 +359,7 @@ export async function readFlowsPooled(
   // below is sized on live data. Only for a heap that large: a full collection of a small heap would gain nothing.
   if (process.memoryUsage().heapUsed > GC_BEFORE_WORKERS_BYTES) collectGarbage();
   const resourceLimits = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: tuning.workerHeapMb ?? 64 + Math.ceil(process.memoryUsage().heapUsed / (1 << 20)) };
-  const workerData: PoolWorkerData = { match: match ? { ...match.wire, ...(matchFlows ? { flows: true } : {}) } : null, encode: encode ? encode.wire : null };
+  const workerData: PoolWorkerData = { match: match ? { ...(await import('../matcher/partial.js')).workerMatch(match.wire, match.into), ...(matchFlows ? { flows: true } : {}) } : null, encode: encode ? encode.wire : null };
   const startWorker = (slot: Slot, limited: boolean): void => {
     const w = new Worker(url, limited ? { workerData, resourceLimits } : { workerData });
     slot.w = w;
@@ -508,10 +514,17 @@ export async function readFlowsPooled(
         if (msg.type === 'range' && msg.lineBase !== undefined && msg.lineBase !== u.linesSoFar) { rerun(t, delivered.get(t.pos) ?? 0); continue; }
         t.queue.shift();
         if (b.type === 'text') {
-          encode!.write(b.text);
+          // acknowledged once written (one message: the credit and, when the destination has let it go, the buffer,
+          // back to the worker that filled it; stdout is written synchronously, so at once there)
+          const slot = t.slot, w = slot?.w;
+          encode!.write(Buffer.from(b.buf, 0, b.length), (reuse) => {
+            if (w && slot.w === w && t.slot === slot) {
+              if (reuse) w.postMessage({ type: 'ack', task: t.id, buf: b.buf } satisfies ToWorker, [b.buf]);
+              else w.postMessage({ type: 'ack', task: t.id } satisfies ToWorker);
+            }
+          });
           delivered.set(t.pos, (delivered.get(t.pos) ?? 0) + b.flows);
           if (u.summary) u.summary.flows += b.flows;
-          if (t.slot) t.slot.w.postMessage({ type: 'ack', task: t.id } satisfies ToWorker);
           if (msg.type === 'range') {
             onProgress?.({ file: msg.name, fileIndex: u.index, files: files.length, bytes: u.bytesSoFar + b.bytes, totalBytes: (u.plan as SplitPlan).size, lines: u.linesSoFar + b.lastLine });
           }

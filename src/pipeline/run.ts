@@ -64,10 +64,11 @@ export interface ReadOptions {
    */
   /**
    * Render in the worker threads (parse to JSON Lines / CSV): when the pool reads the inputs, every worker
-   * renders its flows with `flowRenderer(wire)` and `write` gets the text in input order; `onFlow` is then
-   * not called. Without the pool, `onFlow` gets every flow as usual.
+   * renders its flows with `byteRenderer(wire)` and `write` gets the UTF-8 chunks in input order (`done`: written;
+   * `reuse`: the chunk's memory may be reused); `onFlow` is then not called. Without the pool, `onFlow` gets every
+   * flow as usual.
    */
-  encode?: { wire: import('./worker.js').WireEncode; write: (text: string) => void };
+  encode?: { wire: import('./worker.js').WireEncode; write: (chunk: Buffer, done: (reuse: boolean) => void) => void };
   /** No flow is delivered before this settles (ingest: the input's checkpoint scan runs beside the read). */
   ready?: Promise<void>;
   /** How the pool cuts its work (tests and the bench; default DEFAULT_TUNING of pool.ts). */

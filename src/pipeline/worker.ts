@@ -20,9 +20,10 @@ import { previewText } from '../model/sanitize.js';
 import { readFlows, type SkipGroup } from './run.js';
 import { READ_SIZE } from './sources.js';
 import { FlowBatchWriter, type FlowBatch } from './flow-batch.js';
-import type { MatcherPartial, MatcherSeed } from '../matcher/partial.js';
+import { packPartial, type MatcherPartial, type MatcherSeed } from '../matcher/partial.js';
 import type { Matcher } from '../matcher/matcher.js';
-import { flowRenderer } from '../sinks/flow-writer.js';
+import { byteRenderer } from '../sinks/flow-writer.js';
+import { LineBuffer } from '../sinks/line-bytes.js';
 
 /**
  * Matching in the workers (analyze): each task is matched by a Matcher of its own, and its state
@@ -31,11 +32,13 @@ import { flowRenderer } from '../sinks/flow-writer.js';
 export interface WireMatch {
   /** The rulesets and inventory the main thread loaded, cloned into each worker (plain data: no second load). */
   rulesets: import('../model/ruleset.js').Ruleset[]; inventory: import('../inventory/load.js').Inventory | null;
+  /** The main thread's address index (src/matcher/partial.ts `workerMatch`: the inventory's sets are then summaries). */
+  addrIndex?: import('../requirements/lookup.js').AddrIndexWire;
   by?: 'requirement' | 'host'; tz?: string; maxGroups?: number;
   /** Ingest: the flows go back too, each with its matched set (`Matcher.observeMatched`), in batches. */
   flows?: boolean;
 }
-/** Rendering in the workers (parse to JSON Lines / CSV): flows go back as output text, in input order. */
+/** Rendering in the workers (parse to JSON Lines / CSV): flows go back as UTF-8 output in transferred buffers, in input order. */
 export interface WireEncode { format: 'jsonl' | 'csv'; schema: import('../sinks/schemas.js').SchemaName }
 export interface PoolWorkerData { match: WireMatch | null; encode?: WireEncode | null }
 
@@ -50,6 +53,7 @@ export type ToWorker =
     /** Rendering: lines of the file before this range (added to line numbers), flows already written (not rendered again). */
     lineBase?: number; skip?: number;
   }
+  /** `buf`: a batch's buffer, or (rendering) an output buffer the main thread has written, for reuse. */
   | { type: 'ack'; task: number; buf?: ArrayBuffer }
   | { type: 'cancel'; task: number };
 
@@ -63,15 +67,24 @@ export interface RangeResult {
 
 export type FromWorker =
   | { type: 'batch'; task: number; batch: FlowBatch; yearFirst: number | null; bytes: number; lastLine: number }
-  | { type: 'text'; task: number; text: string; flows: number; yearFirst: number | null; bytes: number; lastLine: number }
+  | { type: 'text'; task: number; buf: ArrayBuffer; length: number; flows: number; yearFirst: number | null; bytes: number; lastLine: number }
   | { type: 'done-whole'; task: number; summaries: import('./run.js').InputSummary[]; partial?: MatcherPartial }
   | { type: 'done-range'; task: number; result: RangeResult; partial?: MatcherPartial }
   | { type: 'failed'; task: number; message: string; stack: string | undefined };
 
 /** Batches a worker may have waiting in the main thread (≈ 2048 flows each) before it pauses. */
 export const MAX_UNACKED = 16;
-/** Characters of rendered output per message (rendering in the workers). */
-const TEXT_CHUNK = 256 * 1024;
+/** Bytes of rendered output per message (rendering in the workers). */
+const TEXT_CHUNK = 1 << 20;
+/**
+ * Rendered chunks a worker may have waiting in the main thread (8 MB): the output of a whole range
+ * (DEFAULT_TUNING.encodeRangeBytes of input: up to ~7 MB of JSON Lines from pfirewall.log), so that a worker
+ * ahead of the one the main thread writes from does not stop before its range is rendered (measured: with 16
+ * chunks of 256 KB, 4 MiB ranges of pfirewall.log kept parse at 1.46 cores).
+ */
+export const MAX_UNACKED_TEXT = 8;
+/** Output buffers a rendering worker keeps for reuse (the main thread returns them once written). */
+const MAX_FREE_OUT = MAX_UNACKED_TEXT + 1;
 
 /** Year inference starting from a given state, recording what the main thread needs to check it. */
 export class TrackingYears extends YearInferrer {
@@ -97,7 +110,7 @@ if (port) {
   let wake: (() => void) | null = null;
   const cancelled = new Set<number>();
   const waitForCredit = async (task: number): Promise<void> => {
-    while (unacked >= MAX_UNACKED && !cancelled.has(task)) await new Promise<void>((r) => { wake = r; });
+    while (unacked >= (render ? MAX_UNACKED_TEXT : MAX_UNACKED) && !cancelled.has(task)) await new Promise<void>((r) => { wake = r; });
   };
   const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
@@ -106,13 +119,13 @@ if (port) {
   const wd = (workerData ?? { match: null }) as PoolWorkerData;
   /** Matching in this worker: one compiled index, a fresh Matcher per task. */
   let matching: Promise<(seed: MatcherSeed | undefined) => Matcher> | null = null;
-  const render = wd.encode ? flowRenderer(wd.encode.format, wd.encode.schema) : null;
+  const render = wd.encode ? byteRenderer(wd.encode.format, wd.encode.schema) : null;
   if (wd.match) {
     const wm = wd.match;
     matching = (async () => {
       const { Matcher: M, reusableIndex } = await import('../matcher/matcher.js');
       const { rulesets, inventory } = wm;
-      const idx = reusableIndex(rulesets, inventory);
+      const idx = reusableIndex(rulesets, inventory, wm.addrIndex ? { addrIndex: wm.addrIndex } : {});
       return (seed) => new M(rulesets, inventory, {
         index: idx.next(), ...(wm.by ? { by: wm.by } : {}), ...(wm.tz ? { tz: wm.tz } : {}),
         ...(wm.maxGroups !== undefined ? { maxGroups: wm.maxGroups } : {}), ...(seed ? { seed } : {}),
@@ -121,7 +134,11 @@ if (port) {
   }
   let writer: FlowBatchWriter | null = null; // of the running task: takes back the buffers the main thread returns
   port.on('message', (m: ToWorker) => {
-    if (m.type === 'ack') { unacked--; if (m.buf) writer?.recycle(m.buf); const w = wake; wake = null; w?.(); return; }
+    if (m.type === 'ack') {
+      unacked--;
+      if (m.buf) { if (render) { if (outFree.length < MAX_FREE_OUT) outFree.push(Buffer.from(m.buf)); } else writer?.recycle(m.buf); }
+      const w = wake; wake = null; w?.(); return;
+    }
     if (m.type === 'cancel') { cancelled.add(m.task); const w = wake; wake = null; w?.(); return; }
     queue.push(m);
     if (!running) void runQueue();
@@ -146,14 +163,16 @@ if (port) {
     running = false;
   };
 
-  /** Rendered output of the running task, sent in chunks of TEXT_CHUNK characters. */
-  let text = '';
+  /** Rendered output of the running task (whole lines), sent in chunks of about TEXT_CHUNK bytes. */
+  const outFree: Buffer[] = [];
+  const text = new LineBuffer(TEXT_CHUNK + (64 << 10));
   let textFlows = 0;
   const sendText = (task: number, yearFirst: number | null, bytes: number, lastLine: number): void => {
-    if (textFlows === 0 && text === '') return;
+    if (textFlows === 0 && text.pos === 0) return;
     unacked++;
-    post({ type: 'text', task, text, flows: textFlows, yearFirst, bytes, lastLine });
-    text = ''; textFlows = 0;
+    const out = text.take(outFree.pop());
+    post({ type: 'text', task, buf: out.buffer as ArrayBuffer, length: out.length, flows: textFlows, yearFirst, bytes, lastLine }, [out.buffer as ArrayBuffer]);
+    textFlows = 0;
   };
 
   const sendBatch = (task: number, w: FlowBatchWriter, yearFirst: number | null, bytes: number, lastLine: number): void => {
@@ -167,14 +186,14 @@ if (port) {
     const matcher = matching ? (await matching)(m.seed) : null;
     const w = writer = new FlowBatchWriter();
     let lastLine = 0;
-    text = ''; textFlows = 0;
+    text.pos = 0; textFlows = 0;
     const summaries = await readFlows([m.path], {
       ...(m.opts.format ? { format: m.opts.format } : {}), tz: m.opts.tz, ...(m.opts.year !== undefined ? { year: m.opts.year } : {}),
       actionMap: new Map(m.opts.actionMap), strict: m.opts.strict, jobs: 1, ...(m.opts.timeWindow === false ? { timeWindow: false } : {}),
       ...(m.opts.maxRecordBytes !== undefined ? { maxRecordBytes: m.opts.maxRecordBytes } : {}), ...(m.opts.maxDepth !== undefined ? { maxDepth: m.opts.maxDepth } : {}),
       afterChunk: async () => {
         if (w.n >= 256) sendBatch(m.task, w, null, 0, lastLine);
-        if (text.length >= TEXT_CHUNK) sendText(m.task, null, 0, lastLine);
+        if (text.pos >= TEXT_CHUNK) sendText(m.task, null, 0, lastLine);
         await waitForCredit(m.task);
         if (cancelled.has(m.task)) throw new Error('cancelled');
       },
@@ -183,17 +202,20 @@ if (port) {
       if (w.add(f, matcher.observeMatched(f))) sendBatch(m.task, w, null, 0, lastLine);
     } : matcher ? (f) => matcher.observe(f) : render ? (f) => {
       lastLine = f.line;
-      text += render(f) + '\n';
+      render(f, text);
       textFlows++;
+      if (text.pos >= TEXT_CHUNK) sendText(m.task, null, 0, lastLine);
     } : (f) => {
       lastLine = f.line;
       if (w.add(f)) sendBatch(m.task, w, null, 0, lastLine);
     });
     sendBatch(m.task, w, null, 0, lastLine);
     sendText(m.task, null, 0, lastLine);
-    post({ type: 'done-whole', task: m.task, summaries, ...(matcher ? { partial: matcher.partial() } : {}) });
+    post({ type: 'done-whole', task: m.task, summaries, ...(matcher ? { partial: packPartial(matcher.partial()) } : {}) });
   };
 
+  let spareReadBuffers: Buffer[] | null = null;
+  let readBuffers: Buffer[] | null = null;
   const runRange = async (m: Extract<ToWorker, { type: 'range' }>): Promise<void> => {
     const mod = PARSERS.find((p) => p.formats.includes(m.det.format));
     if (!mod) throw new Error(`no parser for format ${m.det.format}`);
@@ -210,7 +232,7 @@ if (port) {
     let flows = 0;
     let skip = m.skip ?? 0;
     const lineBase = m.lineBase ?? 0;
-    text = ''; textFlows = 0;
+    text.pos = 0; textFlows = 0;
     const sink: ParseSink = {
       flow(f: Flow) {
         if (mute) return;
@@ -223,9 +245,9 @@ if (port) {
           } else if (render) {
             if (skip > 0) { skip--; return; }
             f.line += lineBase;
-            text += render(f) + '\n';
+            render(f, text);
             textFlows++;
-            if (text.length >= TEXT_CHUNK) sendText(m.task, years.first, bytes, lastLine);
+            if (text.pos >= TEXT_CHUNK) sendText(m.task, years.first, bytes, lastLine);
           } else if (w.add(f)) sendBatch(m.task, w, years.first, bytes, lastLine);
         } catch (e) { consumerFailed = true; throw e; }
       },
@@ -273,7 +295,10 @@ if (port) {
     let error: string | null = null;
     const fh = await fsp.open(m.path, 'r');
     try {
-      const bufs = [Buffer.allocUnsafe(READ_SIZE), Buffer.allocUnsafe(READ_SIZE)];
+      // the read buffers of the last range are reused (a range of 1.5 MiB is one of hundreds in a large file)
+      const bufs = spareReadBuffers ?? [Buffer.allocUnsafe(READ_SIZE), Buffer.allocUnsafe(READ_SIZE)];
+      spareReadBuffers = null;
+      readBuffers = bufs;
       let which = 0;
       let pos = m.start;
       const readAt = (b: Buffer, at: number) => fh.read(b, 0, Math.min(READ_SIZE, m.end - at), at);
@@ -297,6 +322,8 @@ if (port) {
       await fh.close();
     }
     framer.end();
+    if (error === null) spareReadBuffers = readBuffers; // (after an error a read may still be filling one)
+    readBuffers = null;
     if (!m.last && parser.flush) { // a range that is not the input's end: held lines are decided here
       try { parser.flush(); } catch (e) {
         sink.skip(`parser error: ${previewText(e instanceof Error ? e.message : String(e), 100)}`, framer.count, 'malformed');
@@ -314,7 +341,7 @@ if (port) {
     post({
       type: 'done-range', task: m.task,
       result: { lines: framer.count, flows, blank, skipped: [...skips.values()], notes, error, yearFirst: years.first, yearEnd: years.end, context: seen },
-      ...(matcher ? { partial: matcher.partial() } : {}),
+      ...(matcher ? { partial: packPartial(matcher.partial()) } : {}),
     });
   };
 }

@@ -20,8 +20,41 @@ for (let i = 0; i < 4096; i++) B64x2.push(B64[i >> 6]! + B64[i & 63]!);
 
 const rotl = (x: number, n: number) => (x << n) | (x >>> (32 - n));
 
+/** The last digest of `sha1Block`: h0..h4. */
+const H = new Int32Array(5);
+
 /** SHA-1 of a message of at most 55 bytes (one padded block), as base64. */
 export function sha1Base64(msg: Uint8Array, len: number): string {
+  sha1Block(msg, len);
+  const h0 = H[0]! >>> 0, h1 = H[1]! >>> 0, h2 = H[2]! >>> 0, h3 = H[3]! >>> 0, h4 = H[4]! >>> 0;
+  // 160 bits → 13 groups of 12 bits (26 digits) + 4 bits (one digit, 2 zero bits) + '='
+  return B64x2[h0 >>> 20]! + B64x2[(h0 >>> 8) & 4095]! + B64x2[((h0 & 255) << 4) | (h1 >>> 28)]!
+    + B64x2[(h1 >>> 16) & 4095]! + B64x2[(h1 >>> 4) & 4095]! + B64x2[((h1 & 15) << 8) | (h2 >>> 24)]!
+    + B64x2[(h2 >>> 12) & 4095]! + B64x2[h2 & 4095]!
+    + B64x2[h3 >>> 20]! + B64x2[(h3 >>> 8) & 4095]! + B64x2[((h3 & 255) << 4) | (h4 >>> 28)]!
+    + B64x2[(h4 >>> 16) & 4095]! + B64x2[(h4 >>> 4) & 4095]! + B64[(h4 & 15) << 2]! + '=';
+}
+
+const B64_BYTES = Uint8Array.from(B64, (c) => c.charCodeAt(0));
+
+/** The base64 text of the last `sha1Block` digest (28 bytes) into `out` at `at`. */
+function putDigestBase64(out: Uint8Array, at: number): void {
+  const h0 = H[0]! >>> 0, h1 = H[1]! >>> 0, h2 = H[2]! >>> 0, h3 = H[3]! >>> 0, h4 = H[4]! >>> 0;
+  const t = B64_BYTES;
+  // 160 bits: 26 digits of 6 bits, the last 4 bits with 2 zero bits, '='
+  out[at] = t[h0 >>> 26]!; out[at + 1] = t[(h0 >>> 20) & 63]!; out[at + 2] = t[(h0 >>> 14) & 63]!; out[at + 3] = t[(h0 >>> 8) & 63]!;
+  out[at + 4] = t[(h0 >>> 2) & 63]!; out[at + 5] = t[((h0 & 3) << 4) | (h1 >>> 28)]!;
+  out[at + 6] = t[(h1 >>> 22) & 63]!; out[at + 7] = t[(h1 >>> 16) & 63]!; out[at + 8] = t[(h1 >>> 10) & 63]!; out[at + 9] = t[(h1 >>> 4) & 63]!;
+  out[at + 10] = t[((h1 & 15) << 2) | (h2 >>> 30)]!;
+  out[at + 11] = t[(h2 >>> 24) & 63]!; out[at + 12] = t[(h2 >>> 18) & 63]!; out[at + 13] = t[(h2 >>> 12) & 63]!; out[at + 14] = t[(h2 >>> 6) & 63]!; out[at + 15] = t[h2 & 63]!;
+  out[at + 16] = t[h3 >>> 26]!; out[at + 17] = t[(h3 >>> 20) & 63]!; out[at + 18] = t[(h3 >>> 14) & 63]!; out[at + 19] = t[(h3 >>> 8) & 63]!;
+  out[at + 20] = t[(h3 >>> 2) & 63]!; out[at + 21] = t[((h3 & 3) << 4) | (h4 >>> 28)]!;
+  out[at + 22] = t[(h4 >>> 22) & 63]!; out[at + 23] = t[(h4 >>> 16) & 63]!; out[at + 24] = t[(h4 >>> 10) & 63]!; out[at + 25] = t[(h4 >>> 4) & 63]!;
+  out[at + 26] = t[(h4 & 15) << 2]!; out[at + 27] = 61; // '='
+}
+
+/** SHA-1 of a message of at most 55 bytes (one padded block) into H. */
+function sha1Block(msg: Uint8Array, len: number): void {
   if (len > 55) throw new RangeError('sha1Base64: message longer than one block');
   W.fill(0, 0, 16);
   for (let i = 0; i < len; i++) W[i >> 2]! |= msg[i]! << (24 - (i & 3) * 8);
@@ -33,14 +66,8 @@ export function sha1Base64(msg: Uint8Array, len: number): string {
   for (; i < 40; i++) { t = (rotl(a, 5) + (b ^ c ^ d) + e + 0x6ed9eba1 + W[i]!) | 0; e = d; d = c; c = rotl(b, 30); b = a; a = t; }
   for (; i < 60; i++) { t = (rotl(a, 5) + ((b & c) | (b & d) | (c & d)) + e + (0x8f1bbcdc | 0) + W[i]!) | 0; e = d; d = c; c = rotl(b, 30); b = a; a = t; }
   for (; i < 80; i++) { t = (rotl(a, 5) + (b ^ c ^ d) + e + (0xca62c1d6 | 0) + W[i]!) | 0; e = d; d = c; c = rotl(b, 30); b = a; a = t; }
-  const h0 = (0x67452301 + a) >>> 0, h1 = ((0xefcdab89 | 0) + b) >>> 0, h2 = ((0x98badcfe | 0) + c) >>> 0;
-  const h3 = (0x10325476 + d) >>> 0, h4 = ((0xc3d2e1f0 | 0) + e) >>> 0;
-  // 160 bits → 13 groups of 12 bits (26 digits) + 4 bits (one digit, 2 zero bits) + '='
-  return B64x2[h0 >>> 20]! + B64x2[(h0 >>> 8) & 4095]! + B64x2[((h0 & 255) << 4) | (h1 >>> 28)]!
-    + B64x2[(h1 >>> 16) & 4095]! + B64x2[(h1 >>> 4) & 4095]! + B64x2[((h1 & 15) << 8) | (h2 >>> 24)]!
-    + B64x2[(h2 >>> 12) & 4095]! + B64x2[h2 & 4095]!
-    + B64x2[h3 >>> 20]! + B64x2[(h3 >>> 8) & 4095]! + B64x2[((h3 & 255) << 4) | (h4 >>> 28)]!
-    + B64x2[(h4 >>> 16) & 4095]! + B64x2[(h4 >>> 4) & 4095]! + B64[(h4 & 15) << 2]! + '=';
+  H[0] = 0x67452301 + a; H[1] = (0xefcdab89 | 0) + b; H[2] = (0x98badcfe | 0) + c;
+  H[3] = 0x10325476 + d; H[4] = (0xc3d2e1f0 | 0) + e;
 }
 
 // Layout of the hashed message: seed(2) a(4|16) b(4|16) proto(1) pad(1) [pa(2) pb(2)]
@@ -56,9 +83,54 @@ function ipBytes(ip: string, into: Uint8Array): number {
     into[0] = n >>> 24; into[1] = (n >>> 16) & 255; into[2] = (n >>> 8) & 255; into[3] = n & 255;
     return 4;
   }
+  const fast = ipv6Hex(ip, into);
+  if (fast >= 0) return fast;
   const h = parseIpv6(ip);
   if (!h) return 0;
   for (let i = 0; i < 8; i++) { into[i * 2] = h[i]! >>> 8; into[i * 2 + 1] = h[i]! & 255; }
+  return 16;
+}
+
+const G = new Int32Array(8);
+const hexVal = (c: number): number => (c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1);
+
+/**
+ * IPv6 text of hex digits and colons only (what the parsers write) into 16 bytes, as `parseIpv6` reads it:
+ * 16, or 0 when it is not an address; -1 for any other character (an embedded IPv4, a zone, brackets):
+ * then `parseIpv6` decides.
+ */
+export function ipv6Hex(s: string, into: Uint8Array): number {
+  const n = s.length;
+  let i = 0, count = 0, dbl = -1;
+  if (n >= 2 && s.charCodeAt(0) === 58 && s.charCodeAt(1) === 58) { dbl = 0; i = 2; }
+  while (i < n) {
+    let v = 0, digits = 0;
+    for (; i < n; i++) {
+      const h = hexVal(s.charCodeAt(i));
+      if (h < 0) break;
+      v = v * 16 + h;
+      if (++digits > 4) return 0;
+    }
+    if (i < n && s.charCodeAt(i) !== 58) return -1; // not a hex digit nor a colon
+    if (digits === 0 || count === 8) return 0;
+    G[count++] = v;
+    if (i === n) break;
+    i++; // the colon
+    if (i === n) return 0; // a trailing single colon
+    if (s.charCodeAt(i) === 58) {
+      if (dbl >= 0) return 0;
+      dbl = count;
+      i++;
+    }
+  }
+  if (dbl < 0 ? count !== 8 : count > 7) return 0;
+  const zeros = dbl < 0 ? 0 : 8 - count;
+  let o = 0;
+  for (let k = 0; k < count; k++) {
+    if (k === dbl) for (let z = 0; z < zeros; z++) { into[o++] = 0; into[o++] = 0; }
+    into[o++] = G[k]! >>> 8; into[o++] = G[k]! & 255;
+  }
+  if (dbl === count) for (let z = 0; z < zeros; z++) { into[o++] = 0; into[o++] = 0; }
   return 16;
 }
 
@@ -82,11 +154,36 @@ function checkPort(p: number): number {
 export function communityId(
   transport: string | null, src: string | null, dst: string | null, sport: number | null, dport: number | null, seed = 0,
 ): string | null {
-  if (!transport || !src || !dst) return null;
+  const o = message(transport, src, dst, sport, dport, seed);
+  return o < 0 ? null : `1:${sha1Base64(MSG, o)}`;
+}
+
+/** Bytes of a community id's text with its quotes (`"1:` + 28 base64 digits + `"`). */
+export const COMMUNITY_ID_JSON_BYTES = 32;
+
+/**
+ * The community id as a JSON string (`"1:…"`, COMMUNITY_ID_JSON_BYTES) written into `out` at `at`: true; false
+ * when the flow has none (JSON null), nothing written. The same text as `communityId`, without a string.
+ */
+export function communityIdJsonInto(
+  out: Uint8Array, at: number, transport: string | null, src: string | null, dst: string | null, sport: number | null, dport: number | null,
+): boolean {
+  const len = message(transport, src, dst, sport, dport, 0);
+  if (len < 0) return false;
+  sha1Block(MSG, len);
+  out[at] = 34; out[at + 1] = 49; out[at + 2] = 58; // "1:
+  putDigestBase64(out, at + 3);
+  out[at + 31] = 34;
+  return true;
+}
+
+/** Writes the hashed message of a flow into MSG: its length, or -1 when the flow has no community id. */
+function message(transport: string | null, src: string | null, dst: string | null, sport: number | null, dport: number | null, seed: number): number {
+  if (!transport || !src || !dst) return -1;
   const proto = protoNumber(transport);
-  if (proto === null || proto > 255) return null;
+  if (proto === null || proto > 255) return -1;
   const la = ipBytes(src, A), lb = ipBytes(dst, B);
-  if (la === 0 || lb === 0 || la !== lb) return null;
+  if (la === 0 || lb === 0 || la !== lb) return -1;
   const hasPorts = proto === 6 || proto === 17 || proto === 132;
   let pa = hasPorts ? checkPort(sport ?? 0) : 0, pb = hasPorts ? checkPort(dport ?? 0) : 0;
   const cmp = compareBytes(A, B, la);
@@ -100,5 +197,5 @@ export function communityId(
   m[o++] = proto;
   m[o++] = 0;
   if (hasPorts) { m[o++] = pa >>> 8; m[o++] = pa & 255; m[o++] = pb >>> 8; m[o++] = pb & 255; }
-  return `1:${sha1Base64(MSG, o)}`;
+  return o;
 }

@@ -1,0 +1,182 @@
+/**
+ * The byte writer of JSON Lines (src/sinks/line-bytes.ts) against the string template it replaces in
+ * `parse` (NativeJsonEncoder, itself checked against JSON.stringify in test/sinks-serialize.test.ts) and
+ * against JSON.stringify directly: byte for byte on every golden fixture, on hostile text and on every
+ * number shape; the community id written as bytes and the IPv6 fast path against their string twins.
+ */
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { newFlow, type Flow } from '../src/model/flow.js';
+import { parseIpv6 } from '../src/model/ip.js';
+import { readFlows } from '../src/pipeline/run.js';
+import { NativeJsonEncoder, nativeRecord } from '../src/sinks/serialize.js';
+import { LineBuffer, NativeJsonBytes } from '../src/sinks/line-bytes.js';
+import { communityId, communityIdJsonInto, ipv6Hex } from '../src/sinks/community-id.js';
+import { byteRenderer } from '../src/sinks/flow-writer.js';
+import { ROOT } from './helpers/cli.js';
+import { goldenInputs } from './helpers/golden-inputs.js';
+
+async function flowsOf(input: string, tz: string, year?: number): Promise<Flow[]> {
+  const flows: Flow[] = [];
+  await readFlows([join(ROOT, input)], { tz, ...(year ? { year } : {}) }, (f) => flows.push({ ...f, file: input }));
+  return flows;
+}
+
+/** Encodes every flow into one small LineBuffer (so it grows), returns each record's bytes. */
+function encodeAll(flows: Flow[]): Buffer[] {
+  const enc = new NativeJsonBytes();
+  const lb = new LineBuffer(64);
+  const out: Buffer[] = [];
+  for (const f of flows) {
+    const at = lb.pos;
+    enc.encode(f, lb);
+    out.push(Buffer.from(lb.buf.subarray(at, lb.pos)));
+    if (lb.pos > 4096) lb.take();
+  }
+  return out;
+}
+
+describe('JSON Lines as bytes = the string template and JSON.stringify, byte for byte', () => {
+  for (const g of goldenInputs()) {
+    it(g.input, async () => {
+      const flows = await flowsOf(g.input, g.tz, g.year);
+      expect(flows.length).toBeGreaterThan(0);
+      const str = new NativeJsonEncoder();
+      const bytes = encodeAll(flows);
+      flows.forEach((f, i) => {
+        const want = str.encode(f) + '\n';
+        expect(bytes[i]!.toString('utf8')).toBe(want);
+        expect(bytes[i]!.equals(Buffer.from(JSON.stringify(nativeRecord(f)) + '\n'))).toBe(true);
+      });
+    });
+  }
+
+  it('hostile text, unusual values and every number shape', () => {
+    const base = newFlow('iptables', 'dir/kern.log', 7);
+    Object.assign(base, { ts: Date.UTC(2026, 2, 10, 9, 0, 5, 7), action: 'deny', transport: 'tcp', src_ip: '10.0.0.1', dst_ip: '10.0.0.2', src_port: 40000, dst_port: 443 });
+    const variants: Array<Partial<Flow> | Record<string, unknown>> = [
+      {},
+      { rule: 'a"b\\c', device: 'line\nbreak\ttab\u0001\u001f', app: '\u2028\u2029 é 漢字 😀', url: 'x\u007fy' },
+      { rule: '\ud800 lone', device: 'x\udc00', host: '😀'.slice(0, 1) }, // lone surrogates: escaped
+      { rule: 'r'.repeat(200), device: 'é'.repeat(100), url: 'u'.repeat(100_000) + '"' }, // longer than a kept column, than the buffer
+      { ts: null, src_port: null, dst_port: null, bytes: null, packets: null },
+      { ts: 0 }, { ts: 999 }, { ts: 10 }, { ts: 100 }, { ts: -1 }, { ts: -1500 }, { ts: 1.5 }, { ts: 253402300799999 }, { ts: 253402300800000 }, { ts: 8.64e15 }, { ts: Number.NaN },
+      { bytes: -0, packets: Number.NaN, line: Number.POSITIVE_INFINITY },
+      { bytes: 0, packets: 9, line: 10 }, { bytes: 2147483647, packets: 2147483648, line: 4294967296 },
+      { bytes: -1, packets: -2147483648, line: 0.5 }, { bytes: 1e21, packets: 12345678901234, line: 1e-7 },
+      { src_ip: '2001:db8::1', dst_ip: '2001:db8::1', src_port: 5, dst_port: 4 },
+      { src_ip: '::ffff:10.0.0.1', dst_ip: '10.0.0.2' }, { src_ip: 'fe80::1%eth0', dst_ip: '[::2]' },
+      { transport: 'icmp', src_port: null, dst_port: null },
+      { transport: '132' }, { transport: '300' }, { transport: 'weird' }, { transport: null },
+      { src_ip: 'not-an-ip' }, { src_ip: '10.0.0.2', dst_ip: '10.0.0.1' },
+      { app: undefined }, // JSON.stringify leaves the key out
+      { rule: true, device: { x: 1 }, app: ['a', 1], host: 5, url: 1.5, bytes: 'text', line: null },
+    ];
+    const enc = new NativeJsonBytes();
+    const lb = new LineBuffer(64);
+    // three rounds, so that kept values of one flow meet the next, the same value twice in a row too
+    for (let round = 0; round < 3; round++) {
+      for (const v of variants) {
+        for (let twice = 0; twice < 2; twice++) {
+          const f = { ...base, ...v } as Flow;
+          const at = lb.pos;
+          enc.encode(f, lb);
+          expect(lb.buf.subarray(at, lb.pos).toString('utf8'), JSON.stringify(v)?.slice(0, 200)).toBe(JSON.stringify(nativeRecord(f)) + '\n');
+        }
+      }
+      lb.take();
+    }
+  });
+
+  it('columns with more values than are kept (and values kept long ago) are written right', () => {
+    const enc = new NativeJsonBytes();
+    const lb = new LineBuffer(1024);
+    for (let i = 0; i < 1000; i++) {
+      const f = newFlow('panos-syslog', i % 7 ? 'fw.log' : 'other.log', i);
+      Object.assign(f, { action: i % 3 ? 'deny' : 'allow', rule: `rule-${(i * 37) % 150}`, app: i % 5 ? null : `app-${i % 11}`, device: i % 2 ? 'fw1' : 'fw2', end_reason: 'x'.repeat(i % 120) });
+      const at = lb.pos;
+      enc.encode(f, lb);
+      expect(lb.buf.subarray(at, lb.pos).toString('utf8')).toBe(JSON.stringify(nativeRecord(f)) + '\n');
+      if (lb.pos > 8192) lb.take();
+    }
+  });
+
+  it('the renderer of every format and schema writes whole lines as UTF-8 of the string renderers', async () => {
+    const flows = await flowsOf('fixtures/iptables/bsd-ufw.log', 'UTC', 2025);
+    const r = byteRenderer('jsonl', 'native');
+    const lb = new LineBuffer(16);
+    for (const f of flows) r(f, lb);
+    expect(lb.buf.subarray(0, lb.pos).toString('utf8')).toBe(flows.map((f) => JSON.stringify(nativeRecord(f)) + '\n').join(''));
+    const taken = lb.take();
+    expect(taken.byteOffset).toBe(0);
+    expect(lb.pos).toBe(0);
+  });
+});
+
+describe('community id and IPv6 on bytes', () => {
+  const ADDRS = [
+    '::', '::1', '1::', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8', '2001:DB8::A', 'fe80::1%eth0', '[::1]',
+    '::ffff:10.0.0.1', '1:2:3:4:5:6:7:8:9', '::1:2:3:4:5:6:7:8', '1::2::3', ':::', ':1', '1:', '1:2', '12345::', 'g::1', '1:::2',
+    '1:2:3:4:5:6:1.2.3.4', '::12.34.56.78', '1234.5.6.7::', 'abcd:ef01:2345:6789:abcd:ef01:2345:6789', '0:0:0:0:0:0:0:0', ':', '',
+  ];
+  it('ipv6Hex reads what parseIpv6 reads, or leaves it to parseIpv6', () => {
+    const b = new Uint8Array(16);
+    const rnd = mulberry(7);
+    const alphabet = '0123456789abcdefABCDEF::.%[]g';
+    const extra: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      let s = '';
+      const n = 1 + Math.floor(rnd() * 24);
+      for (let k = 0; k < n; k++) s += alphabet[Math.floor(rnd() * alphabet.length)];
+      extra.push(s);
+      // and an address: 8 random hextets, some zero, a run of them compressed, random case
+      const h = Array.from({ length: 8 }, () => (rnd() < 0.4 ? 0 : Math.floor(rnd() * 65536)).toString(16));
+      const a = Math.floor(rnd() * 9), e = a + Math.floor(rnd() * (9 - a));
+      const text = rnd() < 0.3 ? h.join(':') : `${h.slice(0, a).join(':')}::${h.slice(e).join(':')}`;
+      extra.push(rnd() < 0.2 ? text.toUpperCase() : text);
+    }
+    let fast = 0, valid = 0;
+    for (const s of [...ADDRS, ...extra]) {
+      const r = ipv6Hex(s, b);
+      if (r < 0) continue;
+      fast++;
+      const h = parseIpv6(s);
+      if (r === 0) expect(h, s).toBeNull();
+      else {
+        expect(h, s).not.toBeNull();
+        valid++;
+        expect([...b], s).toEqual(h!.flatMap((x) => [x >>> 8, x & 255]));
+      }
+    }
+    expect(fast).toBeGreaterThan(15_000);
+    expect(valid).toBeGreaterThan(10_000);
+  });
+
+  it('communityIdJsonInto writes the text communityId gives', () => {
+    const rnd = mulberry(11);
+    const out = new Uint8Array(40);
+    const transports = ['tcp', 'udp', 'icmp', 'sctp', '47', '300', 'weird', null];
+    const v6 = ADDRS.slice(0, 8);
+    for (let i = 0; i < 5_000; i++) {
+      const six = rnd() < 0.3;
+      const ip = () => (six ? v6[Math.floor(rnd() * v6.length)]! : `${Math.floor(rnd() * 256)}.${Math.floor(rnd() * 256)}.0.${Math.floor(rnd() * 3)}`);
+      const t = transports[Math.floor(rnd() * transports.length)]!;
+      const sp = rnd() < 0.1 ? null : Math.floor(rnd() * 65536), dp = Math.floor(rnd() * 65536);
+      const src = rnd() < 0.05 ? null : ip(), dst = ip();
+      const want = communityId(t, src, dst, sp, dp);
+      const ok = communityIdJsonInto(out, 3, t, src, dst, sp, dp);
+      expect(ok).toBe(want !== null);
+      if (want !== null) expect(Buffer.from(out.subarray(3, 35)).toString('latin1')).toBe(JSON.stringify(want));
+    }
+  });
+});
+
+function mulberry(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
