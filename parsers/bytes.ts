@@ -7,7 +7,7 @@
  * U+FFFD): field boundaries are ASCII bytes, which never occur inside a UTF-8 sequence, so decoding a
  * field alone gives the same text as slicing the decoded line.
  */
-import { canonicalIp, intToIpv4, ipv4BytesToInt, v4lead } from '../src/model/ip.js';
+import { canonicalIp, intToIpv4, ipv4BytesToInt, noteIpv4, v4lead } from '../src/model/ip.js';
 
 type Latin1 = { latin1Slice(a: number, e: number): string };
 /** b.toString('latin1', a, e) without its argument checks (Node's own Buffer method). */
@@ -140,10 +140,11 @@ export class AddrInterner {
       const k = n | 0;
       const slot = Math.imul(k, 0x9e3779b1) >>> V4_SHIFT;
       const hit = this.v4vals[slot]!;
-      if (hit !== null && this.v4keys[slot] === k) return hit;
+      if (hit !== null && this.v4keys[slot] === k) { noteIpv4(hit, n); return hit; } // (the gate and matcher take n: ip.ts)
       const s = v4lead.lead ? intToIpv4(n) : ascii15(b, a, e); // (digits and dots: ASCII)
       this.v4keys[slot] = k;
       this.v4vals[slot] = s;
+      noteIpv4(s, n);
       return s;
     }
     if (byteIndex(b, 58, a, e) < 0) return null; // neither IPv4 nor IPv6

@@ -155,6 +155,9 @@ export class Matcher {
   private readonly pending = new Map<string, Pending>();
   private readonly rows = new Map<string, { row: Omit<MatrixRow, 'status' | 'allows' | 'denies' | 'first_seen' | 'last_seen'>; stats: RowStats; entry: Entry }>();
   private readonly infer = new Map<string, { entry: Entry; dst: string; peers: Set<string> }>();
+  /** Caches of `infer` and of the port-only groups of `groups`, keyed by the flows' own strings (no key text per flow). */
+  private readonly inferCache: Array<Map<string, { entry: Entry; dst: string; peers: Set<string> }> | undefined> = [];
+  private readonly poCache = new Map<string, Map<string, Group[]>>();
   private readonly portOnly: boolean;
   private readonly maxEvidence: number;
   private readonly maxSet: number;
@@ -240,8 +243,8 @@ export class Matcher {
     this.hits = hits;
     try { this.observe(f); } finally { this.hits = null; }
     if (hits.length === 0) return null;
-    if (hits.length === 1) return `${hits[0]!.rs.id}/${hits[0]!.req.id}`;
-    return [...new Set(hits.map((e) => `${e.rs.id}/${e.req.id}`))].join(';');
+    if (hits.length === 1) return hits[0]!.label;
+    return [...new Set(hits.map((e) => e.label))].join(';');
   }
 
   /** Feeds one flow. Never keeps a reference to it. */
@@ -420,31 +423,57 @@ export class Matcher {
         continue;
       }
       if (!g) {
-        const key = `po|${f.src_ip}|${f.dst_ip}|${f.transport}|${f.dst_port}`;
-        g = this.groups.get(key);
+        g = this.portOnlyGroup(f);
         if (!g) {
-          if (!this.admit('port-only', e, f.src_ip!, f.dst_ip!, f.transport!, f.dst_port, key)) return;
-          g = newGroup(e, 'port-only', f, null, null);
-          g.candidates = new Set();
-          this.groups.set(key, g);
-          this.groupList.push(g);
+          const key = `po|${f.src_ip}|${f.dst_ip}|${f.transport}|${f.dst_port}`;
+          g = this.groups.get(key);
+          if (!g) {
+            if (!this.admit('port-only', e, f.src_ip!, f.dst_ip!, f.transport!, f.dst_port, key)) return;
+            g = newGroup(e, 'port-only', f, null, null);
+            g.candidates = new Set();
+            this.groups.set(key, g);
+            this.groupList.push(g);
+          }
+          let byDst = this.poCache.get(g.src);
+          if (byDst === undefined) { byDst = new Map(); this.poCache.set(g.src, byDst); }
+          const list = byDst.get(g.dst);
+          if (list === undefined) byDst.set(g.dst, [g]); else list.push(g);
         }
         this.addToGroup(g, f);
       }
-      g.candidates!.add(`${e.rs.id}/${e.req.id}`);
+      g.candidates!.add(e.label);
     }
   }
 
+  /**
+   * The port-only group of this flow from `poCache` (source text → destination text → groups), which holds
+   * groups of `groups` by their address strings: no key text per flow. Undefined when not cached yet.
+   */
+  private portOnlyGroup(f: Flow): Group | undefined {
+    const list = this.poCache.get(f.src_ip!)?.get(f.dst_ip!);
+    if (list === undefined) return undefined;
+    const t = f.transport, p = f.dst_port;
+    for (let i = 0; i < list.length; i++) { const x = list[i]!; if (x.port === p && x.transport === t) return x; }
+    return undefined;
+  }
+
   private inferObserve(e: Entry, f: Flow): void {
-    const key = `${e.id}|${f.dst_ip}`;
-    let s = this.infer.get(key);
-    if (!s) {
-      if (this.seedInfer === null || !this.seedInfer.has(key)) {
-        if (this.inferBase + this.inferNew >= INFER_MAX) { this.inferDropped = true; return; } // bounded memory
-        this.inferNew++;
+    // `inferCache` (entry → destination text → state) holds states of `infer` without a key text per flow
+    let byDst = this.inferCache[e.id];
+    if (byDst === undefined) { byDst = new Map(); this.inferCache[e.id] = byDst; }
+    let s = byDst.get(f.dst_ip!);
+    if (s === undefined) {
+      const key = `${e.id}|${f.dst_ip}`;
+      s = this.infer.get(key);
+      if (!s) {
+        if (this.seedInfer === null || !this.seedInfer.has(key)) {
+          if (this.inferBase + this.inferNew >= INFER_MAX) { this.inferDropped = true; return; } // bounded memory
+          this.inferNew++;
+        }
+        s = { entry: e, dst: f.dst_ip!, peers: new Set() };
+        this.infer.set(key, s);
       }
-      s = { entry: e, dst: f.dst_ip!, peers: new Set() };
-      this.infer.set(key, s);
+      byDst.set(f.dst_ip!, s);
     }
     if (s.peers.size < this.inferMinPeers) s.peers.add(f.src_ip!);
   }

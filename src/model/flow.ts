@@ -2,6 +2,8 @@
  * The one normalized record every parser produces and every later stage consumes.
  * Column names are fixed (README "Flow record"): JSON Lines, CSV and DuckDB use them as they are.
  */
+import { recentIpv4 } from './ip.js';
+
 export type Action = 'allow' | 'deny' | 'unknown';
 export type Direction = 'inbound' | 'outbound' | 'forward' | null;
 
@@ -102,7 +104,7 @@ export function isKnownTransport(t: string): boolean {
 }
 
 export function hasPorts(transport: string | null): boolean {
-  return transport === null || PORT_TRANSPORTS.has(transport);
+  return transport === null || transport === 'tcp' || transport === 'udp' || PORT_TRANSPORTS.has(transport);
 }
 
 /** Canonical address text as the parsers write it: IPv4 dotted quad or lower-case IPv6 (≤ 45 chars). */
@@ -129,7 +131,6 @@ function counterOk(n: number | null): boolean {
 }
 
 const ACTIONS = new Set<string>(['allow', 'deny', 'unknown']);
-const DIRECTIONS = new Set<string | null>(['inbound', 'outbound', 'forward', null]);
 /** 1990-01-01 .. 2101-01-01 (src/model/time.ts MIN_TS/MAX_TS; repeated here to keep model/flow standalone). */
 const TS_MIN = 631_152_000_000, TS_MAX = 4_133_980_800_000;
 
@@ -138,16 +139,24 @@ const TS_MIN = 631_152_000_000, TS_MAX = 4_133_980_800_000;
  * malformed. Counters are not checked here: `repairFlow` nulls bad ones first (with a note).
  */
 export function validateFlow(f: Flow): string | null {
-  if (f.ts !== null && !(Number.isInteger(f.ts) && f.ts >= TS_MIN && f.ts < TS_MAX)) return 'invalid ts (outside 1990-2100)';
-  if (!ACTIONS.has(f.action)) return 'invalid action';
+  const ts = f.ts;
+  if (ts !== null && !(Number.isInteger(ts) && ts >= TS_MIN && ts < TS_MAX)) return 'invalid ts (outside 1990-2100)';
+  // (the common values by `===` first: a pointer compare for the parsers' constant strings, no hashing)
+  const a = f.action;
+  if (a !== 'deny' && a !== 'allow' && !ACTIONS.has(a)) return 'invalid action';
   if (f.raw_action !== null && typeof f.raw_action !== 'string') return 'invalid raw_action';
-  if (f.transport !== null && !isKnownTransport(f.transport)) return 'invalid transport (not a protocol name or number 0-255)';
-  if (!addrShape(f.src_ip)) return f.src_ip === null ? 'missing src_ip' : 'invalid src_ip';
-  if (!addrShape(f.dst_ip)) return f.dst_ip === null ? 'missing dst_ip' : 'invalid dst_ip';
-  if (!portOk(f.src_port)) return 'invalid src_port';
-  if (!portOk(f.dst_port)) return 'invalid dst_port';
-  if (!hasPorts(f.transport) && (f.src_port !== null || f.dst_port !== null)) return `ports on a ${f.transport} flow`;
-  if (!DIRECTIONS.has(f.direction)) return 'invalid direction';
+  const t = f.transport;
+  if (t !== null && t !== 'tcp' && t !== 'udp' && !isKnownTransport(t)) return 'invalid transport (not a protocol name or number 0-255)';
+  // an address a parser noted as a dotted quad (src/model/ip.ts recentIpv4) is one, its text unread
+  const src = f.src_ip, dst = f.dst_ip;
+  if (recentIpv4(src, 2) < 0 && !addrShape(src)) return src === null ? 'missing src_ip' : 'invalid src_ip';
+  if (recentIpv4(dst, 1) < 0 && !addrShape(dst)) return dst === null ? 'missing dst_ip' : 'invalid dst_ip';
+  const sp = f.src_port, dp = f.dst_port;
+  if (!portOk(sp)) return 'invalid src_port';
+  if (!portOk(dp)) return 'invalid dst_port';
+  if ((sp !== null || dp !== null) && !hasPorts(t)) return `ports on a ${t} flow`;
+  const d = f.direction;
+  if (d !== null && d !== 'inbound' && d !== 'outbound' && d !== 'forward') return 'invalid direction';
   if (!counterOk(f.bytes)) return 'invalid bytes';
   if (!counterOk(f.packets)) return 'invalid packets';
   if (!(Number.isInteger(f.line) && f.line >= 0)) return 'invalid line';
@@ -160,7 +169,8 @@ export function validateFlow(f: Flow): string | null {
  * (`1e+308`, -1, 2^63) become null. Returns the name of a note to count, or null.
  */
 export function repairFlow(f: Flow): string | null {
-  if (f.transport !== null && !PORT_TRANSPORTS.has(f.transport)) { f.src_port = null; f.dst_port = null; }
+  const t = f.transport;
+  if (t !== null && t !== 'tcp' && t !== 'udp' && !PORT_TRANSPORTS.has(t)) { f.src_port = null; f.dst_port = null; }
   let note: string | null = null;
   if (!counterOk(f.bytes)) { f.bytes = null; note = 'counter-out-of-range'; }
   if (!counterOk(f.packets)) { f.packets = null; note = 'counter-out-of-range'; }

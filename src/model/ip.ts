@@ -52,49 +52,89 @@ export function ipv4BytesToInt(b: Buffer, a: number, e: number): number {
   return n * 256 + part;
 }
 
+/**
+ * Dotted quad of an unsigned 32-bit integer, as a flat string (a template literal of 13+ characters makes a
+ * cons string, slower to scan and hash later; this is also the fastest of the forms measured).
+ */
 export function intToIpv4(n: number): string {
-  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  const c: number[] = [];
+  for (let s = 24; s >= 0; s -= 8) {
+    const v = (n >>> s) & 255;
+    if (v >= 100) c.push(48 + ((v / 100) | 0));
+    if (v >= 10) c.push(48 + (((v / 10) | 0) % 10));
+    c.push(48 + (v % 10));
+    if (s !== 0) c.push(46);
+  }
+  return String.fromCharCode.apply(null, c);
 }
 
 /** Parses IPv6 text (with `::`, embedded IPv4, optional `%zone`) into 8 hextets, or null. */
 export function parseIpv6(input: string): number[] | null {
-  let s = input;
-  const pct = s.indexOf('%');
-  if (pct >= 0) s = s.slice(0, pct);
-  if (s.startsWith('[') && s.endsWith(']')) s = s.slice(1, -1);
-  const dbl = s.indexOf('::');
-  if (dbl >= 0 && s.indexOf('::', dbl + 1) >= 0) return null;
-  const parseSide = (txt: string): number[] | null => {
-    if (txt === '') return [];
-    const parts = txt.split(':');
-    const out: number[] = [];
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i]!;
-      if (i === parts.length - 1 && p.indexOf('.') >= 0) {
-        const v4 = ipv4ToInt(p);
-        if (v4 < 0) return null;
-        out.push((v4 >>> 16) & 0xffff, v4 & 0xffff);
-        continue;
+  const h = PARSE6;
+  return ipv6Into(input, h) ? [h[0]!, h[1]!, h[2]!, h[3]!, h[4]!, h[5]!, h[6]!, h[7]!] : null;
+}
+const PARSE6 = new Uint16Array(8);
+
+/**
+ * `parseIpv6` without allocation: the 8 hextets of `input` into `out`, true when it is IPv6 text (`::` once,
+ * embedded IPv4 as the last part of either side of `::`, 1-4 hex digits per part, optional `[…]` and `%zone`).
+ * One pass over the text; `out` is undefined when false is returned.
+ */
+export function ipv6Into(input: string, out: Uint16Array): boolean {
+  let e = input.indexOf('%');
+  if (e < 0) e = input.length;
+  let i = 0;
+  if (e >= 2 && input.charCodeAt(0) === 91 && input.charCodeAt(e - 1) === 93) { i = 1; e--; }
+  let n = 0, dbl = -1;
+  if (i + 1 < e && input.charCodeAt(i) === 58 && input.charCodeAt(i + 1) === 58) { dbl = 0; i += 2; }
+  if (i < e || dbl < 0) {
+    for (;;) {
+      // one part: [i, j)
+      let j = i, v = 0, dot = false, hex = true;
+      for (; j < e; j++) {
+        const c = input.charCodeAt(j);
+        if (c === 58) break;
+        if (c === 46) { dot = true; continue; }
+        let d: number;
+        if (c >= 48 && c <= 57) d = c - 48;
+        else if (c >= 97 && c <= 102) d = c - 87;
+        else if (c >= 65 && c <= 70) d = c - 55;
+        else { hex = false; continue; }
+        v = v * 16 + d;
       }
-      if (p.length === 0 || p.length > 4) return null;
-      const v = parseInt(p, 16);
-      if (Number.isNaN(v) || !/^[0-9a-fA-F]+$/.test(p)) return null;
-      out.push(v);
+      const len = j - i;
+      const max = dbl < 0 ? 8 : 7;
+      // a part with a dot is an embedded IPv4 address when it ends its side (the text or the head before `::`)
+      if (dot && (j === e || (j + 1 < e && input.charCodeAt(j + 1) === 58))) {
+        const v4 = ipv4SliceToInt(input, i, j, false);
+        if (v4 < 0 || n + 2 > max) return false;
+        out[n++] = (v4 >>> 16) & 0xffff;
+        out[n++] = v4 & 0xffff;
+      } else {
+        if (len === 0 || len > 4 || dot || !hex || n + 1 > max) return false;
+        out[n++] = v;
+      }
+      if (j === e) break;
+      // j is a colon
+      if (j + 1 < e && input.charCodeAt(j + 1) === 58) {
+        if (dbl >= 0 || n > 7) return false;
+        dbl = n;
+        i = j + 2;
+        if (i === e) break;
+        if (input.charCodeAt(i) === 58) return false; // a third colon
+      } else i = j + 1;
     }
-    return out;
-  };
-  if (dbl >= 0) {
-    const head = parseSide(s.slice(0, dbl));
-    const tail = parseSide(s.slice(dbl + 2));
-    if (!head || !tail || head.length + tail.length > 7) return null;
-    return [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
   }
-  const all = parseSide(s);
-  return all && all.length === 8 ? all : null;
+  if (dbl < 0) return n === 8;
+  // move the part after `::` to the end, zeros between
+  const tail = n - dbl;
+  for (let k = 0; k < tail; k++) out[7 - k] = out[n - 1 - k]!;
+  for (let k = dbl; k < 8 - tail; k++) out[k] = 0;
+  return true;
 }
 
 /** RFC 5952 text for 8 hextets; IPv4-mapped (::ffff:a.b.c.d) is returned as plain IPv4. */
-export function formatIpv6(h: number[]): string {
+export function formatIpv6(h: ArrayLike<number>): string {
   if (h[0] === 0 && h[1] === 0 && h[2] === 0 && h[3] === 0 && h[4] === 0 && h[5] === 0xffff) {
     return intToIpv4(((h[6]! << 16) | h[7]!) >>> 0);
   }
@@ -106,9 +146,22 @@ export function formatIpv6(h: number[]): string {
     if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
     i = j;
   }
-  const hex = h.map((x) => x.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  // the text as character codes, one flat string at the end (no string per hextet)
+  const c: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      c.push(58, 58);
+      i += bestLen - 1;
+      continue;
+    }
+    if (i > 0 && i !== bestStart + bestLen) c.push(58);
+    const x = h[i]!;
+    for (let sh = 12; sh >= 0; sh -= 4) {
+      const d = (x >>> sh) & 15;
+      if (sh === 0 || x >>> sh !== 0) c.push(d < 10 ? 48 + d : 87 + d);
+    }
+  }
+  return String.fromCharCode.apply(null, c);
 }
 
 /**
@@ -136,9 +189,9 @@ export function canonicalIp(s: string | null | undefined): string | null {
     if (dots !== 3 || digits === 0) return null;
     return leadingZero ? intToIpv4(ipv4ToInt(s)) : s;
   }
-  const h = parseIpv6(s);
-  return h ? formatIpv6(h) : null;
+  return ipv6Into(s, CANON6) ? formatIpv6(CANON6) : null;
 }
+const CANON6 = new Uint16Array(8);
 
 /** Dotted quads longer than 15 characters can only be valid with zero padding ("010.000.000.001"). */
 function ipv4Rebuild(s: string): string | null {
@@ -161,11 +214,16 @@ function ipv4ToIntPadded(s: string): number {
 
 /** IPv6 text to a bigint (for prefix matching); null if not IPv6. */
 export function ipv6ToBigInt(s: string): bigint | null {
-  const h = parseIpv6(s);
-  if (!h) return null;
-  let v = 0n;
-  for (const x of h) v = (v << 16n) | BigInt(x);
-  return v;
+  const h = SCRATCH6;
+  if (!ipv6Into(s, h)) return null;
+  return hextetsToBigInt(h);
+}
+const SCRATCH6 = new Uint16Array(8);
+
+/** 8 hextets as one 128-bit bigint. */
+export function hextetsToBigInt(h: Uint16Array): bigint {
+  return (BigInt(((h[0]! << 16) | h[1]!) >>> 0) << 96n) | (BigInt(((h[2]! << 16) | h[3]!) >>> 0) << 64n) |
+    (BigInt(((h[4]! << 16) | h[5]!) >>> 0) << 32n) | BigInt(((h[6]! << 16) | h[7]!) >>> 0);
 }
 
 /** True for addresses outside private, loopback, link-local, CGNAT, multicast, documentation-free public space. */
@@ -177,4 +235,41 @@ export function isPublicIpv4(n: number): boolean {
   if (a === 169 && b === 254) return false;
   if (a === 100 && b >= 64 && b <= 127) return false;
   return true;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Recent IPv4 texts: the gate and the matcher take a flow's address as an integer without reading its text.
+// A parser that read an address as a dotted quad (parsers/bytes.ts AddrInterner) notes the string it hands
+// out with its integer. A flow's address that is the same string is then recognised by `===`, which is a
+// pointer compare for the same string object: its characters (an interned string allocated long ago, often
+// out of the CPU cache) are not read. A text that is not in the ring is read as before, so a flow from any
+// parser is checked the same way; the ring only holds canonical texts of their integers.
+// ---------------------------------------------------------------------------------------------------
+
+const RING_T: string[] = ['', '', '', ''];
+const RING_N: number[] = [-1, -1, -1, -1];
+let ringAt = 0;
+
+/**
+ * Records that `text` is the canonical dotted quad of `n` (no leading zeros: `intToIpv4(n) === text`).
+ * For parsers, on the string they put in `Flow.src_ip` / `dst_ip`, in that order.
+ */
+export function noteIpv4(text: string, n: number): void {
+  RING_T[ringAt] = text;
+  RING_N[ringAt] = n;
+  ringAt = (ringAt + 1) & 3;
+}
+
+/**
+ * The integer of `text` when it is one of the last four texts noted by `noteIpv4`, else -1. `back` is where
+ * to look first: 2 for a flow's source (noted before its destination), 1 for its destination.
+ */
+export function recentIpv4(text: string | null, back: 1 | 2): number {
+  const k = (ringAt - back) & 3;
+  if (RING_T[k] === text) return RING_N[k]!;
+  for (let i = 1; i <= 4; i++) {
+    const j = (ringAt - i) & 3;
+    if (j !== k && RING_T[j] === text) return RING_N[j]!;
+  }
+  return -1;
 }

@@ -13,7 +13,7 @@
  *   probable, hostname candidates (destination not yet known to be one of `hosts`) and port-only.
  */
 import type { Flow } from '../model/flow.js';
-import { intToIpv4, ipv4ToInt, ipv6ToBigInt, isPublicIpv4 } from '../model/ip.js';
+import { hextetsToBigInt, intToIpv4, ipv4ToInt, ipv6Into, ipv6ToBigInt, isPublicIpv4, recentIpv4 } from '../model/ip.js';
 import type { PortIntervals, Requirement, Ruleset } from '../model/ruleset.js';
 import type { AddrSet } from '../inventory/addr.js';
 import type { Inventory } from '../inventory/load.js';
@@ -46,6 +46,8 @@ export interface CompiledRequirement {
   req: Requirement;
   /** `product\0requirement` (one matrix row per product and requirement). */
   rowKey: string;
+  /** `product/requirement` (port-only candidates, matched-flow labels). */
+  label: string;
   /** Deployment index, or -1 in port-only mode. */
   dep: number;
   params: Record<string, number | string | boolean>;
@@ -102,6 +104,18 @@ export interface CompileOptions {
   addrIndex?: AddrIndexWire;
 }
 
+const NO_ENTRIES: readonly CompiledRequirement[] = Object.freeze([]);
+
+/**
+ * Port-only mode: the entries of one port's candidates (then the transport's portless ones, in that order) a
+ * flow counts for, precomputed for the only flow facts they depend on: `lists[2 * dstPublic + wellKnown]`.
+ */
+interface PortOnlySplit {
+  /** Whether any entry is a wide range (else the port being well-known changes nothing). */
+  wide: boolean;
+  lists: Array<{ portOnly: readonly CompiledRequirement[]; conditional: readonly CompiledRequirement[] }>;
+}
+
 /** The classification of one flow; arrays are reused between calls. */
 export class Classification {
   confirmed: CompiledRequirement[] = [];
@@ -111,21 +125,26 @@ export class Classification {
   probSrc: boolean[] = [];
   /** Hostname requirements whose source matched and whose destination is in no role (decided later). */
   hostCandidates: CompiledRequirement[] = [];
-  portOnly: CompiledRequirement[] = [];
+  /** Port-only mode: a list of the index (not to be changed), replaced per flow. */
+  portOnly: readonly CompiledRequirement[] = NO_ENTRIES;
   s4 = -1;
   d4 = -1;
   srcPublic = false;
   dstPublic = false;
   reset(): void {
-    this.confirmed.length = 0; this.conditional.length = 0; this.probable.length = 0; this.probSrc.length = 0;
-    this.hostCandidates.length = 0; this.portOnly.length = 0;
+    // (setting an array's length is a runtime call: only when the previous flow filled something)
+    if (this.confirmed.length !== 0) this.confirmed.length = 0;
+    if (this.conditional.length !== 0) this.conditional.length = 0;
+    if (this.probable.length !== 0) { this.probable.length = 0; this.probSrc.length = 0; }
+    if (this.hostCandidates.length !== 0) this.hostCandidates.length = 0;
+    this.portOnly = NO_ENTRIES;
   }
   get empty(): boolean {
     return this.confirmed.length + this.conditional.length + this.probable.length + this.hostCandidates.length + this.portOnly.length === 0;
   }
 }
 
-const NO_ENTRIES: readonly CompiledRequirement[] = [];
+const NO_KEYS: readonly number[] = Object.freeze([]);
 
 const V6_DOC_LO = 0x20010db8n << 96n;
 const V6_DOC_HI = V6_DOC_LO + (1n << 96n) - 1n;
@@ -260,6 +279,20 @@ export class RequirementIndex {
   readonly anyFromOutside: boolean;
   private readonly byTransport = new Map<string, PortIndex<CompiledRequirement>>();
   private readonly addr: AddrIndex;
+  /** Whether any role holds IPv6 addresses (else an IPv6 endpoint needs no 128-bit lookup). */
+  private readonly hasV6: boolean;
+  /** The last transport looked up and its port index (a flow's transport is nearly always the previous one's). */
+  private lastTransport: string | null = null;
+  private lastPorts: PortIndex<CompiledRequirement> | undefined = undefined;
+  /** `side`'s answer for one endpoint: its role keys, whether it is public, IPv4 as an integer (-1: IPv6). */
+  private sideKeys: readonly number[] = NO_KEYS;
+  private sidePublic = false;
+  private sideV4 = -1;
+  private readonly h6 = new Uint16Array(8);
+  /** Port-only splits per port index and candidate list (see PortOnlySplit). */
+  private readonly splits = new Map<PortIndex<CompiledRequirement>, Map<readonly CompiledRequirement[], PortOnlySplit>>();
+  private lastSplitIdx: PortIndex<CompiledRequirement> | null = null;
+  private lastSplits: Map<readonly CompiledRequirement[], PortOnlySplit> | undefined = undefined;
 
   constructor(rulesets: Ruleset[], inventory: Inventory | null, opts: CompileOptions = {}) {
     this.portOnly = inventory === null;
@@ -318,6 +351,8 @@ export class RequirementIndex {
       }
     }
     this.addr = opts.addrIndex ? new AddrIndex(null, opts.addrIndex) : new AddrIndex(sets);
+    // (from the index itself: a worker's inventory sets carry the role text only, the addresses come in `addrIndex`)
+    this.hasV6 = this.addr.hasV6;
     const indexItems = new Map<string, Array<{ ports: PortIntervals; entry: CompiledRequirement }>>();
     for (const e of this.entries) {
       if (e.hosts) this.hostEntries.push(e);
@@ -341,7 +376,7 @@ export class RequirementIndex {
     const span = spanOf(ports);
     const mismatchSym = (rs.symptoms ?? []).find((s) => s.id === 'version-mismatch' && s.requirements.includes(req.id));
     const e: CompiledRequirement = {
-      id: this.entries.length, rs, req, rowKey: `${rs.id}\u0000${req.id}`, dep, params,
+      id: this.entries.length, rs, req, rowKey: `${rs.id}\u0000${req.id}`, label: `${rs.id}/${req.id}`, dep, params,
       active, localOnly: req.local_only === true,
       fromKey: special(req.from), toKey: special(req.to),
       hosts, resolved: hosts ? new Set() : null,
@@ -398,46 +433,40 @@ export class RequirementIndex {
    */
   classify(f: Flow, c: Classification): boolean {
     c.reset();
-    if (f.transport === null || f.src_ip === null || f.dst_ip === null) return false;
-    const idx = this.byTransport.get(f.transport);
+    const t = f.transport;
+    if (t === null || f.src_ip === null || f.dst_ip === null) return false;
+    let idx: PortIndex<CompiledRequirement> | undefined;
+    if (t === this.lastTransport) idx = this.lastPorts;
+    else { idx = this.byTransport.get(t); this.lastTransport = t; this.lastPorts = idx; }
     if (idx === undefined) return false;
     const byPort = f.dst_port === null ? (idx.anyPort.length ? NO_ENTRIES : null) : idx.lookup(f.dst_port);
     if (byPort === null || (byPort.length === 0 && idx.anyPort.length === 0)) return false;
 
-    let srcKeys: readonly number[], dstKeys: readonly number[];
-    let srcPublic: boolean, dstPublic: boolean;
-    const s4 = ipv4ToInt(f.src_ip);
-    if (s4 >= 0) { srcKeys = this.addr.lookup4(s4); srcPublic = isPublicIpv4(s4); } else {
-      const b = ipv6ToBigInt(f.src_ip);
-      if (b === null) return false;
-      srcKeys = this.addr.lookup6(b); srcPublic = isPublicIpv6(b);
-    }
+    if (!this.side(f.src_ip, 2)) return false;
+    const srcKeys = this.sideKeys, srcPublic = this.sidePublic, s4 = this.sideV4;
     // A public source outside the inventory can only match requirements from the internet (none in the
     // built-in rulesets): internet noise stops here, before the destination is looked at.
     if (srcKeys.length === 0 && srcPublic && !this.anyFromOutside) return false;
-    const d4 = ipv4ToInt(f.dst_ip);
-    if (d4 >= 0) { dstKeys = this.addr.lookup4(d4); dstPublic = isPublicIpv4(d4); } else {
-      const b = ipv6ToBigInt(f.dst_ip);
-      if (b === null) return false;
-      dstKeys = this.addr.lookup6(b); dstPublic = isPublicIpv6(b);
-    }
+    if (this.portOnly && srcPublic) return false;
+    if (!this.side(f.dst_ip, 1)) return false;
+    const dstKeys = this.sideKeys, dstPublic = this.sidePublic, d4 = this.sideV4;
+    // Neither endpoint in the inventory and no requirement from outside it: no requirement's `from` holds
+    // (rulesets/README.md rule 5), so nothing is confirmed, conditional, probable or a hostname candidate.
+    if (!this.portOnly && srcKeys.length === 0 && dstKeys.length === 0 && !this.anyFromOutside) return false;
     c.s4 = s4; c.d4 = d4; c.srcPublic = srcPublic; c.dstPublic = dstPublic;
     const port = f.dst_port;
-    const wellKnown = port !== null && isWellKnownPort(port);
     const n1 = byPort.length, n2 = idx.anyPort.length;
 
     if (this.portOnly) {
       if (srcPublic) return false;
-      for (let i = 0; i < n1 + n2; i++) {
-        const e = i < n1 ? byPort[i]! : idx.anyPort[i - n1]!;
-        if (e.localOnly) continue;
-        if (e.outward ? !dstPublic : dstPublic) continue;
-        if (e.wide && wellKnown) continue;
-        if (e.active) c.portOnly.push(e); else c.conditional.push(e);
-      }
+      const sp = this.splitOf(idx, byPort);
+      const v = sp.lists[(dstPublic ? 2 : 0) + (sp.wide && port !== null && isWellKnownPort(port) ? 1 : 0)]!;
+      c.portOnly = v.portOnly;
+      for (let i = 0; i < v.conditional.length; i++) c.conditional.push(v.conditional[i]!);
       return !c.empty;
     }
 
+    const wellKnown = port !== null && isWellKnownPort(port);
     for (let i = 0; i < n1 + n2; i++) {
       const e = i < n1 ? byPort[i]! : idx.anyPort[i - n1]!;
       if (e.localOnly) continue;
@@ -467,6 +496,49 @@ export class RequirementIndex {
       if (c.probable.length) filterDeps(c.probable, c.conditional, c.probSrc);
     }
     return !c.empty;
+  }
+
+  /** The port-only split of a port's candidates (made on first use: at most one per port segment). */
+  private splitOf(idx: PortIndex<CompiledRequirement>, byPort: readonly CompiledRequirement[]): PortOnlySplit {
+    let m = idx === this.lastSplitIdx ? this.lastSplits : this.splits.get(idx);
+    if (m === undefined) { m = new Map(); this.splits.set(idx, m); }
+    this.lastSplitIdx = idx; this.lastSplits = m;
+    let sp = m.get(byPort);
+    if (sp !== undefined) return sp;
+    const all = [...byPort, ...idx.anyPort];
+    sp = { wide: all.some((e) => e.wide), lists: [] };
+    for (let v = 0; v < 4; v++) {
+      const dstPublic = v >= 2, wellKnown = (v & 1) === 1;
+      const portOnly: CompiledRequirement[] = [], conditional: CompiledRequirement[] = [];
+      for (const e of all) {
+        if (e.localOnly) continue;
+        if (e.outward ? !dstPublic : dstPublic) continue;
+        if (e.wide && wellKnown) continue;
+        if (e.active) portOnly.push(e); else conditional.push(e);
+      }
+      sp.lists.push({ portOnly, conditional });
+    }
+    if (m.size >= 65536) m.clear(); // (bounded even if a port index handed out a new array per lookup)
+    m.set(byPort, sp);
+    return sp;
+  }
+
+  /** One endpoint's role keys, publicness and IPv4 integer into `side*`; false when the text is no address. */
+  private side(ip: string, back: 1 | 2): boolean {
+    // (a text the parser noted as a dotted quad is taken as its integer without reading it: model/ip.ts)
+    let n = recentIpv4(ip, back);
+    if (n < 0) n = ipv4ToInt(ip);
+    if (n >= 0) {
+      this.sideKeys = this.addr.lookup4(n); this.sidePublic = isPublicIpv4(n); this.sideV4 = n;
+      return true;
+    }
+    const h = this.h6;
+    if (!ipv6Into(ip, h)) return false;
+    // isPublicIpv6 on the first two hextets: 2000::/3 minus 2001:db8::/32
+    this.sidePublic = h[0]! >>> 13 === 1 && !(h[0] === 0x2001 && h[1] === 0x0db8);
+    this.sideKeys = this.hasV6 ? this.addr.lookup6(hextetsToBigInt(h)) : NO_KEYS;
+    this.sideV4 = -1;
+    return true;
   }
 
   /** Learns host name → address from a flow that carries one (PAN-OS URL logs). Returns the entries the name matched. */

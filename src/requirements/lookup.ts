@@ -191,6 +191,9 @@ export class AddrIndex {
     return i < 0 ? NONE : this.lists[this.v4listOf[i]!]!;
   }
 
+  /** Whether any role holds IPv6 addresses. */
+  get hasV6(): boolean { return this.v6starts.length > 0; }
+
   lookup6(n: bigint): readonly number[] {
     if (this.v6starts.length === 0) return NONE;
     const i = floorIndex(this.v6starts, n);
