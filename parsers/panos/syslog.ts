@@ -31,8 +31,8 @@
  */
 import { MAX_TS, MIN_TS, parseIsoTime, scanIsoTime, scanned, timeError, TERR_SYNTAX } from '../../src/model/time.js';
 import { CsvFieldsB } from '../csv.js';
-import { BytesInterner, d2B, latin1, text } from '../bytes.js';
-import { ipv4BytesToInt, v4lead } from '../../src/model/ip.js';
+import { ascii15, BytesInterner, d2B, latin1, text } from '../bytes.js';
+import { ipv4BytesToInt, noteIpv4, v4lead } from '../../src/model/ip.js';
 import { SyslogHeader } from '../syslog/header.js';
 import { splitOctetFramesB, wazuhBodyStartB } from '../syslog/envelope.js';
 import type { Detection, ParseOptions, ParseSink, RecordParser } from '../types.js';
@@ -580,9 +580,10 @@ export class SyslogParser implements RecordParser {
     const f = this.f;
     const r = this.r;
     const a = f.start(i), e = f.end(i);
-    let canon = !f.escaped(i) && e > a && ipv4BytesToInt(f.buf, a, e) >= 0 && !v4lead.lead;
+    const n = f.escaped(i) || e <= a ? -1 : ipv4BytesToInt(f.buf, a, e);
+    let canon = n >= 0 && !v4lead.lead;
     let v: string | null;
-    if (canon) v = latin1(f.buf, a, e);
+    if (canon) { v = ascii15(f.buf, a, e); noteIpv4(v, n); } // (the gate and matcher take n: ip.ts)
     else {
       v = f.opt(i);
       if (v !== null) { v = this.canonAddr(v); canon = true; }
