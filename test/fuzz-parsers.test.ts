@@ -14,23 +14,13 @@ import type { Detection, ParserModule, RecordParser } from '../parsers/types.js'
 import { validateFlow, type Flow } from '../src/model/flow.js';
 import { canonicalIp } from '../src/model/ip.js';
 import { YearInferrer, ZoneConverter } from '../src/model/time.js';
+import { mulberry32 as prng } from './helpers/prng.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FULL = process.env.FWAUDIT_FUZZ === 'full';
 const TOTAL = FULL ? 1_000_000 : 30_000;
 const SEED = 0x5eed2026;
 
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TOKENS = [',', '"', '""', ' ', '  ', '=', '<', '>', '/>', '</Event>', '<Event>', '[', ']', '{', '}', ':', '-', '.',
   '\t', '\u0000', '\u00e9', '\ud83d\ude00', '\u202e', '0', '-1', '65535', '65536', '255', '256', '99999999999999999999',

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { portAt, scanTail, searchTail } from '../parsers/iptables.js';
+import { mulberry32 as rng } from './helpers/prng.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -39,17 +40,6 @@ function lines(dir: string): string[] {
   return out;
 }
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FRAGMENTS = ['LEN=60', 'LEN=', 'LEN=4x', 'PROTO=TCP', 'PROTO=UDP', 'PROTO=ICMP', 'PROTO=TCPX', 'PROTO=', 'PROTO=17',
   'PROTO=tcp', 'SPT=1', 'SPT=65535', 'SPT=', 'DPT=2', 'DPT=', 'DPT=99999', 'TTL=5', 'DF', '[SRC=1.2.3.4', 'DST=5.6.7.8',

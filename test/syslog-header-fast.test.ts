@@ -7,17 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { SyslogHeader } from '../parsers/syslog/header.js';
 import { YearInferrer, ZoneConverter } from '../src/model/time.js';
+import { mulberry32 as rng } from './helpers/prng.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pick = <T>(r: () => number, a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
 
 const STAMPS = ['Dec 31 23:59:59', 'Jan  1 00:00:00', 'Jan  1 00:00:01', 'Feb 29 10:00:00', 'Nov 20 00:00:00', 'Nov 20 00:00:00.250',

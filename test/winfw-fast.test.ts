@@ -15,6 +15,7 @@ import { YearInferrer, ZoneConverter } from '../src/model/time.js';
 import { canonicalIp } from '../src/model/ip.js';
 import { ROOT } from './helpers/cli.js';
 import { missingPath, SHARED } from './helpers/prereqs.js';
+import { mulberry32 as rng } from './helpers/prng.js';
 
 interface Out { flows: Flow[]; skips: Array<{ reason: string; line: number; kind: SkipKind }>; notes: Record<string, number>; fastLines: number }
 
@@ -52,17 +53,6 @@ function same(data: Buffer, tz: string): Out {
   return fast;
 }
 
-/** mulberry32: a small seeded generator (the mutations are the same on every run). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HEADER_STD = '#Fields: date time action protocol src-ip dst-ip src-port dst-port size tcpflags tcpsyn tcpack tcpwin icmptype icmpcode info path';
 
