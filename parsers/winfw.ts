@@ -30,7 +30,7 @@ import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } f
 import { guardSink } from './validate.js';
 import { Capture, CONTINUATION, WrapJoiner } from './wrap.js';
 import { AddrInterner, ascii15, d2B, latin1, litAt, text as utf8 } from './bytes.js';
-import { intToIpv4, noteIpv4 } from '../src/model/ip.js';
+import { intToIpv4, noteIpv4, zeroRun } from '../src/model/ip.js';
 
 const STANDARD_FIELDS = [
   'date', 'time', 'action', 'protocol', 'src-ip', 'dst-ip', 'src-port', 'dst-port', 'size', 'tcpflags',
@@ -314,15 +314,8 @@ class WinfwParser implements RecordParser {
     const f = this.full;
     for (let g = 0, k = 0; g < 8; g++) f[g] = dbl >= 0 && g >= dbl && g < dbl + run ? 0 : h[k++]!;
     if (f[0] === 0 && f[1] === 0 && f[2] === 0 && f[3] === 0 && f[4] === 0 && f[5] === 0xffff) return null; // mapped: IPv4 text
-    let bestStart = -1, bestLen = 0;
-    for (let g = 0; g < 8;) {
-      if (f[g] !== 0) { g++; continue; }
-      let j = g;
-      while (j < 8 && f[j] === 0) j++;
-      if (j - g > bestLen && j - g >= 2) { bestStart = g; bestLen = j - g; }
-      g = j;
-    }
-    if (dbl < 0 ? bestStart >= 0 : bestStart !== dbl || bestLen !== run) return null;
+    const zr = zeroRun(f);
+    if (dbl < 0 ? zr >= 0 : zr !== dbl * 16 + run) return null;
     return latin1(b, a, z);
   }
 

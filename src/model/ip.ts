@@ -133,11 +133,11 @@ export function ipv6Into(input: string, out: Uint16Array): boolean {
   return true;
 }
 
-/** RFC 5952 text for 8 hextets; IPv4-mapped (::ffff:a.b.c.d) is returned as plain IPv4. */
-export function formatIpv6(h: ArrayLike<number>): string {
-  if (h[0] === 0 && h[1] === 0 && h[2] === 0 && h[3] === 0 && h[4] === 0 && h[5] === 0xffff) {
-    return intToIpv4(((h[6]! << 16) | h[7]!) >>> 0);
-  }
+/**
+ * The run of zero hextets RFC 5952 compresses to `::` (the first longest, two or more) as start * 16 + length,
+ * or -1 when there is none (no allocation: formatIpv6 and the parsers' canonical-text checks call it per address).
+ */
+export function zeroRun(h: ArrayLike<number>): number {
   let bestStart = -1, bestLen = 0;
   for (let i = 0; i < 8; ) {
     if (h[i] !== 0) { i++; continue; }
@@ -146,6 +146,16 @@ export function formatIpv6(h: ArrayLike<number>): string {
     if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
     i = j;
   }
+  return bestStart < 0 ? -1 : bestStart * 16 + bestLen;
+}
+
+/** RFC 5952 text for 8 hextets; IPv4-mapped (::ffff:a.b.c.d) is returned as plain IPv4. */
+export function formatIpv6(h: ArrayLike<number>): string {
+  if (h[0] === 0 && h[1] === 0 && h[2] === 0 && h[3] === 0 && h[4] === 0 && h[5] === 0xffff) {
+    return intToIpv4(((h[6]! << 16) | h[7]!) >>> 0);
+  }
+  const zr = zeroRun(h);
+  const bestStart = zr < 0 ? -1 : zr >> 4, bestLen = zr < 0 ? 0 : zr & 15;
   // the text as character codes, one flat string at the end (no string per hextet)
   const c: number[] = [];
   for (let i = 0; i < 8; i++) {
