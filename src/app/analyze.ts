@@ -27,14 +27,23 @@ export interface AnalyzeResult {
 }
 
 export async function analyze(o: AnalyzeOptions): Promise<AnalyzeResult> {
-  const { rulesets, inventory } = await loadContext(o);
-  const [{ Matcher }, { readFlows }] = await Promise.all([import('../matcher/matcher.js'), import('../pipeline/run.js')]);
-  const matcher = new Matcher(rulesets, inventory, { by: o.by, tz: o.read.tz });
-  // With the worker pool, each worker matches its part with the same rulesets and inventory (cloned, not loaded
-  // again) and the parts are merged here (same result as one thread: src/matcher/partial.ts); no flow crosses threads.
-  const match = { wire: { rulesets, inventory, ...(o.by ? { by: o.by } : {}), ...(o.read.tz ? { tz: o.read.tz } : {}) }, into: matcher };
-  const summaries = await readFlows(o.inputs, { ...o.read, onProgress: o.onProgress, match }, (f) => matcher.observe(f));
-  return { result: matcher.result(), summaries, rulesets, inventory };
+  // Large inputs are read by worker threads that match their parts: they are started first, so that their start runs
+  // beside the loading of the rulesets and inventory here (src/pipeline/pool.ts startWorkersEarly), not after it.
+  const { startWorkersEarly } = await import('../pipeline/pool.js');
+  const earlyWorkers = startWorkersEarly(o.inputs, o.read, 'match');
+  try {
+    const { rulesets, inventory } = await loadContext(o);
+    const [{ Matcher }, { readFlows }] = await Promise.all([import('../matcher/matcher.js'), import('../pipeline/run.js')]);
+    const matcher = new Matcher(rulesets, inventory, { by: o.by, tz: o.read.tz });
+    // With the worker pool, each worker matches its part with the same rulesets and inventory (cloned, not loaded
+    // again) and the parts are merged here (same result as one thread: src/matcher/partial.ts); no flow crosses threads.
+    const match = { wire: { rulesets, inventory, ...(o.by ? { by: o.by } : {}), ...(o.read.tz ? { tz: o.read.tz } : {}) }, into: matcher };
+    const read = { ...o.read, onProgress: o.onProgress, match, ...(earlyWorkers ? { earlyWorkers } : {}) };
+    const summaries = await readFlows(o.inputs, read, (f) => matcher.observe(f));
+    return { result: matcher.result(), summaries, rulesets, inventory };
+  } finally {
+    await earlyWorkers?.release();
+  }
 }
 
 /** The JSON document of `analyze --json` (schemas/analyze.schema.json). */

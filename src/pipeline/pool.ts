@@ -18,7 +18,7 @@
  *   the main thread has not consumed yet, and batch buffers go back to their worker for reuse.
  * - Flows cross threads as columnar batches whose buffers are transferred (src/pipeline/flow-batch.ts).
  */
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { closeSync, existsSync, openSync, promises as fsp, readSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
@@ -34,7 +34,8 @@ import { binaryRatio, sniffEncoding } from './decode.js';
 import { detectFormat, type InputSummary, type ReadOptions, type SkipGroup } from './run.js';
 import { READ_SIZE } from './sources.js';
 import { readFlowBatch } from './flow-batch.js';
-import type { FromWorker, PoolWorkerData, RangeResult, ToWorker, WireReadOptions, YearState } from './worker.js';
+import type { EarlyWorkerData, FromWorker, PoolWorkerData, RangeResult, ToWorker, WireReadOptions, YearState } from './worker.js';
+import { expandInputsDetailed } from './inputs.js';
 import type { MatcherPartial, MatcherSeed } from '../matcher/partial.js';
 
 export interface PoolTuning {
@@ -129,6 +130,83 @@ function workerUrl(): string {
   const built = here.replace(/([/\\])src([/\\])pipeline([/\\])pool\.ts$/, '$1dist$1src$2pipeline$3worker.js');
   if (!existsSync(built)) throw new BugError(`worker thread script not built: ${built} (npm run build)`);
   return built;
+}
+
+/**
+ * Workers started before the pool knows its work (`startWorkersEarly`): a use case starts them before it loads its
+ * rulesets and inventory, so that their start (a thread, an isolate, the parser and matcher modules) runs beside
+ * that loading instead of after it. `readFlowsPooled` takes them (`ReadOptions.earlyWorkers`) and sends each its
+ * data as its first message (`init`); whoever started them calls `release` once the read is over (every worker not
+ * taken is terminated; a taken one is the pool's).
+ */
+export class EarlyWorkers {
+  private readonly idle: Array<{ w: Worker; failed: boolean; onError: (e: Error) => void; onExit: (code: number) => void }> = [];
+  constructor(readonly kind: EarlyWorkerData['early'], readonly resourceLimits: ResourceLimits, n: number) {
+    const url = workerUrl();
+    for (let i = 0; i < n; i++) {
+      const w = new Worker(url, { workerData: { early: kind } satisfies EarlyWorkerData, resourceLimits });
+      // (a worker that fails before it is taken is not taken: the pool starts one of its own, whose failure it reports)
+      const e = { w, failed: false, onError: () => { e.failed = true; }, onExit: () => { e.failed = true; } };
+      w.on('error', e.onError);
+      w.on('exit', e.onExit);
+      this.idle.push(e);
+    }
+  }
+
+  get size(): number { return this.idle.length; }
+
+  /** A started worker that has not failed (its events are the caller's from now on), else null. */
+  take(): Worker | null {
+    for (let e = this.idle.shift(); e; e = this.idle.shift()) {
+      e.w.off('error', e.onError);
+      e.w.off('exit', e.onExit);
+      if (!e.failed) return e.w;
+      e.w.on('error', () => {}); // (terminated below; nothing more to report)
+      void e.w.terminate();
+    }
+    return null;
+  }
+
+  /** Terminates every worker not taken (settles once they are gone). */
+  async release(): Promise<void> {
+    const left = this.idle.splice(0);
+    await Promise.all(left.map((e) => e.w.terminate()));
+  }
+}
+
+/**
+ * Starts the workers `readFlowsPooled` will take for `inputs` read with `opts` (`kind`: what they will do), when it
+ * will most likely use its pool: the same tests it makes before planning (threads, no resumed or held input, no
+ * stdin, sizes). Else null. Never throws (a bad input is reported by the read itself).
+ */
+export function startWorkersEarly(inputs: string[], opts: ReadOptions, kind: 'match' | 'encode', tuning: PoolTuning = opts.poolTuning ?? DEFAULT_TUNING): EarlyWorkers | null {
+  try {
+    const jobs = Math.max(1, Math.floor(opts.jobs ?? defaultJobs(kind === 'match' ? { match: {} as NonNullable<ReadOptions['match']> } : { encode: {} as NonNullable<ReadOptions['encode']> })));
+    if (jobs < 2 || opts.startOffsets?.size || opts.holdPartialLastLine || opts.parsers) return null;
+    const expanded = expandInputsDetailed(inputs, { followSymlinks: opts.followSymlinks === true });
+    const files = expanded.files;
+    if (expanded.refused.length || files.length === 0 || files.includes('-')) return null;
+    let total = 0, largest = 0, tasks = 0;
+    for (const f of files) {
+      let size = 0;
+      try { size = statSync(f).size; } catch { /* reported by the reader */ }
+      total += size; largest = Math.max(largest, size);
+      tasks += tuning.split && size >= tuning.splitMinBytes ? jobs : 1; // (a large file: cut into ranges, at least one per worker)
+    }
+    if (total < tuning.minTotalBytes || (files.length < 2 && (!tuning.split || largest < tuning.splitMinBytes))) return null;
+    return new EarlyWorkers(kind, workerLimits(tuning), Math.min(jobs, tasks));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Bounded memory: a small young generation and an old generation sized to what this thread holds (the compiled rulesets
+ * and inventory each worker also holds) plus room for a task's state; without a bound V8 lets every worker's heap grow to
+ * ~80 MB of garbage (measured: 3 M lines, 2 workers, 403 → 228 MB).
+ */
+function workerLimits(tuning: PoolTuning): ResourceLimits {
+  return { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: tuning.workerHeapMb ?? 64 + Math.ceil(process.memoryUsage().heapUsed / (1 << 20)) };
 }
 
 interface SplitPlan {
@@ -273,6 +351,15 @@ function yearAfter(s: YearState, m: number): number {
 export async function readFlowsPooled(
   files: string[], opts: ReadOptions, onFlow: (f: Flow) => void, tuning: PoolTuning = opts.poolTuning ?? DEFAULT_TUNING,
 ): Promise<InputSummary[] | null> {
+  try {
+    return await readPooled(files, opts, onFlow, tuning);
+  } finally {
+    // workers started early and not taken (the pool was not used, or used fewer) are not kept while the read goes on
+    await opts.earlyWorkers?.release();
+  }
+}
+
+async function readPooled(files: string[], opts: ReadOptions, onFlow: (f: Flow) => void, tuning: PoolTuning): Promise<InputSummary[] | null> {
   const jobs = Math.max(1, Math.floor(opts.jobs ?? defaultJobs(opts)));
   if (jobs < 2 || files.length === 0 || files.includes('-')) return null;
   let total = 0, largest = 0;
@@ -350,18 +437,19 @@ export async function readFlowsPooled(
   let fatal: Error | null = null;
   let notify: (() => void) | null = null;
   const wakeMain = () => { const n = notify; notify = null; n?.(); };
-  // Bounded memory: a small young generation and an old generation sized to what this thread holds (the
-  // compiled rulesets and inventory each worker also holds) plus room for a task's state; without a bound
-  // V8 lets every worker's heap grow to ~80 MB of garbage (measured: 3 M lines, 2 workers, 403 → 228 MB).
   // What this thread's heap still holds from loading (a large inventory's YAML document: 25-30 MB measured with a
   // 100,000-entry inventory) is garbage before the workers start: collect it first, so the workers' memory adds to
   // this thread's live data, not to its garbage (peak RSS 303-310 -> 280-286 MB in one run), and the workers' bound
-  // below is sized on live data. Only for a heap that large: a full collection of a small heap would gain nothing.
+  // (workerLimits) is sized on live data. Only for a heap that large: a full collection of a small heap would gain nothing.
   if (process.memoryUsage().heapUsed > GC_BEFORE_WORKERS_BYTES) collectGarbage();
-  const resourceLimits = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: tuning.workerHeapMb ?? 64 + Math.ceil(process.memoryUsage().heapUsed / (1 << 20)) };
+  const resourceLimits = workerLimits(tuning);
   const workerData: PoolWorkerData = { match: match ? { ...(await import('../matcher/partial.js')).workerMatch(match.wire, match.into), ...(matchFlows ? { flows: true } : {}) } : null, encode: encode ? encode.wire : null };
   const startWorker = (slot: Slot, limited: boolean): void => {
-    const w = new Worker(url, limited ? { workerData, resourceLimits } : { workerData });
+    // a worker started early (already loaded: opts.earlyWorkers) gets its data now; a replacement after an
+    // out-of-memory error is a new, unbounded one
+    const early = limited ? opts.earlyWorkers?.take() ?? null : null;
+    const w = early ?? new Worker(url, limited ? { workerData, resourceLimits } : { workerData });
+    if (early) w.postMessage({ type: 'init', data: workerData } satisfies ToWorker);
     slot.w = w;
     w.on('message', (m: FromWorker) => {
       if (slot.w !== w) return;

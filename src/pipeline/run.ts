@@ -73,6 +73,8 @@ export interface ReadOptions {
   ready?: Promise<void>;
   /** How the pool cuts its work (tests and the bench; default DEFAULT_TUNING of pool.ts). */
   poolTuning?: import('./pool.js').PoolTuning;
+  /** Worker threads started before the read (pool.ts startWorkersEarly), for the pool to take; the caller releases them. */
+  earlyWorkers?: import('./pool.js').EarlyWorkers;
   match?: {
     wire: import('./worker.js').WireMatch; into: import('../matcher/matcher.js').Matcher;
     /**

@@ -41,6 +41,8 @@ export interface WireMatch {
 /** Rendering in the workers (parse to JSON Lines / CSV): flows go back as UTF-8 output in transferred buffers, in input order. */
 export interface WireEncode { format: 'jsonl' | 'csv'; schema: import('../sinks/schemas.js').SchemaName }
 export interface PoolWorkerData { match: WireMatch | null; encode?: WireEncode | null }
+/** The `workerData` of a worker started before its data is known: the kind of work (modules to load now); `init` brings the data. */
+export interface EarlyWorkerData { early: 'match' | 'encode' | 'read' }
 
 export interface WireReadOptions { format?: string; tz: string; year?: number; actionMap: [string, Action][]; strict?: boolean; maxRecordBytes?: number; maxDepth?: number; timeWindow?: false }
 export interface YearState { year: number; lastMonth: number }
@@ -55,7 +57,9 @@ export type ToWorker =
   }
   /** `buf`: a batch's buffer, or (rendering) an output buffer the main thread has written, for reuse. */
   | { type: 'ack'; task: number; buf?: ArrayBuffer }
-  | { type: 'cancel'; task: number };
+  | { type: 'cancel'; task: number }
+  /** First message to a worker started early (EarlyWorkerData): what it would have had as `workerData`. */
+  | { type: 'init'; data: PoolWorkerData };
 
 export interface RangeResult {
   lines: number; flows: number; blank: number; skipped: SkipGroup[]; notes: Record<string, number>; error: string | null;
@@ -114,26 +118,38 @@ if (port) {
   };
   const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
-  const queue: ToWorker[] = [];
+  const queue: Array<Extract<ToWorker, { type: 'whole' | 'range' }>> = [];
   let running = false;
-  const wd = (workerData ?? { match: null }) as PoolWorkerData;
+  let wd: PoolWorkerData = { match: null };
   /** Matching in this worker: one compiled index, a fresh Matcher per task. */
   let matching: Promise<(seed: MatcherSeed | undefined) => Matcher> | null = null;
-  const render = wd.encode ? byteRenderer(wd.encode.format, wd.encode.schema) : null;
-  if (wd.match) {
-    const wm = wd.match;
-    matching = (async () => {
-      const { Matcher: M, reusableIndex } = await import('../matcher/matcher.js');
-      const { rulesets, inventory } = wm;
-      const idx = reusableIndex(rulesets, inventory, wm.addrIndex ? { addrIndex: wm.addrIndex } : {});
-      return (seed) => new M(rulesets, inventory, {
-        index: idx.next(), ...(wm.by ? { by: wm.by } : {}), ...(wm.tz ? { tz: wm.tz } : {}),
-        ...(wm.maxGroups !== undefined ? { maxGroups: wm.maxGroups } : {}), ...(seed ? { seed } : {}),
-      });
-    })();
-  }
+  let render: ReturnType<typeof byteRenderer> | null = null;
+  const early = (workerData ?? null) as EarlyWorkerData | PoolWorkerData | null;
+  // a worker started early (src/pipeline/pool.ts startWorkersEarly) loads the modules of its kind of work now, beside the
+  // main thread's own loading, and gets its data in an `init` message (always the first one) once the main thread has it
+  const matcherModule = early && 'early' in early && early.early === 'match' ? import('../matcher/matcher.js') : null;
+  const init = (data: PoolWorkerData): void => {
+    wd = data;
+    render = wd.encode ? byteRenderer(wd.encode.format, wd.encode.schema) : null;
+    if (wd.match) {
+      const wm = wd.match;
+      matching = (async () => {
+        const { Matcher: M, reusableIndex } = await (matcherModule ?? import('../matcher/matcher.js'));
+        const { rulesets, inventory } = wm;
+        const idx = reusableIndex(rulesets, inventory, wm.addrIndex ? { addrIndex: wm.addrIndex } : {});
+        return (seed) => new M(rulesets, inventory, {
+          index: idx.next(), ...(wm.by ? { by: wm.by } : {}), ...(wm.tz ? { tz: wm.tz } : {}),
+          ...(wm.maxGroups !== undefined ? { maxGroups: wm.maxGroups } : {}), ...(seed ? { seed } : {}),
+        });
+      })();
+      // (an index that cannot be compiled fails the first task, as it did when compiled there)
+      matching.catch(() => {});
+    }
+  };
+  if (!early || !('early' in early)) init(early ?? { match: null });
   let writer: FlowBatchWriter | null = null; // of the running task: takes back the buffers the main thread returns
   port.on('message', (m: ToWorker) => {
+    if (m.type === 'init') { init(m.data); return; }
     if (m.type === 'ack') {
       unacked--;
       if (m.buf) { if (render) { if (outFree.length < MAX_FREE_OUT) outFree.push(Buffer.from(m.buf)); } else writer?.recycle(m.buf); }
@@ -183,6 +199,7 @@ if (port) {
   };
 
   const runWhole = async (m: Extract<ToWorker, { type: 'whole' }>): Promise<void> => {
+    const render1 = render;
     const matcher = matching ? (await matching)(m.seed) : null;
     const w = writer = new FlowBatchWriter();
     let lastLine = 0;
@@ -200,9 +217,9 @@ if (port) {
     }, matcher && wd.match?.flows ? (f) => {
       lastLine = f.line;
       if (w.add(f, matcher.observeMatched(f))) sendBatch(m.task, w, null, 0, lastLine);
-    } : matcher ? (f) => matcher.observe(f) : render ? (f) => {
+    } : matcher ? (f) => matcher.observe(f) : render1 ? (f) => {
       lastLine = f.line;
-      render(f, text);
+      render1(f, text);
       textFlows++;
       if (text.pos >= TEXT_CHUNK) sendText(m.task, null, 0, lastLine);
     } : (f) => {
