@@ -69,7 +69,7 @@ describe('analyze in the workers = analyze on one thread', () => {
     await expectSame([d], { tz: 'UTC', year: 2025 }, tiny(400), 3);
   });
 
-  it('a directory of equal files, balanced: whole files, no sliver range at a file\'s end; a large file in even ranges', async () => {
+  it('a directory of equal files, balanced: whole files first, then shorter and shorter ranges, no sliver; a large file likewise', async () => {
     const d = join(dir, 'equal');
     mkdirSync(d, { recursive: true });
     for (let i = 1; i <= 8; i++) {
@@ -78,22 +78,35 @@ describe('analyze in the workers = analyze on one thread', () => {
     const sizes = readdirSync(d).map((f) => statSync(join(d, f)).size);
     const total = sizes.reduce((a, b) => a + b, 0);
     const st = newStats();
-    // ranges of total / (4 × 2 workers) = the mean file size: files a little larger than that are not cut into a range and a sliver
-    const t: PoolTuning = { rangeBytes: 1 << 30, splitMinBytes: 0, minTotalBytes: 0, split: true, balance: { workers: 2, totalBytes: total, minBytes: 1 }, stats: st };
+    // guided: a range is (every input byte left) / (2 × 2 workers), at least minBytes; a file up to 1.25 of that is one range
+    const minBytes = Math.ceil(total / 40);
+    const t: PoolTuning = { rangeBytes: 1 << 30, splitMinBytes: 0, minTotalBytes: 0, split: true, balance: { workers: 2, totalBytes: total, minBytes }, stats: st };
     const doc = await expectSame([d], { tz: 'UTC', year: 2026 }, t, 2);
     expect((doc['findings'] as unknown[]).length).toBeGreaterThan(0);
-    expect(Math.max(...sizes)).toBeGreaterThan(total / 8);
-    expect(st.wholeTasks).toBe(8);
-    expect(st.ranges).toBe(0);
+    const tb = st.taskBytes!;
+    // the first 5 files whole (each under 1.25 × (what is left) / 4), the last 3 cut into shorter and shorter ranges
+    expect(st.wholeTasks).toBe(5);
+    expect(tb.slice(0, 5)).toEqual(sizes.slice(0, 5));
+    expect(st.ranges).toBeGreaterThan(3);
+    expect(tb[tb.length - 1]!).toBeLessThan(sizes[7]! / 2);
+    for (const b of tb) expect(b).toBeGreaterThan(minBytes / 2 - 300); // (no sliver: at worst half a minimum range, to a line)
+    for (let i = 5; i < tb.length; i++) expect(tb[i]!).toBeLessThan(Math.min(...sizes) * 0.8); // (after the whole files: parts of files)
+    expect(tb.reduce((a, b) => a + b, 0)).toBe(total);
     await expectSame([d], { tz: 'UTC', year: 2026 }, { ...t, stats: newStats() }, 2, INVENTORY);
-    // one file: 8 ranges (4 per worker) of an eighth of it, the last one not a sliver
+    // one file: a quarter of it first, then shorter ranges, never under half the minimum, ending on the file's end
     const big = join(dir, 'equal-big.log');
     writeFileSync(big, execFileSync(process.execPath, [join(ROOT, '../shared/bench/gen.mjs'), 'iptables', '20000', '3'], { maxBuffer: 64 << 20 }));
     const size = statSync(big).size;
     const st2 = newStats();
-    await expectSame([big], { tz: 'UTC', year: 2026 }, { ...t, balance: { workers: 2, totalBytes: size - 100, minBytes: 1 }, stats: st2 }, 2);
-    expect(st2.ranges).toBe(8);
-    for (const b of st2.taskBytes!) expect(Math.abs(b - size / 8)).toBeLessThan(size / 80);
+    await expectSame([big], { tz: 'UTC', year: 2026 }, { ...t, balance: { workers: 2, totalBytes: size, minBytes: Math.ceil(size / 50) }, stats: st2 }, 2);
+    const rb = st2.taskBytes!;
+    expect(Math.abs(rb[0]! - size / 4)).toBeLessThan(500);
+    expect(Math.abs(rb[1]! - (size * 3) / 16)).toBeLessThan(500);
+    expect(st2.ranges).toBeGreaterThan(8);
+    expect(st2.ranges).toBeLessThan(20);
+    for (let i = 1; i < rb.length; i++) expect(rb[i]!).toBeLessThanOrEqual(rb[i - 1]! + 300);
+    for (const b of rb) expect(b).toBeGreaterThan(size / 100 - 300);
+    expect(rb.reduce((a, b) => a + b, 0)).toBe(size);
   });
 
   it('one large generated file cut into many byte ranges (iptables and PAN-OS), with and without an inventory', async () => {

@@ -60,9 +60,11 @@ export interface PoolTuning {
   /** Old-generation bound of a worker in MB (default 64 + this thread's heap); a worker that exceeds it is replaced by an unbounded one. */
   workerHeapMb?: number;
   /**
-   * Cut the inputs into at least 4 tasks per worker in all (ranges of totalBytes / (4 × workers), no smaller than
-   * minBytes, 4 MiB): no worker idle at the end; a file's last range is never a sliver (the rest of a file up to
-   * 1.25 ranges is one range, up to 2 ranges two halves): each task costs a Matcher and a merge of its state.
+   * Cut the inputs so that no worker is idle at the end (guided: a range is a share of every input byte left from its
+   * start, (bytes left) / (2 × workers), between minBytes (default 4 MiB) and rangeBytes: large ranges first, smaller and
+   * smaller ones toward the end, so the last tasks the workers finish are short); a file's last range is never a sliver
+   * (the rest of a file up to 1.25 ranges is one range, up to 2 ranges two halves): each task costs a Matcher and a
+   * merge of its state.
    */
   balance?: { workers: number; totalBytes: number; minBytes?: number };
   /** Filled in when given: how the work was cut (for tests and the bench). */
@@ -244,8 +246,8 @@ async function recordStart(fh: fsp.FileHandle, from: number, size: number, start
   return -1;
 }
 
-/** What readSource would detect for this file (same head: its first read), and where to cut it. */
-async function plan(path: string, opts: ReadOptions, t: PoolTuning): Promise<Plan> {
+/** What readSource would detect for this file (same head: its first read), and where to cut it (`before`: bytes of the inputs before it, for balancing). */
+async function plan(path: string, opts: ReadOptions, t: PoolTuning, before = 0): Promise<Plan> {
   const whole: Plan = { kind: 'whole', path };
   let st;
   try { st = statSync(path); } catch { return whole; }
@@ -273,11 +275,12 @@ async function plan(path: string, opts: ReadOptions, t: PoolTuning): Promise<Pla
     const cuts = [enc.bomLength];
     const { mod, det } = picked;
     const bal = t.balance;
-    const rangeBytes = bal ? Math.min(t.rangeBytes, Math.max(bal.minBytes ?? 4 << 20, Math.ceil(bal.totalBytes / (4 * bal.workers)))) : t.rangeBytes;
-    /** Size of the range starting at `start` (balancing: no sliver at the end of a file). */
+    /** Size of the range starting at `start` (balancing: guided, and no sliver at the end of a file). */
     const rangeAt = (start: number): number => {
+      if (!bal) return t.rangeBytes;
+      const want = Math.min(t.rangeBytes, Math.max(bal.minBytes ?? 4 << 20, Math.ceil((bal.totalBytes - before - start) / (2 * bal.workers))));
       const left = st.size - start;
-      return !bal ? rangeBytes : left <= rangeBytes * 1.25 ? left : left < 2 * rangeBytes ? Math.ceil(left / 2) : rangeBytes;
+      return left <= want * 1.25 ? left : left < 2 * want ? Math.ceil(left / 2) : want;
     };
     for (let nominal = enc.bomLength + rangeAt(enc.bomLength); nominal < st.size; ) {
       const nl = await findNewline(fh, nominal - 1, st.size);
@@ -405,8 +408,8 @@ async function readPooled(files: string[], opts: ReadOptions, onFlow: (f: Flow) 
     byId.set(id, t);
     return t;
   };
-  for (let i = 0; i < files.length; i++) {
-    const p = await plan(files[i]!, opts, tuning);
+  for (let i = 0, before = 0; i < files.length; before += sizes[i]!, i++) {
+    const p = await plan(files[i]!, opts, tuning, before);
     const unit: Unit = { index: i, plan: p, summary: null, linesSoFar: 0, bytesSoFar: 0, context: [], year: opts.year !== undefined ? { year: opts.year, lastMonth: 0 } : null, failed: false, skips: new Map() };
     units.push(unit);
     if (p.kind === 'whole') tasks.push(makeTask(unit, -1, tasks.length, null, null));
