@@ -178,7 +178,7 @@ export class BytesInterner {
     if (n <= 0) return '';
     if (n > 64) return text(b, a, e);
     let h = n;
-    for (let i = a; i < e; i++) h = (h * 31 + b[i]!) | 0;
+    for (let i = a; i < e; i++) h = (Math.imul(h, 31) + b[i]!) | 0; // (integer multiply: h * 31 leaves int32 and costs a float round trip)
     const slot = (h ^ (h >>> 8)) & (SLOTS - 1);
     const k = this.keys[slot];
     if (k !== null && k !== undefined && k.length === n) {
