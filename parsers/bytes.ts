@@ -48,9 +48,19 @@ export function litAt(b: Buffer, p: number, end: number, lit: string): boolean {
   return true;
 }
 
-/** Index of byte c in b[p, end), else -1 (a plain loop: cheaper than Buffer#indexOf for short spans). */
+/**
+ * Index of byte c in b[p, end), else -1 (a loop in JavaScript: cheaper than Buffer#indexOf for short spans),
+ * four bytes a step while four remain (one bound check per step instead of one per byte).
+ */
 export function byteIndex(b: Buffer, c: number, p: number, end: number): number {
-  for (let i = p; i < end; i++) if (b[i] === c) return i;
+  let i = p;
+  for (; i + 4 <= end; i += 4) {
+    if (b[i] === c) return i;
+    if (b[i + 1] === c) return i + 1;
+    if (b[i + 2] === c) return i + 2;
+    if (b[i + 3] === c) return i + 3;
+  }
+  for (; i < end; i++) if (b[i] === c) return i;
   return -1;
 }
 

@@ -684,8 +684,8 @@ export function searchTail(s: Buffer, de: number, len: number, tp: Int32Array): 
 export function scanTail(s: Buffer, de: number, len: number, tp: Int32Array): boolean {
   let lk = -1, pk = -1, proto = 0, spk = -1, dpk = -1, dFirst = -1;
   let state = 0; // 0: LEN=; 1: PROTO=; 2: SPT= (remembering a DPT= before it); 3: DPT=
-  for (let i = de; i < len; i++) {
-    if (s[i] !== 32) continue;
+  // (from space to space: the same iterations as a loop over every byte that skips the others)
+  for (let i = byteIndex(s, 32, de, len); i >= 0; i = byteIndex(s, 32, i + 1, len)) {
     if (state === 0) {
       if (i + 5 <= len && s[i + 1] === 76 && s[i + 2] === 69 && s[i + 3] === 78 && s[i + 4] === 61) { lk = i; state = 1; i += 4; }
     } else if (state === 1) {

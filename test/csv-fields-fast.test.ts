@@ -3,10 +3,13 @@
  * must find exactly the field boundaries of the plain one-byte-at-a-time reading (the reference below, the
  * loop it replaced): on seeded random lines of commas, quotes and text, read in random steps, from random
  * start positions, with the line ending before the buffer does (bytes after the end, commas included,
- * never count).
+ * never count). The same for `byteIndex` and `valueEnd` (parsers/bytes.ts, parsers/syslog/header.ts), which
+ * search a byte four bytes a step too.
  */
 import { describe, expect, it } from 'vitest';
 import { CsvFieldsB } from '../parsers/csv.js';
+import { byteIndex } from '../parsers/bytes.js';
+import { valueEnd } from '../parsers/syslog/header.js';
 import { mulberry32 as rng } from './helpers/prng.js';
 
 /** The reference: every field's [start, end, escaped] of b[pos, n) (the rules of CsvFieldsB, a byte at a time). */
@@ -80,5 +83,30 @@ describe('CsvFieldsB.readTo = the byte-at-a-time reading', () => {
       expect(f.readAll()).toBe(want.length);
       for (let i = 0; i < want.length; i++) expect([f.start(i), f.end(i), 0]).toEqual(want[i]);
     }
+  });
+});
+
+describe('byteIndex and valueEnd = a byte-at-a-time search', () => {
+  it('every start and end of seeded buffers, the byte present or not after the end', () => {
+    const r = rng(53);
+    let found = 0;
+    for (let t = 0; t < 400; t++) {
+      const len = Math.floor(r() * 24);
+      const b = Buffer.alloc(len + 4, 32); // spaces after the end: never counted
+      for (let i = 0; i < len; i++) b[i] = r() < 0.15 ? 32 : r() < 0.5 ? 120 : 44;
+      for (let p = 0; p <= len; p++) {
+        for (let end = p; end <= len; end++) {
+          for (const c of [32, 44]) {
+            let want = -1;
+            for (let i = p; i < end; i++) if (b[i] === c) { want = i; break; }
+            const got = byteIndex(b, c, p, end);
+            if (got !== want) expect({ b: b.toString('latin1'), p, end, c, got }).toEqual({ b: b.toString('latin1'), p, end, c, got: want });
+            if (c === 32 && valueEnd(b, p, end) !== (want < 0 ? end : want)) expect({ p, end, v: valueEnd(b, p, end) }).toEqual({ p, end, v: want < 0 ? end : want });
+            if (want >= 0) found++;
+          }
+        }
+      }
+    }
+    expect(found).toBeGreaterThan(10_000);
   });
 });
