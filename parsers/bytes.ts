@@ -142,15 +142,11 @@ export class AddrInterner {
   private readonly v4keys = new Int32Array(V4_SLOTS);
   private readonly v4vals: (string | null)[] = new Array<string | null>(V4_SLOTS).fill(null);
   private readonly v6 = new Map<string, string | null>();
-  /** Whether the last `addr` call read a dotted quad (its text noted with its integer: `noteIpv4`). */
-  v4 = false;
 
   addr(b: Buffer, a: number, e: number): string | null {
-    this.v4 = false;
     if (e <= a) return null;
     const n = ipv4BytesToInt(b, a, e);
     if (n >= 0) {
-      this.v4 = true;
       const k = n | 0;
       const slot = Math.imul(k, 0x9e3779b1) >>> V4_SHIFT;
       const hit = this.v4vals[slot]!;

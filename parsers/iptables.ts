@@ -256,7 +256,7 @@ class IptablesParser implements RecordParser {
   private readonly sink: ParseSink;
   /**
    * What is behind the guard: flows valid by construction go straight there (`body`: TCP, UDP or no
-   * PROTO=, both addresses read as dotted quads, a timestamp inside the fixed window, not a journal
+   * PROTO=, addresses from the AddrInterner, a timestamp inside the fixed window, not a journal
    * override), as the guard would pass them unchanged. `directOn` false: every flow through the guard
    * (the test that compares both); `directFlows` counts the flows that skipped it.
    */
@@ -539,13 +539,11 @@ class IptablesParser implements RecordParser {
     // addresses (DST= directly follows the SRC= value, LEN= the DST= value)
     const sa = srcKey + 5, se = valueEnd(s, sa, len);
     const src = this.addrs.addr(s, sa, se);
-    const srcV4 = this.addrs.v4;
     if (src === null) { this.sink.skip(se === sa ? 'empty SRC=' : isMasked(s, sa, se) ? 'masked SRC= address (anonymised log)' : 'bad SRC= address', lineNo, 'malformed'); return; }
     const dstKey = key4(s, se, len, 68, 83, 84) ? se : findKey(s, se, len, 'DST=', 68, ' DST=');
     if (dstKey < 0) { this.sink.skip('netfilter line without DST=', lineNo, 'malformed'); return; }
     const da = dstKey + 5, de = valueEnd(s, da, len);
     const dst = this.addrs.addr(s, da, de);
-    const bothV4 = srcV4 && this.addrs.v4;
     if (dst === null) { this.sink.skip(de === da ? 'empty DST=' : isMasked(s, da, de) ? 'masked DST= address (anonymised log)' : 'bad DST= address', lineNo, 'malformed'); return; }
 
     if (this.h.err !== 0) { this.sink.skip(timeError(this.h.err), lineNo, 'malformed'); return; }
@@ -592,10 +590,10 @@ class IptablesParser implements RecordParser {
     if (f.action === 'unknown') this.sink.note('unknown-verdict', 1);
     // Valid by construction (the guard's checks, parsers/validate.ts, hold and its repairs change
     // nothing): ports only from TCP/UDP (portAt: 0-65535), LEN= at most 10 digits (a safe integer),
-    // packets 1, addresses noted as dotted quads, direction from constants, an action of the three, and a timestamp
+    // packets 1, addresses from the AddrInterner (canonicalIp's text: a dotted quad, or IPv6 as lower-case hex and colons, the shape the gate checks), direction from constants, an action of the three, and a timestamp
     // the header read inside the fixed window (a journal's own stamp is not checked here: override).
     const ts = f.ts, a = f.action;
-    if (bothV4 && !override && this.directOn && (t === 'tcp' || t === 'udp' || pk < 0) && (a === 'deny' || a === 'allow' || a === 'unknown')
+    if (!override && this.directOn && (t === 'tcp' || t === 'udp' || pk < 0) && (a === 'deny' || a === 'allow' || a === 'unknown')
       && (ts === null || (ts >= MIN_TS && ts < MAX_TS && Number.isInteger(ts)))) {
       this.directFlows++;
       this.direct.flow(f);
