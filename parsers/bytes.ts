@@ -158,6 +158,8 @@ export class AddrInterner {
       return s;
     }
     if (byteIndex(b, 58, a, e) < 0) return null; // neither IPv4 nor IPv6
+    const c = canonicalV6At(b, a, e); // already canonical: its own text (no lookup by text)
+    if (c !== null) return c;
     const t = text(b, a, e);
     let v = this.v6.get(t);
     if (v === undefined) {
