@@ -590,8 +590,9 @@ class IptablesParser implements RecordParser {
     if (f.action === 'unknown') this.sink.note('unknown-verdict', 1);
     // Valid by construction (the guard's checks, parsers/validate.ts, hold and its repairs change
     // nothing): ports only from TCP/UDP (portAt: 0-65535), LEN= at most 10 digits (a safe integer),
-    // packets 1, addresses from the AddrInterner (canonicalIp's text: a dotted quad, or IPv6 as lower-case hex and colons, the shape the gate checks), direction from constants, an action of the three, and a timestamp
-    // the header read inside the fixed window (a journal's own stamp is not checked here: override).
+    // packets 1, addresses from the AddrInterner (canonicalIp's text: a dotted quad, or IPv6 as
+    // lower-case hex and colons, the shape the gate checks), direction from constants, an action of the
+    // three, and a timestamp the header read inside the fixed window (a journal's own stamp: override).
     const ts = f.ts, a = f.action;
     if (!override && this.directOn && (t === 'tcp' || t === 'udp' || pk < 0) && (a === 'deny' || a === 'allow' || a === 'unknown')
       && (ts === null || (ts >= MIN_TS && ts < MAX_TS && Number.isInteger(ts)))) {
