@@ -2,12 +2,13 @@
  * Parquet output (src/sinks/parquet.ts: flows staged in DataChunks, one COPY at the end) against JSON Lines of the
  * same inputs: every row, every native column, in input order; the staging directory is removed afterwards.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { runCli } from './helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { CLI, runCli } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fwaudit-pq-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -58,6 +59,22 @@ describe('parse --out FILE.parquet', () => {
     expect(r.code).toBe(0);
     expect(await parquetRows(out)).toEqual([]);
   });
+
+  it('removes its staging directory when interrupted (SIGINT, SIGTERM) and ends as killed by the signal', async () => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      const tmp = mkdtempSync(join(dir, 'sig-'));
+      // stdin stays open: the run waits for input with its staging directory made
+      const p = spawn(process.execPath, [CLI, 'parse', '-', '--out', join(tmp, 'x.parquet'), '--no-progress', '-q'], { env: { ...process.env, TMPDIR: tmp }, stdio: ['pipe', 'ignore', 'pipe'] });
+      p.stdin.write(readFileSync('fixtures/iptables/nftables.log'));
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => p.on('exit', (_code, signal) => resolve(signal)));
+      const t0 = Date.now();
+      while (!readdirSync(tmp).some((f) => f.startsWith('fwaudit-parquet-')) && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
+      expect(readdirSync(tmp).filter((f) => f.startsWith('fwaudit-parquet-'))).toHaveLength(1);
+      p.kill(sig);
+      expect(await exited).toBe(sig);
+      expect(readdirSync(tmp).filter((f) => f.startsWith('fwaudit-parquet-'))).toEqual([]);
+    }
+  }, 60_000);
 
   it('names TMPDIR when it cannot stage there (an output error, exit 2)', () => {
     const r = runCli(['parse', 'fixtures/iptables/nftables.log', '--out', join(dir, 'x.parquet'), '--no-progress', '-q'], { env: { TMPDIR: join(dir, 'missing') } });

@@ -7,6 +7,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
+import { isMainThread } from 'node:worker_threads';
 import { join } from 'node:path';
 import duckdb from '@duckdb/node-bindings';
 import { BIGINT, DuckDBDataChunk, INTEGER, LIST, UINTEGER, UTINYINT, VARCHAR, listValue, type DuckDBType } from '@duckdb/node-api';
@@ -15,6 +16,29 @@ import { OutputError } from '../model/errors.js';
 import type { FlowWriter } from './flow-writer.js';
 import { communityId } from './community-id.js';
 import { ACTION_TEXT, CHUNK_ROWS, DIRECTION_TEXT, fillChunk, i32, i64, makeCol, str, u8, type Col } from '../store/flow-table.js';
+/** Staging directories in use; removed if the process is interrupted (SIGINT, SIGTERM, SIGHUP) or exits first. */
+const staging = new Set<string>();
+let handlersInstalled = false;
+function removeStaging(): void {
+  for (const d of staging) { try { rmSync(d, { recursive: true, force: true }); } catch { /* best effort */ } }
+  staging.clear();
+}
+function holdStaging(dir: string): void {
+  staging.add(dir);
+  if (handlersInstalled || !isMainThread) return; // (signals reach the main thread only)
+  handlersInstalled = true;
+  process.once('exit', removeStaging);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      removeStaging();
+      // then the signal's own outcome (killed by it), as if no handler had been installed
+      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(s);
+      process.kill(process.pid, sig);
+    };
+    process.once(sig, onSignal);
+  }
+}
+
 /** Quotes a path for a DuckDB string literal (COPY cannot bind its target). */
 export function sqlPathLiteral(path: string): string {
   if (/[\0-\x1f]/.test(path)) throw new Error(`refusing path with control characters: ${JSON.stringify(path)}`);
@@ -71,11 +95,13 @@ export async function parquetWriter(path: string, o: { partitionByDay?: boolean 
   } catch (e) {
     throw new OutputError(`cannot stage Parquet output in ${tmpdir()} (TMPDIR): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, path);
   }
+  holdStaging(dir);
   let db;
   try {
     db = await DuckDBInstance.create(join(dir, 'staging.duckdb'), { memory_limit: STAGING_MEMORY, threads: '1', temp_directory: join(dir, 'tmp') });
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
+    staging.delete(dir);
     throw e;
   }
   const con = await db.connect();
@@ -115,7 +141,7 @@ export async function parquetWriter(path: string, o: { partitionByDay?: boolean 
   const cleanup = (): void => {
     if (closed) return;
     closed = true;
-    try { con.closeSync(); db.closeSync(); } finally { rmSync(dir, { recursive: true, force: true }); }
+    try { con.closeSync(); db.closeSync(); } finally { rmSync(dir, { recursive: true, force: true }); staging.delete(dir); }
   };
   return {
     write(f: Flow) {
