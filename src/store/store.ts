@@ -343,16 +343,23 @@ export class Store {
   }
 
   /**
-   * Appends row `r` of a worker's batch as appendFlow would append the Flow readFlowBatch makes of it, with its
-   * line number `line` (in the whole input), its matched set from the batch, and `file` instead of the batch's when given.
+   * Appends rows sel[0..count) of a worker's batch, in that order, as appendFlow would append the Flows readFlowBatch
+   * makes of them, with the batch's matched sets (line numbers: the batch's plus `lineOffset`; `file`, when not null,
+   * instead of the batch's), column by column through the writer's DataChunks.
    */
-  appendBatchRow(v: FlowBatchView, r: number, line: number, inputId: string | null, file: string | null): void {
+  appendBatch(v: FlowBatchView, sel: Int32Array, count: number, lineOffset: number, inputId: string | null, file: string | null): void {
     if (this.failure) return;
     try {
       const w = this.writer;
       if (!w) throw new StoreError('flow appender not ready (call beginRun first)', this.path);
-      w.addFromBatch(v, r, line, inputId, this.currentRun, file);
-      if (++this.buffered >= FLUSH_ROWS) this.writeChunk();
+      for (let i = 0; i < count;) {
+        // (the Appender is flushed, and new matched-set labels keyed, after exactly FLUSH_ROWS rows, as row by row)
+        const k = w.addBatchRows(v, sel, i, Math.min(count - i, FLUSH_ROWS - this.buffered), lineOffset, inputId, this.currentRun, file);
+        if (k <= 0) throw new StoreError('flow writer made no progress', this.path);
+        i += k;
+        this.buffered += k;
+        if (this.buffered >= FLUSH_ROWS) this.writeChunk();
+      }
     } catch (e) {
       this.failure = e instanceof StoreError ? e : new StoreError(`cannot write flows: ${(e as Error).message}`, this.path);
     }
