@@ -4,9 +4,9 @@
  * Every value that comes from logs or config is bound or appended, never spliced into SQL text.
  */
 import {
-  BIGINT, BOOLEAN, DOUBLE, DuckDBTimestampValue, INTEGER, LIST, TIMESTAMP, VARCHAR,
+  BIGINT, BOOLEAN, DOUBLE, DuckDBPendingResultState, DuckDBTimestampValue, INTEGER, LIST, TIMESTAMP, VARCHAR,
   listValue, timestampValue,
-  type DuckDBAppender, type DuckDBConnection, type DuckDBInstance, type DuckDBValue,
+  type DuckDBAppender, type DuckDBConnection, type DuckDBInstance, type DuckDBPreparedStatement, type DuckDBValue,
 } from '@duckdb/node-api';
 import { DuckDBInstance as Instance } from '@duckdb/node-api';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -143,6 +143,8 @@ const FLUSH_ROWS = 16_384;
  * large aggregations to a private temporary directory beyond its budget.
  */
 const WRITE_MEMORY_LIMIT = '128MB';
+/** Appender flushes (of FLUSH_ROWS rows) between two releases of the allocator's free memory (~0.3 ms each). */
+const TRIM_EVERY_FLUSHES = 8;
 const READ_MEMORY_LIMIT = '256MB';
 
 function removeTempDir(dir: string | null): void {
@@ -188,6 +190,9 @@ export class Store {
   private inTransaction = false;
   private runStart = 0;
   private failure: StoreError | null = null;
+  /** `SET memory_limit` to the writer's own limit (see releaseFreeMemory), and Appender flushes so far. */
+  private trimStatement: DuckDBPreparedStatement | null = null;
+  private flushes = 0;
   private tempDir: string | null = null;
 
   private constructor(
@@ -381,6 +386,24 @@ export class Store {
     this.flowAppender?.flushSync();
     this.appended += this.buffered;
     this.buffered = 0;
+    if (++this.flushes % TRIM_EVERY_FLUSHES === 0) this.releaseFreeMemory();
+  }
+
+  /**
+   * Hands memory that the C allocator keeps after frees back to the system: DuckDB does it (malloc_trim) when its
+   * memory limit is set, so the writer sets the limit again to its own value, synchronously (between two Appender
+   * flushes, on the one connection). Measured on a 1 M-line ingest: the resident size grew by 50–70 MB of such memory
+   * over a run (freed buffers of DuckDB's appends and optimistic writes, of the read buffers and of the worker threads'
+   * batches, in per-thread malloc arenas), which neither DuckDB nor V8 accounts for.
+   */
+  private releaseFreeMemory(): void {
+    const st = this.trimStatement;
+    if (!st) return;
+    const pending = st.start();
+    let state: DuckDBPendingResultState;
+    do state = pending.runTask();
+    while (state === DuckDBPendingResultState.RESULT_NOT_READY || state === DuckDBPendingResultState.NO_TASKS_AVAILABLE);
+    if (state !== DuckDBPendingResultState.RESULT_READY) throw new StoreError('cannot set the memory limit again', this.path);
   }
 
   /** Must be awaited once before the first appendFlow (beginRun does it). Loads the text dictionary. */
@@ -401,6 +424,9 @@ export class Store {
     this.textAppender = await this.connection.createAppender('texts');
     this.labelAppender = await this.connection.createAppender('matched_labels');
     this.writer = new FlowChunkWriter(this.flowAppender, this.dict);
+    const limit = (await this.connection.runAndReadAll(`SELECT current_setting('memory_limit') AS m`)).getRowObjectsJS()[0]?.m;
+    this.trimStatement?.destroySync();
+    this.trimStatement = typeof limit === 'string' && /^[0-9. A-Za-z]+$/.test(limit) ? await this.connection.prepare(`SET memory_limit = '${limit}'`) : null;
   }
 
   private closeAppenders(flush: boolean): void {
@@ -456,6 +482,7 @@ export class Store {
     }
     const stored = [{ n: this.appendedFlows - this.runStart }];
     const runKey = this.dict.lookup(runId);
+    this.releaseFreeMemory(); // (the merge's hash tables come on top of everything the run holds)
     if (runKey !== undefined && stored[0]!.n > 0) await this.connection.run(BLOCKED_GROUPS_MERGE, [runKey]);
     const st = await this.connection.prepare(
       `UPDATE runs SET finished_at = $2, inputs = $3, lines = $4, flows = $5, findings = $6, skipped = $7, stored_flows = $8
@@ -555,6 +582,8 @@ export class Store {
       this.writeChunk();
       this.closeAppenders(true);
     }
+    this.trimStatement?.destroySync();
+    this.trimStatement = null;
     this.connection.closeSync();
     this.instance.closeSync();
     removeTempDir(this.tempDir);
