@@ -346,7 +346,8 @@ async function ingestRun(store: Store, runId: string, inputs: string[], ctx: Ing
           },
         },
       } : undefined;
-      const got = await readFlows([readPath], { ...ctx.read, onProgress, ...(match ? { match } : {}), ...(ready ? { ready } : {}) }, onFlow);
+      // (afterChunk: awaited between batches, when no row is being appended: the store hands free memory back there)
+      const got = await readFlows([readPath], { ...ctx.read, onProgress, afterChunk: async () => { await store.releaseIfDue(); }, ...(match ? { match } : {}), ...(ready ? { ready } : {}) }, onFlow);
       cover.finish(devices);
       if (ready) await ready; // (settled before the first flow, or the read delivered none)
       // (cannot happen: the pool reads exactly the bytes the scan counted; the worker matched these flows)

@@ -123,7 +123,7 @@ export class TextDictionary {
    * Writes the texts (and matched-set labels) created since the last call through Appenders, and flushes them unless
    * `flush` is false (the rows then wait in the Appenders for the next flush).
    */
-  drain(texts: DuckDBAppender, matchedLabels: DuckDBAppender, flush = true): void {
+  drain(texts: DuckDBAppender, matchedLabels: DuckDBAppender): void {
     if (this.pending.length === 0 && this.pendingMatched.length === 0) return;
     // One row per label, as string_split gives them (the labels are texts too: key them first).
     const labelRows: Array<[number, number]> = [];
@@ -141,7 +141,6 @@ export class TextDictionary {
       matchedLabels.appendUInteger(l);
       matchedLabels.endRow();
     }
-    if (!flush) return;
     texts.flushSync();
     matchedLabels.flushSync();
   }

@@ -190,11 +190,10 @@ export class Store {
   private inTransaction = false;
   private runStart = 0;
   private failure: StoreError | null = null;
-  /** The writer's DuckDB memory limit as DuckDB prints it (see releaseFreeMemory); a release in progress; Appender flushes. */
+  /** The writer's DuckDB memory limit as DuckDB prints it (see releaseFreeMemory); Appender flushes; a release is due. */
   private memoryLimit: string | null = null;
-  private trimming: Promise<void> | null = null;
-  private unflushed = false;
   private flushes = 0;
+  private releaseDue = false;
   private tempDir: string | null = null;
 
   private constructor(
@@ -266,7 +265,6 @@ export class Store {
 
   /** Runs SQL with bound parameters and returns plain row objects. */
   async all(sql: string, params?: Params): Promise<Row[]> {
-    await this.settled();
     const reader = params === undefined
       ? await this.connection.runAndReadAll(sql)
       : await this.connection.runAndReadAll(sql, params as never);
@@ -275,7 +273,6 @@ export class Store {
 
   /** Runs SQL and returns column names with plain rows (for `fwaudit query`). */
   async table(sql: string): Promise<{ columns: string[]; rows: unknown[][] }> {
-    await this.settled();
     const reader = await this.connection.runAndReadAll(sql);
     return { columns: reader.columnNames(), rows: reader.getRowsJS().map((r) => r.map(plainValue)) };
   }
@@ -285,7 +282,6 @@ export class Store {
    * all or nothing for every reader.
    */
   async beginRun(meta: RunMeta): Promise<string> {
-    await this.settled();
     const runId = meta.runId ?? crypto.randomUUID();
     await this.connection.run('BEGIN TRANSACTION');
     this.inTransaction = true;
@@ -302,7 +298,6 @@ export class Store {
 
   /** True when an input with this content identity was already ingested (the caller then skips it). */
   async hasInput(identity: InputIdentity | string): Promise<boolean> {
-    await this.settled();
     const id = typeof identity === 'string' ? identity : identity.id;
     const rows = await this.all(`SELECT 1 AS x FROM inputs WHERE input_id = $1 LIMIT 1`, [id]);
     return rows.length > 0;
@@ -314,7 +309,6 @@ export class Store {
   }
 
   async addInput(summary: InputSummaryLike, identity: InputIdentity, runId: string, lines?: { start: number; end: number }): Promise<void> {
-    await this.settled();
     this.trackInput(identity);
     const st = await this.connection.prepare(
       `INSERT INTO inputs (input_id, path, format, dialect, size, lines, flows, skipped, notes, error, first_run_id, start_line, end_line)
@@ -386,30 +380,32 @@ export class Store {
     return this.appended + this.buffered;
   }
 
-  /** Hands the buffered rows to the Appenders and flushes them; `mayTrim`: may start a release of free memory (not awaited). */
+  /** Hands the buffered rows to the Appenders and flushes them; `mayTrim`: every TRIM_EVERY_FLUSHES, a release of free memory is due (releaseIfDue). */
   private writeChunk(mayTrim = false): void {
-    if (this.buffered === 0 && !this.unflushed) return;
+    if (this.buffered === 0) return;
     this.writer?.flush();
     this.appended += this.buffered;
     this.buffered = 0;
-    // While DuckDB sets its memory limit (on another thread), rows wait in the Appenders, which flush at 204,800.
-    const flush = this.trimming === null;
-    if (this.textAppender && this.labelAppender) this.dict.drain(this.textAppender, this.labelAppender, flush);
-    if (!flush) { this.unflushed = true; return; }
+    if (this.textAppender && this.labelAppender) this.dict.drain(this.textAppender, this.labelAppender);
     this.flowAppender?.flushSync();
-    this.unflushed = false;
-    if (++this.flushes % TRIM_EVERY_FLUSHES === 0 && mayTrim && this.memoryLimit !== null) {
-      const path = this.path;
-      this.trimming = this.connection.run(`SET memory_limit = '${this.memoryLimit}'`).then(() => { this.trimming = null; }, (e: unknown) => {
-        this.trimming = null;
-        this.failure ??= new StoreError(`cannot set the memory limit: ${(e as Error).message}`, path);
-      });
-    }
+    if (++this.flushes % TRIM_EVERY_FLUSHES === 0 && mayTrim && this.memoryLimit !== null) this.releaseDue = true;
   }
 
-  /** Waits for a release of free memory in progress (every statement of this Store waits for it first). */
-  private async settled(): Promise<void> {
-    while (this.trimming) await this.trimming;
+  /**
+   * Releases free memory (releaseFreeMemory) when TRIM_EVERY_FLUSHES Appender flushes have passed since the last
+   * release. The caller awaits it between batches (readFlows' afterChunk), so no row is appended meanwhile: the
+   * statement never runs beside the Appenders. True when a release ran.
+   */
+  async releaseIfDue(): Promise<boolean> {
+    if (!this.releaseDue || this.failure) return false;
+    this.releaseDue = false;
+    try {
+      await this.releaseFreeMemory();
+      return true;
+    } catch (e) {
+      this.failure ??= e instanceof StoreError ? e : new StoreError(`cannot set the memory limit: ${(e as Error).message}`, this.path);
+      return false;
+    }
   }
 
   /**
@@ -417,11 +413,9 @@ export class Store {
    * its memory limit is set, so this sets the writer's limit again to its own value. Measured on 1 M-line ingests: the
    * resident size grew by 50–70 MB of such memory over a file (freed buffers of DuckDB's appends and optimistic writes,
    * of reads and of the worker threads' batches, kept in per-thread malloc arenas) that neither DuckDB nor V8 accounts
-   * for. Only between statements (awaited): a statement left pending would keep the closed database alive until
-   * the garbage collector finalizes it.
+   * for. Only between statements, awaited, with no row being appended.
    */
   async releaseFreeMemory(): Promise<void> {
-    await this.settled();
     if (this.memoryLimit === null) return;
     this.writeChunk();
     await this.connection.run(`SET memory_limit = '${this.memoryLimit}'`);
@@ -429,7 +423,6 @@ export class Store {
 
   /** Must be awaited once before the first appendFlow (beginRun does it). Loads the text dictionary. */
   async prepareAppender(): Promise<void> {
-    await this.settled();
     if (this.flowAppender) return;
     // The writer fills columns positionally: the table must have exactly the documented column order.
     const cols = (await this.all(
@@ -467,7 +460,6 @@ export class Store {
   }
 
   async finishRun(runId: string, findings: Finding[], matrix: MatrixRow[], counts: RunCounts): Promise<void> {
-    await this.settled();
     this.throwIfFailed();
     try {
       await this.finishRunUnguarded(runId, findings, matrix, counts);
@@ -523,14 +515,13 @@ export class Store {
 
   /** Rolls back the run in progress (nothing of it stays in the store). Never throws. */
   async abortRun(): Promise<void> {
-    await this.settled();
     this.failure = null;
     // Unwritten rows are dropped with the writer; the rollback discards what was appended. The dictionary is
     // reloaded by the next prepareAppender (keys created in the rolled-back run are gone).
     this.writer = null;
     try { this.closeAppenders(false); } catch { /* the rollback discards it */ }
     this.buffered = 0;
-    this.unflushed = false;
+    this.releaseDue = false;
     if (this.inTransaction) {
       this.inTransaction = false;
       try { await this.connection.run('ROLLBACK'); } catch { /* a failed transaction is discarded on close */ }
@@ -540,7 +531,6 @@ export class Store {
 
   /** Records what was read of one input (see checkpoints in schema v3). Part of the run's transaction. */
   async addCheckpoint(runId: string, c: CheckpointRow): Promise<void> {
-    await this.settled();
     const st = await this.connection.prepare(
       `INSERT INTO checkpoints (run_id, input_id, path, fingerprint, start_line, end_offset, end_line, prefix_hash, size, compressed, dev, ino, mtime_ms)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`);
@@ -552,7 +542,6 @@ export class Store {
 
   /** Checkpoints of complete runs under any of these fingerprints, longest first. */
   async checkpointsFor(fingerprints: string[]): Promise<CheckpointRow[]> {
-    await this.settled();
     if (fingerprints.length === 0) return [];
     const rows = await this.all(
       `SELECT input_id, path, fingerprint, start_line, end_offset, end_line, prefix_hash, size, compressed, dev, ino, mtime_ms
@@ -568,14 +557,12 @@ export class Store {
 
   /** Checkpoint lengths under the fingerprint size in use (small inputs). */
   async shortCheckpointLengths(limit: number): Promise<number[]> {
-    await this.settled();
     const rows = await this.all(`SELECT DISTINCT end_offset AS n FROM checkpoints WHERE end_offset < $1 ORDER BY n`, [limit]);
     return rows.map((r) => Number(r.n));
   }
 
   /** Log time span per device seen in one input of this run. */
   async addDeviceCoverage(runId: string, inputId: string, rows: Array<{ device: string; first: number | null; last: number | null; flows: number }>): Promise<void> {
-    await this.settled();
     if (rows.length === 0) return;
     const ap = await this.connection.createAppender('device_coverage');
     for (const r of rows) {
@@ -594,7 +581,6 @@ export class Store {
    * Returns the number of flows written.
    */
   async exportParquet(dir: string, opts: { overwrite?: boolean } = {}): Promise<number> {
-    await this.settled();
     this.flushFlows();
     const target = sqlStringLiteral(dir);
     const options = ['FORMAT parquet', 'PARTITION_BY (day)', 'COMPRESSION zstd'];
@@ -606,7 +592,6 @@ export class Store {
   }
 
   async close(): Promise<void> {
-    await this.settled();
     if (this.inTransaction) await this.abortRun();
     if (this.flowAppender) {
       this.writeChunk();
