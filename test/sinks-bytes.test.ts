@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { newFlow, type Flow } from '../src/model/flow.js';
-import { parseIpv6 } from '../src/model/ip.js';
+import { ipv4ToInt, noteIpv4, parseIpv6 } from '../src/model/ip.js';
 import { readFlows } from '../src/pipeline/run.js';
 import { NativeJsonEncoder, nativeRecord } from '../src/sinks/serialize.js';
 import { LineBuffer, NativeJsonBytes } from '../src/sinks/line-bytes.js';
@@ -167,7 +167,38 @@ describe('community id and IPv6 on bytes', () => {
       const ok = communityIdJsonInto(out, 3, t, src, dst, sp, dp);
       expect(ok).toBe(want !== null);
       if (want !== null) expect(Buffer.from(out.subarray(3, 35)).toString('latin1')).toBe(JSON.stringify(want));
+      // as in a parser: the flow's dotted quads noted with their integers just before (the IPv4 fast path reads them)
+      if (!six && src !== null && rnd() < 0.8) {
+        noteIpv4(src, ipv4ToInt(src));
+        noteIpv4(dst, ipv4ToInt(dst));
+        out.fill(0);
+        expect(communityIdJsonInto(out, 3, t, src, dst, sp, dp)).toBe(want !== null);
+        if (want !== null) expect(Buffer.from(out.subarray(3, 35)).toString('latin1')).toBe(JSON.stringify(want));
+      }
     }
+  });
+
+  it('the IPv4 fast path: known vectors, order, equal addresses, ports out of range', () => {
+    const out = new Uint8Array(40);
+    const text = (t: string, a: string, b: string, sp: number | null, dp: number | null): string | null =>
+      communityIdJsonInto(out, 0, t, a, b, sp, dp) ? Buffer.from(out.subarray(1, 31)).toString('latin1') : null;
+    // the spec's examples (corelight/community-id-spec baseline): TCP and UDP, both directions
+    expect(text('tcp', '128.232.110.120', '66.35.250.204', 34855, 80)).toBe('1:LQU9qZlK+B5F3KDmev6m5PMibrg=');
+    expect(text('tcp', '66.35.250.204', '128.232.110.120', 80, 34855)).toBe('1:LQU9qZlK+B5F3KDmev6m5PMibrg=');
+    noteIpv4('66.35.250.204', ipv4ToInt('66.35.250.204'));
+    noteIpv4('128.232.110.120', ipv4ToInt('128.232.110.120'));
+    expect(text('tcp', '66.35.250.204', '128.232.110.120', 80, 34855)).toBe('1:LQU9qZlK+B5F3KDmev6m5PMibrg=');
+    for (const [t, a, b, sp, dp] of [
+      ['udp', '10.0.0.1', '10.0.0.1', 53, 1000], ['udp', '10.0.0.1', '10.0.0.1', 1000, 53], ['icmp', '255.255.255.255', '0.0.0.0', 3, 4],
+      ['6', '200.1.1.1', '100.1.1.1', null, 0], ['sctp', '1.2.3.4', '5.6.7.8', 65535, 0], ['gre', '1.2.3.4', '5.6.7.8', 70000, -1],
+    ] as const) {
+      expect(text(t, a, b, sp, dp), `${t} ${a} ${b}`).toBe(communityId(t, a, b, sp, dp));
+    }
+    expect(() => text('tcp', '1.2.3.4', '5.6.7.8', 70000, 1)).toThrow(RangeError);
+    expect(() => communityId('tcp', '1.2.3.4', '5.6.7.8', 70000, 1)).toThrow(RangeError);
+    expect(text('tcp', '1.2.3.4', '::1', 1, 2)).toBeNull();
+    expect(text('tcp', '1.2.3.256', '1.2.3.4', 1, 2)).toBeNull();
+    expect(text('', '1.2.3.4', '1.2.3.5', 1, 2)).toBeNull();
   });
 });
 
