@@ -78,12 +78,8 @@ function putString(lb: LineBuffer, s: string): void {
 }
 
 function putBytes(lb: LineBuffer, a: Uint8Array): void {
-  const n = a.length;
-  lb.reserve(n);
-  const b = lb.buf;
-  let p = lb.pos;
-  for (let i = 0; i < n; i++) b[p++] = a[i]!;
-  lb.pos = p;
+  lb.reserve(a.length);
+  lb.pos = copyIn(lb.buf, lb.pos, a);
 }
 
 /** A number as JSON.stringify writes it (String(v); null when not finite). */
@@ -145,12 +141,8 @@ class KeyedLast {
     if (v === this.last && this.lastBytes !== null) k = this.lastBytes;
     else if (typeof v === 'string' || v === null) k = this.kept.get(v);
     if (k !== undefined) {
-      const n = k.length;
-      lb.reserve(n);
-      const b = lb.buf;
-      let p = lb.pos;
-      for (let i = 0; i < n; i++) b[p++] = k[i]!;
-      lb.pos = p;
+      lb.reserve(k.length);
+      lb.pos = copyIn(lb.buf, lb.pos, k);
       this.last = v; this.lastBytes = k;
       return;
     }
@@ -166,92 +158,183 @@ class KeyedLast {
   }
 }
 
+/** Bytes above which a copy is one native `set` rather than a loop (measured: a loop wins up to ~12 bytes). */
+const COPY_LOOP_MAX = 12;
+
+/** Appends bytes that fit (the caller reserved room). */
+function copyIn(b: Buffer, p: number, a: Uint8Array): number {
+  const n = a.length;
+  if (n > COPY_LOOP_MAX) b.set(a, p);
+  else for (let i = 0; i < n; i++) b[p + i] = a[i]!;
+  return p + n;
+}
+
+/** Entries a segment keeps. */
+const SEG_ENTRIES = 16;
+/** Longest bytes of a segment entry. */
+const SEG_MAX = 512;
+/** A segment checks its hit rate every SEG_WINDOW lookups; with more than a quarter of misses it rests for SEG_REST records. */
+const SEG_WINDOW = 512;
+const SEG_REST = 16384;
+
+/**
+ * A run of consecutive low-cardinality columns (up to 4) written as one copy of the bytes of their keys and values,
+ * plus the constant text that follows (the next key): `,"action":"deny","raw_action":"DROP","transport":"tcp","src_ip":`.
+ * Entries are compared by value (`===`), the last hit first; only strings and null are kept (a number, an object or
+ * undefined is written column by column, each time). At most SEG_ENTRIES entries of SEG_MAX bytes, replaced in
+ * turn; a segment whose values vary too much to hit (PAN-OS rule × app) rests, and its columns are written by their
+ * KeyedLast, as when the segment misses.
+ */
+class Segment {
+  private readonly v0: unknown[] = [];
+  private readonly v1: unknown[] = [];
+  private readonly v2: unknown[] = [];
+  private readonly v3: unknown[] = [];
+  private readonly bytes: Uint8Array[] = [];
+  private last = -1;
+  private next = 0;
+  private lookups = 0;
+  private misses = 0;
+  private rest = 0;
+  constructor(private readonly cols: KeyedLast[], private readonly tail: Uint8Array) {}
+
+  put(lb: LineBuffer, a: unknown, b: unknown, c: unknown, d: unknown): void {
+    if (this.rest > 0) { this.rest--; this.fields(lb, a, b, c, d); return; }
+    let k = this.last;
+    if (k < 0 || this.v0[k] !== a || this.v1[k] !== b || this.v2[k] !== c || this.v3[k] !== d) {
+      k = -1;
+      const n = this.bytes.length;
+      for (let i = 0; i < n; i++) {
+        if (this.v0[i] === a && this.v1[i] === b && this.v2[i] === c && this.v3[i] === d) { k = i; break; }
+      }
+    }
+    if (++this.lookups === SEG_WINDOW) {
+      if (this.misses > SEG_WINDOW / 4) this.rest = SEG_REST;
+      this.lookups = 0; this.misses = 0;
+    }
+    if (k >= 0) {
+      const bytes = this.bytes[k]!;
+      this.last = k;
+      lb.reserve(bytes.length);
+      lb.pos = copyIn(lb.buf, lb.pos, bytes);
+      return;
+    }
+    this.misses++;
+    const start = lb.pos;
+    this.fields(lb, a, b, c, d);
+    const len = lb.pos - start;
+    if (len <= SEG_MAX && keepable(a) && keepable(b) && keepable(c) && keepable(d)) {
+      const i = this.bytes.length < SEG_ENTRIES ? this.bytes.length : this.next;
+      this.next = (i + 1) % SEG_ENTRIES;
+      this.v0[i] = a; this.v1[i] = b; this.v2[i] = c; this.v3[i] = d;
+      this.bytes[i] = Uint8Array.prototype.slice.call(lb.buf, start, lb.pos);
+      this.last = i;
+    }
+  }
+
+  private fields(lb: LineBuffer, a: unknown, b: unknown, c: unknown, d: unknown): void {
+    const cols = this.cols, n = cols.length;
+    cols[0]!.put(lb, a);
+    if (n > 1) cols[1]!.put(lb, b);
+    if (n > 2) cols[2]!.put(lb, c);
+    if (n > 3) cols[3]!.put(lb, d);
+    putBytes(lb, this.tail);
+  }
+}
+
+const keepable = (v: unknown): boolean => typeof v === 'string' || v === null;
+
 const MAX_4DIGIT_MS = 253402300799999;
 const K_TS = ascii('{"ts":');
-const K_SRC_IP = ascii(',"src_ip":');
 const K_SRC_PORT = ascii(',"src_port":');
 const K_DST_IP = ascii(',"dst_ip":');
 const K_DST_PORT = ascii(',"dst_port":');
-const K_BYTES = ascii(',"bytes":');
 const K_PACKETS = ascii(',"packets":');
 const K_HOST = ascii(',"host":');
 const K_URL = ascii(',"url":');
-const K_LINE = ascii(',"line":');
 const K_CID = ascii(',"community_id":');
+const BYTES_PACKETS_NULL = ascii('null,"packets":null');
 const END = ascii('}\n');
+const NOTHING = new Uint8Array(0);
 
-/** The native JSON Lines record (flow columns + community_id) and its newline, as UTF-8 bytes. */
+/**
+ * The native JSON Lines record (flow columns + community_id) and its newline, as UTF-8 bytes: a template of
+ * segments (the timestamp, three runs of low-cardinality columns with the keys between them) copied from cached
+ * bytes, and the per-flow values (addresses, ports, counters, line, community id) written in between.
+ */
 export class NativeJsonBytes {
   private sec = Number.NaN;
-  /** `"YYYY-MM-DDTHH:MM:SS.` of the second `sec`. */
-  private readonly secText = new Uint8Array(21);
-  private readonly action = new KeyedLast(ascii(',"action":'));
-  private readonly rawAction = new KeyedLast(ascii(',"raw_action":'));
-  private readonly transport = new KeyedLast(ascii(',"transport":'));
-  private readonly direction = new KeyedLast(ascii(',"direction":'));
-  private readonly device = new KeyedLast(ascii(',"device":'));
-  private readonly rule = new KeyedLast(ascii(',"rule":'));
-  private readonly app = new KeyedLast(ascii(',"app":'));
+  private ms = Number.NaN;
+  /** `{"ts":"YYYY-MM-DDTHH:MM:SS.mmmZ"` of the millisecond `ms`. */
+  private readonly tsText = new Uint8Array(32);
+  /** action, raw_action, transport, and the key of src_ip. */
+  private readonly head = new Segment([new KeyedLast(ascii(',"action":')), new KeyedLast(ascii(',"raw_action":')), new KeyedLast(ascii(',"transport":'))], ascii(',"src_ip":'));
+  /** direction, device, rule, app, and the key of bytes. */
+  private readonly mid = new Segment([new KeyedLast(ascii(',"direction":')), new KeyedLast(ascii(',"device":')), new KeyedLast(ascii(',"rule":')), new KeyedLast(ascii(',"app":'))], ascii(',"bytes":'));
+  /** end_reason, `"host":null,"url":null`, format, file, and the key of line (a flow without host and url). */
+  private readonly tailNoUrl = new Segment([new KeyedLast(ascii(',"end_reason":')), new KeyedLast(ascii(',"host":null,"url":null,"format":')), new KeyedLast(ascii(',"file":'))], ascii(',"line":'));
+  /** end_reason (a flow with a host or url). */
   private readonly endReason = new KeyedLast(ascii(',"end_reason":'));
-  private readonly format = new KeyedLast(ascii(',"format":'));
-  private readonly file = new KeyedLast(ascii(',"file":'));
+  /** format, file, and the key of line (a flow with a host or url). */
+  private readonly tailUrl = new Segment([new KeyedLast(ascii(',"format":')), new KeyedLast(ascii(',"file":'))], ascii(',"line":'));
 
   private putTs(lb: LineBuffer, ms: number | null): void {
     if (ms === null || !Number.isInteger(ms) || ms < 0 || ms > MAX_4DIGIT_MS) {
+      putBytes(lb, K_TS);
       if (ms === null || !Number.isFinite(ms)) putBytes(lb, NULL);
       else putString(lb, new Date(ms).toISOString());
       return;
     }
-    const rem = ms % 1000;
-    const sec = ms - rem;
-    if (sec !== this.sec) {
-      this.sec = sec;
-      this.secText[0] = 34;
-      this.secText.set(ascii(new Date(sec).toISOString().slice(0, 20)), 1);
+    const t = this.tsText;
+    if (ms !== this.ms) {
+      const rem = ms % 1000;
+      const sec = ms - rem;
+      if (sec !== this.sec) {
+        this.sec = sec;
+        t.set(K_TS, 0);
+        t[6] = 34;
+        t.set(ascii(new Date(sec).toISOString().slice(0, 20)), 7);
+        t[30] = 90; // Z
+        t[31] = 34;
+      }
+      this.ms = ms;
+      t[27] = 48 + ((rem / 100) | 0);
+      t[28] = 48 + (((rem / 10) | 0) % 10);
+      t[29] = 48 + (rem % 10);
     }
-    lb.reserve(26);
-    const b = lb.buf;
-    let p = lb.pos;
-    const st = this.secText;
-    for (let i = 0; i < 21; i++) b[p++] = st[i]!;
-    b[p++] = 48 + ((rem / 100) | 0);
-    b[p++] = 48 + (((rem / 10) | 0) % 10);
-    b[p++] = 48 + (rem % 10);
-    b[p++] = 90; // Z
-    b[p++] = 34;
-    lb.pos = p;
+    lb.reserve(32);
+    lb.buf.set(t, lb.pos);
+    lb.pos += 32;
   }
 
   /** Appends the record and its newline to `lb`. */
   encode(f: Flow, lb: LineBuffer): void {
     const start = lb.pos;
     try {
-      putBytes(lb, K_TS);
       this.putTs(lb, f.ts);
-      this.action.put(lb, f.action);
-      this.rawAction.put(lb, f.raw_action);
-      this.transport.put(lb, f.transport);
-      putBytes(lb, K_SRC_IP); putStringOr(lb, f.src_ip);
+      this.head.put(lb, f.action, f.raw_action, f.transport, null);
+      putStringOr(lb, f.src_ip);
       putBytes(lb, K_SRC_PORT); putNumberOr(lb, f.src_port);
       putBytes(lb, K_DST_IP); putStringOr(lb, f.dst_ip);
       putBytes(lb, K_DST_PORT); putNumberOr(lb, f.dst_port);
-      this.direction.put(lb, f.direction);
-      this.device.put(lb, f.device);
-      this.rule.put(lb, f.rule);
-      this.app.put(lb, f.app);
-      putBytes(lb, K_BYTES); putNumberOr(lb, f.bytes);
-      putBytes(lb, K_PACKETS); putNumberOr(lb, f.packets);
-      this.endReason.put(lb, f.end_reason);
-      putBytes(lb, K_HOST); putStringOr(lb, f.host);
-      putBytes(lb, K_URL); putStringOr(lb, f.url);
-      this.format.put(lb, f.format);
-      this.file.put(lb, f.file);
-      putBytes(lb, K_LINE); putNumberOr(lb, f.line);
+      this.mid.put(lb, f.direction, f.device, f.rule, f.app);
+      const bytes = f.bytes, packets = f.packets;
+      if (bytes === null && packets === null) putBytes(lb, BYTES_PACKETS_NULL);
+      else { putNumberOr(lb, bytes); putBytes(lb, K_PACKETS); putNumberOr(lb, packets); }
+      if (f.host === null && f.url === null) this.tailNoUrl.put(lb, f.end_reason, f.format, f.file, null);
+      else {
+        this.endReason.put(lb, f.end_reason);
+        putBytes(lb, K_HOST); putStringOr(lb, f.host);
+        putBytes(lb, K_URL); putStringOr(lb, f.url);
+        this.tailUrl.put(lb, f.format, f.file, null, null);
+      }
+      putNumberOr(lb, f.line);
       putBytes(lb, K_CID);
-      lb.reserve(COMMUNITY_ID_JSON_BYTES);
+      lb.reserve(COMMUNITY_ID_JSON_BYTES + 2);
       if (communityIdJsonInto(lb.buf, lb.pos, f.transport, f.src_ip, f.dst_ip, f.src_port, f.dst_port)) lb.pos += COMMUNITY_ID_JSON_BYTES;
       else putBytes(lb, NULL);
-      putBytes(lb, END);
+      lb.buf[lb.pos++] = 125; // }
+      lb.buf[lb.pos++] = 10;
     } catch (e) {
       if (e !== IRREGULAR) throw e;
       lb.pos = start;
