@@ -101,6 +101,39 @@ describe('JSON Lines as bytes = the string template and JSON.stringify, byte for
     }
   });
 
+  it('cached column runs: phases of few and many values, resting and resuming, hostile and long values, numbers, host/url', () => {
+    const rnd = mulberry(23);
+    const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
+    const few = ['allow', 'deny'] as const;
+    const rules = ['r1', 'r"2', 'x'.repeat(600), 'é', null, 'r\\5'];
+    const enc = new NativeJsonBytes();
+    const lb = new LineBuffer(256);
+    let n = 0;
+    // phases: few values (segments hit), many values (they miss, then rest), few again (after the rest they hit again)
+    for (const [phase, count] of [['few', 3000], ['many', 20000], ['few', 20000], ['mixed', 5000]] as const) {
+      for (let i = 0; i < count; i++, n++) {
+        const f = newFlow(pick(['iptables', 'panos-syslog']), pick(['a.log', 'dir/b "c".log']), n + 1);
+        const many = phase === 'many' || (phase === 'mixed' && rnd() < 0.5);
+        Object.assign(f, {
+          ts: 1_700_000_000_000 + Math.floor(n / 3) * 7, action: pick(few), raw_action: many ? `raw-${Math.floor(rnd() * 500)}` : pick(['DROP', 'ACCEPT']),
+          transport: pick(['tcp', 'udp', 'icmp']), src_ip: `10.0.${n & 255}.1`, dst_ip: '10.0.0.2', src_port: n & 65535, dst_port: 443,
+          direction: pick(['inbound', 'outbound', null]), device: many ? `dev-${Math.floor(rnd() * 100)}` : 'fw1', rule: pick(rules),
+          app: many ? pick(['ssl', 'dns', null, 'web "x"']) : null, bytes: rnd() < 0.5 ? null : n, packets: rnd() < 0.5 ? null : 2,
+          end_reason: many ? `reason-${Math.floor(rnd() * 300)}` : pick(['aged-out', null]),
+          host: rnd() < 0.2 ? 'example.com' : null, url: rnd() < 0.1 ? 'http://example.com/"a"' : null,
+        });
+        if (phase === 'mixed' && rnd() < 0.05) Object.assign(f, pick([{ rule: 7 }, { device: true }, { app: { a: 1 } }, { end_reason: 1.5 }, { direction: undefined }]));
+        const at = lb.pos;
+        enc.encode(f, lb);
+        const got = lb.buf.subarray(at, lb.pos).toString('utf8');
+        const want = JSON.stringify(nativeRecord(f)) + '\n';
+        if (got !== want) expect(got, `flow ${n} (${phase})`).toBe(want);
+        if (lb.pos > 1 << 16) lb.take();
+      }
+    }
+    expect(n).toBe(48000);
+  });
+
   it('the renderer of every format and schema writes whole lines as UTF-8 of the string renderers', async () => {
     const flows = await flowsOf('fixtures/iptables/bsd-ufw.log', 'UTC', 2025);
     const r = byteRenderer('jsonl', 'native');
