@@ -101,6 +101,32 @@ describe('JSON Lines as bytes = the string template and JSON.stringify, byte for
     }
   });
 
+  it('timestamps: every day and second boundary, back and forth, the whole 4-digit-year range', () => {
+    const rnd = mulberry(31);
+    const enc = new NativeJsonBytes();
+    const lb = new LineBuffer(256);
+    const base = newFlow('iptables', 'a.log', 1);
+    const DAY = 86_400_000, MAX = 253402300799999;
+    const ts: number[] = [0, 999, 1000, DAY - 1, DAY, MAX, MAX - 999, Date.UTC(2024, 1, 29, 23, 59, 59, 999), Date.UTC(2024, 2, 1), Date.UTC(2000, 0, 1), Date.UTC(1970, 0, 1, 0, 0, 1)];
+    for (let i = 0; i < 20_000; i++) {
+      const prev = ts[ts.length - 1]!;
+      const r = rnd();
+      // far jumps, steps across seconds and midnight, a step back, the same millisecond again
+      const next = r < 0.1 ? Math.floor(rnd() * MAX) : r < 0.5 ? prev + Math.floor(rnd() * 3000) : r < 0.6 ? prev - Math.floor(rnd() * 2 * DAY) : r < 0.7 ? prev : prev + DAY - (prev % DAY) - 1 + Math.floor(rnd() * 3);
+      ts.push(Math.min(MAX + 5, Math.max(-5, next)));
+    }
+    for (const t of ts) {
+      const f = { ...base, ts: t };
+      const at = lb.pos;
+      enc.encode(f, lb);
+      const got = lb.buf.subarray(at, lb.pos).toString('utf8');
+      const want = JSON.stringify(nativeRecord(f)) + '\n';
+      if (got !== want) expect(got, String(t)).toBe(want);
+      if (lb.pos > 1 << 16) lb.take();
+    }
+    expect(ts.length).toBe(20_011);
+  });
+
   it('cached column runs: phases of few and many values, resting and resuming, hostile and long values, numbers, host/url', () => {
     const rnd = mulberry(23);
     const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;

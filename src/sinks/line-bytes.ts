@@ -265,6 +265,7 @@ const END = ascii('}\n');
  * bytes, and the per-flow values (addresses, ports, counters, line, community id) written in between.
  */
 export class NativeJsonBytes {
+  private day = Number.NaN;
   private sec = Number.NaN;
   private ms = Number.NaN;
   /** `{"ts":"YYYY-MM-DDTHH:MM:SS.mmmZ"` of the millisecond `ms`. */
@@ -295,11 +296,23 @@ export class NativeJsonBytes {
       const sec = ms - rem;
       if (sec !== this.sec) {
         this.sec = sec;
-        t.set(K_TS, 0);
-        t[6] = 34;
-        t.set(ascii(new Date(sec).toISOString().slice(0, 20)), 7);
-        t[30] = 90; // Z
-        t[31] = 34;
+        const day = sec - (sec % 86400000);
+        if (day !== this.day) {
+          // `{"ts":"YYYY-MM-DDT` of the day, once a day
+          this.day = day;
+          t.set(K_TS, 0);
+          t[6] = 34;
+          t.set(ascii(new Date(day).toISOString().slice(0, 11)), 7);
+          t[20] = 58; t[23] = 58; t[26] = 46; // : : .
+          t[30] = 90; // Z
+          t[31] = 34;
+        }
+        // HH:MM:SS digit by digit (UTC: no leap seconds in epoch time)
+        const s = (sec - day) / 1000;
+        const h = (s / 3600) | 0, m = ((s % 3600) / 60) | 0, x = s % 60;
+        t[18] = 48 + ((h / 10) | 0); t[19] = 48 + (h % 10);
+        t[21] = 48 + ((m / 10) | 0); t[22] = 48 + (m % 10);
+        t[24] = 48 + ((x / 10) | 0); t[25] = 48 + (x % 10);
       }
       this.ms = ms;
       t[27] = 48 + ((rem / 100) | 0);
