@@ -138,6 +138,15 @@ class KeyedLast {
   private readonly kept = new Map<string | null, Uint8Array>();
   /** `suffix`: constant bytes written after the value (the next key), kept with it. */
   constructor(private readonly key: Uint8Array, private readonly suffix: Uint8Array = NOTHING) {}
+  /** The kept bytes of `v` (key, value, suffix), or null. */
+  find(v: unknown): Uint8Array | null {
+    if (v === this.last && this.lastBytes !== null) return this.lastBytes;
+    if (typeof v !== 'string' && v !== null) return null;
+    const k = this.kept.get(v);
+    if (k === undefined) return null;
+    this.last = v; this.lastBytes = k;
+    return k;
+  }
   put(lb: LineBuffer, v: unknown): void {
     let k: Uint8Array | undefined;
     if (v === this.last && this.lastBytes !== null) k = this.lastBytes;
@@ -201,6 +210,26 @@ class Segment {
   private rest = 0;
   constructor(private readonly cols: KeyedLast[], private readonly tail: Uint8Array) {}
 
+  /** The bytes of these values when kept (null: not kept, or resting); counts towards the hit rate. */
+  find(a: unknown, b: unknown, c: unknown, d: unknown): Uint8Array | null {
+    if (this.rest > 0) { this.rest--; return null; }
+    let k = this.last;
+    if (k < 0 || this.v0[k] !== a || this.v1[k] !== b || this.v2[k] !== c || this.v3[k] !== d) {
+      k = -1;
+      const n = this.bytes.length;
+      for (let i = 0; i < n; i++) {
+        if (this.v0[i] === a && this.v1[i] === b && this.v2[i] === c && this.v3[i] === d) { k = i; break; }
+      }
+    }
+    if (++this.lookups === SEG_WINDOW) {
+      if (this.misses > SEG_WINDOW / 4) this.rest = SEG_REST;
+      this.lookups = 0; this.misses = 0;
+    }
+    if (k < 0) { this.misses++; return null; }
+    this.last = k;
+    return this.bytes[k]!;
+  }
+
   put(lb: LineBuffer, a: unknown, b: unknown, c: unknown, d: unknown): void {
     if (this.rest > 0) { this.rest--; this.fields(lb, a, b, c, d); return; }
     let k = this.last;
@@ -247,6 +276,32 @@ class Segment {
 
 const keepable = (v: unknown): boolean => typeof v === 'string' || v === null;
 
+/** An integer JSON.stringify writes as its digits and that `putUint` takes (-0 included: "0"). */
+const smallUint = (v: unknown): v is number => typeof v === 'number' && v >= 0 && v <= 0x7fffffff && (v | 0) === v;
+
+/** The digits of `v` (smallUint) at `p`; returns the end. */
+function putUint(b: Buffer, p: number, v: number): number {
+  let digits = 1;
+  for (let t = v; t >= 10; t = (t / 10) | 0) digits++;
+  const end = p + digits;
+  let q = end, t = v;
+  do { b[--q] = 48 + (t % 10); t = (t / 10) | 0; } while (t > 0);
+  return end;
+}
+
+/** `"s"` at `p` when no character of `s` needs a JSON escape or more than one UTF-8 byte: the end; else -1. */
+function putPlain(b: Buffer, p: number, s: string): number {
+  const n = s.length;
+  b[p++] = 34;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 34 || c === 92 || c > 0x7e) return -1;
+    b[p++] = c;
+  }
+  b[p++] = 34;
+  return p;
+}
+
 const MAX_4DIGIT_MS = 253402300799999;
 const K_TS = ascii('{"ts":');
 const K_SRC_PORT = ascii(',"src_port":');
@@ -290,6 +345,14 @@ export class NativeJsonBytes {
       else putString(lb, new Date(ms).toISOString());
       return;
     }
+    this.tsAt(ms);
+    lb.reserve(32);
+    lb.buf.set(this.tsText, lb.pos);
+    lb.pos += 32;
+  }
+
+  /** tsText for `ms`, an integer in [0, MAX_4DIGIT_MS]. */
+  private tsAt(ms: number): void {
     const t = this.tsText;
     if (ms !== this.ms) {
       const rem = ms % 1000;
@@ -319,13 +382,69 @@ export class NativeJsonBytes {
       t[28] = 48 + (((rem / 10) | 0) % 10);
       t[29] = 48 + (rem % 10);
     }
-    lb.reserve(32);
-    lb.buf.set(t, lb.pos);
-    lb.pos += 32;
   }
 
   /** Appends the record and its newline to `lb`. */
   encode(f: Flow, lb: LineBuffer): void {
+    if (!this.usual(f, lb)) this.general(f, lb);
+  }
+
+  /**
+   * The usual record, written in one pass with one reservation: a timestamp, plain addresses (no character JSON
+   * escapes, at most 64), ports, counters and line as small integers or null, no host or url, and every run of
+   * columns kept. True when written; false, nothing written, for `general`.
+   */
+  private usual(f: Flow, lb: LineBuffer): boolean {
+    const ms = f.ts, src = f.src_ip, dst = f.dst_ip, sp = f.src_port, dp = f.dst_port, nb = f.bytes, np = f.packets, line = f.line;
+    if (typeof ms !== 'number' || !(ms >= 0 && ms <= MAX_4DIGIT_MS) || ms % 1 !== 0) return false;
+    if (typeof src !== 'string' || typeof dst !== 'string' || src.length > 64 || dst.length > 64) return false;
+    if (!smallUint(line) || !(sp === null || smallUint(sp)) || !(dp === null || smallUint(dp)) || !(nb === null || smallUint(nb)) || !(np === null || smallUint(np))) return false;
+    if (f.host !== null || f.url !== null) return false;
+    const h = this.head.find(f.action, f.raw_action, f.transport, null);
+    if (h === null) return false;
+    const m = this.mid.find(f.direction, f.device, f.rule, null);
+    if (m === null) return false;
+    const a = this.app.find(f.app);
+    if (a === null) return false;
+    const t = this.tailNoUrl.find(f.end_reason, f.format, f.file, null);
+    if (t === null) return false;
+    // the segments, plus at most: ts 32, addresses 2 × 66, 5 numbers of 10 digits, keys and nulls ~110, id 32 + 2
+    lb.reserve(h.length + m.length + a.length + t.length + 512);
+    const b = lb.buf;
+    let p = lb.pos;
+    this.tsAt(ms);
+    b.set(this.tsText, p); p += 32;
+    b.set(h, p); p += h.length;
+    p = putPlain(b, p, src);
+    if (p < 0) return false;
+    p = copyIn(b, p, K_SRC_PORT);
+    p = sp === null ? copyIn(b, p, NULL) : putUint(b, p, sp);
+    p = copyIn(b, p, K_DST_IP);
+    p = putPlain(b, p, dst);
+    if (p < 0) return false;
+    p = copyIn(b, p, K_DST_PORT);
+    p = dp === null ? copyIn(b, p, NULL) : putUint(b, p, dp);
+    b.set(m, p); p += m.length;
+    b.set(a, p); p += a.length;
+    if (nb === null && np === null) p = copyIn(b, p, BYTES_PACKETS_NULL);
+    else {
+      p = nb === null ? copyIn(b, p, NULL) : putUint(b, p, nb);
+      p = copyIn(b, p, K_PACKETS);
+      p = np === null ? copyIn(b, p, NULL) : putUint(b, p, np);
+    }
+    b.set(t, p); p += t.length;
+    p = putUint(b, p, line);
+    p = copyIn(b, p, K_CID);
+    if (communityIdJsonInto(b, p, f.transport, src, dst, sp, dp)) p += COMMUNITY_ID_JSON_BYTES;
+    else p = copyIn(b, p, NULL);
+    b[p++] = 125; // }
+    b[p++] = 10;
+    lb.pos = p;
+    return true;
+  }
+
+  /** Any record, field by field. */
+  private general(f: Flow, lb: LineBuffer): void {
     const start = lb.pos;
     try {
       this.putTs(lb, f.ts);
