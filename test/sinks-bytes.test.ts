@@ -69,6 +69,9 @@ describe('JSON Lines as bytes = the string template and JSON.stringify, byte for
       { transport: 'icmp', src_port: null, dst_port: null },
       { transport: '132' }, { transport: '300' }, { transport: 'weird' }, { transport: null },
       { src_ip: 'not-an-ip' }, { src_ip: '10.0.0.2', dst_ip: '10.0.0.1' },
+      { src_ip: '10.0.0.1"', dst_ip: 'é' }, { dst_ip: 'a\\b' }, { src_ip: '\u0000' }, { src_ip: '1'.repeat(64) }, { dst_ip: '2'.repeat(65) }, { src_ip: '' },
+      { transport: 'gre', src_port: 2147483648, dst_port: -0 }, { transport: 'icmp', dst_port: 1.5 }, { transport: 'gre', src_port: Number.NaN }, { src_port: 0, dst_port: -0 }, { line: -1 }, { bytes: 2147483647, packets: 0 },
+      { host: 'h', url: null }, { host: null, url: 'u' },
       { app: undefined }, // JSON.stringify leaves the key out
       { rule: true, device: { x: 1 }, app: ['a', 1], host: 5, url: 1.5, bytes: 'text', line: null },
     ];
