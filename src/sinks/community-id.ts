@@ -257,14 +257,32 @@ export const COMMUNITY_ID_JSON_BYTES = 32;
 export function communityIdJsonInto(
   out: Uint8Array, at: number, transport: string | null, src: string | null, dst: string | null, sport: number | null, dport: number | null,
 ): boolean {
-  if (!v4Block(transport, src, dst, sport, dport)) {
-    const len = message(transport, src, dst, sport, dport, 0);
-    if (len < 0) return false;
-    sha1Block(MSG, len);
-  } else sha1Words();
+  if (!digest(transport, src, dst, sport, dport)) return false;
   out[at] = 34; out[at + 1] = 49; out[at + 2] = 58; // "1:
   putDigestBase64(out, at + 3);
   out[at + 31] = 34;
+  return true;
+}
+
+/** Bytes of a community id's text (`1:` + 28 base64 digits). */
+export const COMMUNITY_ID_TEXT_BYTES = 30;
+
+/** The community id's text (`1:…`, COMMUNITY_ID_TEXT_BYTES, as `communityId` gives it) into `out` at `at`: true; false when the flow has none, nothing written. */
+export function communityIdTextInto(
+  out: Uint8Array, at: number, transport: string | null, src: string | null, dst: string | null, sport: number | null, dport: number | null,
+): boolean {
+  if (!digest(transport, src, dst, sport, dport)) return false;
+  out[at] = 49; out[at + 1] = 58; // 1:
+  putDigestBase64(out, at + 2);
+  return true;
+}
+
+/** The flow's digest into H: true; false when the flow has no community id. */
+function digest(transport: string | null, src: string | null, dst: string | null, sport: number | null, dport: number | null): boolean {
+  if (v4Block(transport, src, dst, sport, dport)) { sha1Words(); return true; }
+  const len = message(transport, src, dst, sport, dport, 0);
+  if (len < 0) return false;
+  sha1Block(MSG, len);
   return true;
 }
 

@@ -10,7 +10,7 @@ import type { Writable } from 'node:stream';
 import { FLOW_COLUMNS, type Flow } from '../model/flow.js';
 import { schemaMapper, type SchemaName } from './schemas.js';
 import { NativeCsvEncoder, NativeJsonEncoder } from './serialize.js';
-import { LineBuffer, NativeJsonBytes } from './line-bytes.js';
+import { LineBuffer, NativeCsvBytes, NativeJsonBytes } from './line-bytes.js';
 
 export interface FlowWriter {
   write(f: Flow): void;
@@ -102,6 +102,10 @@ export function flowRenderer(format: 'jsonl' | 'csv', schema: SchemaName = 'nati
 export function byteRenderer(format: 'jsonl' | 'csv', schema: SchemaName = 'native'): (f: Flow, lb: LineBuffer) => void {
   if (format === 'jsonl' && schema === 'native') {
     const enc = new NativeJsonBytes();
+    return (f, lb) => enc.encode(f, lb);
+  }
+  if (format === 'csv') {
+    const enc = new NativeCsvBytes();
     return (f, lb) => enc.encode(f, lb);
   }
   const render = flowRenderer(format, schema);

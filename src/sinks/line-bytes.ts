@@ -13,7 +13,9 @@
  *   JSON.stringify writes it.
  */
 import type { Flow } from '../model/flow.js';
-import { COMMUNITY_ID_JSON_BYTES, communityIdJsonInto } from './community-id.js';
+import { COMMUNITY_ID_JSON_BYTES, COMMUNITY_ID_TEXT_BYTES, communityIdJsonInto, communityIdTextInto } from './community-id.js';
+import { isoUtc } from '../model/time.js';
+import { csvCell } from '../reports/escape.js';
 import { jsonString, nativeRecord } from './serialize.js';
 
 /** A growable byte buffer of whole output lines. */
@@ -121,6 +123,10 @@ function putNumberOr(lb: LineBuffer, v: unknown): void {
   if (typeof v === 'number') putNumber(lb, v); else if (v === null) putBytes(lb, NULL); else putValue(lb, v);
 }
 
+function putJsonValue(lb: LineBuffer, v: unknown): void {
+  if (typeof v === 'string') putString(lb, v); else putValue(lb, v);
+}
+
 /** Longest key + value whose bytes a column keeps. */
 const KEEP_MAX = 96;
 /** Values whose bytes a column keeps (the first ones seen; any further value is written each time). */
@@ -136,8 +142,11 @@ class KeyedLast {
   private last: unknown = undefined;
   private lastBytes: Uint8Array | null = null;
   private readonly kept = new Map<string | null, Uint8Array>();
-  /** `suffix`: constant bytes written after the value (the next key), kept with it. */
-  constructor(private readonly key: Uint8Array, private readonly suffix: Uint8Array = NOTHING) {}
+  /**
+   * `suffix`: constant bytes written after the value (the next key), kept with it; `value`: how a value is written
+   * (JSON by default, a CSV cell for the CSV rows).
+   */
+  constructor(private readonly key: Uint8Array, private readonly suffix: Uint8Array = NOTHING, private readonly value: (lb: LineBuffer, v: unknown) => void = putJsonValue) {}
   /** The kept bytes of `v` (key, value, suffix), or null. */
   find(v: unknown): Uint8Array | null {
     if (v === this.last && this.lastBytes !== null) return this.lastBytes;
@@ -159,7 +168,7 @@ class KeyedLast {
     }
     const start = lb.pos;
     putBytes(lb, this.key);
-    if (typeof v === 'string') putString(lb, v); else putValue(lb, v);
+    this.value(lb, v);
     if (this.suffix.length) putBytes(lb, this.suffix);
     const n = lb.pos - start;
     if ((typeof v === 'string' || v === null) && n <= KEEP_MAX + this.suffix.length && this.kept.size < KEEP_VALUES) {
@@ -302,6 +311,54 @@ function putPlain(b: Buffer, p: number, s: string): number {
   return p;
 }
 
+/**
+ * The ISO-8601 UTC text of epoch milliseconds (as `Date.prototype.toISOString`, 4-digit years), between a prefix
+ * and a suffix, as bytes: the date text made once a day, HH:MM:SS digit by digit when the second changes (epoch
+ * time has no leap seconds), the milliseconds patched.
+ */
+class TsBytes {
+  private day = Number.NaN;
+  private sec = Number.NaN;
+  private ms = Number.NaN;
+  /** prefix + `YYYY-MM-DDTHH:MM:SS.mmmZ` + suffix of the millisecond `ms`. */
+  private readonly text: Uint8Array;
+  private readonly o: number;
+  constructor(prefix: Uint8Array, suffix: Uint8Array) {
+    this.o = prefix.length;
+    this.text = new Uint8Array(prefix.length + 24 + suffix.length);
+    this.text.set(prefix, 0);
+    this.text.set(suffix, this.o + 24);
+  }
+  /** The text of `ms`, an integer in [0, MAX_4DIGIT_MS] (the array is reused: copy it before the next call). */
+  at(ms: number): Uint8Array {
+    const t = this.text;
+    if (ms !== this.ms) {
+      const o = this.o;
+      const rem = ms % 1000;
+      const sec = ms - rem;
+      if (sec !== this.sec) {
+        this.sec = sec;
+        const day = sec - (sec % 86400000);
+        if (day !== this.day) {
+          this.day = day;
+          t.set(ascii(new Date(day).toISOString().slice(0, 11)), o); // YYYY-MM-DDT
+          t[o + 13] = 58; t[o + 16] = 58; t[o + 19] = 46; t[o + 23] = 90; // : : . Z
+        }
+        const s = (sec - day) / 1000;
+        const h = (s / 3600) | 0, m = ((s % 3600) / 60) | 0, x = s % 60;
+        t[o + 11] = 48 + ((h / 10) | 0); t[o + 12] = 48 + (h % 10);
+        t[o + 14] = 48 + ((m / 10) | 0); t[o + 15] = 48 + (m % 10);
+        t[o + 17] = 48 + ((x / 10) | 0); t[o + 18] = 48 + (x % 10);
+      }
+      this.ms = ms;
+      t[o + 20] = 48 + ((rem / 100) | 0);
+      t[o + 21] = 48 + (((rem / 10) | 0) % 10);
+      t[o + 22] = 48 + (rem % 10);
+    }
+    return t;
+  }
+}
+
 const MAX_4DIGIT_MS = 253402300799999;
 const K_TS = ascii('{"ts":');
 const K_SRC_PORT = ascii(',"src_port":');
@@ -320,11 +377,8 @@ const END = ascii('}\n');
  * bytes, and the per-flow values (addresses, ports, counters, line, community id) written in between.
  */
 export class NativeJsonBytes {
-  private day = Number.NaN;
-  private sec = Number.NaN;
-  private ms = Number.NaN;
-  /** `{"ts":"YYYY-MM-DDTHH:MM:SS.mmmZ"` of the millisecond `ms`. */
-  private readonly tsText = new Uint8Array(32);
+  /** `{"ts":"YYYY-MM-DDTHH:MM:SS.mmmZ"`. */
+  private readonly ts = new TsBytes(ascii('{"ts":"'), ascii('"'));
   /** action, raw_action, transport, and the key of src_ip. */
   private readonly head = new Segment([new KeyedLast(ascii(',"action":')), new KeyedLast(ascii(',"raw_action":')), new KeyedLast(ascii(',"transport":'))], ascii(',"src_ip":'));
   /** direction, device, rule (app apart: rule × app has ~100 combinations in a PAN-OS traffic log). */
@@ -345,43 +399,10 @@ export class NativeJsonBytes {
       else putString(lb, new Date(ms).toISOString());
       return;
     }
-    this.tsAt(ms);
-    lb.reserve(32);
-    lb.buf.set(this.tsText, lb.pos);
-    lb.pos += 32;
-  }
-
-  /** tsText for `ms`, an integer in [0, MAX_4DIGIT_MS]. */
-  private tsAt(ms: number): void {
-    const t = this.tsText;
-    if (ms !== this.ms) {
-      const rem = ms % 1000;
-      const sec = ms - rem;
-      if (sec !== this.sec) {
-        this.sec = sec;
-        const day = sec - (sec % 86400000);
-        if (day !== this.day) {
-          // `{"ts":"YYYY-MM-DDT` of the day, once a day
-          this.day = day;
-          t.set(K_TS, 0);
-          t[6] = 34;
-          t.set(ascii(new Date(day).toISOString().slice(0, 11)), 7);
-          t[20] = 58; t[23] = 58; t[26] = 46; // : : .
-          t[30] = 90; // Z
-          t[31] = 34;
-        }
-        // HH:MM:SS digit by digit (UTC: no leap seconds in epoch time)
-        const s = (sec - day) / 1000;
-        const h = (s / 3600) | 0, m = ((s % 3600) / 60) | 0, x = s % 60;
-        t[18] = 48 + ((h / 10) | 0); t[19] = 48 + (h % 10);
-        t[21] = 48 + ((m / 10) | 0); t[22] = 48 + (m % 10);
-        t[24] = 48 + ((x / 10) | 0); t[25] = 48 + (x % 10);
-      }
-      this.ms = ms;
-      t[27] = 48 + ((rem / 100) | 0);
-      t[28] = 48 + (((rem / 10) | 0) % 10);
-      t[29] = 48 + (rem % 10);
-    }
+    const t = this.ts.at(ms);
+    lb.reserve(t.length);
+    lb.buf.set(t, lb.pos);
+    lb.pos += t.length;
   }
 
   /** Appends the record and its newline to `lb`. */
@@ -412,8 +433,8 @@ export class NativeJsonBytes {
     lb.reserve(h.length + m.length + a.length + t.length + 512);
     const b = lb.buf;
     let p = lb.pos;
-    this.tsAt(ms);
-    b.set(this.tsText, p); p += 32;
+    const tt = this.ts.at(ms);
+    b.set(tt, p); p += tt.length;
     b.set(h, p); p += h.length;
     p = putPlain(b, p, src);
     if (p < 0) return false;
@@ -477,5 +498,150 @@ export class NativeJsonBytes {
       lb.pos = start;
       lb.writeString(JSON.stringify(nativeRecord(f)) + '\n');
     }
+  }
+}
+
+// ---- CSV ----------------------------------------------------------------------------------------------------
+
+/**
+ * One CSV cell as the string encoder writes it (serialize.ts `csvValue`): nothing for null and undefined, a number
+ * as `String`, anything else through `csvCell` (RFC 4180 quoting, formula neutralisation); a string that needs
+ * neither (printable ASCII without `"` or `,`, not starting with `=`, `+`, `-` or `@`) is copied as it is.
+ */
+function putCsvCell(lb: LineBuffer, v: unknown): void {
+  if (v === null || v === undefined) return;
+  if (typeof v === 'number') {
+    if (smallUint(v)) { lb.reserve(10); lb.pos = putUint(lb.buf, lb.pos, v); } else lb.writeString(String(v));
+    return;
+  }
+  if (typeof v === 'string') {
+    const n = v.length;
+    if (n === 0) return;
+    const c0 = v.charCodeAt(0);
+    if (c0 !== 61 && c0 !== 43 && c0 !== 45 && c0 !== 64) {
+      lb.reserve(n);
+      const p = putCsvPlain(lb.buf, lb.pos, v);
+      if (p >= 0) { lb.pos = p; return; }
+    }
+  }
+  lb.writeString(csvCell(v));
+}
+
+/** `s` at `p` when it is a CSV cell as it is (printable ASCII without `"` or `,`; the caller checked its first character): the end; else -1. */
+function putCsvPlain(b: Buffer, p: number, s: string): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 34 || c === 44 || c > 0x7e) return -1;
+    b[p++] = c;
+  }
+  return p;
+}
+
+/** An address as a CSV cell at `p` when it needs no quoting nor neutralising: the end; else -1. */
+function putCsvAddress(b: Buffer, p: number, s: string): number {
+  if (s.length === 0) return p;
+  const c0 = s.charCodeAt(0);
+  if (c0 === 61 || c0 === 43 || c0 === 45 || c0 === 64) return -1;
+  return putCsvPlain(b, p, s);
+}
+
+const COMMA = ascii(',');
+const csvColumn = (prefix: string, suffix: Uint8Array = NOTHING): KeyedLast => new KeyedLast(ascii(prefix), suffix, putCsvCell);
+
+/**
+ * One CSV row of the native columns and its newline (what `NativeCsvEncoder` gives, UTF-8), the way
+ * `NativeJsonBytes` writes JSON Lines: the timestamp's text cached, runs of low-cardinality columns copied from kept
+ * bytes, the usual row written in one pass.
+ */
+export class NativeCsvBytes {
+  private readonly ts = new TsBytes(NOTHING, NOTHING);
+  /** `,action,raw_action,transport,` */
+  private readonly head = new Segment([csvColumn(','), csvColumn(','), csvColumn(',')], COMMA);
+  /** `,direction,device,rule` */
+  private readonly mid = new Segment([csvColumn(','), csvColumn(','), csvColumn(',')], NOTHING);
+  /** `,app,` */
+  private readonly app = csvColumn(',', COMMA);
+  /** `,end_reason,,,format,file,` (no host nor url) */
+  private readonly tailNoUrl = new Segment([csvColumn(','), csvColumn(',,,'), csvColumn(',')], COMMA);
+  private readonly endReason = csvColumn(',');
+  /** `,format,file,` */
+  private readonly tailUrl = new Segment([csvColumn(','), csvColumn(',')], COMMA);
+
+  encode(f: Flow, lb: LineBuffer): void {
+    if (!this.usual(f, lb)) this.general(f, lb);
+  }
+
+  /** As NativeJsonBytes.usual: true when written; false, nothing written, for `general`. */
+  private usual(f: Flow, lb: LineBuffer): boolean {
+    const ms = f.ts, src = f.src_ip, dst = f.dst_ip, sp = f.src_port, dp = f.dst_port, nb = f.bytes, np = f.packets, line = f.line;
+    if (typeof ms !== 'number' || !(ms >= 0 && ms <= MAX_4DIGIT_MS) || ms % 1 !== 0) return false;
+    if (typeof src !== 'string' || typeof dst !== 'string' || src.length > 64 || dst.length > 64) return false;
+    if (!smallUint(line) || !(sp === null || smallUint(sp)) || !(dp === null || smallUint(dp)) || !(nb === null || smallUint(nb)) || !(np === null || smallUint(np))) return false;
+    if (f.host !== null || f.url !== null) return false;
+    const h = this.head.find(f.action, f.raw_action, f.transport, null);
+    if (h === null) return false;
+    const m = this.mid.find(f.direction, f.device, f.rule, null);
+    if (m === null) return false;
+    const a = this.app.find(f.app);
+    if (a === null) return false;
+    const t = this.tailNoUrl.find(f.end_reason, f.format, f.file, null);
+    if (t === null) return false;
+    // the segments, plus at most: ts 24, addresses 2 × 64, 5 numbers of 10 digits, commas, id 30, newline
+    lb.reserve(h.length + m.length + a.length + t.length + 512);
+    const b = lb.buf;
+    let p = lb.pos;
+    const tt = this.ts.at(ms);
+    b.set(tt, p); p += tt.length;
+    b.set(h, p); p += h.length;
+    p = putCsvAddress(b, p, src);
+    if (p < 0) return false;
+    b[p++] = 44;
+    if (sp !== null) p = putUint(b, p, sp);
+    b[p++] = 44;
+    p = putCsvAddress(b, p, dst);
+    if (p < 0) return false;
+    b[p++] = 44;
+    if (dp !== null) p = putUint(b, p, dp);
+    b.set(m, p); p += m.length;
+    b.set(a, p); p += a.length;
+    if (nb !== null) p = putUint(b, p, nb);
+    b[p++] = 44;
+    if (np !== null) p = putUint(b, p, np);
+    b.set(t, p); p += t.length;
+    p = putUint(b, p, line);
+    b[p++] = 44;
+    if (communityIdTextInto(b, p, f.transport, src, dst, sp, dp)) p += COMMUNITY_ID_TEXT_BYTES;
+    b[p++] = 10;
+    lb.pos = p;
+    return true;
+  }
+
+  /** Any row, cell by cell. */
+  private general(f: Flow, lb: LineBuffer): void {
+    const ms = f.ts;
+    if (typeof ms === 'number' && ms >= 0 && ms <= MAX_4DIGIT_MS && Number.isInteger(ms)) putBytes(lb, this.ts.at(ms));
+    else { const t = isoUtc(ms); if (t !== null) lb.writeString(csvCell(t)); }
+    this.head.put(lb, f.action, f.raw_action, f.transport, null);
+    putCsvCell(lb, f.src_ip); putBytes(lb, COMMA);
+    putCsvCell(lb, f.src_port); putBytes(lb, COMMA);
+    putCsvCell(lb, f.dst_ip); putBytes(lb, COMMA);
+    putCsvCell(lb, f.dst_port);
+    this.mid.put(lb, f.direction, f.device, f.rule, null);
+    this.app.put(lb, f.app);
+    putCsvCell(lb, f.bytes); putBytes(lb, COMMA);
+    putCsvCell(lb, f.packets);
+    if (f.host === null && f.url === null) this.tailNoUrl.put(lb, f.end_reason, f.format, f.file, null);
+    else {
+      this.endReason.put(lb, f.end_reason);
+      putBytes(lb, COMMA); putCsvCell(lb, f.host);
+      putBytes(lb, COMMA); putCsvCell(lb, f.url);
+      this.tailUrl.put(lb, f.format, f.file, null, null);
+    }
+    putCsvCell(lb, f.line);
+    putBytes(lb, COMMA);
+    lb.reserve(COMMUNITY_ID_TEXT_BYTES + 1);
+    if (communityIdTextInto(lb.buf, lb.pos, f.transport, f.src_ip, f.dst_ip, f.src_port, f.dst_port)) lb.pos += COMMUNITY_ID_TEXT_BYTES;
+    lb.buf[lb.pos++] = 10;
   }
 }
