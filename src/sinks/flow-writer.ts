@@ -34,7 +34,10 @@ const FLUSH_AT = 256 * 1024;
  * least FLUSH_AT bytes; chunks rendered by the workers are written as they come, without a copy.
  */
 class TextWriter implements FlowWriter {
-  private lb = new LineBuffer(FLUSH_AT + FLUSH_AT / 4);
+  /** Lines rendered here (one thread): flushed at FLUSH_AT × 4, with room for the line that crosses it (no growth, no copy). */
+  private lb = new LineBuffer(FLUSH_AT * 4 + FLUSH_AT / 4);
+  /** Buffers the destination has let go (written), for the next flush: no allocation per flush. */
+  private readonly free: Buffer[] = [];
   private broken = false;
   /** The stream's error (a closed pipe, a full disk): thrown by the next drain() or close(). */
   private error: Error | null = null;
@@ -60,8 +63,10 @@ class TextWriter implements FlowWriter {
   }
   private flush(): void {
     if (this.lb.pos === 0) return;
-    const chunk = this.lb.take();
-    if (!this.broken) this.out.write(chunk);
+    const chunk = this.lb.take(this.free.pop());
+    if (this.broken) return;
+    if (this.releases) this.out.write(chunk, () => { if (this.free.length < 2) this.free.push(Buffer.from(chunk.buffer)); });
+    else this.out.write(chunk);
   }
   async drain(): Promise<void> {
     if (this.error) throw this.error;
