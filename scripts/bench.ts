@@ -14,7 +14,8 @@
  *
  * Options: --lines N (per family, default 1,000,000), --only iptables,winfw,panos, --runs N (best of N, default 1),
  * --jobs N (FWAUDIT_JOBS for fwaudit's threaded columns; default one per core), --skip-dir, --skip-ingest,
- * --skip-memory, --skip-fwlogwatch, --store (also the DuckDB store bench of bench-store.ts).
+ * --skip-memory, --skip-fwlogwatch, --store (also the DuckDB store bench of bench-store.ts), --profile (CPU profiles
+ * of analyze per thread and stage: bench-profile.ts).
  * Numbers drift 20–40 % on a shared VM: compare the columns of one run, not runs.
  */
 import { availableParallelism } from 'node:os';
@@ -47,6 +48,8 @@ generated logs cached in bench-data/, and prints lines/s, ratios, cores (CPU / w
   --skip-fwlogwatch   no fwlogwatch run
   --skip-ingest       no ingest --keep all run
   --store             also the DuckDB store bench (ingest, 10 M-flow report; scripts/bench-store.ts)
+  --profile           also CPU profiles of analyze (one thread and threaded): µs per line per stage and thread
+                      (scripts/bench-profile.ts; profiles kept in bench-data/profiles/)
 `);
   process.exit(0);
 }
@@ -174,6 +177,7 @@ async function main(): Promise<void> {
   const peers: string[] = [];
   let iptFile: string | null = null;
   let iptAnalyze: Timed | null = null;
+  const profiled: Array<{ id: string; file: string; scannerSeconds: number }> = [];
   for (const fam of FAMILIES.filter((f) => ONLY.includes(f.id))) {
     const file = generate(fam.gen, LINES);
     if (fam.id === 'iptables') iptFile = file;
@@ -189,6 +193,7 @@ async function main(): Promise<void> {
     const pa1 = fwaudit(['parse', file, '-q', ...common], out, '1');
     rmSync(out, { force: true });
     if (fam.id === 'iptables') iptAnalyze = an;
+    profiled.push({ id: fam.id, file, scannerSeconds: sc.wall });
     const lps = (t: Timed) => lines / t.wall;
     rows.push([fam.id, mb.toFixed(0), fmt(lps(wc)), fmt(lps(nc)), fmt(lps(sc)), fmt(lps(an)), cores(an), mbs(an.rssMB), ratio(sc.wall / an.wall),
       fmt(lps(an1)), cores(an1), mbs(an1.rssMB), ratio(an1.wall / an.wall), fmt(lps(pa)), cores(pa), mbs(pa.rssMB), ratio(pa.wall / an.wall), fmt(lps(pa1))]);
@@ -217,6 +222,15 @@ async function main(): Promise<void> {
   }
   console.log('\nPeers and references');
   for (const p of peers) console.log(`  ${p}`);
+
+  if (flag('--profile')) {
+    const { runProfiles } = await import('./bench-profile.js');
+    runProfiles({
+      data: DATA, cli: CLI, lines: LINES, families: profiled, jobs: JOBS,
+      args: (file) => ['analyze', file, '--inventory', inventory, '--json', ...common],
+      run: (args, env) => timed(process.execPath, args, { out: '/dev/null', env }),
+    });
+  }
 
   if (!flag('--skip-dir') && ONLY.includes('iptables')) {
     const per = Math.max(1000, Math.floor(LINES / 8));

@@ -23,6 +23,9 @@ import { ACTION_TEXT, DIRECTION_TEXT } from './codes.js';
 
 export { ACTION_CODES, ACTION_TEXT, DIRECTION_CODES, DIRECTION_TEXT } from './codes.js';
 
+/** DuckDB's vector size: rows per DataChunk. */
+export const CHUNK_ROWS = duckdb.vector_size();
+
 /** Column order of `flow_rows` (the writer fills them in this order). */
 export const FLOW_ROW_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['ts', 'TIMESTAMP'], ['action', 'UTINYINT'], ['direction', 'UTINYINT'], ['transport_key', 'UINTEGER'],
@@ -139,18 +142,18 @@ export class TextDictionary {
   }
 }
 
-/** DuckDB's vector size: rows per DataChunk. */
-const ROWS = duckdb.vector_size();
+const ROWS = CHUNK_ROWS;
 const TWO32 = 4294967296;
 
-type Col =
+/** One column of a DataChunk being filled: typed values and a validity bitmap (bit set: not null). */
+export type Col =
   | { kind: 'u8'; data: Uint8Array; valid: Uint8Array }
   | { kind: 'u32'; data: Uint32Array; valid: Uint8Array }
   | { kind: 'i32'; data: Int32Array; valid: Uint8Array }
   | { kind: 'i64'; data: Int32Array; valid: Uint8Array }
   | { kind: 'str'; data: Array<string | null>; valid: Uint8Array };
 
-function makeCol(type: string): Col {
+export function makeCol(type: string): Col {
   const valid = new Uint8Array(ROWS / 8);
   switch (type) {
     case 'UTINYINT': return { kind: 'u8', data: new Uint8Array(ROWS), valid };
@@ -309,39 +312,44 @@ export class FlowChunkWriter {
     const chunk = this.chunk ??= duckdb.create_data_chunk(this.types.map((t) => t.toLogicalType().logical_type));
     duckdb.data_chunk_reset(chunk);
     duckdb.data_chunk_set_size(chunk, n);
-    const validBytes = Math.ceil(n / 64) * 8;
-    for (let i = 0; i < this.cols.length; i++) {
-      const col = this.cols[i]!;
-      const vec = duckdb.data_chunk_get_vector(chunk, i);
-      if (col.kind === 'str') {
-        for (let r = 0; r < n; r++) {
-          const v = col.data[r];
-          if (v !== null && v !== undefined && (col.valid[r >> 3]! & (1 << (r & 7))) !== 0) duckdb.vector_assign_string_element(vec, r, v);
-        }
-      } else {
-        const width = col.kind === 'u8' ? 1 : col.kind === 'i64' ? 8 : 4;
-        duckdb.copy_data_to_vector(vec, 0, col.data.buffer as ArrayBuffer, col.data.byteOffset, n * width);
-      }
-      // Bits past n are never read; whole 64-bit words are copied.
-      duckdb.vector_ensure_validity_writable(vec);
-      duckdb.copy_data_to_vector_validity(vec, 0, col.valid.buffer as ArrayBuffer, col.valid.byteOffset, Math.min(validBytes, col.valid.byteLength));
-    }
+    fillChunk(chunk, this.cols, n);
     this.appender.appendDataChunk(new DuckDBDataChunk(chunk));
     this.rows = 0;
     for (const col of this.cols) if (col.kind === 'str') col.data.fill(null);
   }
 }
 
-function u8(col: Col, r: number, byte: number, bit: number, v: number | null): void {
+/** Copies the first `n` rows of `cols` into `chunk` (already sized to `n`): one copy per numeric column, strings one by one. */
+export function fillChunk(chunk: duckdb.DataChunk, cols: readonly Col[], n: number): void {
+  const validBytes = Math.ceil(n / 64) * 8;
+  for (let i = 0; i < cols.length; i++) {
+    const col = cols[i]!;
+    const vec = duckdb.data_chunk_get_vector(chunk, i);
+    if (col.kind === 'str') {
+      for (let r = 0; r < n; r++) {
+        const v = col.data[r];
+        if (v !== null && v !== undefined && (col.valid[r >> 3]! & (1 << (r & 7))) !== 0) duckdb.vector_assign_string_element(vec, r, v);
+      }
+    } else {
+      const width = col.kind === 'u8' ? 1 : col.kind === 'i64' ? 8 : 4;
+      duckdb.copy_data_to_vector(vec, 0, col.data.buffer as ArrayBuffer, col.data.byteOffset, n * width);
+    }
+    // Bits past n are never read; whole 64-bit words are copied.
+    duckdb.vector_ensure_validity_writable(vec);
+    duckdb.copy_data_to_vector_validity(vec, 0, col.valid.buffer as ArrayBuffer, col.valid.byteOffset, Math.min(validBytes, col.valid.byteLength));
+  }
+}
+
+export function u8(col: Col, r: number, byte: number, bit: number, v: number | null): void {
   if (v === null) col.valid[byte]! &= ~bit;
   else { (col.data as Uint8Array)[r] = v; col.valid[byte]! |= bit; }
 }
-function i32(col: Col, r: number, byte: number, bit: number, v: number | null): void {
+export function i32(col: Col, r: number, byte: number, bit: number, v: number | null): void {
   if (v === null || !Number.isInteger(v) || v < -2147483648 || v > 2147483647) col.valid[byte]! &= ~bit;
   else { (col.data as Int32Array)[r] = v; col.valid[byte]! |= bit; }
 }
 /** A 64-bit integer from a double (exact up to 2^53) as two 32-bit halves, little-endian, without a BigInt. */
-function i64(col: Col, r: number, byte: number, bit: number, v: number | null): void {
+export function i64(col: Col, r: number, byte: number, bit: number, v: number | null): void {
   if (v === null || !Number.isFinite(v) || Math.abs(v) > Number.MAX_SAFE_INTEGER) { col.valid[byte]! &= ~bit; return; }
   const x = Math.trunc(v);
   const hi = Math.floor(x / TWO32);
@@ -350,7 +358,7 @@ function i64(col: Col, r: number, byte: number, bit: number, v: number | null): 
   d[2 * r + 1] = hi | 0;
   col.valid[byte]! |= bit;
 }
-function str(col: Col, r: number, byte: number, bit: number, v: string | null | undefined): void {
+export function str(col: Col, r: number, byte: number, bit: number, v: string | null | undefined): void {
   if (v === null || v === undefined) { col.valid[byte]! &= ~bit; col.data[r] = null; }
   else { (col.data as Array<string | null>)[r] = v; col.valid[byte]! |= bit; }
 }
