@@ -29,8 +29,8 @@ import { newFlow, normalizeTransport, type Action, type Direction } from '../src
 import type { Detection, ParseOptions, ParseSink, ParserModule, RecordParser } from './types.js';
 import { guardSink } from './validate.js';
 import { Capture, CONTINUATION, WrapJoiner } from './wrap.js';
-import { AddrInterner, ascii15, d2B, latin1, litAt, text as utf8 } from './bytes.js';
-import { intToIpv4, noteIpv4, zeroRun } from '../src/model/ip.js';
+import { AddrInterner, ascii15, canonicalV6At, d2B, latin1, litAt, text as utf8 } from './bytes.js';
+import { intToIpv4, noteIpv4 } from '../src/model/ip.js';
 
 const STANDARD_FIELDS = [
   'date', 'time', 'action', 'protocol', 'src-ip', 'dst-ip', 'src-port', 'dst-port', 'size', 'tcpflags',
@@ -268,58 +268,10 @@ class WinfwParser implements RecordParser {
     return v;
   }
 
-  private readonly hex = new Int32Array(8);
-
-  /**
-   * b[a, z) when it is an IPv6 address already in the canonical form `canonicalIp` gives (RFC 5952:
-   * lower-case hex without leading zeros, `::` for the first longest run of two or more zero groups,
-   * not IPv4-mapped), else null (the caller asks the AddrInterner). Such text is its own canonical form.
-   */
+  /** (parsers/bytes.ts canonicalV6At; kept as a method for its test) */
   private v6(b: Buffer, a: number, z: number): string | null {
-    if (z - a < 2 || z - a > 39) return null;
-    const h = this.hex;
-    let ng = 0, dbl = -1, i = a;
-    if (b[i] === 58) {
-      if (b[i + 1] !== 58) return null;
-      dbl = 0;
-      i += 2;
-    }
-    while (i < z) {
-      // one group: 1-4 lower-case hex digits, no leading zero
-      const g0 = i;
-      let v = 0;
-      for (; i < z; i++) {
-        const c = b[i]!;
-        let d: number;
-        if (c >= 48 && c <= 57) d = c - 48;
-        else if (c >= 97 && c <= 102) d = c - 87;
-        else break;
-        v = v * 16 + d;
-      }
-      const gl = i - g0;
-      if (gl === 0 || gl > 4 || (gl > 1 && b[g0] === 48) || ng === 8) return null;
-      h[ng++] = v;
-      if (i === z) break;
-      if (b[i] !== 58) return null;
-      i++;
-      if (i < z && b[i] === 58) {
-        if (dbl >= 0) return null;
-        dbl = ng;
-        i++;
-      } else if (i === z) return null; // a single trailing colon
-    }
-    if (dbl < 0 ? ng !== 8 : ng > 6) return null; // `::` stands for two or more zero groups here
-    // the first longest run of zero groups (two or more) among the eight
-    const run = dbl < 0 ? 0 : 8 - ng;
-    const f = this.full;
-    for (let g = 0, k = 0; g < 8; g++) f[g] = dbl >= 0 && g >= dbl && g < dbl + run ? 0 : h[k++]!;
-    if (f[0] === 0 && f[1] === 0 && f[2] === 0 && f[3] === 0 && f[4] === 0 && f[5] === 0xffff) return null; // mapped: IPv4 text
-    const zr = zeroRun(f);
-    if (dbl < 0 ? zr >= 0 : zr !== dbl * 16 + run) return null;
-    return latin1(b, a, z);
+    return canonicalV6At(b, a, z);
   }
-
-  private readonly full = new Int32Array(8);
 
   /**
    * The common record, read in one pass: the standard layout (17 or 18 columns, or the compact Win11

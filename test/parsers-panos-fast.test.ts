@@ -13,6 +13,8 @@ import { panos } from '../parsers/panos/index.js';
 import type { SkipKind } from '../parsers/types.js';
 import { validateFlow, type Flow } from '../src/model/flow.js';
 import { YearInferrer, ZoneConverter } from '../src/model/time.js';
+import { canonicalIp } from '../src/model/ip.js';
+import { mulberry32 as rng } from './helpers/prng.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BSD = readFileSync(join(ROOT, 'fixtures', 'panos', 'syslog-bsd-10x.log'), 'utf8').split('\n').filter((l) => l !== '');
@@ -132,6 +134,28 @@ describe('PAN-OS syslog: a line parses the same after any other line as alone', 
     expect(seq.map((r) => r.flow ? `${r.flow.src_ip} ${r.flow.dst_ip}` : r.skip!.reason)).toEqual([
       'fe80::1 2001:db8::1', 'fe80::1 2001:db8::1', 'fe80::1 2001:db8::1', '10.1.2.20 198.51.100.80', 'fe80::1 2001:db8::1',
       'panos invalid address', 'panos invalid address']);
+  });
+
+  it('IPv6 in any spelling: the canonical text (taken from the bytes when they are already canonical), else malformed', () => {
+    const r = rng(61);
+    const texts: string[] = ['::', '::1', '1::', '::ffff:1.2.3.4', '::ffff:102:304', '0::1', '1:0::2', '1:0:0:2::3', 'fe80::1%eth0',
+      '[::1]', ':::1', '1:', ':1', 'ABCD::1', 'abcd::01', '12345::1', '1::g', '2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1', '1:2:3:4:5:6:7:0'];
+    for (let n = 0; n < 600; n++) {
+      const h = Array.from({ length: 8 }, () => (r() < 0.45 ? 0 : r() < 0.5 ? Math.floor(r() * 16) : Math.floor(r() * 65536)));
+      const full = h.map((x) => x.toString(16));
+      const a = Math.floor(r() * 8), b = a + Math.floor(r() * (9 - a));
+      texts.push(full.join(':'), canonicalIp(full.join(':'))!, `${full.slice(0, a).join(':')}::${full.slice(b).join(':')}`);
+    }
+    const lines = texts.map((t) => base.replace(',10.1.2.20,198.51.100.80,', `,${t},${t.toUpperCase()},`));
+    const { seq, alone } = sequenceAndAlone(lines);
+    expect(seq).toEqual(alone);
+    let flows = 0;
+    texts.forEach((t, i) => {
+      const c = canonicalIp(t), cu = canonicalIp(t.toUpperCase());
+      if (c === null || cu === null) expect(seq[i]!.skip?.reason).toBe('panos invalid address');
+      else { expect([seq[i]!.flow!.src_ip, seq[i]!.flow!.dst_ip]).toEqual([c, cu]); expect(validateFlow(seq[i]!.flow!)).toBeNull(); flows++; }
+    });
+    expect(flows).toBeGreaterThan(1000);
   });
 
   it('syslog flows skip the gate: valid by construction, ports of port-less protocols null, bad values malformed', () => {

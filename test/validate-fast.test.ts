@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { newFlow, repairFlow, validateFlow, type Flow } from '../src/model/flow.js';
-import { intToIpv4, ipv4ToInt, noteIpv4, recentIpv4 } from '../src/model/ip.js';
+import { intToIpv4, ipv4ToInt, noteIpv4, recentAt, recentIpv4 } from '../src/model/ip.js';
 
 // ---- the previous implementation, verbatim ----
 const PROTO_NAMES: Record<number, string> = {
@@ -168,6 +168,21 @@ describe('recentIpv4', () => {
     expect(recentIpv4('8.8.8.9', 1)).toBe(-1);
     expect(recentIpv4(null, 1)).toBe(-1);
     expect(recentIpv4('', 2)).toBe(-1);
+  });
+
+  it('tells where it found the text (recentAt.back), whatever slot it looked at first', () => {
+    const texts = ['10.0.0.1', '10.0.0.2', '192.168.1.1', '172.16.5.4'];
+    for (const t of texts) noteIpv4(t, ipv4ToInt(t));
+    for (const [i, t] of texts.entries()) {
+      for (const first of [1, 2, 3, 4]) {
+        recentAt.back = 0;
+        expect(recentIpv4(fresh(t), first)).toBe(ipv4ToInt(t));
+        expect(recentAt.back).toBe(4 - i);
+      }
+    }
+    recentAt.back = 0;
+    expect(recentIpv4('1.1.1.1', 3)).toBe(-1);
+    expect(recentAt.back).toBe(0); // (a miss leaves it)
   });
 });
 

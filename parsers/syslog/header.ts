@@ -12,7 +12,7 @@
  * line); the BSD timestamp and the host are cached.
  */
 import { civilToUtc, scanIsoTime, scanned, TERR_SYNTAX, type YearInferrer, type ZoneConverter } from '../../src/model/time.js';
-import { BytesInterner, latin1, litAt, monthAtB } from '../bytes.js';
+import { byteIndex, BytesInterner, latin1, litAt, monthAtB } from '../bytes.js';
 
 export function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
@@ -32,8 +32,8 @@ export function d2(b: Buffer, p: number, end: number): number {
 
 /** End of the value that starts at p: the next space (or the end of the line). */
 export function valueEnd(b: Buffer, p: number, end: number): number {
-  for (let i = p; i < end; i++) if (b[i] === 32) return i;
-  return end;
+  const i = byteIndex(b, 32, p, end);
+  return i < 0 ? end : i;
 }
 
 export function hasEq(b: Buffer, a: number, e: number): boolean {

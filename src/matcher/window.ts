@@ -5,6 +5,7 @@
 const FORMATS = new Map<string, Intl.DateTimeFormat>();
 
 function minuteOfDay(ts: number, tz: string): number {
+  if (tz === 'UTC' || tz === 'Etc/UTC') return ((Math.floor(ts / 60_000) % 1440) + 1440) % 1440; // (no ICU zone data to load)
   let f = FORMATS.get(tz);
   if (!f) {
     try { f = new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }); }

@@ -274,12 +274,19 @@ export function noteIpv4(text: string, n: number): void {
  * The integer of `text` when it is one of the last four texts noted by `noteIpv4`, else -1. `back` is where
  * to look first: 2 for a flow's source (noted before its destination), 1 for its destination.
  */
-export function recentIpv4(text: string | null, back: 1 | 2): number {
+export function recentIpv4(text: string | null, back: number): number {
   const k = (ringAt - back) & 3;
-  if (RING_T[k] === text) return RING_N[k]!;
+  if (RING_T[k] === text) { recentAt.back = back; return RING_N[k]!; }
   for (let i = 1; i <= 4; i++) {
     const j = (ringAt - i) & 3;
-    if (j !== k && RING_T[j] === text) return RING_N[j]!;
+    if (j !== k && RING_T[j] === text) { recentAt.back = i; return RING_N[j]!; }
   }
   return -1;
 }
+
+/**
+ * Where the last hit of `recentIpv4` was (its `back`, 1-4). A caller that sees flows a line later than the
+ * parser made them (the wrapped-line joiner holds each line until the next one is parsed: two more texts
+ * noted) looks there first next time: a miss compares the text with other strings, which reads them.
+ */
+export const recentAt = { back: 0 };

@@ -13,7 +13,7 @@
  *   probable, hostname candidates (destination not yet known to be one of `hosts`) and port-only.
  */
 import type { Flow } from '../model/flow.js';
-import { hextetsToBigInt, intToIpv4, ipv4ToInt, ipv6Into, ipv6ToBigInt, isPublicIpv4, recentIpv4 } from '../model/ip.js';
+import { hextetsToBigInt, intToIpv4, ipv4ToInt, ipv6Into, ipv6ToBigInt, isPublicIpv4, recentAt, recentIpv4 } from '../model/ip.js';
 import type { PortIntervals, Requirement, Ruleset } from '../model/ruleset.js';
 import type { AddrSet } from '../inventory/addr.js';
 import type { Inventory } from '../inventory/load.js';
@@ -288,6 +288,9 @@ export class RequirementIndex {
   private sideKeys: readonly number[] = NO_KEYS;
   private sidePublic = false;
   private sideV4 = -1;
+  /** Where `recentIpv4` last found a flow's source / destination text (`side`). */
+  private srcBack = 2;
+  private dstBack = 1;
   private readonly h6 = new Uint16Array(8);
   /** Port-only splits per port index and candidate list (see PortOnlySplit). */
   private readonly splits = new Map<PortIndex<CompiledRequirement>, Map<readonly CompiledRequirement[], PortOnlySplit>>();
@@ -526,7 +529,10 @@ export class RequirementIndex {
   /** One endpoint's role keys, publicness and IPv4 integer into `side*`; false when the text is no address. */
   private side(ip: string, back: 1 | 2): boolean {
     // (a text the parser noted as a dotted quad is taken as its integer without reading it: model/ip.ts)
-    let n = recentIpv4(ip, back);
+    // (first where the last flow's text of this side was: flows come a line behind their parse, model/ip.ts recentAt)
+    let n: number;
+    if (back === 2) { n = recentIpv4(ip, this.srcBack); if (n >= 0) this.srcBack = recentAt.back; }
+    else { n = recentIpv4(ip, this.dstBack); if (n >= 0) this.dstBack = recentAt.back; }
     if (n < 0) n = ipv4ToInt(ip);
     if (n >= 0) {
       this.sideKeys = this.addr.lookup4(n); this.sidePublic = isPublicIpv4(n); this.sideV4 = n;
