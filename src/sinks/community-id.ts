@@ -8,7 +8,7 @@
  * OpenSSL costs more than the 80 rounds themselves (test/sinks-serialize.test.ts compares it with
  * node:crypto on random messages).
  */
-import { ipv4ToInt, parseIpv6, recentIpv4 } from '../model/ip.js';
+import { ipv4ToInt, parseIpv6, recentAt, recentIpv4 } from '../model/ip.js';
 
 const PROTO_NUM: Record<string, number> = { icmp: 1, igmp: 2, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, icmpv6: 58, sctp: 132 };
 
@@ -287,6 +287,8 @@ function digest(transport: string | null, src: string | null, dst: string | null
 }
 
 let lastTransport: string | null = null;
+/** Where in the recent-IPv4 ring the last flow's source and destination were (model/ip.ts recentAt). */
+let srcBack = 2, dstBack = 1;
 let lastProto: number | null = null;
 
 /**
@@ -300,10 +302,13 @@ function v4Block(transport: string | null, src: string | null, dst: string | nul
   if (transport === lastTransport) proto = lastProto;
   else { proto = protoNumber(transport); lastTransport = transport; lastProto = proto; }
   if (proto === null || proto > 255) return false;
-  let x = recentIpv4(src, 2);
-  if (x < 0) { if (src.indexOf(':') >= 0 || (x = ipv4ToInt(src)) < 0) return false; }
-  let y = recentIpv4(dst, 1);
-  if (y < 0) { if (dst.indexOf(':') >= 0 || (y = ipv4ToInt(dst)) < 0) return false; }
+  // (first where the last flow's text of this side was: flows come a line behind their parse, model/ip.ts recentAt)
+  let x = recentIpv4(src, srcBack);
+  if (x >= 0) srcBack = recentAt.back;
+  else if (src.indexOf(':') >= 0 || (x = ipv4ToInt(src)) < 0) return false;
+  let y = recentIpv4(dst, dstBack);
+  if (y >= 0) dstBack = recentAt.back;
+  else if (dst.indexOf(':') >= 0 || (y = ipv4ToInt(dst)) < 0) return false;
   const hasPorts = proto === 6 || proto === 17 || proto === 132;
   let pa = hasPorts ? checkPort(sport ?? 0) : 0, pb = hasPorts ? checkPort(dport ?? 0) : 0;
   // the smaller (address, port) first; addresses as unsigned integers compare as their big-endian bytes
