@@ -22,7 +22,9 @@ import type { Inventory } from '../inventory/load.js';
 import { loadContext } from './context.js';
 import { Matcher, type MatchResult } from '../matcher/matcher.js';
 import { expandInputsDetailed } from '../pipeline/inputs.js';
-import { BATCH_TEXT, FlowBatchView } from '../pipeline/flow-batch.js';
+import { BATCH_TEXT, FlowBatchView, NUM, STR } from '../pipeline/flow-batch.js';
+import { intToIpv4 } from '../model/ip.js';
+import { IntMap } from '../store/int-map.js';
 import { emptySummary, readFlows, type InputSummary, type Progress, type ReadOptions } from '../pipeline/run.js';
 import { localSide } from '../store/flow-table.js';
 import { flowFilter, keepRule, Store, type InputIdentity, type Keep } from '../store/store.js';
@@ -70,6 +72,110 @@ export function logDevice(f: Flow): string | null {
   if (f.device) return f.device;
   const side = localSide(f.format, f.direction);
   return side === 'dst' ? f.dst_ip : side === 'src' ? f.src_ip : null;
+}
+
+interface DeviceSpan { device: string; first: number | null; last: number | null; flows: number }
+
+/**
+ * The log time span per device (as logDevice and `take`) of a worker's batch rows: the device text when not empty, else
+ * for host firewall logs (winfw, wfp) the local address, else '(unknown device)'. Each text of a batch is resolved
+ * once, IPv4 local addresses by their integer; counts and times are kept in typed arrays (a double stored per row
+ * into an object field would allocate) and added to the input's `devices` by `finish`.
+ */
+export class BatchCoverage {
+  private v: FlowBatchView | null = null;
+  /** Per string id of the batch: its device index + 1 (0: not looked up). */
+  private byId = new Int32Array(256);
+  /** Per string id: 0 not computed, 1 a host firewall format (else 2); direction: 0 not computed, 1 inbound, 2 outbound, 3 other. */
+  private host = new Uint8Array(256);
+  private dir = new Uint8Array(256);
+  private readonly byIp4 = new IntMap();
+  private readonly index = new Map<string, number>();
+  private readonly names: string[] = [];
+  private flows = new Float64Array(64);
+  /** NaN: no time yet. */
+  private first = new Float64Array(64);
+  private last = new Float64Array(64);
+  private unknown = -1;
+
+  useBatch(v: FlowBatchView): void {
+    this.v = v;
+    const k = v.strings.length;
+    if (this.byId.length < k) { this.byId = new Int32Array(k * 2); this.host = new Uint8Array(k * 2); this.dir = new Uint8Array(k * 2); }
+    else { this.byId.fill(0, 0, k); this.host.fill(0, 0, k); this.dir.fill(0, 0, k); }
+  }
+
+  private of(dev: string): number {
+    let i = this.index.get(dev);
+    if (i === undefined) {
+      i = this.names.length;
+      this.index.set(dev, i);
+      this.names.push(dev);
+      if (i === this.flows.length) {
+        const grow = (a: Float64Array) => { const b = new Float64Array(a.length * 2); b.set(a); return b; };
+        this.flows = grow(this.flows); this.first = grow(this.first); this.last = grow(this.last);
+      }
+      this.flows[i] = 0; this.first[i] = NaN; this.last[i] = NaN;
+    }
+    return i;
+  }
+  private ofId(id: number): number {
+    const i = this.byId[id]!;
+    if (i > 0) return i - 1;
+    const j = this.of(this.v!.strings[id]!);
+    this.byId[id] = j + 1;
+    return j;
+  }
+
+  add(r: number): void {
+    const v = this.v!, st = v.str, s = r * STR, o = r * NUM, m = v.mask[r]!;
+    const dev = st[s + BATCH_TEXT.device]!;
+    let c = -1;
+    if (dev >= 0 && v.strings[dev] !== '') c = this.ofId(dev);
+    else {
+      const f = st[s + BATCH_TEXT.format]!, d = st[s + BATCH_TEXT.direction]!;
+      let h = this.host[f]!;
+      if (h === 0) { const t = v.strings[f]!; h = this.host[f] = t.startsWith('winfw') || t.startsWith('wfp') ? 1 : 2; }
+      let side = 3;
+      if (h === 1 && d >= 0) {
+        side = this.dir[d]!;
+        if (side === 0) { const t = v.strings[d]; side = this.dir[d] = t === 'inbound' ? 1 : t === 'outbound' ? 2 : 3; }
+      }
+      if (side !== 3) {
+        const a4 = side === 1 ? (m & 64 ? v.num[o + 7]! : -1) : (m & 32 ? v.num[o + 6]! : -1);
+        if (a4 >= 0) {
+          c = this.byIp4.get(a4);
+          if (c < 0) { c = this.of(intToIpv4(a4)); this.byIp4.set(a4, c); }
+        } else {
+          const t = st[s + (side === 1 ? BATCH_TEXT.dst_ip : BATCH_TEXT.src_ip)]!;
+          if (t >= 0) c = this.ofId(t);
+        }
+      }
+    }
+    if (c < 0) c = this.unknown >= 0 ? this.unknown : (this.unknown = this.of('(unknown device)'));
+    this.flows[c] = this.flows[c]! + 1;
+    if (!(m & 1)) {
+      const ts = v.num[o]!;
+      if (Number.isFinite(ts)) {
+        const f = this.first[c]!, l = this.last[c]!;
+        if (f !== f || ts < f) this.first[c] = ts;
+        if (l !== l || ts > l) this.last[c] = ts;
+      }
+    }
+  }
+
+  /** Adds the spans counted so far to `devices` (the input's: flows added, times widened). */
+  finish(devices: Map<string, DeviceSpan>): void {
+    for (let i = 0; i < this.names.length; i++) {
+      const dev = this.names[i]!;
+      let c = devices.get(dev);
+      if (!c) devices.set(dev, (c = { device: dev, first: null, last: null, flows: 0 }));
+      c.flows += this.flows[i]!;
+      const f = this.first[i]!, l = this.last[i]!;
+      if (f === f && (c.first === null || f < c.first)) c.first = f;
+      if (l === l && (c.last === null || l > c.last)) c.last = l;
+    }
+  }
 }
 
 /** A store write or read: DuckDB's own errors (I/O, full disk) become StoreErrors (exit 2). */
@@ -191,6 +297,9 @@ async function ingestRun(store: Store, runId: string, inputs: string[], ctx: Ing
       let inRange = 0;
       const onProgress = ctx.onProgress ? (p: Progress) => ctx.onProgress!({ ...p, fileIndex: i, files: files.length }) : undefined;
       let outOfRange = 0;
+      const cover = new BatchCoverage();
+      const keepAll = ctx.keep === 'all';
+      let sel = new Int32Array(0);
       /** A flow of the range with the requirements it matched (matched here, or by a worker thread). */
       const take = (f: Flow, m: string | null) => {
         inRange++;
@@ -222,28 +331,24 @@ async function ingestRun(store: Store, runId: string, inputs: string[], ctx: Ing
           onBatch: (b, lineOffset, from) => {
             const v = new FlowBatchView(b);
             const file = cleanup ? '-' : null;
+            cover.useBatch(v);
+            if (sel.length < v.n) sel = new Int32Array(v.n);
+            const num = v.num, st = v.str;
+            let count = 0;
             for (let r = from; r < v.n; r++) {
-              const line = v.line(r) + lineOffset;
+              const line = num[r * NUM + 5]! + lineOffset;
               if (line <= startLine || line > endLine) { outOfRange++; continue; }
               inRange++;
-              // as logDevice(f) and take(f): the log time span per device, the keep rule
-              const device = v.text(r, BATCH_TEXT.device);
-              const side = device ? null : localSide(v.text(r, BATCH_TEXT.format)!, v.text(r, BATCH_TEXT.direction));
-              const dev = (device ? device : side === 'dst' ? v.dstIp(r) : side === 'src' ? v.srcIp(r) : null) ?? '(unknown device)';
-              let c = devices.get(dev);
-              if (!c) devices.set(dev, (c = { device: dev, first: null, last: null, flows: 0 }));
-              c.flows++;
-              const ts = v.ts(r);
-              if (ts !== null && Number.isFinite(ts)) {
-                if (c.first === null || ts < c.first) c.first = ts;
-                if (c.last === null || ts > c.last) c.last = ts;
-              }
-              if (keepRow(v.text(r, BATCH_TEXT.action)!, v.textId(r, BATCH_TEXT.matched) >= 0)) store.appendBatchRow(v, r, line, inputId, file);
+              cover.add(r); // as logDevice(f) and take(f): the log time span per device
+              if (keepAll || keepRow(v.strings[st[r * STR + BATCH_TEXT.action]!]!, st[r * STR + BATCH_TEXT.matched]! >= 0)) sel[count++] = r;
             }
+            if (count > 0) store.appendBatch(v, sel, count, lineOffset, inputId, file);
           },
         },
       } : undefined;
-      const got = await readFlows([readPath], { ...ctx.read, onProgress, ...(match ? { match } : {}), ...(ready ? { ready } : {}) }, onFlow);
+      // (afterChunk: awaited between batches, when no row is being appended: the store hands free memory back there)
+      const got = await readFlows([readPath], { ...ctx.read, onProgress, afterChunk: async () => { await store.releaseIfDue(); }, ...(match ? { match } : {}), ...(ready ? { ready } : {}) }, onFlow);
+      cover.finish(devices);
       if (ready) await ready; // (settled before the first flow, or the read delivered none)
       // (cannot happen: the pool reads exactly the bytes the scan counted; the worker matched these flows)
       if (outOfRange > 0) throw new BugError(`${outOfRange} flow(s) beyond the checkpoint scan's ${endLine} lines were matched: ${file}`);

@@ -21,9 +21,9 @@ function canonicalV4(s: string): number {
  * dst_ip as 32-bit integers when they are canonical dotted-quad IPv4 (mask bits 32 and 64): no string
  * table entry for the column with the most distinct values.
  */
-const NUM = 8;
+export const NUM = 8;
 /** Text columns, as ids into the string table; -1 = null (the last one: the matched set, when the worker matched). */
-const STR = 15;
+export const STR = 15;
 
 export interface FlowBatch {
   n: number;
@@ -164,9 +164,10 @@ export const BATCH_TEXT = {
 export class FlowBatchView {
   readonly n: number;
   readonly strings: string[];
-  private readonly num: Float64Array;
-  private readonly str: Int32Array;
-  private readonly mask: Uint8Array;
+  /** The raw columns (row r: num[r * NUM + k], str[r * STR + BATCH_TEXT.x], mask[r]), for column-wise readers. */
+  readonly num: Float64Array;
+  readonly str: Int32Array;
+  readonly mask: Uint8Array;
   constructor(b: FlowBatch) {
     const rows = b.buf.byteLength / (NUM * 8 + STR * 4 + 1);
     this.n = b.n;

@@ -16,8 +16,9 @@ import {
   type DuckDBAppender, type DuckDBType,
 } from '@duckdb/node-api';
 import type { Flow } from '../model/flow.js';
-import { ipv4SliceToInt } from '../model/ip.js';
-import { BATCH_TEXT as B, type FlowBatchView } from '../pipeline/flow-batch.js';
+import { intToIpv4, ipv4SliceToInt } from '../model/ip.js';
+import { IntMap } from './int-map.js';
+import { BATCH_TEXT as B, NUM, STR, type FlowBatchView } from '../pipeline/flow-batch.js';
 
 import { ACTION_TEXT, DIRECTION_TEXT } from './codes.js';
 
@@ -118,7 +119,10 @@ export class TextDictionary {
     return this.keys.size;
   }
 
-  /** Writes the texts (and matched-set labels) created since the last call through Appenders. */
+  /**
+   * Writes the texts (and matched-set labels) created since the last call through Appenders, and flushes them unless
+   * `flush` is false (the rows then wait in the Appenders for the next flush).
+   */
   drain(texts: DuckDBAppender, matchedLabels: DuckDBAppender): void {
     if (this.pending.length === 0 && this.pendingMatched.length === 0) return;
     // One row per label, as string_split gives them (the labels are texts too: key them first).
@@ -220,76 +224,159 @@ export class FlowChunkWriter {
   private keyOf = new Uint32Array(256);
   private matchedOf = new Uint32Array(256);
 
-  /**
-   * Row `br` of a worker's batch, exactly as `add` of the Flow readFlowBatch makes of it (with `line`, and `file` for
-   * the batch's file when not null): the same checks, the same keys; no Flow object, and each text of the batch looked
-   * up in the dictionary once.
-   */
-  addFromBatch(v: FlowBatchView, br: number, line: number, inputId: string | null, runId: string | null, file: string | null): void {
-    if (v !== this.view) {
-      this.view = v;
-      const k = v.strings.length;
-      if (this.keyOf.length < k) { this.keyOf = new Uint32Array(k * 2); this.matchedOf = new Uint32Array(k * 2); }
-      else { this.keyOf.fill(0, 0, k); this.matchedOf.fill(0, 0, k); }
-    }
-    const r = this.rows;
-    const c = this.cols;
-    const byte = r >> 3, bit = 1 << (r & 7);
-    const ts = v.ts(br);
-    i64(c[0]!, r, byte, bit, ts === null ? null : ts * 1000);
-    const action = v.text(br, B.action);
-    u8(c[1]!, r, byte, bit, action === 'deny' ? 1 : action === 'allow' ? 2 : 0);
-    const direction = v.text(br, B.direction);
-    u8(c[2]!, r, byte, bit, direction === 'inbound' ? 1 : direction === 'outbound' ? 2 : direction === 'forward' ? 3 : null);
-    this.batchKey(c[3]!, r, byte, bit, v.textId(br, B.transport));
-    const s4 = v.src4(br);
-    if (s4 >= 0) { (c[4]!.data as Uint32Array)[r] = s4; c[4]!.valid[byte]! |= bit; str(c[5]!, r, byte, bit, null); }
-    else ip(c[4]!, c[5]!, r, byte, bit, v.text(br, B.src_ip));
-    i32(c[6]!, r, byte, bit, v.srcPort(br));
-    const d4 = v.dst4(br);
-    if (d4 >= 0) { (c[7]!.data as Uint32Array)[r] = d4; c[7]!.valid[byte]! |= bit; str(c[8]!, r, byte, bit, null); }
-    else ip(c[7]!, c[8]!, r, byte, bit, v.text(br, B.dst_ip));
-    i32(c[9]!, r, byte, bit, v.dstPort(br));
-    this.batchKey(c[10]!, r, byte, bit, v.textId(br, B.raw_action));
-    const dev = v.textId(br, B.device);
-    this.batchKey(c[11]!, r, byte, bit, dev);
-    this.batchKey(c[12]!, r, byte, bit, v.textId(br, B.rule));
-    this.batchKey(c[13]!, r, byte, bit, v.textId(br, B.app));
-    this.batchKey(c[14]!, r, byte, bit, v.textId(br, B.end_reason));
-    i64(c[15]!, r, byte, bit, v.bytes(br));
-    i64(c[16]!, r, byte, bit, v.packets(br));
-    str(c[17]!, r, byte, bit, v.text(br, B.host));
-    str(c[18]!, r, byte, bit, v.text(br, B.url));
-    const format = v.textId(br, B.format);
-    this.batchKey(c[19]!, r, byte, bit, format);
-    if (file !== null) this.text(c[20]!, r, byte, bit, file);
-    else this.batchKey(c[20]!, r, byte, bit, v.textId(br, B.file));
-    i64(c[21]!, r, byte, bit, line);
-    this.text(c[22]!, r, byte, bit, inputId);
-    this.text(c[23]!, r, byte, bit, runId);
-    const m = c[24]!, mid = v.textId(br, B.matched);
-    if (mid < 0) m.valid[byte]! &= ~bit;
-    else {
-      let k = this.matchedOf[mid]!;
-      if (k === 0) k = this.matchedOf[mid] = this.dict.matchedKey(v.strings[mid]!);
-      (m.data as Uint32Array)[r] = k; m.valid[byte]! |= bit;
-    }
-    // logDevice: the device, else for host firewall logs (winfw, wfp) the local address
-    if (dev >= 0) this.batchKey(c[25]!, r, byte, bit, dev);
-    else {
-      const side = localSide(v.strings[format]!, direction);
-      this.text(c[25]!, r, byte, bit, side === 'dst' ? v.dstIp(br) : side === 'src' ? v.srcIp(br) : null);
-    }
-    if (++this.rows === ROWS) this.flush();
+  /** Per batch (with keyOf): action codes (0 none, 1 deny, 2 allow, 255 not computed), direction codes (0 null), whether a format is a host firewall's, address texts as IPv4 integers. */
+  private actOf = new Uint8Array(256);
+  private dirOf = new Uint8Array(256);
+  private hostOf = new Uint8Array(256);
+  private ip4Of = new Float64Array(256);
+  /** Log device key per IPv4 local address (host firewall logs): keys never change during the writer's life. */
+  private readonly ip4Key = new IntMap();
+  /** Per segment: the log device key of each row (0: null). */
+  private readonly ldKey = new Uint32Array(ROWS);
+
+  private useBatch(v: FlowBatchView): void {
+    if (v === this.view) return;
+    this.view = v;
+    const k = v.strings.length;
+    if (this.keyOf.length < k) {
+      this.keyOf = new Uint32Array(k * 2); this.matchedOf = new Uint32Array(k * 2);
+      this.actOf = new Uint8Array(k * 2); this.dirOf = new Uint8Array(k * 2); this.hostOf = new Uint8Array(k * 2); this.ip4Of = new Float64Array(k * 2);
+    } else { this.keyOf.fill(0, 0, k); this.matchedOf.fill(0, 0, k); }
+    this.actOf.fill(255, 0, k); this.dirOf.fill(255, 0, k); this.hostOf.fill(255, 0, k); this.ip4Of.fill(-2, 0, k);
   }
 
-  /** A dictionary column from a string id of the current batch (-1: null). */
-  private batchKey(col: Col, r: number, byte: number, bit: number, id: number): void {
-    if (id < 0) { col.valid[byte]! &= ~bit; return; }
+  private actionCode(id: number): number {
+    let a = this.actOf[id]!;
+    if (a === 255) { const t = this.view!.strings[id]; a = this.actOf[id] = t === 'deny' ? 1 : t === 'allow' ? 2 : 0; }
+    return a;
+  }
+  private directionCode(id: number): number {
+    let d = this.dirOf[id]!;
+    if (d === 255) { const t = this.view!.strings[id]; d = this.dirOf[id] = t === 'inbound' ? 1 : t === 'outbound' ? 2 : t === 'forward' ? 3 : 0; }
+    return d;
+  }
+  private isHost(id: number): boolean {
+    let h = this.hostOf[id]!;
+    if (h === 255) { const t = this.view!.strings[id]!; h = this.hostOf[id] = t.startsWith('winfw') || t.startsWith('wfp') ? 1 : 0; }
+    return h === 1;
+  }
+  /** An address text of the batch as `ip` reads it: the integer of a canonical dotted quad, else -1. */
+  private textIp4(id: number): number {
+    let n = this.ip4Of[id]!;
+    if (n === -2) { const t = this.view!.strings[id]!; n = this.ip4Of[id] = t.length <= 15 ? ipv4SliceToInt(t, 0, t.length, true) : -1; }
+    return n;
+  }
+  /** The key of a text column's string id of the current batch, created on first use (0 for -1: null). */
+  private prep(id: number): number {
+    if (id < 0) return 0;
     let k = this.keyOf[id]!;
     if (k === 0) k = this.keyOf[id] = this.dict.key(this.view!.strings[id]!);
-    (col.data as Uint32Array)[r] = k;
-    col.valid[byte]! |= bit;
+    return k;
+  }
+  /** `text`'s key of a constant column value (0: null). */
+  private keyText(col: Col, v: string | null): number {
+    if (v === null) return 0;
+    const c = col as Col & { lastText?: string; lastKey?: number };
+    if (c.lastText !== v) { c.lastKey = this.dict.key(v); c.lastText = v; }
+    return c.lastKey!;
+  }
+
+  /**
+   * Rows sel[i0], sel[i0 + 1], … of a worker's batch, as many as fit in the current chunk (at most `count`), exactly
+   * as `add` of the Flow readFlowBatch makes of each would append them (same values, same checks, dictionary keys
+   * created in the same order: row by row, column by column), but column by column: each text of the batch looked up once, IPv4 log devices by
+   * their integer. Line numbers are the batch's plus `lineOffset`; `file`, when not null, replaces the batch's.
+   * Returns how many rows were added.
+   */
+  addBatchRows(v: FlowBatchView, sel: Int32Array, i0: number, count: number, lineOffset: number,
+    inputId: string | null, runId: string | null, file: string | null): number {
+    this.useBatch(v);
+    const r0 = this.rows;
+    const k = Math.min(count, ROWS - r0);
+    if (k <= 0) return 0;
+    const num = v.num, st = v.str, mask = v.mask, strings = v.strings, c = this.cols, ld = this.ldKey;
+    // Keys first, in the order add() creates them (row by row: transport, raw action, device, rule, app, end reason,
+    // format, file, input, run, matched set, log device).
+    let fileKey = 0, inputKey = 0, runKey = 0;
+    for (let j = 0; j < k; j++) {
+      const br = sel[i0 + j]!, s = br * STR;
+      this.prep(st[s + B.transport]!); this.prep(st[s + B.raw_action]!);
+      const dev = st[s + B.device]!;
+      this.prep(dev); this.prep(st[s + B.rule]!); this.prep(st[s + B.app]!); this.prep(st[s + B.end_reason]!);
+      const format = st[s + B.format]!;
+      this.prep(format);
+      if (file !== null) fileKey = this.keyText(c[20]!, file); else this.prep(st[s + B.file]!);
+      inputKey = this.keyText(c[22]!, inputId);
+      runKey = this.keyText(c[23]!, runId);
+      const mid = st[s + B.matched]!;
+      if (mid >= 0 && this.matchedOf[mid] === 0) this.matchedOf[mid] = this.dict.matchedKey(strings[mid]!);
+      // logDevice: the device, else for host firewall logs (winfw, wfp) the local address
+      let key = 0;
+      if (dev >= 0) key = this.keyOf[dev]!;
+      else {
+        const dir = st[s + B.direction]!;
+        const dcode = dir < 0 ? 0 : this.directionCode(dir);
+        const side = (dcode === 1 || dcode === 2) && this.isHost(format) ? dcode : 0;
+        if (side !== 0) {
+          const m = mask[br]!;
+          const a4 = side === 1 ? (m & 64 ? num[br * NUM + 7]! : -1) : (m & 32 ? num[br * NUM + 6]! : -1);
+          if (a4 >= 0) {
+            key = this.ip4Key.get(a4);
+            if (key < 0) { key = this.dict.key(intToIpv4(a4)); this.ip4Key.set(a4, key); }
+          } else key = this.prep(st[s + (side === 1 ? B.dst_ip : B.src_ip)]!);
+        }
+      }
+      ld[j] = key;
+    }
+    // Then the columns.
+    for (let j = 0; j < k; j++) {
+      const br = sel[i0 + j]!, r = r0 + j, o = br * NUM, s = br * STR, m = mask[br]!;
+      const byte = r >> 3, bit = 1 << (r & 7);
+      i64(c[0]!, r, byte, bit, m & 1 ? null : num[o]! * 1000);
+      const act = st[s + B.action]!;
+      (c[1]!.data as Uint8Array)[r] = act < 0 ? 0 : this.actionCode(act); c[1]!.valid[byte]! |= bit;
+      const dir = st[s + B.direction]!;
+      const dcode = dir < 0 ? 0 : this.directionCode(dir);
+      if (dcode === 0) c[2]!.valid[byte]! &= ~bit; else { (c[2]!.data as Uint8Array)[r] = dcode; c[2]!.valid[byte]! |= bit; }
+      keyCol(c[3]!, r, byte, bit, this.keyOf, st[s + B.transport]!);
+      const sid = st[s + B.src_ip]!;
+      if (m & 32) { (c[4]!.data as Uint32Array)[r] = num[o + 6]!; c[4]!.valid[byte]! |= bit; str(c[5]!, r, byte, bit, null); }
+      else this.addr(c[4]!, c[5]!, r, byte, bit, sid, strings);
+      i32(c[6]!, r, byte, bit, m & 2 ? null : num[o + 1]!);
+      const did = st[s + B.dst_ip]!;
+      if (m & 64) { (c[7]!.data as Uint32Array)[r] = num[o + 7]!; c[7]!.valid[byte]! |= bit; str(c[8]!, r, byte, bit, null); }
+      else this.addr(c[7]!, c[8]!, r, byte, bit, did, strings);
+      i32(c[9]!, r, byte, bit, m & 4 ? null : num[o + 2]!);
+      keyCol(c[10]!, r, byte, bit, this.keyOf, st[s + B.raw_action]!);
+      keyCol(c[11]!, r, byte, bit, this.keyOf, st[s + B.device]!);
+      keyCol(c[12]!, r, byte, bit, this.keyOf, st[s + B.rule]!);
+      keyCol(c[13]!, r, byte, bit, this.keyOf, st[s + B.app]!);
+      keyCol(c[14]!, r, byte, bit, this.keyOf, st[s + B.end_reason]!);
+      i64(c[15]!, r, byte, bit, m & 8 ? null : num[o + 3]!);
+      i64(c[16]!, r, byte, bit, m & 16 ? null : num[o + 4]!);
+      const h = st[s + B.host]!, u = st[s + B.url]!;
+      str(c[17]!, r, byte, bit, h < 0 ? null : strings[h]!);
+      str(c[18]!, r, byte, bit, u < 0 ? null : strings[u]!);
+      keyCol(c[19]!, r, byte, bit, this.keyOf, st[s + B.format]!);
+      if (file !== null) constCol(c[20]!, r, byte, bit, fileKey);
+      else keyCol(c[20]!, r, byte, bit, this.keyOf, st[s + B.file]!);
+      i64(c[21]!, r, byte, bit, num[o + 5]! + lineOffset);
+      constCol(c[22]!, r, byte, bit, inputKey);
+      constCol(c[23]!, r, byte, bit, runKey);
+      keyCol(c[24]!, r, byte, bit, this.matchedOf, st[s + B.matched]!);
+      constCol(c[25]!, r, byte, bit, ld[j]!);
+    }
+    this.rows += k;
+    if (this.rows === ROWS) this.flush();
+    return k;
+  }
+
+  /** An address text of the batch (id, -1: null) into the integer or the text column, as `ip` does. */
+  private addr(v4: Col, text: Col, r: number, byte: number, bit: number, id: number, strings: string[]): void {
+    if (id < 0) { v4.valid[byte]! &= ~bit; str(text, r, byte, bit, null); return; }
+    const n = this.textIp4(id);
+    if (n >= 0) { (v4.data as Uint32Array)[r] = n; v4.valid[byte]! |= bit; str(text, r, byte, bit, null); }
+    else { v4.valid[byte]! &= ~bit; str(text, r, byte, bit, strings[id]!); }
   }
 
   /** Dictionary columns: the key of the text; the previous row's text and key per column are kept (runs of equal values). */
@@ -319,6 +406,18 @@ export class FlowChunkWriter {
   }
 }
 
+/** A key column from a per-batch cache of keys by string id (-1: null; the key was created by the first pass). */
+function keyCol(col: Col, r: number, byte: number, bit: number, keys: Uint32Array, id: number): void {
+  if (id < 0) { col.valid[byte]! &= ~bit; return; }
+  (col.data as Uint32Array)[r] = keys[id]!;
+  col.valid[byte]! |= bit;
+}
+/** A key column from a key (0: null). */
+function constCol(col: Col, r: number, byte: number, bit: number, key: number): void {
+  if (key === 0) { col.valid[byte]! &= ~bit; return; }
+  (col.data as Uint32Array)[r] = key;
+  col.valid[byte]! |= bit;
+}
 /** Copies the first `n` rows of `cols` into `chunk` (already sized to `n`): one copy per numeric column, strings one by one. */
 export function fillChunk(chunk: duckdb.DataChunk, cols: readonly Col[], n: number): void {
   const validBytes = Math.ceil(n / 64) * 8;
