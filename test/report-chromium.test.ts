@@ -41,7 +41,10 @@ describe.skipIf(missing(HAVE_CHROMIUM))('HTML report in headless Chromium', () =
   it('renders the fixture week at 1400 px: changes, failing now with device/rule/open, the status grid, coverage', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fwaudit-cr-'));
     const db = join(dir, 'week.duckdb');
-    for (let n = 1; n <= 7; n++) expect(runCli(['ingest', `fixtures/history/week/day${n}`, '--db', db, ...INV]).code).toBe(0);
+    for (let n = 1; n <= 7; n++) {
+      const r = runCli(['ingest', `fixtures/history/week/day${n}`, '--db', db, ...INV]);
+      expect(r.code, `ingest of day ${n}: ${r.stderr}`).toBe(0); // (stderr in the message: a failure says why)
+    }
     const html = join(dir, 'week.html');
     expect(runCli(['report', '--db', db, '--out', html]).code).toBe(0);
     const out = render(html, { width: 1400, height: 1400 });
