@@ -293,6 +293,18 @@ const keepable = (v: unknown): boolean => typeof v === 'string' || v === null;
 /** An integer JSON.stringify writes as its digits and that `putUint` takes (-0 included: "0"). */
 const smallUint = (v: unknown): v is number => typeof v === 'number' && v >= 0 && v <= 0x7fffffff && (v | 0) === v;
 
+/**
+ * Whether a flow can take the one-pass writers (JSON Lines' and CSV's `usual`): a timestamp of a four-digit year,
+ * address texts of at most 64 characters, ports, counters and line as small integers or null, no host or url.
+ */
+function usualShape(f: Flow): boolean {
+  const ms = f.ts, src = f.src_ip, dst = f.dst_ip, sp = f.src_port, dp = f.dst_port, nb = f.bytes, np = f.packets;
+  if (typeof ms !== 'number' || !(ms >= 0 && ms <= MAX_4DIGIT_MS) || ms % 1 !== 0) return false;
+  if (typeof src !== 'string' || typeof dst !== 'string' || src.length > 64 || dst.length > 64) return false;
+  if (!smallUint(f.line) || !(sp === null || smallUint(sp)) || !(dp === null || smallUint(dp)) || !(nb === null || smallUint(nb)) || !(np === null || smallUint(np))) return false;
+  return f.host === null && f.url === null;
+}
+
 /** The digits of `v` (smallUint) at `p`; returns the end. */
 function putUint(b: Buffer, p: number, v: number): number {
   let digits = 1;
@@ -421,11 +433,8 @@ export class NativeJsonBytes {
    * columns kept. True when written; false, nothing written, for `general`.
    */
   private usual(f: Flow, lb: LineBuffer): boolean {
-    const ms = f.ts, src = f.src_ip, dst = f.dst_ip, sp = f.src_port, dp = f.dst_port, nb = f.bytes, np = f.packets, line = f.line;
-    if (typeof ms !== 'number' || !(ms >= 0 && ms <= MAX_4DIGIT_MS) || ms % 1 !== 0) return false;
-    if (typeof src !== 'string' || typeof dst !== 'string' || src.length > 64 || dst.length > 64) return false;
-    if (!smallUint(line) || !(sp === null || smallUint(sp)) || !(dp === null || smallUint(dp)) || !(nb === null || smallUint(nb)) || !(np === null || smallUint(np))) return false;
-    if (f.host !== null || f.url !== null) return false;
+    if (!usualShape(f)) return false;
+    const ms = f.ts!, src = f.src_ip!, dst = f.dst_ip!, sp = f.src_port, dp = f.dst_port, nb = f.bytes, np = f.packets, line = f.line;
     const h = this.head.find(f.action, f.raw_action, f.transport, null);
     if (h === null) return false;
     const m = this.mid.find(f.direction, f.device, f.rule, null);
@@ -579,11 +588,8 @@ export class NativeCsvBytes {
 
   /** As NativeJsonBytes.usual: true when written; false, nothing written, for `general`. */
   private usual(f: Flow, lb: LineBuffer): boolean {
-    const ms = f.ts, src = f.src_ip, dst = f.dst_ip, sp = f.src_port, dp = f.dst_port, nb = f.bytes, np = f.packets, line = f.line;
-    if (typeof ms !== 'number' || !(ms >= 0 && ms <= MAX_4DIGIT_MS) || ms % 1 !== 0) return false;
-    if (typeof src !== 'string' || typeof dst !== 'string' || src.length > 64 || dst.length > 64) return false;
-    if (!smallUint(line) || !(sp === null || smallUint(sp)) || !(dp === null || smallUint(dp)) || !(nb === null || smallUint(nb)) || !(np === null || smallUint(np))) return false;
-    if (f.host !== null || f.url !== null) return false;
+    if (!usualShape(f)) return false;
+    const ms = f.ts!, src = f.src_ip!, dst = f.dst_ip!, sp = f.src_port, dp = f.dst_port, nb = f.bytes, np = f.packets, line = f.line;
     const h = this.head.find(f.action, f.raw_action, f.transport, null);
     if (h === null) return false;
     const m = this.mid.find(f.direction, f.device, f.rule, null);
