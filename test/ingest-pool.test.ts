@@ -48,17 +48,22 @@ async function dump(store: Store, runIds: string[]): Promise<Record<string, stri
   return out;
 }
 
-async function ingestBoth(runs: string[][], inventory: string, keep: Keep | undefined, read: ReadOptions, t: PoolTuning): Promise<{ one: Record<string, string[]>; pooled: Record<string, string[]>; results: IngestResult[] }> {
+async function ingestBoth(
+  runs: string[][], inventory: string, keep: Keep | undefined, read: ReadOptions, t: PoolTuning,
+  hooks: { beforeStore?: () => void; beforeRun?: (i: number) => void } = {},
+): Promise<{ one: Record<string, string[]>; pooled: Record<string, string[]>; results: IngestResult[] }> {
   const cfg = await loadAnalysisConfig({ inventory });
   const docs: Array<Record<string, string[]>> = [];
   const results: IngestResult[] = [];
   for (const [k, extra] of [['one', { jobs: 1 }], ['pooled', { jobs: 2, poolTuning: t }]] as const) {
+    hooks.beforeStore?.();
     const path = join(dir, `${k}-${Math.random().toString(36).slice(2)}.duckdb`);
     const store = await Store.open(path);
     const ids: string[] = [];
     try {
-      for (const inputs of runs) {
-        const r = await ingestInto(store, inputs, { ...cfg, ...(keep ? { keep } : {}), read: { ...read, ...extra }, now: Date.now() + 3_600_000 });
+      for (let i = 0; i < runs.length; i++) {
+        hooks.beforeRun?.(i);
+        const r = await ingestInto(store, runs[i]!, { ...cfg, ...(keep ? { keep } : {}), read: { ...read, ...extra }, now: Date.now() + 3_600_000 });
         ids.push(r.runId);
         results.push(r);
       }
@@ -115,27 +120,9 @@ describe('ingest in the workers = ingest on one thread, row for row', () => {
 /** ingestBoth with the grown log appended to between the first and second run of each store. */
 async function ingestWithGrowth(runs: string[][], inventory: string, keep: Keep | undefined, read: ReadOptions, t: PoolTuning, grow: string) {
   const base = readFileSync(join(ROOT, 'fixtures/demo/logs/gw01-kern.log'), 'utf8');
-  const cfg = await loadAnalysisConfig({ inventory });
-  const docs: Array<Record<string, string[]>> = [];
-  const results: IngestResult[] = [];
-  for (const [k, extra] of [['one', { jobs: 1 }], ['pooled', { jobs: 2, poolTuning: t }]] as const) {
+  return ingestBoth(runs, inventory, keep, read, t, {
     // the same file, the same times for both stores (checkpoints keep them)
-    writeFileSync(grow, base.repeat(20));
-    utimesSync(grow, 1_700_000_000, 1_700_000_000);
-    const path = join(dir, `${k}-${Math.random().toString(36).slice(2)}.duckdb`);
-    const store = await Store.open(path);
-    const ids: string[] = [];
-    try {
-      for (let i = 0; i < runs.length; i++) {
-        if (i === 1) { appendFileSync(grow, base.repeat(5)); utimesSync(grow, 1_700_000_100, 1_700_000_100); }
-        const r = await ingestInto(store, runs[i]!, { ...cfg, ...(keep ? { keep } : {}), read: { ...read, ...extra }, now: Date.now() + 3_600_000 });
-        ids.push(r.runId);
-        results.push(r);
-      }
-      docs.push(await dump(store, ids));
-    } finally {
-      await store.close();
-    }
-  }
-  return { one: docs[0]!, pooled: docs[1]!, results };
+    beforeStore: () => { writeFileSync(grow, base.repeat(20)); utimesSync(grow, 1_700_000_000, 1_700_000_000); },
+    beforeRun: (i) => { if (i === 1) { appendFileSync(grow, base.repeat(5)); utimesSync(grow, 1_700_000_100, 1_700_000_100); } },
+  });
 }
